@@ -1,0 +1,271 @@
+//! ACP `session/update` → Tandem transcript events. Pure functions.
+
+use super::schema as acp;
+use tandem_shared as t;
+
+/// Folds one update into the events it becomes. Updates Tandem does not
+/// keep (commands, modes, usage, echoed user chunks: our log already has the
+/// user's words) become none.
+pub fn fold_update(update: &acp::SessionUpdate) -> Vec<t::EventBody> {
+    match update {
+        acp::SessionUpdate::AgentMessageChunk(chunk) => vec![t::EventBody::AgentMessageChunk {
+            text: content_text(&chunk.content),
+        }],
+        acp::SessionUpdate::AgentThoughtChunk(chunk) => vec![t::EventBody::AgentThoughtChunk {
+            text: content_text(&chunk.content),
+        }],
+        acp::SessionUpdate::ToolCall(call) => vec![t::EventBody::ToolCall(tool_call(call))],
+        acp::SessionUpdate::ToolCallUpdate(update) => {
+            vec![t::EventBody::ToolCallUpdate(tool_call_patch(update))]
+        }
+        acp::SessionUpdate::Plan(plan) => vec![t::EventBody::Plan {
+            entries: plan.entries.iter().map(plan_entry).collect(),
+        }],
+        acp::SessionUpdate::SessionInfoUpdate(info) => match &info.title {
+            agent_client_protocol_schema::MaybeUndefined::Value(title)
+                if !title.trim().is_empty() =>
+            {
+                vec![t::EventBody::TitleChange {
+                    title: title.trim().to_owned(),
+                }]
+            }
+            _ => vec![],
+        },
+        _ => vec![],
+    }
+}
+
+pub fn content_text(block: &acp::ContentBlock) -> String {
+    match block {
+        acp::ContentBlock::Text(text) => text.text.clone(),
+        acp::ContentBlock::ResourceLink(link) => format!("[{}]({})", link.name, link.uri),
+        acp::ContentBlock::Resource(resource) => match &resource.resource {
+            acp::EmbeddedResourceResource::TextResourceContents(text) => text.text.clone(),
+            acp::EmbeddedResourceResource::BlobResourceContents(blob) => {
+                format!("(binary resource {})", blob.uri)
+            }
+            _ => "(resource)".to_owned(),
+        },
+        acp::ContentBlock::Image(image) => format!("(image, {})", image.mime_type),
+        acp::ContentBlock::Audio(audio) => format!("(audio, {})", audio.mime_type),
+        _ => "(content)".to_owned(),
+    }
+}
+
+pub fn tool_call(call: &acp::ToolCall) -> t::ToolCall {
+    t::ToolCall {
+        id: call.tool_call_id.0.to_string(),
+        title: call.title.clone(),
+        kind: tool_kind(&call.kind),
+        status: tool_status(&call.status),
+        content: call.content.iter().map(tool_content).collect(),
+        locations: call.locations.iter().map(location).collect(),
+        raw_input: call.raw_input.clone(),
+    }
+}
+
+pub fn tool_call_patch(update: &acp::ToolCallUpdate) -> t::ToolCallPatch {
+    let fields = &update.fields;
+    t::ToolCallPatch {
+        id: update.tool_call_id.0.to_string(),
+        title: fields.title.clone(),
+        kind: fields.kind.as_ref().map(tool_kind),
+        status: fields.status.as_ref().map(tool_status),
+        content: fields
+            .content
+            .as_ref()
+            .map(|content| content.iter().map(tool_content).collect()),
+        locations: fields
+            .locations
+            .as_ref()
+            .map(|locations| locations.iter().map(location).collect()),
+        raw_input: fields.raw_input.clone(),
+    }
+}
+
+pub fn permission_option(option: &acp::PermissionOption) -> t::PermissionOption {
+    t::PermissionOption {
+        option_id: option.option_id.0.to_string(),
+        name: option.name.clone(),
+        kind: match option.kind {
+            acp::PermissionOptionKind::AllowOnce => t::PermissionKind::AllowOnce,
+            acp::PermissionOptionKind::AllowAlways => t::PermissionKind::AllowAlways,
+            acp::PermissionOptionKind::RejectOnce => t::PermissionKind::RejectOnce,
+            acp::PermissionOptionKind::RejectAlways => t::PermissionKind::RejectAlways,
+            // An unknown kind is never taken as consent.
+            _ => t::PermissionKind::RejectOnce,
+        },
+    }
+}
+
+fn tool_kind(kind: &acp::ToolKind) -> t::ToolKind {
+    match kind {
+        acp::ToolKind::Read => t::ToolKind::Read,
+        acp::ToolKind::Edit => t::ToolKind::Edit,
+        acp::ToolKind::Delete => t::ToolKind::Delete,
+        acp::ToolKind::Move => t::ToolKind::Move,
+        acp::ToolKind::Search => t::ToolKind::Search,
+        acp::ToolKind::Execute => t::ToolKind::Execute,
+        acp::ToolKind::Think => t::ToolKind::Think,
+        acp::ToolKind::Fetch => t::ToolKind::Fetch,
+        acp::ToolKind::SwitchMode => t::ToolKind::SwitchMode,
+        _ => t::ToolKind::Other,
+    }
+}
+
+fn tool_status(status: &acp::ToolCallStatus) -> t::ToolStatus {
+    match status {
+        acp::ToolCallStatus::Pending => t::ToolStatus::Pending,
+        acp::ToolCallStatus::InProgress => t::ToolStatus::InProgress,
+        acp::ToolCallStatus::Completed => t::ToolStatus::Completed,
+        acp::ToolCallStatus::Failed => t::ToolStatus::Failed,
+        _ => t::ToolStatus::Pending,
+    }
+}
+
+fn tool_content(content: &acp::ToolCallContent) -> t::ToolContent {
+    match content {
+        acp::ToolCallContent::Content(content) => match &content.content {
+            acp::ContentBlock::Text(text) => t::ToolContent::Text {
+                text: text.text.clone(),
+            },
+            other => t::ToolContent::Other {
+                description: content_text(other),
+            },
+        },
+        acp::ToolCallContent::Diff(diff) => t::ToolContent::Diff {
+            path: diff.path.display().to_string(),
+            old_text: diff.old_text.clone(),
+            new_text: diff.new_text.clone(),
+        },
+        acp::ToolCallContent::Terminal(terminal) => t::ToolContent::Terminal {
+            terminal_id: terminal.terminal_id.0.to_string(),
+        },
+        _ => t::ToolContent::Other {
+            description: "(content)".to_owned(),
+        },
+    }
+}
+
+fn location(location: &acp::ToolCallLocation) -> t::Location {
+    t::Location {
+        path: location.path.display().to_string(),
+        line: location.line,
+    }
+}
+
+fn plan_entry(entry: &acp::PlanEntry) -> t::PlanEntry {
+    t::PlanEntry {
+        content: entry.content.clone(),
+        priority: match entry.priority {
+            acp::PlanEntryPriority::High => t::PlanPriority::High,
+            acp::PlanEntryPriority::Low => t::PlanPriority::Low,
+            _ => t::PlanPriority::Medium,
+        },
+        status: match entry.status {
+            acp::PlanEntryStatus::InProgress => t::PlanStatus::InProgress,
+            acp::PlanEntryStatus::Completed => t::PlanStatus::Completed,
+            _ => t::PlanStatus::Pending,
+        },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn check(update: serde_json::Value, expected: Vec<t::EventBody>) {
+        let update: acp::SessionUpdate = serde_json::from_value(update).unwrap();
+        assert_eq!(fold_update(&update), expected);
+    }
+
+    #[test]
+    fn message_and_thought_chunks() {
+        check(
+            json!({"sessionUpdate":"agent_message_chunk","content":{"type":"text","text":"Hi"}}),
+            vec![t::EventBody::AgentMessageChunk { text: "Hi".into() }],
+        );
+        check(
+            json!({"sessionUpdate":"agent_thought_chunk","content":{"type":"text","text":"hm"}}),
+            vec![t::EventBody::AgentThoughtChunk { text: "hm".into() }],
+        );
+        check(
+            json!({"sessionUpdate":"user_message_chunk","content":{"type":"text","text":"echo"}}),
+            vec![],
+        );
+    }
+
+    #[test]
+    fn tool_call_with_diff_and_location() {
+        check(
+            json!({"sessionUpdate":"tool_call","toolCallId":"c1","title":"Edit a.rs","kind":"edit",
+                   "status":"in_progress",
+                   "content":[{"type":"diff","path":"/w/a.rs","oldText":"a","newText":"b"}],
+                   "locations":[{"path":"/w/a.rs","line":3}]}),
+            vec![t::EventBody::ToolCall(t::ToolCall {
+                id: "c1".into(),
+                title: "Edit a.rs".into(),
+                kind: t::ToolKind::Edit,
+                status: t::ToolStatus::InProgress,
+                content: vec![t::ToolContent::Diff {
+                    path: "/w/a.rs".into(),
+                    old_text: Some("a".into()),
+                    new_text: "b".into(),
+                }],
+                locations: vec![t::Location {
+                    path: "/w/a.rs".into(),
+                    line: Some(3),
+                }],
+                raw_input: None,
+            })],
+        );
+    }
+
+    #[test]
+    fn tool_call_update_keeps_only_changed_fields() {
+        check(
+            json!({"sessionUpdate":"tool_call_update","toolCallId":"c1","status":"completed",
+                   "content":[{"type":"content","content":{"type":"text","text":"ok"}}]}),
+            vec![t::EventBody::ToolCallUpdate(t::ToolCallPatch {
+                id: "c1".into(),
+                status: Some(t::ToolStatus::Completed),
+                content: Some(vec![t::ToolContent::Text { text: "ok".into() }]),
+                ..Default::default()
+            })],
+        );
+    }
+
+    #[test]
+    fn plan_and_title() {
+        check(
+            json!({"sessionUpdate":"plan","entries":[
+                {"content":"Read","priority":"high","status":"completed"},
+                {"content":"Write","priority":"low","status":"pending"}]}),
+            vec![t::EventBody::Plan {
+                entries: vec![
+                    t::PlanEntry {
+                        content: "Read".into(),
+                        priority: t::PlanPriority::High,
+                        status: t::PlanStatus::Completed,
+                    },
+                    t::PlanEntry {
+                        content: "Write".into(),
+                        priority: t::PlanPriority::Low,
+                        status: t::PlanStatus::Pending,
+                    },
+                ],
+            }],
+        );
+        check(
+            json!({"sessionUpdate":"session_info_update","title":"  Fix the build "}),
+            vec![t::EventBody::TitleChange {
+                title: "Fix the build".into(),
+            }],
+        );
+        check(
+            json!({"sessionUpdate":"usage_update","used":10,"size":100}),
+            vec![],
+        );
+    }
+}

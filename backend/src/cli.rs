@@ -1,0 +1,139 @@
+//! The `tandem` command line: `serve`, and `agent shell`.
+
+use crate::server::ServeConfig;
+use crate::session::RuntimeConfig;
+use clap::{Parser, Subcommand};
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "tandem",
+    version,
+    about = "A hub where people and AI assistants do coding work together."
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Commands>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Commands {
+    /// Serve the API, the WebSocket and the web app on one port.
+    Serve(ServeArgs),
+    /// Run one of Tandem's built-in agents on stdio.
+    Agent {
+        #[command(subcommand)]
+        agent: AgentCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AgentCommand {
+    /// The shell agent: runs each line of a prompt as a command, after asking.
+    Shell,
+}
+
+#[derive(Debug, Clone, clap::Args)]
+pub struct ServeArgs {
+    /// Address to listen on.
+    #[arg(long, env = "TANDEM_ADDR", default_value = "127.0.0.1:8080")]
+    pub addr: SocketAddr,
+    /// Where Tandem keeps its SQLite database and the demo workspace.
+    #[arg(long, env = "TANDEM_DATA_DIR", default_value = "./data")]
+    pub data_dir: PathBuf,
+    /// `sqlite://…` or `postgres://…` (default: SQLite in the data directory).
+    #[arg(long, env = "TANDEM_DATABASE_URL")]
+    pub database_url: Option<String>,
+    /// The built web app (`frontend/dist`).
+    #[arg(long, env = "TANDEM_STATIC_DIR")]
+    pub static_dir: Option<PathBuf>,
+    /// Seconds an agent may take to answer `initialize` and `session/new`.
+    #[arg(long, env = "TANDEM_AGENT_START_TIMEOUT", default_value_t = 120, value_parser = clap::value_parser!(u64).range(1..=3600))]
+    pub agent_start_timeout: u64,
+    /// Seconds an agent has to end its turn after a stop, before it is killed.
+    #[arg(long, env = "TANDEM_CANCEL_GRACE", default_value_t = 10, value_parser = clap::value_parser!(u64).range(0..=600))]
+    pub cancel_grace: u64,
+}
+
+impl ServeArgs {
+    pub fn into_config(self, tandem_exe: PathBuf) -> ServeConfig {
+        let mut runtime = RuntimeConfig::new(tandem_exe);
+        runtime.agent_start_timeout = Duration::from_secs(self.agent_start_timeout);
+        runtime.cancel_grace = Duration::from_secs(self.cancel_grace);
+        ServeConfig {
+            addr: self.addr,
+            data_dir: self.data_dir,
+            database_url: self.database_url,
+            static_dir: self.static_dir,
+            runtime,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bad_arguments_are_refused_with_a_reason() {
+        let err = Cli::try_parse_from(["tandem", "serve", "--addr", "nowhere"]).unwrap_err();
+        assert!(err.to_string().contains("--addr"), "{err}");
+        let err =
+            Cli::try_parse_from(["tandem", "serve", "--agent-start-timeout", "0"]).unwrap_err();
+        assert!(err.to_string().contains("agent-start-timeout"), "{err}");
+        assert!(Cli::try_parse_from(["tandem", "agent", "nope"]).is_err());
+    }
+
+    #[test]
+    fn defaults_serve_on_8080_with_data_here() {
+        let cli = Cli::try_parse_from(["tandem", "serve"]).unwrap();
+        let Some(Commands::Serve(args)) = cli.command else {
+            panic!("serve expected")
+        };
+        assert_eq!(args.addr.port(), 8080);
+        assert_eq!(args.data_dir, PathBuf::from("./data"));
+    }
+}
+
+/// The binary's entry: parse, then serve or run an agent. `anyhow` lives
+/// only here, at the edge.
+pub fn main() -> anyhow::Result<()> {
+    use anyhow::Context as _;
+    let cli = Cli::parse();
+    let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
+    // `tandem` alone means `tandem serve`.
+    let command = match cli.command {
+        Some(command) => command,
+        None => Cli::try_parse_from(["tandem", "serve"])?
+            .command
+            .context("no command")?,
+    };
+    match command {
+        Commands::Agent {
+            agent: AgentCommand::Shell,
+        } => runtime
+            .block_on(crate::shell_agent::run())
+            .context("shell agent"),
+        Commands::Serve(args) => runtime.block_on(serve(args)),
+    }
+}
+
+async fn serve(args: ServeArgs) -> anyhow::Result<()> {
+    use anyhow::Context as _;
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("TANDEM_LOG")
+                .unwrap_or_else(|_| "info,tower_http=warn,sqlx=warn".into()),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let exe = std::env::current_exe().context("finding the tandem binary")?;
+    let config = args.into_config(exe);
+    crate::server::serve(config, async {
+        let _ = tokio::signal::ctrl_c().await;
+    })
+    .await
+    .context("serving")
+}

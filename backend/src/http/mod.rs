@@ -1,0 +1,57 @@
+//! The HTTP surface: the public API under `/api/`, the WebSocket, the
+//! OpenAPI document, and the built frontend.
+
+mod agents;
+mod approvals;
+mod assistants;
+pub mod error;
+mod openapi;
+mod sessions;
+mod static_files;
+mod ws;
+
+use crate::hub::Hub;
+use crate::session::Sessions;
+use crate::store::Store;
+use axum::extract::DefaultBodyLimit;
+use axum::routing::{get, post};
+use axum::Router;
+use error::ApiError;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+/// Largest request body accepted.
+pub const MAX_BODY_BYTES: usize = 1024 * 1024;
+
+#[derive(Clone)]
+pub struct AppState {
+    pub sessions: Arc<Sessions>,
+    pub store: Store,
+    pub hub: Arc<Hub>,
+    pub tandem_exe: PathBuf,
+}
+
+pub fn router(state: AppState, static_dir: Option<PathBuf>) -> Router {
+    let api = Router::new()
+        .route("/health", get(agents::health))
+        .route("/agents", get(agents::list))
+        .route(
+            "/assistants",
+            get(assistants::list).post(assistants::create),
+        )
+        .route("/assistants/{id}", get(assistants::get))
+        .route("/sessions", get(sessions::list).post(sessions::create))
+        .route("/sessions/{id}", get(sessions::get))
+        .route("/sessions/{id}/events", get(sessions::events))
+        .route("/sessions/{id}/messages", post(sessions::send_message))
+        .route("/sessions/{id}/stop", post(sessions::stop))
+        .route("/approvals/{id}/decision", post(approvals::decide))
+        .route("/ws", get(ws::upgrade))
+        .route("/openapi.json", get(openapi::document))
+        .fallback(|| async { ApiError::NotFound("no such API route".into()) })
+        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .with_state(state);
+    Router::new()
+        .nest("/api", api)
+        .fallback_service(static_files::service(static_dir))
+}

@@ -1,0 +1,36 @@
+//! `/api/openapi.json`, generated from the handlers and the shared types.
+
+use super::error::ApiJson;
+use utoipa::OpenApi;
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "Tandem",
+        description = "Assistants doing coding work in agent sessions, with people in the loop."
+    ),
+    paths(
+        super::agents::health,
+        super::agents::list,
+        super::assistants::list,
+        super::assistants::get,
+        super::assistants::create,
+        super::sessions::list,
+        super::sessions::create,
+        super::sessions::get,
+        super::sessions::events,
+        super::sessions::send_message,
+        super::sessions::stop,
+        super::approvals::decide,
+    ),
+    components(schemas(
+        tandem_shared::ws::ClientMessage,
+        tandem_shared::ws::ServerMessage,
+        tandem_shared::TranscriptEvent,
+    ))
+)]
+pub struct ApiDoc;
+
+pub async fn document() -> ApiJson<utoipa::openapi::OpenApi> {
+    ApiJson(ApiDoc::openapi())
+}

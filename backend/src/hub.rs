@@ -1,0 +1,70 @@
+//! Fan-out of stored events to live viewers.
+//!
+//! The session actor publishes a batch only after the store has it, so a
+//! viewer that subscribes first and then reads the store misses nothing; it
+//! drops what it already sent by `seq`.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use tandem_shared::api::SessionSummary;
+use tandem_shared::{SessionId, TranscriptEvent};
+use tokio::sync::broadcast;
+
+/// Batches kept for slow viewers before they lag; a lagging viewer re-reads
+/// from the store, it is never dropped.
+const SESSION_CAPACITY: usize = 512;
+const SIDEBAR_CAPACITY: usize = 1024;
+
+pub type EventBatch = Arc<Vec<TranscriptEvent>>;
+
+pub struct Hub {
+    sessions: Mutex<HashMap<SessionId, broadcast::Sender<EventBatch>>>,
+    sidebar: broadcast::Sender<SessionSummary>,
+}
+
+impl Default for Hub {
+    fn default() -> Self {
+        Hub::new()
+    }
+}
+
+impl Hub {
+    pub fn new() -> Hub {
+        Hub {
+            sessions: Mutex::new(HashMap::new()),
+            sidebar: broadcast::channel(SIDEBAR_CAPACITY).0,
+        }
+    }
+
+    pub fn publish(&self, session_id: &SessionId, events: EventBatch) {
+        let Ok(mut sessions) = self.sessions.lock() else {
+            return;
+        };
+        if let Some(sender) = sessions.get(session_id) {
+            if sender.send(events).is_err() {
+                // Nobody listens any more.
+                sessions.remove(session_id);
+            }
+        }
+    }
+
+    pub fn subscribe(&self, session_id: &SessionId) -> broadcast::Receiver<EventBatch> {
+        match self.sessions.lock() {
+            Ok(mut sessions) => sessions
+                .entry(session_id.clone())
+                .or_insert_with(|| broadcast::channel(SESSION_CAPACITY).0)
+                .subscribe(),
+            // A poisoned lock means a panic elsewhere; hand out a receiver
+            // that simply never yields rather than spreading the panic.
+            Err(_) => broadcast::channel(1).0.subscribe(),
+        }
+    }
+
+    pub fn publish_session(&self, summary: SessionSummary) {
+        let _ = self.sidebar.send(summary);
+    }
+
+    pub fn subscribe_sidebar(&self) -> broadcast::Receiver<SessionSummary> {
+        self.sidebar.subscribe()
+    }
+}

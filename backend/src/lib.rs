@@ -1,0 +1,15 @@
+//! Tandem's server: the HTTP API and WebSocket, one actor per live session,
+//! the agent runtime over ACP, and the built-in shell agent.
+//!
+//! See `ARCHITECTURE.md` at the repository root for the map.
+
+pub mod acp;
+pub mod agents;
+pub mod cli;
+pub mod clock;
+pub mod http;
+pub mod hub;
+pub mod server;
+pub mod session;
+pub mod shell_agent;
+pub mod store;

@@ -1,0 +1,138 @@
+//! Bringing Tandem up: data directory, store, start-up sweep, the demo
+//! assistant, and the HTTP server on one port.
+
+use crate::clock::{RandomIds, SystemClock};
+use crate::http::{self, AppState};
+use crate::hub::Hub;
+use crate::session::{Context, RuntimeConfig, Sessions};
+use crate::store::{Store, StoreError};
+use std::future::Future;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+use tandem_shared::api::{AgentSpec, Assistant};
+use tandem_shared::AssistantId;
+
+#[derive(Debug, Clone)]
+pub struct ServeConfig {
+    pub addr: SocketAddr,
+    pub data_dir: PathBuf,
+    /// `sqlite://…` or `postgres://…`; defaults to `tandem.db` in the data
+    /// directory.
+    pub database_url: Option<String>,
+    pub static_dir: Option<PathBuf>,
+    pub runtime: RuntimeConfig,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ServeError {
+    #[error("cannot use the data directory {path}: {source}")]
+    DataDir {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("cannot listen on {addr}: {source}")]
+    Bind {
+        addr: SocketAddr,
+        source: std::io::Error,
+    },
+    #[error("the server stopped: {0}")]
+    Serve(std::io::Error),
+}
+
+pub fn default_database_url(data_dir: &std::path::Path) -> String {
+    format!("sqlite://{}?mode=rwc", data_dir.join("tandem.db").display())
+}
+
+/// Runs until `shutdown` completes. Prints `Tandem listening on http://…`
+/// once the port is bound.
+pub async fn serve(
+    config: ServeConfig,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> Result<(), ServeError> {
+    std::fs::create_dir_all(&config.data_dir).map_err(|source| ServeError::DataDir {
+        path: config.data_dir.clone(),
+        source,
+    })?;
+    let data_dir = config
+        .data_dir
+        .canonicalize()
+        .map_err(|source| ServeError::DataDir {
+            path: config.data_dir.clone(),
+            source,
+        })?;
+    let url = config
+        .database_url
+        .clone()
+        .unwrap_or_else(|| default_database_url(&data_dir));
+    let store = Store::connect(&url).await?;
+    let hub = Arc::new(Hub::new());
+    let ctx = Arc::new(Context {
+        store: store.clone(),
+        hub: hub.clone(),
+        clock: Arc::new(SystemClock),
+        ids: Arc::new(RandomIds),
+        config: config.runtime.clone(),
+    });
+    let sessions = Arc::new(Sessions::new(ctx.clone()));
+    let interrupted = sessions.interrupt_orphans().await?;
+    if interrupted > 0 {
+        tracing::info!(
+            interrupted,
+            "sessions cut off by the last stop are now interrupted"
+        );
+    }
+    ensure_demo_assistant(&ctx, &data_dir).await?;
+
+    let state = AppState {
+        sessions,
+        store: store.clone(),
+        hub,
+        tandem_exe: config.runtime.tandem_exe.clone(),
+    };
+    let app = http::router(state, config.static_dir.clone())
+        .layer(tower_http::trace::TraceLayer::new_for_http());
+    let listener = tokio::net::TcpListener::bind(config.addr)
+        .await
+        .map_err(|source| ServeError::Bind {
+            addr: config.addr,
+            source,
+        })?;
+    let bound = listener.local_addr().map_err(ServeError::Serve)?;
+    println!("Tandem listening on http://{bound}");
+    axum::serve(listener, app)
+        .with_graceful_shutdown(shutdown)
+        .await
+        .map_err(ServeError::Serve)?;
+    store.close().await;
+    Ok(())
+}
+
+/// A fresh install offers one assistant that works without any AI account:
+/// the built-in shell agent in its own workspace.
+async fn ensure_demo_assistant(
+    ctx: &Context,
+    data_dir: &std::path::Path,
+) -> Result<(), ServeError> {
+    if !ctx.store.list_assistants().await?.is_empty() {
+        return Ok(());
+    }
+    let workspace = data_dir.join("workspaces").join("demo");
+    std::fs::create_dir_all(&workspace).map_err(|source| ServeError::DataDir {
+        path: workspace.clone(),
+        source,
+    })?;
+    ctx.store
+        .create_assistant(&Assistant {
+            id: AssistantId(ctx.ids.new_id("ast")),
+            name: "Demo".into(),
+            color: "#2f9e77".into(),
+            agent: AgentSpec::Shell,
+            workspace: workspace.display().to_string(),
+            created_at: ctx.clock.now_ms(),
+        })
+        .await?;
+    Ok(())
+}

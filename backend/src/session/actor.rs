@@ -1,0 +1,784 @@
+//! The session actor: one tokio task per live session. It owns the agent
+//! process, gives every event its `seq`, stores it and only then publishes
+//! it, and answers the commands in its mailbox.
+
+use super::command::{Command, DecideError, SessionError};
+use super::registry::Registry;
+use super::{client_fs, Context};
+use crate::acp::connection::{AgentConnection, AgentInput, LaunchSpec};
+use crate::acp::fold;
+use crate::acp::jsonrpc::{Incoming, RpcError};
+use crate::acp::schema as acp;
+use crate::store::{DecideOutcome, SessionRecord};
+use serde_json::Value;
+use std::collections::{HashMap, VecDeque};
+use std::path::PathBuf;
+use std::sync::Arc;
+use tandem_shared::api::{Assistant, DecisionResult, Delivery, SessionSummary};
+use tandem_shared::{
+    ApprovalId, ApprovalState, DecisionOutcome, EventBody, PermissionOption, Seq, SessionStatus,
+    TranscriptEvent,
+};
+use tokio::sync::mpsc;
+use tokio::time::Instant;
+
+/// Agent lines handled before the staged events are stored, so a burst is
+/// written in one transaction.
+const DRAIN_BATCH: usize = 256;
+
+/// How a run of the agent ended.
+#[derive(Debug, Clone)]
+struct Ending {
+    status: SessionStatus,
+    reason: Option<String>,
+}
+
+impl Ending {
+    fn completed() -> Ending {
+        Ending {
+            status: SessionStatus::Completed,
+            reason: None,
+        }
+    }
+
+    fn failed(reason: impl Into<String>) -> Ending {
+        Ending {
+            status: SessionStatus::Failed,
+            reason: Some(reason.into()),
+        }
+    }
+
+    fn stopped(by: Option<String>) -> Ending {
+        Ending {
+            status: SessionStatus::Stopped,
+            reason: Some(match by {
+                Some(person) => format!("stopped by {person}"),
+                None => "stopped".to_owned(),
+            }),
+        }
+    }
+}
+
+/// What the actor is waiting for while it pumps messages.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Phase {
+    /// `initialize` / `session/new`: commands queue, stop ends at once.
+    Handshake,
+    /// `session/load`: the agent replays history we already hold; ignore it.
+    Loading,
+    /// `session/prompt` is open.
+    Turn,
+}
+
+struct PendingPermission {
+    rpc_id: Value,
+    options: Vec<PermissionOption>,
+}
+
+pub struct SessionActor {
+    ctx: Arc<Context>,
+    registry: Arc<Registry>,
+    mailbox: mpsc::Receiver<Command>,
+    summary: SessionSummary,
+    agent_session_id: Option<String>,
+    assistant: Assistant,
+    launch: LaunchSpec,
+    seq: Seq,
+    queue: VecDeque<(String, Option<String>)>,
+    staged: Vec<EventBody>,
+    pending: HashMap<ApprovalId, PendingPermission>,
+    /// Set when a person asked to stop: who, and until when the agent may
+    /// take to end its turn.
+    stopping: Option<(Option<String>, Instant)>,
+}
+
+impl SessionActor {
+    pub fn new(
+        ctx: Arc<Context>,
+        registry: Arc<Registry>,
+        mailbox: mpsc::Receiver<Command>,
+        record: SessionRecord,
+        assistant: Assistant,
+        first_message: Option<(String, Option<String>)>,
+    ) -> SessionActor {
+        let launch = crate::agents::launch_spec(&assistant.agent, &ctx.config.tandem_exe);
+        SessionActor {
+            seq: record.summary.last_seq,
+            summary: record.summary,
+            agent_session_id: record.agent_session_id,
+            ctx,
+            registry,
+            mailbox,
+            assistant,
+            launch,
+            queue: first_message.into_iter().collect(),
+            staged: Vec::new(),
+            pending: HashMap::new(),
+            stopping: None,
+        }
+    }
+
+    pub async fn run(mut self) {
+        loop {
+            let ending = self.drive().await;
+            if let Err(error) = self.conclude_flush(&ending).await {
+                tracing::error!(session = %self.summary.id, %error, "could not store the end of a session");
+            }
+            // Commands that arrived after the end: a message resumes.
+            loop {
+                match self.mailbox.try_recv() {
+                    Ok(Command::Send {
+                        text,
+                        author,
+                        reply,
+                    }) => {
+                        self.queue.push_back((text, author));
+                        let _ = reply.send(Delivery::Resumed);
+                    }
+                    Ok(Command::Stop { reply, .. }) => {
+                        let _ = reply.send(Err(SessionError::NotRunning));
+                    }
+                    Ok(Command::Decide { reply, .. }) => {
+                        let _ = reply.send(Err(DecideError::NotFound));
+                    }
+                    Err(_) => {
+                        if !self.queue.is_empty() {
+                            break;
+                        }
+                        if self.registry.finish(&self.summary.id, &self.mailbox) {
+                            return;
+                        }
+                    }
+                }
+            }
+            self.stopping = None;
+        }
+    }
+
+    /// Starts (or resumes) the agent and runs turns until the queue is empty.
+    async fn drive(&mut self) -> Ending {
+        self.set_status(SessionStatus::Starting, None);
+        if let Err(ending) = self.flush().await {
+            return ending;
+        }
+        let workspace = PathBuf::from(&self.assistant.workspace);
+        if !workspace.is_dir() {
+            return Ending::failed(format!(
+                "the workspace {} does not exist",
+                workspace.display()
+            ));
+        }
+        let mut conn = match AgentConnection::spawn(&self.launch, &workspace) {
+            Ok(conn) => conn,
+            Err(error) => return Ending::failed(error.to_string()),
+        };
+        let ending = self.converse(&mut conn, &workspace).await;
+        self.settle_pending(Some(&mut conn), &ending).await;
+        if let Some(status) = conn.shutdown(self.ctx.config.exit_grace).await {
+            tracing::debug!(session = %self.summary.id, ?status, "agent exited");
+        }
+        ending
+    }
+
+    async fn converse(&mut self, conn: &mut AgentConnection, workspace: &PathBuf) -> Ending {
+        let start_deadline = Instant::now() + self.ctx.config.agent_start_timeout;
+        let init = acp::InitializeRequest::new(agent_client_protocol_schema::ProtocolVersion::V1)
+            .client_capabilities(
+                acp::ClientCapabilities::new()
+                    .fs(acp::FileSystemCapabilities::new()
+                        .read_text_file(self.launch.fs)
+                        .write_text_file(self.launch.fs))
+                    .terminal(false),
+            )
+            .client_info(acp::Implementation::new(
+                "tandem",
+                env!("CARGO_PKG_VERSION"),
+            ));
+        let init = match self
+            .call(
+                conn,
+                "initialize",
+                init,
+                Phase::Handshake,
+                Some(start_deadline),
+            )
+            .await
+        {
+            Ok(value) => value,
+            Err(ending) => return ending,
+        };
+        let init: acp::InitializeResponse = match serde_json::from_value(init) {
+            Ok(init) => init,
+            Err(error) => {
+                return Ending::failed(format!(
+                    "the agent's initialize answer is malformed: {error}"
+                ))
+            }
+        };
+        let can_load = init.agent_capabilities.load_session;
+
+        let mut agent_session = None;
+        if let (true, Some(known)) = (can_load, self.agent_session_id.clone()) {
+            let load = acp::LoadSessionRequest::new(known.clone(), workspace.clone());
+            match self
+                .call(
+                    conn,
+                    "session/load",
+                    load,
+                    Phase::Loading,
+                    Some(start_deadline),
+                )
+                .await
+            {
+                Ok(_) => agent_session = Some(known),
+                Err(ending) if ending.status == SessionStatus::Failed => {
+                    // The agent no longer knows the session: start afresh,
+                    // once, and say so.
+                    self.staged.push(EventBody::Error {
+                        message: format!(
+                            "Warm resume failed ({}); starting a new agent session.",
+                            ending.reason.unwrap_or_default()
+                        ),
+                    });
+                }
+                Err(ending) => return ending,
+            }
+        }
+        let agent_session = match agent_session {
+            Some(id) => id,
+            None => {
+                let new = acp::NewSessionRequest::new(workspace.clone());
+                let value = match self
+                    .call(
+                        conn,
+                        "session/new",
+                        new,
+                        Phase::Handshake,
+                        Some(start_deadline),
+                    )
+                    .await
+                {
+                    Ok(value) => value,
+                    Err(ending) => return ending,
+                };
+                let new: acp::NewSessionResponse = match serde_json::from_value(value) {
+                    Ok(new) => new,
+                    Err(error) => {
+                        return Ending::failed(format!(
+                            "the agent's session/new answer is malformed: {error}"
+                        ))
+                    }
+                };
+                let id = new.session_id.0.to_string();
+                // Stored at once, so a killed process can still be resumed.
+                if let Err(error) = self
+                    .ctx
+                    .store
+                    .set_agent_session_id(&self.summary.id, &id)
+                    .await
+                {
+                    return Ending::failed(format!("storage error: {error}"));
+                }
+                self.agent_session_id = Some(id.clone());
+                id
+            }
+        };
+
+        while let Some((text, author)) = self.queue.pop_front() {
+            if let Some((by, _)) = &self.stopping {
+                return Ending::stopped(by.clone());
+            }
+            self.staged.push(EventBody::UserMessage {
+                text: text.clone(),
+                author,
+            });
+            self.set_status(SessionStatus::Running, None);
+            if let Err(ending) = self.flush().await {
+                return ending;
+            }
+            let prompt =
+                acp::PromptRequest::new(agent_session.clone(), vec![acp::ContentBlock::from(text)]);
+            let answer = match self
+                .call(conn, "session/prompt", prompt, Phase::Turn, None)
+                .await
+            {
+                Ok(answer) => answer,
+                Err(ending) => return ending,
+            };
+            let stop_reason = serde_json::from_value::<acp::PromptResponse>(answer)
+                .map(|response| response.stop_reason)
+                .ok();
+            if let Some((by, _)) = &self.stopping {
+                return Ending::stopped(by.clone());
+            }
+            match stop_reason {
+                Some(acp::StopReason::EndTurn) | Some(acp::StopReason::Cancelled) => {}
+                Some(acp::StopReason::Refusal) => return Ending::failed("the agent refused"),
+                Some(acp::StopReason::MaxTokens) => {
+                    return Ending::failed("the agent ran out of tokens")
+                }
+                Some(acp::StopReason::MaxTurnRequests) => {
+                    return Ending::failed("the agent reached its limit of requests for a turn")
+                }
+                _ => return Ending::failed("the agent ended its turn without a stop reason"),
+            }
+        }
+        Ending::completed()
+    }
+
+    /// Sends a request and handles everything else that arrives until its
+    /// answer does.
+    async fn call<P: serde::Serialize>(
+        &mut self,
+        conn: &mut AgentConnection,
+        method: &str,
+        params: P,
+        phase: Phase,
+        deadline: Option<Instant>,
+    ) -> Result<Value, Ending> {
+        let id = conn
+            .request(method, params)
+            .await
+            .map_err(|_| Ending::failed(self.exit_reason(conn, "before it was asked anything")))?;
+        let id = Value::from(id);
+        loop {
+            let stop_deadline = self.stopping.as_ref().map(|(_, at)| *at);
+            let wake_at = match (deadline, stop_deadline) {
+                (Some(a), Some(b)) => Some(a.min(b)),
+                (a, b) => a.or(b),
+            };
+            let timer = async {
+                match wake_at {
+                    Some(at) => tokio::time::sleep_until(at).await,
+                    None => std::future::pending().await,
+                }
+            };
+            tokio::select! {
+                input = conn.recv() => {
+                    let mut next = Some(input);
+                    let mut handled = 0;
+                    while let Some(input) = next.take() {
+                        if let Some(answer) = self.on_input(conn, input, &id, method, phase).await? {
+                            self.flush().await?;
+                            return answer;
+                        }
+                        handled += 1;
+                        if handled < DRAIN_BATCH {
+                            next = conn.try_recv();
+                        }
+                    }
+                    self.flush().await?;
+                }
+                command = self.mailbox.recv() => {
+                    if let Some(command) = command {
+                        self.on_command(conn, command, phase).await?;
+                        self.flush().await?;
+                    }
+                }
+                _ = timer => {
+                    if let Some((by, at)) = &self.stopping {
+                        if Instant::now() >= *at {
+                            return Err(Ending::stopped(by.clone()));
+                        }
+                    }
+                    return Err(Ending::failed(format!(
+                        "the agent did not answer {method} within {} s",
+                        self.ctx.config.agent_start_timeout.as_secs()
+                    )));
+                }
+            }
+        }
+    }
+
+    /// Handles one agent message. Returns `Some(answer)` when it is the
+    /// answer awaited.
+    async fn on_input(
+        &mut self,
+        conn: &mut AgentConnection,
+        input: AgentInput,
+        awaited: &Value,
+        method: &str,
+        phase: Phase,
+    ) -> Result<Option<Result<Value, Ending>>, Ending> {
+        match input {
+            AgentInput::Closed => Err(Ending::failed(self.exit_reason(
+                conn,
+                match phase {
+                    Phase::Turn => "mid-turn",
+                    _ => "during start-up",
+                },
+            ))),
+            AgentInput::Invalid { excerpt, error } => Err(Ending::failed(format!(
+                "the agent broke the protocol: {error}: {excerpt:?}"
+            ))),
+            AgentInput::Message(Incoming::Response { id, outcome }) => {
+                if &id != awaited {
+                    tracing::debug!(session = %self.summary.id, %id, "answer to no open request");
+                    return Ok(None);
+                }
+                Ok(Some(outcome.map_err(|error| {
+                    Ending::failed(format!(
+                        "the agent answered {method} with an error: {error}"
+                    ))
+                })))
+            }
+            AgentInput::Message(Incoming::Notification { method, params }) => {
+                if method == "session/update" && phase != Phase::Loading {
+                    self.on_update(params);
+                }
+                Ok(None)
+            }
+            AgentInput::Message(Incoming::Request { id, method, params }) => {
+                self.on_agent_request(conn, id, &method, params).await?;
+                Ok(None)
+            }
+        }
+    }
+
+    fn on_update(&mut self, params: Value) {
+        match serde_json::from_value::<acp::SessionNotification>(params) {
+            Ok(notification) => self.staged.extend(fold::fold_update(&notification.update)),
+            // An update kind this version does not know, or an extension:
+            // not a reason to fail anybody's session.
+            Err(error) => tracing::debug!(session = %self.summary.id, %error, "update ignored"),
+        }
+    }
+
+    async fn on_agent_request(
+        &mut self,
+        conn: &mut AgentConnection,
+        id: Value,
+        method: &str,
+        params: Value,
+    ) -> Result<(), Ending> {
+        let workspace = PathBuf::from(&self.assistant.workspace);
+        let answer = match method {
+            "session/request_permission" => {
+                return self.on_permission_request(conn, id, params).await
+            }
+            "fs/read_text_file" if self.launch.fs => {
+                client_fs::read_text_file(&workspace, params).await
+            }
+            "fs/write_text_file" if self.launch.fs => {
+                client_fs::write_text_file(&workspace, params).await
+            }
+            other => Err(RpcError::new(
+                RpcError::METHOD_NOT_FOUND,
+                format!("Tandem does not offer {other}"),
+            )),
+        };
+        conn.respond(&id, answer)
+            .await
+            .map_err(|_| Ending::failed(self.exit_reason(conn, "mid-turn")))
+    }
+
+    async fn on_permission_request(
+        &mut self,
+        conn: &mut AgentConnection,
+        rpc_id: Value,
+        params: Value,
+    ) -> Result<(), Ending> {
+        let request: acp::RequestPermissionRequest = match serde_json::from_value(params) {
+            Ok(request) => request,
+            Err(error) => {
+                let answer: Result<Value, _> = Err(RpcError::new(
+                    RpcError::INVALID_PARAMS,
+                    format!("malformed permission request: {error}"),
+                ));
+                return conn
+                    .respond(&rpc_id, answer)
+                    .await
+                    .map_err(|_| Ending::failed(self.exit_reason(conn, "mid-turn")));
+            }
+        };
+        let approval_id = ApprovalId(self.ctx.ids.new_id("apr"));
+        let tool_call = fold::tool_call_patch(&request.tool_call);
+        let options: Vec<PermissionOption> = request
+            .options
+            .iter()
+            .map(fold::permission_option)
+            .collect();
+        self.ctx
+            .store
+            .create_approval(
+                &approval_id,
+                &self.summary.id,
+                &tool_call,
+                &options,
+                self.ctx.clock.now_ms(),
+            )
+            .await
+            .map_err(|error| Ending::failed(format!("storage error: {error}")))?;
+        self.pending.insert(
+            approval_id.clone(),
+            PendingPermission {
+                rpc_id,
+                options: options.clone(),
+            },
+        );
+        self.staged.push(EventBody::PermissionRequest {
+            approval_id,
+            tool_call,
+            options,
+        });
+        self.set_status(SessionStatus::WaitingApproval, None);
+        Ok(())
+    }
+
+    async fn on_command(
+        &mut self,
+        conn: &mut AgentConnection,
+        command: Command,
+        phase: Phase,
+    ) -> Result<(), Ending> {
+        match command {
+            Command::Send {
+                text,
+                author,
+                reply,
+            } => {
+                self.queue.push_back((text, author));
+                let _ = reply.send(Delivery::Queued);
+                Ok(())
+            }
+            Command::Decide {
+                approval_id,
+                option_id,
+                by,
+                reply,
+            } => {
+                let result = self.decide(conn, approval_id, option_id, by).await;
+                let _ = reply.send(result);
+                Ok(())
+            }
+            Command::Stop { by, reply } => {
+                let _ = reply.send(Ok(()));
+                if phase != Phase::Turn {
+                    return Err(Ending::stopped(by));
+                }
+                if self.stopping.is_none() {
+                    let grace = Instant::now() + self.ctx.config.cancel_grace;
+                    self.stopping = Some((by.clone(), grace));
+                    if let Some(agent_session) = self.agent_session_id.clone() {
+                        let cancel = acp::CancelNotification::new(agent_session);
+                        let _ = conn.notify("session/cancel", cancel).await;
+                    }
+                    let ending = Ending::stopped(by);
+                    self.settle_pending(Some(conn), &ending).await;
+                }
+                Ok(())
+            }
+        }
+    }
+
+    async fn decide(
+        &mut self,
+        conn: &mut AgentConnection,
+        approval_id: ApprovalId,
+        option_id: String,
+        by: Option<String>,
+    ) -> Result<DecisionResult, DecideError> {
+        let Some(pending) = self.pending.get(&approval_id) else {
+            return Err(match self.ctx.store.get_approval(&approval_id).await? {
+                Some(record) if record.session_id == self.summary.id => {
+                    DecideError::AlreadySettled {
+                        state: record.state.as_str().to_owned(),
+                        by: record.decided_by.unwrap_or_else(|| "Tandem".to_owned()),
+                    }
+                }
+                _ => DecideError::NotFound,
+            });
+        };
+        let Some(option) = pending
+            .options
+            .iter()
+            .find(|option| option.option_id == option_id)
+            .cloned()
+        else {
+            return Err(DecideError::UnknownOption(option_id));
+        };
+        match self
+            .ctx
+            .store
+            .decide_approval(
+                &approval_id,
+                &option_id,
+                by.as_deref(),
+                self.ctx.clock.now_ms(),
+            )
+            .await?
+        {
+            DecideOutcome::Decided => {}
+            DecideOutcome::AlreadySettled { state, by } => {
+                return Err(DecideError::AlreadySettled {
+                    state: state.as_str().to_owned(),
+                    by: by.unwrap_or_else(|| "Tandem".to_owned()),
+                })
+            }
+            DecideOutcome::NotFound => return Err(DecideError::NotFound),
+        }
+        let Some(pending) = self.pending.remove(&approval_id) else {
+            return Err(DecideError::NotFound);
+        };
+        let answer = acp::RequestPermissionResponse::new(acp::RequestPermissionOutcome::Selected(
+            acp::SelectedPermissionOutcome::new(option_id.clone()),
+        ));
+        if conn.respond(&pending.rpc_id, Ok(answer)).await.is_err() {
+            tracing::warn!(session = %self.summary.id, "agent gone before its permission answer");
+        }
+        self.staged.push(EventBody::PermissionDecision {
+            approval_id: approval_id.clone(),
+            outcome: DecisionOutcome::Selected {
+                option_id: option_id.clone(),
+                kind: option.kind,
+            },
+            by,
+        });
+        if self.pending.is_empty() {
+            self.set_status(SessionStatus::Running, None);
+        }
+        Ok(DecisionResult {
+            approval_id,
+            option_id,
+        })
+    }
+
+    /// Answers every open permission request as cancelled and marks its
+    /// approval so: no approval is left pending for a request nobody waits on.
+    async fn settle_pending(&mut self, mut conn: Option<&mut AgentConnection>, ending: &Ending) {
+        if self.pending.is_empty() {
+            return;
+        }
+        let reason = ending
+            .reason
+            .clone()
+            .unwrap_or_else(|| "the turn ended".to_owned());
+        let now = self.ctx.clock.now_ms();
+        if let Err(error) = self
+            .ctx
+            .store
+            .settle_pending_approvals(&self.summary.id, ApprovalState::Cancelled, now)
+            .await
+        {
+            tracing::error!(session = %self.summary.id, %error, "could not cancel approvals");
+        }
+        for (approval_id, pending) in std::mem::take(&mut self.pending) {
+            if let Some(conn) = conn.as_deref_mut() {
+                let answer =
+                    acp::RequestPermissionResponse::new(acp::RequestPermissionOutcome::Cancelled);
+                let _ = conn.respond(&pending.rpc_id, Ok(answer)).await;
+            }
+            self.staged.push(EventBody::PermissionDecision {
+                approval_id,
+                outcome: DecisionOutcome::Cancelled {
+                    reason: reason.clone(),
+                },
+                by: None,
+            });
+        }
+    }
+
+    fn exit_reason(&mut self, conn: &mut AgentConnection, when: &str) -> String {
+        let status = conn
+            .try_exit_status()
+            .map(|status| match status.code() {
+                Some(code) => format!(" with exit code {code}"),
+                None => " on a signal".to_owned(),
+            })
+            .unwrap_or_default();
+        let stderr = conn.stderr_tail();
+        let mut reason = format!("the agent exited{status} {when}");
+        if !stderr.is_empty() {
+            reason.push_str(": ");
+            reason.push_str(stderr.lines().last().unwrap_or_default());
+        }
+        reason
+    }
+
+    async fn conclude_flush(&mut self, ending: &Ending) -> Result<(), crate::store::StoreError> {
+        if ending.status == SessionStatus::Failed {
+            if let Some(reason) = &ending.reason {
+                self.staged.push(EventBody::Error {
+                    message: reason.clone(),
+                });
+            }
+        }
+        self.set_status(ending.status, ending.reason.clone());
+        self.store_staged().await
+    }
+
+    fn set_status(&mut self, status: SessionStatus, reason: Option<String>) {
+        if self.summary.status == status && self.staged_status().is_none() {
+            return;
+        }
+        if self.staged_status() == Some(status) {
+            return;
+        }
+        self.staged.push(EventBody::StatusChange { status, reason });
+    }
+
+    /// The status the staged events will leave the session in, if any.
+    fn staged_status(&self) -> Option<SessionStatus> {
+        self.staged.iter().rev().find_map(|body| match body {
+            EventBody::StatusChange { status, .. } => Some(*status),
+            _ => None,
+        })
+    }
+
+    async fn flush(&mut self) -> Result<(), Ending> {
+        self.store_staged()
+            .await
+            .map_err(|error| Ending::failed(format!("storage error: {error}")))
+    }
+
+    /// Gives the staged events their `seq`, stores them, and only then
+    /// publishes them. The `seq` moves on only once the store has them.
+    async fn store_staged(&mut self) -> Result<(), crate::store::StoreError> {
+        if self.staged.is_empty() {
+            return Ok(());
+        }
+        let at = self.ctx.clock.now_ms();
+        let mut seq = self.seq;
+        let events: Vec<TranscriptEvent> = self
+            .staged
+            .iter()
+            .map(|body| {
+                seq = seq.next();
+                TranscriptEvent {
+                    session_id: self.summary.id.clone(),
+                    seq,
+                    at,
+                    body: body.clone(),
+                }
+            })
+            .collect();
+        self.ctx
+            .store
+            .append_events(&self.summary.id, &events)
+            .await?;
+        self.staged.clear();
+        self.seq = seq;
+        let mut sidebar_changed = false;
+        for event in &events {
+            match &event.body {
+                EventBody::StatusChange { status, reason } => {
+                    self.summary.status = *status;
+                    self.summary.status_reason = reason.clone();
+                    sidebar_changed = true;
+                }
+                EventBody::TitleChange { title } => {
+                    self.summary.title = title.clone();
+                    sidebar_changed = true;
+                }
+                _ => {}
+            }
+        }
+        self.summary.last_seq = seq;
+        self.summary.updated_at = at;
+        self.ctx.hub.publish(&self.summary.id, Arc::new(events));
+        if sidebar_changed {
+            self.ctx.hub.publish_session(self.summary.clone());
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,54 @@
+//! The messages a session actor's mailbox takes, and their errors.
+
+use crate::store::StoreError;
+use tandem_shared::api::{DecisionResult, Delivery};
+use tandem_shared::ApprovalId;
+use tokio::sync::oneshot;
+
+pub enum Command {
+    Send {
+        text: String,
+        author: Option<String>,
+        reply: oneshot::Sender<Delivery>,
+    },
+    Decide {
+        approval_id: ApprovalId,
+        option_id: String,
+        by: Option<String>,
+        reply: oneshot::Sender<Result<DecisionResult, DecideError>>,
+    },
+    Stop {
+        by: Option<String>,
+        reply: oneshot::Sender<Result<(), SessionError>>,
+    },
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum SessionError {
+    #[error("no session with that id")]
+    NotFound,
+    #[error("no assistant with that id")]
+    AssistantNotFound,
+    #[error("{0}")]
+    Invalid(String),
+    #[error("the session is not running")]
+    NotRunning,
+    #[error("the session is busy; try again")]
+    Busy,
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum DecideError {
+    #[error("no pending approval with that id")]
+    NotFound,
+    #[error("already {state} by {by}")]
+    AlreadySettled { state: String, by: String },
+    #[error("`{0}` is not one of the options offered")]
+    UnknownOption(String),
+    #[error("the session is busy; try again")]
+    Busy,
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}

@@ -1,0 +1,39 @@
+//! What every session actor shares: the store, the hub, the seams.
+
+use crate::clock::{Clock, IdGen};
+use crate::hub::Hub;
+use crate::store::Store;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+#[derive(Debug, Clone)]
+pub struct RuntimeConfig {
+    /// This binary: the built-in shell agent runs as `tandem agent shell`.
+    pub tandem_exe: PathBuf,
+    /// How long an agent may take to answer `initialize` and `session/new`.
+    pub agent_start_timeout: Duration,
+    /// After `session/cancel`, how long the agent has to end its turn.
+    pub cancel_grace: Duration,
+    /// After stdin closes, how long the agent has to exit before SIGTERM.
+    pub exit_grace: Duration,
+}
+
+impl RuntimeConfig {
+    pub fn new(tandem_exe: PathBuf) -> RuntimeConfig {
+        RuntimeConfig {
+            tandem_exe,
+            agent_start_timeout: Duration::from_secs(120),
+            cancel_grace: Duration::from_secs(10),
+            exit_grace: Duration::from_secs(3),
+        }
+    }
+}
+
+pub struct Context {
+    pub store: Store,
+    pub hub: Arc<Hub>,
+    pub clock: Arc<dyn Clock>,
+    pub ids: Arc<dyn IdGen>,
+    pub config: RuntimeConfig,
+}

@@ -1,0 +1,255 @@
+//! The way in for handlers: create sessions, and route messages, decisions
+//! and stops to the session's actor, starting one when a message resumes an
+//! ended session.
+
+use super::actor::SessionActor;
+use super::command::{Command, DecideError, SessionError};
+use super::registry::{Registry, SendError};
+use super::title::title_from_message;
+use super::Context;
+use crate::store::{NewSession, StoreError};
+use std::sync::Arc;
+use tandem_shared::api::{DecisionResult, Delivery, SessionSummary};
+use tandem_shared::{
+    ApprovalId, ApprovalState, AssistantId, DecisionOutcome, EventBody, SessionId, SessionStatus,
+    TranscriptEvent,
+};
+use tokio::sync::oneshot;
+
+/// Longest message accepted into a session.
+pub const MAX_MESSAGE_CHARS: usize = 100_000;
+
+pub struct Sessions {
+    ctx: Arc<Context>,
+    registry: Arc<Registry>,
+}
+
+impl Sessions {
+    pub fn new(ctx: Arc<Context>) -> Sessions {
+        Sessions {
+            ctx,
+            registry: Arc::new(Registry::default()),
+        }
+    }
+
+    pub fn context(&self) -> &Arc<Context> {
+        &self.ctx
+    }
+
+    pub fn live_count(&self) -> usize {
+        self.registry.live_count()
+    }
+
+    /// Creates a session for an assistant and starts its agent with `prompt`.
+    pub async fn create(
+        &self,
+        assistant_id: &AssistantId,
+        prompt: &str,
+        author: Option<String>,
+    ) -> Result<SessionSummary, SessionError> {
+        let prompt = validate_message(prompt)?;
+        let assistant = self
+            .ctx
+            .store
+            .get_assistant(assistant_id)
+            .await?
+            .ok_or(SessionError::AssistantNotFound)?;
+        let id = SessionId(self.ctx.ids.new_id("ses"));
+        self.ctx
+            .store
+            .create_session(&NewSession {
+                id: id.clone(),
+                assistant_id: assistant.id.clone(),
+                title: title_from_message(&prompt),
+                created_at: self.ctx.clock.now_ms(),
+            })
+            .await?;
+        let record = self
+            .ctx
+            .store
+            .get_session(&id)
+            .await?
+            .ok_or(SessionError::NotFound)?;
+        let summary = record.summary.clone();
+        self.ctx.hub.publish_session(summary.clone());
+        let Some(mailbox) = self.registry.register(&id) else {
+            return Err(SessionError::Busy);
+        };
+        let actor = SessionActor::new(
+            self.ctx.clone(),
+            self.registry.clone(),
+            mailbox,
+            record,
+            assistant,
+            Some((prompt, author)),
+        );
+        tokio::spawn(actor.run());
+        Ok(summary)
+    }
+
+    /// Sends a follow-up: queued behind the current turn, or resuming an
+    /// ended session.
+    pub async fn send_message(
+        &self,
+        session_id: &SessionId,
+        text: &str,
+        author: Option<String>,
+    ) -> Result<Delivery, SessionError> {
+        let text = validate_message(text)?;
+        let (reply, answer) = oneshot::channel();
+        let command = Command::Send {
+            text,
+            author,
+            reply,
+        };
+        match self.registry.send(session_id, command) {
+            Ok(()) => answer.await.map_err(|_| SessionError::Busy),
+            Err(SendError::Busy(_)) => Err(SessionError::Busy),
+            Err(SendError::NoActor(Command::Send { text, author, .. })) => {
+                self.resume(session_id, text, author).await
+            }
+            Err(SendError::NoActor(_)) => Err(SessionError::Busy),
+        }
+    }
+
+    async fn resume(
+        &self,
+        session_id: &SessionId,
+        text: String,
+        author: Option<String>,
+    ) -> Result<Delivery, SessionError> {
+        let record = self
+            .ctx
+            .store
+            .get_session(session_id)
+            .await?
+            .ok_or(SessionError::NotFound)?;
+        let assistant = self
+            .ctx
+            .store
+            .get_assistant(&record.summary.assistant_id)
+            .await?
+            .ok_or(SessionError::AssistantNotFound)?;
+        let Some(mailbox) = self.registry.register(session_id) else {
+            // Another request resumed it a moment ago: join that run.
+            return Box::pin(self.send_message(session_id, &text, author)).await;
+        };
+        let actor = SessionActor::new(
+            self.ctx.clone(),
+            self.registry.clone(),
+            mailbox,
+            record,
+            assistant,
+            Some((text, author)),
+        );
+        tokio::spawn(actor.run());
+        Ok(Delivery::Resumed)
+    }
+
+    pub async fn decide(
+        &self,
+        approval_id: &ApprovalId,
+        option_id: &str,
+        by: Option<String>,
+    ) -> Result<DecisionResult, DecideError> {
+        let record = self
+            .ctx
+            .store
+            .get_approval(approval_id)
+            .await?
+            .ok_or(DecideError::NotFound)?;
+        if record.state != ApprovalState::Pending {
+            return Err(DecideError::AlreadySettled {
+                state: record.state.as_str().to_owned(),
+                by: record.decided_by.unwrap_or_else(|| "Tandem".to_owned()),
+            });
+        }
+        let (reply, answer) = oneshot::channel();
+        let command = Command::Decide {
+            approval_id: approval_id.clone(),
+            option_id: option_id.to_owned(),
+            by,
+            reply,
+        };
+        match self.registry.send(&record.session_id, command) {
+            Ok(()) => answer.await.map_err(|_| DecideError::Busy)?,
+            Err(SendError::Busy(_)) => Err(DecideError::Busy),
+            // Pending in the store but no actor: the server restarted
+            // without the start-up sweep reaching it. Nobody waits on it.
+            Err(SendError::NoActor(_)) => Err(DecideError::NotFound),
+        }
+    }
+
+    pub async fn stop(
+        &self,
+        session_id: &SessionId,
+        by: Option<String>,
+    ) -> Result<(), SessionError> {
+        let (reply, answer) = oneshot::channel();
+        match self.registry.send(session_id, Command::Stop { by, reply }) {
+            Ok(()) => answer.await.map_err(|_| SessionError::NotRunning)?,
+            Err(SendError::Busy(_)) => Err(SessionError::Busy),
+            Err(SendError::NoActor(_)) => match self.ctx.store.get_session(session_id).await? {
+                Some(_) => Err(SessionError::NotRunning),
+                None => Err(SessionError::NotFound),
+            },
+        }
+    }
+
+    /// At start-up no actor runs yet: sessions the store still calls live
+    /// were cut off by a stop or crash. They become `interrupted`, and their
+    /// pending approvals `expired`, each recorded in the transcript.
+    pub async fn interrupt_orphans(&self) -> Result<usize, StoreError> {
+        let orphans = self.ctx.store.live_sessions().await?;
+        for record in &orphans {
+            let id = &record.summary.id;
+            let now = self.ctx.clock.now_ms();
+            let expired = self
+                .ctx
+                .store
+                .settle_pending_approvals(id, ApprovalState::Expired, now)
+                .await?;
+            let mut bodies: Vec<EventBody> = expired
+                .into_iter()
+                .map(|approval_id| EventBody::PermissionDecision {
+                    approval_id,
+                    outcome: DecisionOutcome::Cancelled {
+                        reason: "the server restarted; the agent that asked is gone".into(),
+                    },
+                    by: None,
+                })
+                .collect();
+            bodies.push(EventBody::StatusChange {
+                status: SessionStatus::Interrupted,
+                reason: Some("the server stopped while this session was live".into()),
+            });
+            let mut seq = record.summary.last_seq;
+            let events: Vec<TranscriptEvent> = bodies
+                .into_iter()
+                .map(|body| {
+                    seq = seq.next();
+                    TranscriptEvent {
+                        session_id: id.clone(),
+                        seq,
+                        at: now,
+                        body,
+                    }
+                })
+                .collect();
+            self.ctx.store.append_events(id, &events).await?;
+        }
+        Ok(orphans.len())
+    }
+}
+
+fn validate_message(text: &str) -> Result<String, SessionError> {
+    if text.trim().is_empty() {
+        return Err(SessionError::Invalid("the message is empty".into()));
+    }
+    if text.chars().count() > MAX_MESSAGE_CHARS {
+        return Err(SessionError::Invalid(format!(
+            "the message is longer than {MAX_MESSAGE_CHARS} characters"
+        )));
+    }
+    Ok(text.to_owned())
+}

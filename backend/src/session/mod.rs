@@ -1,0 +1,14 @@
+//! Sessions: one actor task per live session owns its agent process, and
+//! everything that changes a session goes through that actor's mailbox.
+
+pub mod actor;
+pub mod client_fs;
+pub mod command;
+pub mod context;
+pub mod manager;
+pub mod registry;
+pub mod title;
+
+pub use command::{Command, DecideError, SessionError};
+pub use context::{Context, RuntimeConfig};
+pub use manager::Sessions;

@@ -1,0 +1,151 @@
+//! Approvals: the database row decides who answered first.
+
+use super::{json, opt_text, text, to_json, Store, StoreError};
+use serde::{Deserialize, Serialize};
+use tandem_shared::{ApprovalId, ApprovalState, PermissionOption, SessionId, ToolCallPatch};
+
+/// What was asked, kept with the row.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ApprovalRequest {
+    pub tool_call: ToolCallPatch,
+    pub options: Vec<PermissionOption>,
+}
+
+#[derive(Debug, Clone)]
+pub struct ApprovalRecord {
+    pub id: ApprovalId,
+    pub session_id: SessionId,
+    pub state: ApprovalState,
+    pub options: Vec<PermissionOption>,
+    pub decided_option: Option<String>,
+    pub decided_by: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DecideOutcome {
+    /// This answer won.
+    Decided,
+    /// Somebody else answered first, or the request is gone.
+    AlreadySettled {
+        state: ApprovalState,
+        by: Option<String>,
+    },
+    NotFound,
+}
+
+impl Store {
+    pub async fn create_approval(
+        &self,
+        id: &ApprovalId,
+        session_id: &SessionId,
+        tool_call: &ToolCallPatch,
+        options: &[PermissionOption],
+        at: i64,
+    ) -> Result<(), StoreError> {
+        let request = ApprovalRequest {
+            tool_call: tool_call.clone(),
+            options: options.to_vec(),
+        };
+        sqlx::query(
+            "INSERT INTO approvals (id, session_id, state, request, created_at) \
+             VALUES ($1, $2, $3, $4, $5)",
+        )
+        .bind(id.as_str())
+        .bind(session_id.as_str())
+        .bind(ApprovalState::Pending.as_str())
+        .bind(to_json(&request)?)
+        .bind(at)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    pub async fn get_approval(
+        &self,
+        id: &ApprovalId,
+    ) -> Result<Option<ApprovalRecord>, StoreError> {
+        let row = sqlx::query(
+            "SELECT id, session_id, state, request, decided_option, decided_by \
+             FROM approvals WHERE id = $1",
+        )
+        .bind(id.as_str())
+        .fetch_optional(&self.pool)
+        .await?;
+        let Some(row) = row else { return Ok(None) };
+        let state_text = text(&row, "state")?;
+        let request: ApprovalRequest = json(&text(&row, "request")?, "approval request")?;
+        Ok(Some(ApprovalRecord {
+            id: ApprovalId(text(&row, "id")?),
+            session_id: SessionId(text(&row, "session_id")?),
+            state: ApprovalState::parse(&state_text)
+                .ok_or_else(|| StoreError::Corrupt(format!("approval state `{state_text}`")))?,
+            options: request.options,
+            decided_option: opt_text(&row, "decided_option")?,
+            decided_by: opt_text(&row, "decided_by")?,
+        }))
+    }
+
+    /// The first answer wins, atomically, even across a restart.
+    pub async fn decide_approval(
+        &self,
+        id: &ApprovalId,
+        option_id: &str,
+        by: Option<&str>,
+        at: i64,
+    ) -> Result<DecideOutcome, StoreError> {
+        let result = sqlx::query(
+            "UPDATE approvals SET state = $1, decided_option = $2, decided_by = $3, decided_at = $4 \
+             WHERE id = $5 AND state = $6",
+        )
+        .bind(ApprovalState::Decided.as_str())
+        .bind(option_id)
+        .bind(by.map(str::to_owned))
+        .bind(at)
+        .bind(id.as_str())
+        .bind(ApprovalState::Pending.as_str())
+        .execute(&self.pool)
+        .await?;
+        if result.rows_affected() == 1 {
+            return Ok(DecideOutcome::Decided);
+        }
+        Ok(match self.get_approval(id).await? {
+            None => DecideOutcome::NotFound,
+            Some(record) => DecideOutcome::AlreadySettled {
+                state: record.state,
+                by: record.decided_by,
+            },
+        })
+    }
+
+    /// Marks every pending approval of a session as `state` (cancelled or
+    /// expired) and returns their ids.
+    pub async fn settle_pending_approvals(
+        &self,
+        session_id: &SessionId,
+        state: ApprovalState,
+        at: i64,
+    ) -> Result<Vec<ApprovalId>, StoreError> {
+        let rows = sqlx::query("SELECT id FROM approvals WHERE session_id = $1 AND state = $2")
+            .bind(session_id.as_str())
+            .bind(ApprovalState::Pending.as_str())
+            .fetch_all(&self.pool)
+            .await?;
+        let mut settled = Vec::new();
+        for row in rows {
+            let id = ApprovalId(text(&row, "id")?);
+            let result = sqlx::query(
+                "UPDATE approvals SET state = $1, decided_at = $2 WHERE id = $3 AND state = $4",
+            )
+            .bind(state.as_str())
+            .bind(at)
+            .bind(id.as_str())
+            .bind(ApprovalState::Pending.as_str())
+            .execute(&self.pool)
+            .await?;
+            if result.rows_affected() == 1 {
+                settled.push(id);
+            }
+        }
+        Ok(settled)
+    }
+}

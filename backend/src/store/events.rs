@@ -1,0 +1,135 @@
+//! The transcript log: appended in batches, read by `seq`.
+
+use super::{int, json, text, to_json, Store, StoreError};
+use std::fmt::Write as _;
+use tandem_shared::{EventBody, Seq, SessionId, SessionStatus, TranscriptEvent};
+
+/// Rows per INSERT statement; keeps well inside every database's limit on
+/// bound parameters.
+const ROWS_PER_INSERT: usize = 200;
+
+/// What an append changes on the session row besides `last_seq`.
+#[derive(Debug, Clone, Default)]
+pub struct SessionChange {
+    pub status: Option<(SessionStatus, Option<String>)>,
+    pub title: Option<String>,
+}
+
+impl SessionChange {
+    /// Reads the change off the events themselves, so the row can never
+    /// disagree with the log.
+    pub fn from_events(events: &[TranscriptEvent]) -> SessionChange {
+        let mut change = SessionChange::default();
+        for event in events {
+            match &event.body {
+                EventBody::StatusChange { status, reason } => {
+                    change.status = Some((*status, reason.clone()))
+                }
+                EventBody::TitleChange { title } => change.title = Some(title.clone()),
+                _ => {}
+            }
+        }
+        change
+    }
+}
+
+impl Store {
+    /// Appends consecutive events of one session in one transaction, and
+    /// moves the session row along with them. The caller (the session's
+    /// actor) has given each its `seq`.
+    pub async fn append_events(
+        &self,
+        session_id: &SessionId,
+        events: &[TranscriptEvent],
+    ) -> Result<(), StoreError> {
+        let Some(last) = events.last() else {
+            return Ok(());
+        };
+        let change = SessionChange::from_events(events);
+        let mut tx = self.pool.begin().await?;
+        for chunk in events.chunks(ROWS_PER_INSERT) {
+            let mut sql =
+                String::from("INSERT INTO events (session_id, seq, at, kind, payload) VALUES ");
+            for i in 0..chunk.len() {
+                let p = i * 5;
+                if i > 0 {
+                    sql.push_str(", ");
+                }
+                let _ = write!(
+                    sql,
+                    "(${}, ${}, ${}, ${}, ${})",
+                    p + 1,
+                    p + 2,
+                    p + 3,
+                    p + 4,
+                    p + 5
+                );
+            }
+            let mut query = sqlx::query(&sql);
+            for event in chunk {
+                query = query
+                    .bind(session_id.as_str())
+                    .bind(seq_to_i64(event.seq))
+                    .bind(event.at)
+                    .bind(event.body.kind())
+                    .bind(to_json(&event.body)?);
+            }
+            query.execute(&mut *tx).await?;
+        }
+        let mut sql = String::from("UPDATE sessions SET last_seq = $1, updated_at = $2");
+        let mut n = 2;
+        if change.status.is_some() {
+            let _ = write!(sql, ", status = ${}, status_reason = ${}", n + 1, n + 2);
+            n += 2;
+        }
+        if change.title.is_some() {
+            let _ = write!(sql, ", title = ${}", n + 1);
+            n += 1;
+        }
+        let _ = write!(sql, " WHERE id = ${}", n + 1);
+        let mut query = sqlx::query(&sql).bind(seq_to_i64(last.seq)).bind(last.at);
+        if let Some((status, reason)) = &change.status {
+            query = query.bind(status.as_str()).bind(reason.clone());
+        }
+        if let Some(title) = &change.title {
+            query = query.bind(title.clone());
+        }
+        query.bind(session_id.as_str()).execute(&mut *tx).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Events with `seq > after`, oldest first, at most `limit`.
+    pub async fn events_after(
+        &self,
+        session_id: &SessionId,
+        after: Seq,
+        limit: i64,
+    ) -> Result<Vec<TranscriptEvent>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT seq, at, payload FROM events WHERE session_id = $1 AND seq > $2 \
+             ORDER BY seq LIMIT $3",
+        )
+        .bind(session_id.as_str())
+        .bind(seq_to_i64(after))
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|row| {
+                let seq = int(row, "seq")?;
+                Ok(TranscriptEvent {
+                    session_id: session_id.clone(),
+                    seq: Seq(u64::try_from(seq)
+                        .map_err(|_| StoreError::Corrupt(format!("negative seq {seq}")))?),
+                    at: int(row, "at")?,
+                    body: json::<EventBody>(&text(row, "payload")?, "event payload")?,
+                })
+            })
+            .collect()
+    }
+}
+
+fn seq_to_i64(seq: Seq) -> i64 {
+    i64::try_from(seq.0).unwrap_or(i64::MAX)
+}

@@ -1,0 +1,108 @@
+//! Sessions: status, title and where the transcript has got to.
+
+use super::{int, opt_text, text, Store, StoreError};
+use sqlx::any::AnyRow;
+use tandem_shared::api::SessionSummary;
+use tandem_shared::{AssistantId, Seq, SessionId, SessionStatus};
+
+pub struct NewSession {
+    pub id: SessionId,
+    pub assistant_id: AssistantId,
+    pub title: String,
+    pub created_at: i64,
+}
+
+/// A session row with what only the backend needs.
+#[derive(Debug, Clone)]
+pub struct SessionRecord {
+    pub summary: SessionSummary,
+    pub agent_session_id: Option<String>,
+}
+
+const SELECT: &str = "SELECT s.id, s.assistant_id, a.name AS assistant_name, \
+    a.color AS assistant_color, s.title, s.status, s.status_reason, s.agent_session_id, \
+    s.created_at, s.updated_at, s.last_seq \
+    FROM sessions s JOIN assistants a ON a.id = s.assistant_id";
+
+impl Store {
+    pub async fn create_session(&self, session: &NewSession) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO sessions (id, assistant_id, title, status, created_at, updated_at, last_seq) \
+             VALUES ($1, $2, $3, $4, $5, $6, 0)",
+        )
+        .bind(session.id.as_str())
+        .bind(session.assistant_id.as_str())
+        .bind(&session.title)
+        .bind(SessionStatus::Starting.as_str())
+        .bind(session.created_at)
+        .bind(session.created_at)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    pub async fn get_session(&self, id: &SessionId) -> Result<Option<SessionRecord>, StoreError> {
+        let row = sqlx::query(&format!("{SELECT} WHERE s.id = $1"))
+            .bind(id.as_str())
+            .fetch_optional(&self.pool)
+            .await?;
+        row.as_ref().map(session_from_row).transpose()
+    }
+
+    /// Newest first.
+    pub async fn list_sessions(&self, limit: i64) -> Result<Vec<SessionSummary>, StoreError> {
+        let rows = sqlx::query(&format!(
+            "{SELECT} ORDER BY s.created_at DESC, s.id DESC LIMIT $1"
+        ))
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|row| session_from_row(row).map(|record| record.summary))
+            .collect()
+    }
+
+    /// Sessions that were live when the server last stopped.
+    pub async fn live_sessions(&self) -> Result<Vec<SessionRecord>, StoreError> {
+        let rows = sqlx::query(&format!(
+            "{SELECT} WHERE s.status IN ('starting', 'running', 'waiting_approval', 'paused')"
+        ))
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(session_from_row).collect()
+    }
+
+    pub async fn set_agent_session_id(
+        &self,
+        id: &SessionId,
+        agent_session_id: &str,
+    ) -> Result<(), StoreError> {
+        sqlx::query("UPDATE sessions SET agent_session_id = $1 WHERE id = $2")
+            .bind(agent_session_id)
+            .bind(id.as_str())
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+}
+
+fn session_from_row(row: &AnyRow) -> Result<SessionRecord, StoreError> {
+    let status_text = text(row, "status")?;
+    let status = SessionStatus::parse(&status_text)
+        .ok_or_else(|| StoreError::Corrupt(format!("session status `{status_text}`")))?;
+    Ok(SessionRecord {
+        summary: SessionSummary {
+            id: SessionId(text(row, "id")?),
+            assistant_id: AssistantId(text(row, "assistant_id")?),
+            assistant_name: text(row, "assistant_name")?,
+            assistant_color: text(row, "assistant_color")?,
+            title: text(row, "title")?,
+            status,
+            status_reason: opt_text(row, "status_reason")?,
+            created_at: int(row, "created_at")?,
+            updated_at: int(row, "updated_at")?,
+            last_seq: Seq(u64::try_from(int(row, "last_seq")?).unwrap_or(0)),
+        },
+        agent_session_id: opt_text(row, "agent_session_id")?,
+    })
+}

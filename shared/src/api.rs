@@ -1,0 +1,179 @@
+//! REST bodies of the public HTTP API under `/api/`.
+
+use crate::{ApprovalId, AssistantId, Seq, SessionId, SessionStatus, TranscriptEvent};
+use serde::{Deserialize, Serialize};
+
+/// Every error answer: `{ "error": { "code", "message" } }`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ErrorBody {
+    pub error: ErrorDetail,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ErrorDetail {
+    /// Stable, machine-readable: `not_found`, `bad_request`, `conflict`, …
+    pub code: String,
+    /// For people.
+    pub message: String,
+}
+
+/// How an assistant's agent is launched. Agent kinds are data.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum AgentSpec {
+    Claude,
+    Codex,
+    Gemini,
+    /// Tandem's built-in shell agent.
+    Shell,
+    /// Any program that speaks ACP on stdio.
+    Custom {
+        command: String,
+        #[serde(default)]
+        args: Vec<String>,
+        #[serde(default)]
+        env: Vec<EnvVar>,
+    },
+}
+
+impl AgentSpec {
+    pub fn kind_name(&self) -> &'static str {
+        match self {
+            AgentSpec::Claude => "claude",
+            AgentSpec::Codex => "codex",
+            AgentSpec::Gemini => "gemini",
+            AgentSpec::Shell => "shell",
+            AgentSpec::Custom { .. } => "custom",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct EnvVar {
+    pub name: String,
+    pub value: String,
+}
+
+/// An agent kind and whether this machine can run it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct AgentKindInfo {
+    pub kind: String,
+    pub title: String,
+    /// The command line Tandem runs, as a person would type it.
+    pub command_line: String,
+    pub installed: bool,
+    /// Why it is not installed, or how to install it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Assistant {
+    pub id: AssistantId,
+    pub name: String,
+    /// A CSS colour for the avatar, e.g. `#6b5bd6`.
+    pub color: String,
+    pub agent: AgentSpec,
+    /// Absolute path of the directory the agent works in.
+    pub workspace: String,
+    pub created_at: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct CreateAssistant {
+    pub name: String,
+    #[serde(default)]
+    pub color: Option<String>,
+    pub agent: AgentSpec,
+    pub workspace: String,
+}
+
+/// A session as the sidebar shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct SessionSummary {
+    pub id: SessionId,
+    pub assistant_id: AssistantId,
+    pub assistant_name: String,
+    pub assistant_color: String,
+    pub title: String,
+    pub status: SessionStatus,
+    /// Why it ended, when it did not end well.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status_reason: Option<String>,
+    pub created_at: i64,
+    pub updated_at: i64,
+    /// The highest `seq` stored.
+    pub last_seq: Seq,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct CreateSession {
+    pub assistant_id: AssistantId,
+    /// The first message: what the agent is asked to do.
+    pub prompt: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct SendMessage {
+    pub text: String,
+}
+
+/// What happened to a message sent into a session.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum Delivery {
+    /// The agent was idle and got it at once.
+    Delivered,
+    /// The agent is busy; it goes in when the current turn ends.
+    Queued,
+    /// The session had ended; it was resumed with this message.
+    Resumed,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct SendMessageResult {
+    pub delivery: Delivery,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Decide {
+    /// One of the agent's own option ids, as offered in the request.
+    pub option_id: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct DecisionResult {
+    pub approval_id: ApprovalId,
+    pub option_id: String,
+}
+
+/// One page of a transcript.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct EventPage {
+    pub events: Vec<TranscriptEvent>,
+    /// True when more events follow the last one in this page.
+    pub more: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ServerInfo {
+    pub name: String,
+    pub version: String,
+    pub database: String,
+}

@@ -1,0 +1,329 @@
+//! Transcript events: the append-only log of a session.
+//!
+//! These are Tandem's own types, not ACP's: the backend folds each ACP
+//! `session/update` into one of these, so the stored log keeps its shape when
+//! the protocol grows.
+
+use crate::{ApprovalId, Seq, SessionId, SessionStatus};
+use serde::{Deserialize, Serialize};
+
+/// One stored entry of a session's transcript.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct TranscriptEvent {
+    pub session_id: SessionId,
+    pub seq: Seq,
+    /// Milliseconds since the Unix epoch.
+    pub at: i64,
+    pub body: EventBody,
+}
+
+/// What happened.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum EventBody {
+    /// A message a person (or a wake) put into the session.
+    UserMessage {
+        text: String,
+        /// Who wrote it, when a person did.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        author: Option<String>,
+    },
+    AgentMessageChunk {
+        text: String,
+    },
+    AgentThoughtChunk {
+        text: String,
+    },
+    ToolCall(ToolCall),
+    ToolCallUpdate(ToolCallPatch),
+    Plan {
+        entries: Vec<PlanEntry>,
+    },
+    PermissionRequest {
+        approval_id: ApprovalId,
+        tool_call: ToolCallPatch,
+        options: Vec<PermissionOption>,
+    },
+    PermissionDecision {
+        approval_id: ApprovalId,
+        outcome: DecisionOutcome,
+        /// The person who answered; `None` when Tandem answered itself.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        by: Option<String>,
+    },
+    StatusChange {
+        status: SessionStatus,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        reason: Option<String>,
+    },
+    /// The agent named the session.
+    TitleChange {
+        title: String,
+    },
+    Summary {
+        text: String,
+    },
+    Error {
+        message: String,
+    },
+}
+
+impl EventBody {
+    /// The stored `kind` column: the serde tag of the variant.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            EventBody::UserMessage { .. } => "user_message",
+            EventBody::AgentMessageChunk { .. } => "agent_message_chunk",
+            EventBody::AgentThoughtChunk { .. } => "agent_thought_chunk",
+            EventBody::ToolCall(_) => "tool_call",
+            EventBody::ToolCallUpdate(_) => "tool_call_update",
+            EventBody::Plan { .. } => "plan",
+            EventBody::PermissionRequest { .. } => "permission_request",
+            EventBody::PermissionDecision { .. } => "permission_decision",
+            EventBody::StatusChange { .. } => "status_change",
+            EventBody::TitleChange { .. } => "title_change",
+            EventBody::Summary { .. } => "summary",
+            EventBody::Error { .. } => "error",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum ToolKind {
+    Read,
+    Edit,
+    Delete,
+    Move,
+    Search,
+    Execute,
+    Think,
+    Fetch,
+    SwitchMode,
+    #[default]
+    Other,
+}
+
+impl ToolKind {
+    pub fn label(self) -> &'static str {
+        match self {
+            ToolKind::Read => "read",
+            ToolKind::Edit => "edit",
+            ToolKind::Delete => "delete",
+            ToolKind::Move => "move",
+            ToolKind::Search => "search",
+            ToolKind::Execute => "execute",
+            ToolKind::Think => "think",
+            ToolKind::Fetch => "fetch",
+            ToolKind::SwitchMode => "switch mode",
+            ToolKind::Other => "tool",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum ToolStatus {
+    #[default]
+    Pending,
+    InProgress,
+    Completed,
+    Failed,
+}
+
+/// A tool call as the agent announced it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ToolCall {
+    pub id: String,
+    pub title: String,
+    #[serde(default)]
+    pub kind: ToolKind,
+    #[serde(default)]
+    pub status: ToolStatus,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub content: Vec<ToolContent>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub locations: Vec<Location>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub raw_input: Option<serde_json::Value>,
+}
+
+/// Only the fields that changed; `content` and `locations` replace the old
+/// lists when present, as ACP says.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ToolCallPatch {
+    pub id: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub title: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kind: Option<ToolKind>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<ToolStatus>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub content: Option<Vec<ToolContent>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub locations: Option<Vec<Location>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub raw_input: Option<serde_json::Value>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum ToolContent {
+    Text {
+        text: String,
+    },
+    Diff {
+        path: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        old_text: Option<String>,
+        new_text: String,
+    },
+    Terminal {
+        terminal_id: String,
+    },
+    /// Content Tandem does not render (an image, audio, a resource).
+    Other {
+        description: String,
+    },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Location {
+    pub path: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub line: Option<u32>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct PlanEntry {
+    pub content: String,
+    pub priority: PlanPriority,
+    pub status: PlanStatus,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum PlanPriority {
+    High,
+    Medium,
+    Low,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum PlanStatus {
+    Pending,
+    InProgress,
+    Completed,
+}
+
+/// One choice an agent offers for a permission request. Decisions are made
+/// by `kind`; the agent is answered with its own `option_id`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct PermissionOption {
+    pub option_id: String,
+    pub name: String,
+    pub kind: PermissionKind,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum PermissionKind {
+    AllowOnce,
+    AllowAlways,
+    RejectOnce,
+    RejectAlways,
+}
+
+impl PermissionKind {
+    pub fn is_allow(self) -> bool {
+        matches!(
+            self,
+            PermissionKind::AllowOnce | PermissionKind::AllowAlways
+        )
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(tag = "outcome", rename_all = "snake_case")]
+pub enum DecisionOutcome {
+    Selected {
+        option_id: String,
+        kind: PermissionKind,
+    },
+    /// The turn was cancelled, the session stopped, or the agent went away.
+    Cancelled { reason: String },
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn kind_is_the_serde_tag() {
+        let bodies = vec![
+            EventBody::UserMessage {
+                text: "hi".into(),
+                author: None,
+            },
+            EventBody::AgentMessageChunk { text: "a".into() },
+            EventBody::AgentThoughtChunk { text: "b".into() },
+            EventBody::ToolCall(ToolCall {
+                id: "t".into(),
+                title: "x".into(),
+                kind: ToolKind::Edit,
+                status: ToolStatus::Pending,
+                content: vec![],
+                locations: vec![],
+                raw_input: None,
+            }),
+            EventBody::ToolCallUpdate(ToolCallPatch {
+                id: "t".into(),
+                ..Default::default()
+            }),
+            EventBody::Plan { entries: vec![] },
+            EventBody::PermissionRequest {
+                approval_id: ApprovalId("a".into()),
+                tool_call: ToolCallPatch::default(),
+                options: vec![],
+            },
+            EventBody::PermissionDecision {
+                approval_id: ApprovalId("a".into()),
+                outcome: DecisionOutcome::Cancelled {
+                    reason: "stop".into(),
+                },
+                by: None,
+            },
+            EventBody::StatusChange {
+                status: SessionStatus::Running,
+                reason: None,
+            },
+            EventBody::TitleChange { title: "t".into() },
+            EventBody::Summary { text: "s".into() },
+            EventBody::Error {
+                message: "e".into(),
+            },
+        ];
+        for body in bodies {
+            let value = serde_json::to_value(&body).unwrap();
+            assert_eq!(value["type"], body.kind(), "{body:?}");
+            let back: EventBody = serde_json::from_value(value).unwrap();
+            assert_eq!(back, body);
+        }
+    }
+}

@@ -1,0 +1,15 @@
+//! The wire types Tandem's backend and frontend share.
+//!
+//! Everything here is plain data with serde derives; nothing does I/O, so the
+//! crate compiles for both `wasm32-unknown-unknown` and the server.
+
+pub mod api;
+pub mod event;
+pub mod ids;
+pub mod status;
+pub mod transcript;
+pub mod ws;
+
+pub use event::*;
+pub use ids::*;
+pub use status::*;

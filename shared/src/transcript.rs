@@ -1,0 +1,401 @@
+//! The transcript fold: a session's events become the entries a person reads.
+//!
+//! Message chunks run together into one message, tool-call updates merge into
+//! their call (created from whichever message names it first: some agents ask
+//! permission before announcing the call), and a decision lands on its
+//! approval card. Pure code, so the frontend and tests share it.
+
+use crate::{
+    ApprovalId, DecisionOutcome, EventBody, PermissionOption, PlanEntry, Seq, SessionStatus,
+    ToolCall, ToolCallPatch, TranscriptEvent,
+};
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Entry {
+    User {
+        seq: Seq,
+        text: String,
+        author: Option<String>,
+    },
+    Agent {
+        seq: Seq,
+        text: String,
+    },
+    Thought {
+        seq: Seq,
+        text: String,
+    },
+    Tool {
+        seq: Seq,
+        call: ToolCall,
+    },
+    Plan {
+        seq: Seq,
+        entries: Vec<PlanEntry>,
+    },
+    Approval {
+        seq: Seq,
+        approval_id: ApprovalId,
+        tool_call: ToolCallPatch,
+        options: Vec<PermissionOption>,
+        decision: Option<(DecisionOutcome, Option<String>)>,
+    },
+    Status {
+        seq: Seq,
+        status: SessionStatus,
+        reason: Option<String>,
+    },
+    Summary {
+        seq: Seq,
+        text: String,
+    },
+    Error {
+        seq: Seq,
+        message: String,
+    },
+}
+
+impl Entry {
+    /// The `seq` of the event that created the entry: a stable key for lists.
+    pub fn seq(&self) -> Seq {
+        match self {
+            Entry::User { seq, .. }
+            | Entry::Agent { seq, .. }
+            | Entry::Thought { seq, .. }
+            | Entry::Tool { seq, .. }
+            | Entry::Plan { seq, .. }
+            | Entry::Approval { seq, .. }
+            | Entry::Status { seq, .. }
+            | Entry::Summary { seq, .. }
+            | Entry::Error { seq, .. } => *seq,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Transcript {
+    pub entries: Vec<Entry>,
+    pub last_seq: Seq,
+    pub title: Option<String>,
+    pub status: Option<SessionStatus>,
+}
+
+impl Transcript {
+    /// Folds one event in. Events at or below `last_seq` were seen already
+    /// and are ignored, so replays after a reconnect never duplicate.
+    pub fn apply(&mut self, event: &TranscriptEvent) -> bool {
+        if event.seq <= self.last_seq {
+            return false;
+        }
+        self.last_seq = event.seq;
+        let seq = event.seq;
+        match &event.body {
+            EventBody::UserMessage { text, author } => self.entries.push(Entry::User {
+                seq,
+                text: text.clone(),
+                author: author.clone(),
+            }),
+            EventBody::AgentMessageChunk { text } => match self.entries.last_mut() {
+                Some(Entry::Agent { text: so_far, .. }) => so_far.push_str(text),
+                _ => self.entries.push(Entry::Agent {
+                    seq,
+                    text: text.clone(),
+                }),
+            },
+            EventBody::AgentThoughtChunk { text } => match self.entries.last_mut() {
+                Some(Entry::Thought { text: so_far, .. }) => so_far.push_str(text),
+                _ => self.entries.push(Entry::Thought {
+                    seq,
+                    text: text.clone(),
+                }),
+            },
+            EventBody::ToolCall(call) => match self.tool_mut(&call.id) {
+                Some(existing) => *existing = call.clone(),
+                None => self.entries.push(Entry::Tool {
+                    seq,
+                    call: call.clone(),
+                }),
+            },
+            EventBody::ToolCallUpdate(patch) => self.patch_tool(seq, patch),
+            EventBody::Plan { entries } => {
+                let existing = self.entries.iter_mut().find_map(|entry| match entry {
+                    Entry::Plan { entries, .. } => Some(entries),
+                    _ => None,
+                });
+                match existing {
+                    Some(old) => *old = entries.clone(),
+                    None => self.entries.push(Entry::Plan {
+                        seq,
+                        entries: entries.clone(),
+                    }),
+                }
+            }
+            EventBody::PermissionRequest {
+                approval_id,
+                tool_call,
+                options,
+            } => {
+                if self.tool_mut(&tool_call.id).is_none() && !tool_call.id.is_empty() {
+                    self.patch_tool(seq, tool_call);
+                }
+                self.entries.push(Entry::Approval {
+                    seq,
+                    approval_id: approval_id.clone(),
+                    tool_call: tool_call.clone(),
+                    options: options.clone(),
+                    decision: None,
+                });
+            }
+            EventBody::PermissionDecision {
+                approval_id,
+                outcome,
+                by,
+            } => {
+                for entry in self.entries.iter_mut().rev() {
+                    if let Entry::Approval {
+                        approval_id: id,
+                        decision,
+                        ..
+                    } = entry
+                    {
+                        if id == approval_id {
+                            *decision = Some((outcome.clone(), by.clone()));
+                            break;
+                        }
+                    }
+                }
+            }
+            EventBody::StatusChange { status, reason } => {
+                self.status = Some(*status);
+                self.entries.push(Entry::Status {
+                    seq,
+                    status: *status,
+                    reason: reason.clone(),
+                });
+            }
+            EventBody::TitleChange { title } => self.title = Some(title.clone()),
+            EventBody::Summary { text } => self.entries.push(Entry::Summary {
+                seq,
+                text: text.clone(),
+            }),
+            EventBody::Error { message } => self.entries.push(Entry::Error {
+                seq,
+                message: message.clone(),
+            }),
+        }
+        true
+    }
+
+    /// Approvals still waiting for an answer.
+    pub fn pending_approvals(&self) -> impl Iterator<Item = &Entry> {
+        self.entries
+            .iter()
+            .filter(|entry| matches!(entry, Entry::Approval { decision: None, .. }))
+    }
+
+    fn tool_mut(&mut self, id: &str) -> Option<&mut ToolCall> {
+        self.entries.iter_mut().rev().find_map(|entry| match entry {
+            Entry::Tool { call, .. } if call.id == id => Some(call),
+            _ => None,
+        })
+    }
+
+    fn patch_tool(&mut self, seq: Seq, patch: &ToolCallPatch) {
+        match self.tool_mut(&patch.id) {
+            Some(call) => apply_patch(call, patch),
+            None => {
+                let mut call = ToolCall {
+                    id: patch.id.clone(),
+                    title: String::new(),
+                    kind: Default::default(),
+                    status: Default::default(),
+                    content: Vec::new(),
+                    locations: Vec::new(),
+                    raw_input: None,
+                };
+                apply_patch(&mut call, patch);
+                self.entries.push(Entry::Tool { seq, call });
+            }
+        }
+    }
+}
+
+/// Applies the fields a `tool_call_update` carries; absent fields stay.
+pub fn apply_patch(call: &mut ToolCall, patch: &ToolCallPatch) {
+    if let Some(title) = &patch.title {
+        call.title = title.clone();
+    }
+    if let Some(kind) = patch.kind {
+        call.kind = kind;
+    }
+    if let Some(status) = patch.status {
+        call.status = status;
+    }
+    if let Some(content) = &patch.content {
+        call.content = content.clone();
+    }
+    if let Some(locations) = &patch.locations {
+        call.locations = locations.clone();
+    }
+    if let Some(raw) = &patch.raw_input {
+        call.raw_input = Some(raw.clone());
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{PermissionKind, SessionId, ToolContent, ToolKind, ToolStatus};
+
+    fn event(seq: u64, body: EventBody) -> TranscriptEvent {
+        TranscriptEvent {
+            session_id: SessionId("s".into()),
+            seq: Seq(seq),
+            at: 0,
+            body,
+        }
+    }
+
+    fn fold(bodies: Vec<EventBody>) -> Transcript {
+        let mut transcript = Transcript::default();
+        for (i, body) in bodies.into_iter().enumerate() {
+            transcript.apply(&event(i as u64 + 1, body));
+        }
+        transcript
+    }
+
+    fn chunk(text: &str) -> EventBody {
+        EventBody::AgentMessageChunk { text: text.into() }
+    }
+
+    #[test]
+    fn consecutive_chunks_become_one_message() {
+        let t = fold(vec![
+            chunk("Hel"),
+            chunk("lo"),
+            EventBody::AgentThoughtChunk { text: "hm".into() },
+            chunk("again"),
+        ]);
+        assert_eq!(
+            t.entries,
+            vec![
+                Entry::Agent {
+                    seq: Seq(1),
+                    text: "Hello".into()
+                },
+                Entry::Thought {
+                    seq: Seq(3),
+                    text: "hm".into()
+                },
+                Entry::Agent {
+                    seq: Seq(4),
+                    text: "again".into()
+                },
+            ]
+        );
+    }
+
+    #[test]
+    fn replayed_events_are_ignored() {
+        let mut t = Transcript::default();
+        assert!(t.apply(&event(1, chunk("a"))));
+        assert!(t.apply(&event(2, chunk("b"))));
+        assert!(!t.apply(&event(2, chunk("b"))));
+        assert!(!t.apply(&event(1, chunk("a"))));
+        assert_eq!(
+            t.entries,
+            vec![Entry::Agent {
+                seq: Seq(1),
+                text: "ab".into()
+            }]
+        );
+        assert_eq!(t.last_seq, Seq(2));
+    }
+
+    #[test]
+    fn updates_merge_into_their_tool_call_and_may_come_first() {
+        let t = fold(vec![
+            EventBody::ToolCallUpdate(ToolCallPatch {
+                id: "c1".into(),
+                title: Some("Run ls".into()),
+                status: Some(ToolStatus::InProgress),
+                ..Default::default()
+            }),
+            EventBody::ToolCallUpdate(ToolCallPatch {
+                id: "c1".into(),
+                kind: Some(ToolKind::Execute),
+                status: Some(ToolStatus::Completed),
+                content: Some(vec![ToolContent::Text {
+                    text: "a.txt".into(),
+                }]),
+                ..Default::default()
+            }),
+        ]);
+        let [Entry::Tool { call, seq }] = t.entries.as_slice() else {
+            panic!("one tool entry expected: {:?}", t.entries);
+        };
+        assert_eq!(*seq, Seq(1));
+        assert_eq!(call.title, "Run ls");
+        assert_eq!(call.kind, ToolKind::Execute);
+        assert_eq!(call.status, ToolStatus::Completed);
+        assert_eq!(call.content.len(), 1);
+    }
+
+    #[test]
+    fn a_decision_lands_on_its_approval() {
+        let option = PermissionOption {
+            option_id: "allow".into(),
+            name: "Allow once".into(),
+            kind: PermissionKind::AllowOnce,
+        };
+        let t = fold(vec![
+            EventBody::PermissionRequest {
+                approval_id: ApprovalId("a1".into()),
+                tool_call: ToolCallPatch {
+                    id: "c1".into(),
+                    title: Some("echo hi".into()),
+                    ..Default::default()
+                },
+                options: vec![option.clone()],
+            },
+            EventBody::PermissionDecision {
+                approval_id: ApprovalId("a1".into()),
+                outcome: DecisionOutcome::Selected {
+                    option_id: "allow".into(),
+                    kind: PermissionKind::AllowOnce,
+                },
+                by: Some("ada".into()),
+            },
+        ]);
+        assert_eq!(t.pending_approvals().count(), 0);
+        let approval = t
+            .entries
+            .iter()
+            .find(|e| matches!(e, Entry::Approval { .. }))
+            .unwrap();
+        let Entry::Approval { decision, .. } = approval else {
+            unreachable!()
+        };
+        assert_eq!(decision.as_ref().unwrap().1.as_deref(), Some("ada"));
+        // The request also created the tool call it is about.
+        assert!(t
+            .entries
+            .iter()
+            .any(|e| matches!(e, Entry::Tool { call, .. } if call.title == "echo hi")));
+    }
+
+    #[test]
+    fn status_and_title_are_tracked() {
+        let t = fold(vec![
+            EventBody::TitleChange {
+                title: "Fix it".into(),
+            },
+            EventBody::StatusChange {
+                status: SessionStatus::Completed,
+                reason: None,
+            },
+        ]);
+        assert_eq!(t.title.as_deref(), Some("Fix it"));
+        assert_eq!(t.status, Some(SessionStatus::Completed));
+    }
+}
