@@ -1,1 +1,123 @@
-fn main() {}
+//! `cargo xtask run | test`: the project's own set-up. On a machine with only
+//! the Rust toolchain it installs what is missing (the wasm32 target, Trunk,
+//! the wasm-bindgen CLI matching Cargo.lock, wasm-opt, Chromium and its
+//! driver, PostgreSQL), builds the web app, and runs Tandem or its tests.
+
+mod setup;
+
+use anyhow::{bail, Context, Result};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+const USAGE: &str = "usage: cargo xtask <run [-- tandem serve args…] | test>";
+
+fn main() -> Result<()> {
+    let mut args = std::env::args().skip(1);
+    let task = args.next().unwrap_or_default();
+    let rest: Vec<String> = args.skip_while(|a| a == "--").collect();
+    let root = workspace_root()?;
+    match task.as_str() {
+        "run" => run(&root, &rest),
+        "test" => test(&root),
+        "" | "help" | "--help" | "-h" => {
+            println!("{USAGE}");
+            Ok(())
+        }
+        other => bail!("unknown task `{other}`\n{USAGE}"),
+    }
+}
+
+fn workspace_root() -> Result<PathBuf> {
+    let manifest = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    manifest
+        .parent()
+        .map(Path::to_path_buf)
+        .context("xtask lives inside the workspace")
+}
+
+/// Builds the web app in release and serves Tandem on its embedded defaults.
+fn run(root: &Path, serve_args: &[String]) -> Result<()> {
+    setup::frontend_toolchain(root)?;
+    build_frontend(root)?;
+    let mut command = cargo();
+    command
+        .current_dir(root)
+        .args(["run", "--release", "--package", "tandem", "--", "serve"])
+        .arg("--static-dir")
+        .arg(root.join("frontend/dist"))
+        .args(serve_args);
+    step("starting Tandem on http://127.0.0.1:8080 (unless --addr says otherwise)");
+    check(&mut command, "tandem serve")
+}
+
+/// Every check CI runs: format, lints, unit, integration and browser tests.
+fn test(root: &Path) -> Result<()> {
+    step("checking formatting");
+    check(
+        cargo()
+            .current_dir(root)
+            .args(["fmt", "--all", "--", "--check"]),
+        "cargo fmt --check",
+    )?;
+    setup::frontend_toolchain(root)?;
+    build_frontend(root)?;
+    setup::chromium()?;
+    let database_url = setup::postgres()?;
+    step("clippy");
+    check(
+        cargo()
+            .current_dir(root)
+            .args(["clippy", "--all-targets", "--", "-D", "warnings"]),
+        "cargo clippy",
+    )?;
+    check(
+        cargo().current_dir(root).args([
+            "clippy",
+            "--package",
+            "tandem-frontend",
+            "--target",
+            "wasm32-unknown-unknown",
+            "--",
+            "-D",
+            "warnings",
+        ]),
+        "cargo clippy (frontend)",
+    )?;
+    step("tests");
+    check(
+        cargo()
+            .current_dir(root)
+            .env("TANDEM_TEST_DATABASE_URL", database_url)
+            .env("TANDEM_TEST_CHROMEDRIVER", "/usr/bin/chromedriver")
+            .args(["test", "--no-fail-fast"]),
+        "cargo test",
+    )
+}
+
+pub fn build_frontend(root: &Path) -> Result<()> {
+    step("building the web app (trunk build --release)");
+    check(
+        Command::new("trunk")
+            .current_dir(root)
+            .args(["build", "--release", "--offline"]),
+        "trunk build",
+    )
+}
+
+fn cargo() -> Command {
+    Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
+}
+
+pub fn step(what: &str) {
+    println!("==> {what}");
+}
+
+pub fn check(command: &mut Command, what: &str) -> Result<()> {
+    let status = command
+        .status()
+        .with_context(|| format!("could not run {what}"))?;
+    if !status.success() {
+        bail!("{what} failed ({status})");
+    }
+    Ok(())
+}

@@ -1,1 +1,355 @@
-fn main() {}
+//! The scriptable test agent: an ACP agent that plays a scenario file, so
+//! end-to-end tests need no network and no model. It is the only stand-in
+//! in Tandem's tests: it plays the AI.
+//!
+//! Usage: `test-agent SCENARIO.json`. Every line it receives is appended to
+//! the file named by `TEST_AGENT_LOG`, when set, so tests can check what
+//! Tandem sent.
+
+use serde::Deserialize;
+use serde_json::{json, Value};
+use std::io::{BufRead, Write};
+use std::sync::mpsc;
+use std::time::Duration;
+
+#[derive(Debug, Deserialize, Default)]
+struct Scenario {
+    /// Advertise `loadSession`.
+    #[serde(default)]
+    load_session: bool,
+    /// Never answer `initialize`.
+    #[serde(default)]
+    hang_on_initialize: bool,
+    /// Answer `session/load` with this error message instead of loading.
+    #[serde(default)]
+    fail_load: Option<String>,
+    /// Turn N plays `turns[N]`, or the last one when there are fewer.
+    #[serde(default)]
+    turns: Vec<Vec<Step>>,
+}
+
+#[derive(Debug, Deserialize, Clone)]
+#[serde(tag = "do", rename_all = "snake_case")]
+enum Step {
+    Message {
+        text: String,
+    },
+    Thought {
+        text: String,
+    },
+    EchoPrompt,
+    ToolCall {
+        id: String,
+        title: String,
+        #[serde(default = "default_kind")]
+        kind: String,
+        #[serde(default)]
+        diff: Option<DiffStep>,
+    },
+    ToolUpdate {
+        id: String,
+        status: String,
+        #[serde(default)]
+        text: Option<String>,
+    },
+    Plan {
+        entries: Vec<(String, String)>,
+    },
+    Title {
+        text: String,
+    },
+    /// Asks permission; a reject ends the turn, a cancel ends it cancelled.
+    Permission {
+        id: String,
+        title: String,
+        #[serde(default = "default_kind")]
+        kind: String,
+    },
+    Sleep {
+        ms: u64,
+    },
+    /// `count` message chunks, one every `interval_ms`.
+    Stream {
+        count: u64,
+        interval_ms: u64,
+    },
+    /// Exits at once with `code`, mid-turn.
+    Crash {
+        code: i32,
+    },
+    /// Writes a line that is not JSON-RPC.
+    Garbage {
+        text: String,
+    },
+    /// Asks the client to write a file (`fs/write_text_file`), relative to cwd.
+    WriteFile {
+        path: String,
+        content: String,
+    },
+    /// Waits for `session/cancel`, then ends the turn cancelled.
+    WaitForCancel,
+}
+
+#[derive(Debug, Deserialize, Clone)]
+struct DiffStep {
+    path: String,
+    #[serde(default)]
+    old: Option<String>,
+    new: String,
+}
+
+fn default_kind() -> String {
+    "other".into()
+}
+
+struct Agent {
+    rx: mpsc::Receiver<Value>,
+    out: std::io::Stdout,
+    next_id: u64,
+    cwd: String,
+    session_id: String,
+}
+
+impl Agent {
+    fn send(&mut self, value: Value) {
+        let mut out = self.out.lock();
+        let _ = writeln!(out, "{value}");
+        let _ = out.flush();
+    }
+
+    fn update(&mut self, update: Value) {
+        let session_id = self.session_id.clone();
+        self.send(json!({"jsonrpc":"2.0","method":"session/update",
+            "params":{"sessionId": session_id, "update": update}}));
+    }
+
+    /// Sends a request and waits for its answer, noting cancels meanwhile.
+    fn call(&mut self, method: &str, params: Value) -> (Value, bool) {
+        let id = self.next_id;
+        self.next_id += 1;
+        self.send(json!({"jsonrpc":"2.0","id":id,"method":method,"params":params}));
+        let mut cancelled = false;
+        while let Ok(message) = self.rx.recv() {
+            if message.get("method").and_then(Value::as_str) == Some("session/cancel") {
+                cancelled = true;
+                continue;
+            }
+            if message.get("id") == Some(&json!(id)) && message.get("method").is_none() {
+                return (message, cancelled);
+            }
+        }
+        std::process::exit(0)
+    }
+}
+
+fn main() {
+    let scenario: Scenario = match std::env::args().nth(1) {
+        Some(path) => match std::fs::read_to_string(&path) {
+            Ok(text) => match serde_json::from_str(&text) {
+                Ok(scenario) => scenario,
+                Err(err) => {
+                    eprintln!("test-agent: bad scenario {path}: {err}");
+                    std::process::exit(2)
+                }
+            },
+            Err(err) => {
+                eprintln!("test-agent: cannot read {path}: {err}");
+                std::process::exit(2)
+            }
+        },
+        None => Scenario::default(),
+    };
+    let log = std::env::var("TEST_AGENT_LOG").ok();
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        for line in std::io::stdin().lock().lines() {
+            let Ok(line) = line else { break };
+            if let Some(log) = &log {
+                if let Ok(mut file) = std::fs::OpenOptions::new()
+                    .create(true)
+                    .append(true)
+                    .open(log)
+                {
+                    let _ = writeln!(file, "{line}");
+                }
+            }
+            match serde_json::from_str::<Value>(&line) {
+                Ok(value) => {
+                    if tx.send(value).is_err() {
+                        break;
+                    }
+                }
+                Err(err) => eprintln!("test-agent: bad line: {err}"),
+            }
+        }
+    });
+    let mut agent = Agent {
+        rx,
+        out: std::io::stdout(),
+        next_id: 100,
+        cwd: String::new(),
+        session_id: String::new(),
+    };
+    let mut turn = 0usize;
+    while let Ok(message) = agent.rx.recv() {
+        let Some(method) = message.get("method").and_then(Value::as_str) else {
+            continue;
+        };
+        let Some(id) = message.get("id").cloned() else {
+            continue;
+        };
+        let params = message.get("params").cloned().unwrap_or(Value::Null);
+        match method {
+            "initialize" => {
+                if scenario.hang_on_initialize {
+                    // Hold stdin open and never answer.
+                    loop {
+                        std::thread::sleep(Duration::from_secs(3600));
+                    }
+                }
+                agent.send(json!({"jsonrpc":"2.0","id":id,"result":{
+                    "protocolVersion":1,
+                    "agentCapabilities":{"loadSession":scenario.load_session},
+                    "agentInfo":{"name":"test-agent","version":"1"},
+                    "authMethods":[]}}));
+            }
+            "session/new" => {
+                agent.cwd = params["cwd"].as_str().unwrap_or_default().to_owned();
+                agent.session_id = format!("test-session-{}", std::process::id());
+                let session_id = agent.session_id.clone();
+                agent.send(json!({"jsonrpc":"2.0","id":id,"result":{"sessionId":session_id}}));
+            }
+            "session/load" => {
+                if let Some(message) = &scenario.fail_load {
+                    agent.send(json!({"jsonrpc":"2.0","id":id,
+                        "error":{"code":-32002,"message":message}}));
+                    continue;
+                }
+                agent.cwd = params["cwd"].as_str().unwrap_or_default().to_owned();
+                agent.session_id = params["sessionId"].as_str().unwrap_or_default().to_owned();
+                // Replays history before answering, as ACP says.
+                agent.update(json!({"sessionUpdate":"agent_message_chunk",
+                    "content":{"type":"text","text":"(replayed history)"}}));
+                agent.send(json!({"jsonrpc":"2.0","id":id,"result":null}));
+            }
+            "session/prompt" => {
+                let prompt: String = params["prompt"]
+                    .as_array()
+                    .map(|blocks| {
+                        blocks
+                            .iter()
+                            .filter_map(|b| b["text"].as_str())
+                            .collect::<Vec<_>>()
+                            .join("\n")
+                    })
+                    .unwrap_or_default();
+                let steps = scenario
+                    .turns
+                    .get(turn)
+                    .or(scenario.turns.last())
+                    .cloned()
+                    .unwrap_or_default();
+                turn += 1;
+                let stop = play(&mut agent, &steps, &prompt);
+                agent.send(json!({"jsonrpc":"2.0","id":id,"result":{"stopReason":stop}}));
+            }
+            other => {
+                agent.send(json!({"jsonrpc":"2.0","id":id,
+                    "error":{"code":-32601,"message":format!("test-agent has no {other}")}}));
+            }
+        }
+    }
+}
+
+fn text(text: &str) -> Value {
+    json!({"type":"text","text":text})
+}
+
+fn play(agent: &mut Agent, steps: &[Step], prompt: &str) -> &'static str {
+    for step in steps {
+        match step {
+            Step::Message { text: t } => agent.update(json!({"sessionUpdate":"agent_message_chunk","content":text(t)})),
+            Step::Thought { text: t } => agent.update(json!({"sessionUpdate":"agent_thought_chunk","content":text(t)})),
+            Step::EchoPrompt => agent.update(json!({"sessionUpdate":"agent_message_chunk","content":text(&format!("You said: {prompt}"))})),
+            Step::ToolCall { id, title, kind, diff } => {
+                let mut call = json!({"sessionUpdate":"tool_call","toolCallId":id,"title":title,"kind":kind,"status":"pending"});
+                if let Some(diff) = diff {
+                    let path = format!("{}/{}", agent.cwd, diff.path);
+                    call["content"] = json!([{"type":"diff","path":path,"oldText":diff.old,"newText":diff.new}]);
+                    call["locations"] = json!([{"path":path}]);
+                }
+                agent.update(call);
+            }
+            Step::ToolUpdate { id, status, text: t } => {
+                let mut update = json!({"sessionUpdate":"tool_call_update","toolCallId":id,"status":status});
+                if let Some(t) = t {
+                    update["content"] = json!([{"type":"content","content":text(t)}]);
+                }
+                agent.update(update);
+            }
+            Step::Plan { entries } => {
+                let entries: Vec<Value> = entries
+                    .iter()
+                    .map(|(content, status)| json!({"content":content,"priority":"medium","status":status}))
+                    .collect();
+                agent.update(json!({"sessionUpdate":"plan","entries":entries}));
+            }
+            Step::Title { text: t } => agent.update(json!({"sessionUpdate":"session_info_update","title":t})),
+            Step::Permission { id, title, kind } => {
+                let session_id = agent.session_id.clone();
+                let (answer, _) = agent.call("session/request_permission", json!({
+                    "sessionId": session_id,
+                    "toolCall": {"toolCallId": id, "title": title, "kind": kind},
+                    "options": [
+                        {"optionId":"yes","name":"Allow once","kind":"allow_once"},
+                        {"optionId":"always","name":"Allow always","kind":"allow_always"},
+                        {"optionId":"no","name":"Reject","kind":"reject_once"}]}));
+                let outcome = &answer["result"]["outcome"];
+                match (outcome["outcome"].as_str(), outcome["optionId"].as_str()) {
+                    (Some("selected"), Some("yes")) | (Some("selected"), Some("always")) => {
+                        agent.update(json!({"sessionUpdate":"tool_call_update","toolCallId":id,"status":"completed",
+                            "content":[{"type":"content","content":text("allowed")}]}));
+                    }
+                    (Some("selected"), _) => {
+                        agent.update(json!({"sessionUpdate":"tool_call_update","toolCallId":id,"status":"failed"}));
+                        agent.update(json!({"sessionUpdate":"agent_message_chunk","content":text("Permission denied; stopping.")}));
+                        return "end_turn";
+                    }
+                    _ => return "cancelled",
+                }
+            }
+            Step::Sleep { ms } => std::thread::sleep(Duration::from_millis(*ms)),
+            Step::Stream { count, interval_ms } => {
+                for i in 0..*count {
+                    agent.update(json!({"sessionUpdate":"agent_message_chunk","content":text(&format!("chunk {i} "))}));
+                    if *interval_ms > 0 {
+                        std::thread::sleep(Duration::from_millis(*interval_ms));
+                    }
+                }
+            }
+            Step::Crash { code } => std::process::exit(*code),
+            Step::Garbage { text: t } => {
+                let mut out = agent.out.lock();
+                let _ = writeln!(out, "{t}");
+                let _ = out.flush();
+            }
+            Step::WriteFile { path, content } => {
+                let session_id = agent.session_id.clone();
+                let full = format!("{}/{}", agent.cwd, path);
+                let (answer, _) = agent.call("fs/write_text_file", json!({"sessionId":session_id,"path":full,"content":content}));
+                if answer.get("error").is_some() {
+                    agent.update(json!({"sessionUpdate":"agent_message_chunk","content":text("write failed")}));
+                }
+            }
+            Step::WaitForCancel => {
+                while let Ok(message) = agent.rx.recv() {
+                    if message.get("method").and_then(Value::as_str) == Some("session/cancel") {
+                        return "cancelled";
+                    }
+                }
+                return "cancelled";
+            }
+        }
+    }
+    "end_turn"
+}

@@ -1,0 +1,142 @@
+//! One transcript entry. Agent text is shown as text, never as HTML.
+
+use crate::api;
+use crate::app::AppState;
+use leptos::prelude::*;
+use tandem_shared::api::{Decide, DecisionResult};
+use tandem_shared::transcript::Entry;
+use tandem_shared::{DecisionOutcome, PermissionKind, PlanStatus, ToolContent, ToolStatus};
+
+#[component]
+pub fn EntryView(entry: Entry) -> impl IntoView {
+    match entry {
+        Entry::User { text, author, .. } => view! {
+            <li class="entry user" data-testid="entry-user">
+                <div class="who">{author.unwrap_or_else(|| "You".into())}</div>
+                <div class="text">{text}</div>
+            </li>
+        }
+        .into_any(),
+        Entry::Agent { text, .. } => view! {
+            <li class="entry agent" data-testid="entry-agent"><div class="text">{text}</div></li>
+        }
+        .into_any(),
+        Entry::Thought { text, .. } => view! {
+            <li class="entry thought">
+                <details><summary>"Thinking"</summary><div class="text">{text}</div></details>
+            </li>
+        }
+        .into_any(),
+        Entry::Tool { call, .. } => {
+            let status = match call.status {
+                ToolStatus::Pending => "pending",
+                ToolStatus::InProgress => "running",
+                ToolStatus::Completed => "done",
+                ToolStatus::Failed => "failed",
+            };
+            let title = if call.title.is_empty() { call.id.clone() } else { call.title.clone() };
+            view! {
+                <li class=format!("entry tool tool-{status}") data-testid="entry-tool" data-tool-status=status>
+                    <div class="tool-head">
+                        <span class="tool-kind">{call.kind.label()}</span>
+                        <span class="tool-title">{title}</span>
+                        <span class="tool-status">{status}</span>
+                    </div>
+                    {(!call.locations.is_empty()).then(|| view! {
+                        <div class="tool-locations">
+                            {call.locations.iter().map(|l| match l.line {
+                                Some(line) => format!("{}:{line}", l.path),
+                                None => l.path.clone(),
+                            }).collect::<Vec<_>>().join(", ")}
+                        </div>
+                    })}
+                    {call.content.into_iter().map(|content| match content {
+                        ToolContent::Text { text } => view! { <pre class="tool-output" data-testid="tool-output">{text}</pre> }.into_any(),
+                        ToolContent::Diff { path, old_text, new_text } => view! {
+                            <div class="diff">
+                                <div class="diff-path">{path}</div>
+                                {old_text.map(|old| view! { <pre class="diff-old">{old}</pre> })}
+                                <pre class="diff-new">{new_text}</pre>
+                            </div>
+                        }.into_any(),
+                        ToolContent::Terminal { terminal_id } => view! { <div class="muted">"Terminal " {terminal_id}</div> }.into_any(),
+                        ToolContent::Other { description } => view! { <div class="muted">{description}</div> }.into_any(),
+                    }).collect_view()}
+                </li>
+            }
+            .into_any()
+        }
+        Entry::Plan { entries, .. } => view! {
+            <li class="entry plan">
+                <div class="who">"Plan"</div>
+                <ul class="plan-list">
+                    {entries.into_iter().map(|e| {
+                        let mark = match e.status { PlanStatus::Completed => "☑", PlanStatus::InProgress => "◐", PlanStatus::Pending => "☐" };
+                        view! { <li>{mark} " " {e.content}</li> }
+                    }).collect_view()}
+                </ul>
+            </li>
+        }
+        .into_any(),
+        Entry::Approval { approval_id, tool_call, options, decision, .. } => {
+            let state = expect_context::<AppState>();
+            let title = tool_call.title.clone().unwrap_or_else(|| tool_call.id.clone());
+            let verdict = decision.map(|(outcome, by)| match outcome {
+                DecisionOutcome::Selected { option_id, kind } => {
+                    let word = options.iter().find(|o| o.option_id == option_id).map(|o| o.name.clone()).unwrap_or(option_id);
+                    let who = by.map(|b| format!(" by {b}")).unwrap_or_default();
+                    let class = if kind.is_allow() { "verdict allowed" } else { "verdict rejected" };
+                    (class, format!("{word}{who}"))
+                }
+                DecisionOutcome::Cancelled { reason } => ("verdict cancelled", format!("Cancelled: {reason}")),
+            });
+            let pending = verdict.is_none();
+            view! {
+                <li class="entry approval" class:pending=pending data-testid="approval-card">
+                    <div class="approval-title">"Permission: " {title}</div>
+                    {match verdict {
+                        Some((class, text)) => view! { <div class=class data-testid="approval-verdict">{text}</div> }.into_any(),
+                        None => view! {
+                            <div class="approval-options">
+                                {options.into_iter().map(|option| {
+                                    let class = match option.kind {
+                                        PermissionKind::AllowOnce | PermissionKind::AllowAlways => "button primary",
+                                        _ => "button",
+                                    };
+                                    let path = format!("/api/approvals/{}/decision", approval_id);
+                                    let body = Decide { option_id: option.option_id.clone() };
+                                    view! {
+                                        <button class=class data-testid="approval-option" data-option=option.option_id.clone()
+                                            on:click=move |_| {
+                                                let path = path.clone();
+                                                let body = body.clone();
+                                                leptos::task::spawn_local(async move {
+                                                    let result = api::post::<_, DecisionResult>(&path, &body).await.map(|_| ());
+                                                    state.report(result);
+                                                });
+                                            }>{option.name}</button>
+                                    }
+                                }).collect_view()}
+                            </div>
+                        }.into_any(),
+                    }}
+                </li>
+            }
+            .into_any()
+        }
+        Entry::Status { status, reason, .. } => view! {
+            <li class="entry status-line" data-testid="entry-status" data-status=status.as_str()>
+                {status.label()} {reason.map(|r| format!(" — {r}"))}
+            </li>
+        }
+        .into_any(),
+        Entry::Summary { text, .. } => view! {
+            <li class="entry summary"><div class="who">"Summary"</div><div class="text">{text}</div></li>
+        }
+        .into_any(),
+        Entry::Error { message, .. } => view! {
+            <li class="entry error" role="alert" data-testid="entry-error">{message}</li>
+        }
+        .into_any(),
+    }
+}

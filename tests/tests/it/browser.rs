@@ -1,0 +1,1 @@
+//! The web app in headless Chromium (filled in with the frontend).

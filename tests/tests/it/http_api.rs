@@ -1,0 +1,200 @@
+//! The REST surface: happy paths, and every kind of bad input getting a
+//! 4xx with a JSON error body.
+
+use crate::support::TestServer;
+use serde_json::{json, Value};
+
+fn error_code(body: &Value) -> &str {
+    body["error"]["code"].as_str().unwrap_or("<no error code>")
+}
+
+#[tokio::test]
+async fn health_agents_and_openapi() {
+    let server = TestServer::start().await;
+    let (status, body) = server.get("/api/health").await;
+    assert_eq!(status, 200);
+    assert_eq!(body["database"], "sqlite");
+    let (status, body) = server.get("/api/agents").await;
+    assert_eq!(status, 200);
+    let kinds: Vec<&str> = body
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|k| k["kind"].as_str())
+        .collect();
+    assert_eq!(kinds, vec!["shell", "claude", "codex", "gemini", "custom"]);
+    assert_eq!(body[0]["installed"], true);
+    let (status, doc) = server.get("/api/openapi.json").await;
+    assert_eq!(status, 200);
+    for path in [
+        "/api/sessions",
+        "/api/sessions/{id}/events",
+        "/api/approvals/{id}/decision",
+        "/api/assistants",
+    ] {
+        assert!(
+            doc["paths"].get(path).is_some(),
+            "{path} missing from the OpenAPI document"
+        );
+    }
+    assert!(doc["components"]["schemas"]
+        .get("TranscriptEvent")
+        .is_some());
+}
+
+#[tokio::test]
+async fn bad_requests_get_clear_json_errors() {
+    let server = TestServer::start().await;
+    let demo = server.demo_assistant().await;
+
+    let response = server
+        .http
+        .post(format!("{}/api/sessions", server.url))
+        .header("content-type", "application/json")
+        .body("{not json")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 400);
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(error_code(&body), "bad_request");
+
+    let (status, body) = server
+        .post(
+            "/api/sessions",
+            json!({"assistant_id": demo.id, "prompt": "   "}),
+        )
+        .await;
+    assert_eq!((status, error_code(&body)), (400, "bad_request"));
+    assert!(body["error"]["message"].as_str().unwrap().contains("empty"));
+
+    let (status, body) = server
+        .post(
+            "/api/sessions",
+            json!({"assistant_id": "ast_nope", "prompt": "hi"}),
+        )
+        .await;
+    assert_eq!((status, error_code(&body)), (404, "not_found"));
+
+    let (status, body) = server.post("/api/sessions", json!({"prompt": "hi"})).await;
+    assert_eq!((status, error_code(&body)), (400, "bad_request"));
+
+    let (status, body) = server.get("/api/sessions/ses_nope").await;
+    assert_eq!((status, error_code(&body)), (404, "not_found"));
+    let (status, body) = server.get("/api/sessions/ses_nope/events").await;
+    assert_eq!((status, error_code(&body)), (404, "not_found"));
+
+    let session = server.start_session(&demo, "true").await;
+    let (status, body) = server
+        .get(&format!("/api/sessions/{}/events?limit=0", session.id))
+        .await;
+    assert_eq!((status, error_code(&body)), (400, "bad_request"));
+    let (status, body) = server
+        .get(&format!("/api/sessions/{}/events?after=minus", session.id))
+        .await;
+    assert_eq!((status, error_code(&body)), (400, "bad_request"));
+
+    let (status, body) = server
+        .post(
+            "/api/approvals/apr_nope/decision",
+            json!({"option_id": "x"}),
+        )
+        .await;
+    assert_eq!((status, error_code(&body)), (404, "not_found"));
+
+    let (status, body) = server
+        .post(
+            "/api/assistants",
+            json!({"name": "", "agent": {"kind": "shell"}, "workspace": "/tmp"}),
+        )
+        .await;
+    assert_eq!((status, error_code(&body)), (400, "bad_request"));
+    assert!(body["error"]["message"]
+        .as_str()
+        .unwrap()
+        .starts_with("name"));
+    let (status, body) = server
+        .post(
+            "/api/assistants",
+            json!({"name": "x", "agent": {"kind": "shell"}, "workspace": "/does/not/exist"}),
+        )
+        .await;
+    assert_eq!((status, error_code(&body)), (400, "bad_request"));
+    assert!(body["error"]["message"]
+        .as_str()
+        .unwrap()
+        .starts_with("workspace"));
+    let (status, body) = server
+        .post(
+            "/api/assistants",
+            json!({"name": "x", "agent": {"kind": "robot"}, "workspace": "/tmp"}),
+        )
+        .await;
+    assert_eq!((status, error_code(&body)), (400, "bad_request"));
+
+    let (status, body) = server.get("/api/no/such/route").await;
+    assert_eq!((status, error_code(&body)), (404, "not_found"));
+}
+
+#[tokio::test]
+async fn oversized_bodies_are_refused() {
+    let server = TestServer::start().await;
+    let demo = server.demo_assistant().await;
+    let huge = "x".repeat(2 * 1024 * 1024);
+    let (status, body) = server
+        .post(
+            "/api/sessions",
+            json!({"assistant_id": demo.id, "prompt": huge}),
+        )
+        .await;
+    assert_eq!((status, error_code(&body)), (413, "payload_too_large"));
+    let (status, _) = server.get("/api/sessions").await;
+    assert_eq!(status, 200);
+    let (_, sessions) = server.get("/api/sessions").await;
+    assert_eq!(
+        sessions.as_array().map(Vec::len),
+        Some(0),
+        "nothing half-created"
+    );
+}
+
+#[tokio::test]
+async fn events_are_paged_by_seq() {
+    let server = TestServer::start().await;
+    let assistant = server
+        .scripted_assistant(
+            "pages",
+            json!({"turns": [[{"do": "stream", "count": 50, "interval_ms": 0}]]}),
+        )
+        .await;
+    let session = server.start_session(&assistant, "go").await;
+    let mut viewer = crate::support::Viewer::connect(&server).await;
+    viewer
+        .subscribe(&session.id, tandem_shared::Seq::ZERO)
+        .await;
+    viewer.until_ended().await;
+    let total = viewer.events.len() as u64;
+    let (_, page) = server
+        .get(&format!(
+            "/api/sessions/{}/events?after=10&limit=5",
+            session.id
+        ))
+        .await;
+    let seqs: Vec<u64> = page["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["seq"].as_u64().unwrap())
+        .collect();
+    assert_eq!(seqs, vec![11, 12, 13, 14, 15]);
+    assert_eq!(page["more"], true);
+    let (_, page) = server
+        .get(&format!(
+            "/api/sessions/{}/events?after={}",
+            session.id,
+            total - 1
+        ))
+        .await;
+    assert_eq!(page["events"].as_array().unwrap().len(), 1);
+    assert_eq!(page["more"], false);
+}

@@ -1,0 +1,17 @@
+//! Tandem's end-to-end and integration tests: one test binary, one module
+//! per area.
+//!
+//! - `store`: the SQL module on SQLite and PostgreSQL.
+//! - `http_api`: the REST surface, including bad input.
+//! - `streaming`: the WebSocket: replay, live tail, reconnects, bad frames.
+//! - `agent_runtime`: real agent processes (the test agent and the shell
+//!   agent) driven through the real server.
+//! - `browser`: the web app in headless Chromium.
+
+mod support;
+
+mod agent_runtime;
+mod browser;
+mod http_api;
+mod store;
+mod streaming;

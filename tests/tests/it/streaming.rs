@@ -1,0 +1,167 @@
+//! The WebSocket: replay then live tail with no gap and no duplicate,
+//! resubscribing from a `seq`, many sessions on one socket, sidebar
+//! updates, and bad frames that leave the socket open.
+
+use crate::support::{TestServer, Viewer};
+use serde_json::json;
+use tandem_shared::ws::ClientMessage;
+use tandem_shared::{Seq, SessionId, SessionStatus};
+use tokio_tungstenite::tungstenite::Message;
+
+fn streaming_scenario(count: u64) -> serde_json::Value {
+    json!({"turns": [[{"do": "stream", "count": count, "interval_ms": 2}]]})
+}
+
+#[tokio::test]
+async fn a_late_viewer_gets_replay_then_live_tail_without_gap_or_duplicate() {
+    let server = TestServer::start().await;
+    let assistant = server
+        .scripted_assistant("stream", streaming_scenario(300))
+        .await;
+    let session = server.start_session(&assistant, "go").await;
+    let mut early = Viewer::connect(&server).await;
+    early.subscribe(&session.id, Seq::ZERO).await;
+    early.until("some events", |v| v.events.len() > 20).await;
+    // Joins mid-stream: part replay, part live.
+    let mut late = Viewer::connect(&server).await;
+    late.subscribe(&session.id, Seq::ZERO).await;
+    assert_eq!(early.until_ended().await, SessionStatus::Completed);
+    assert_eq!(late.until_ended().await, SessionStatus::Completed);
+    early.assert_contiguous();
+    late.assert_contiguous();
+    assert_eq!(early.events, late.events);
+    assert_eq!(server.all_events(&session.id).await, late.events);
+}
+
+#[tokio::test]
+async fn a_reconnecting_viewer_resumes_from_its_last_seq() {
+    let server = TestServer::start().await;
+    let assistant = server
+        .scripted_assistant("resume", streaming_scenario(200))
+        .await;
+    let session = server.start_session(&assistant, "go").await;
+    let mut first = Viewer::connect(&server).await;
+    first.subscribe(&session.id, Seq::ZERO).await;
+    first.until("a few events", |v| v.events.len() >= 10).await;
+    let held = first.events.clone();
+    drop(first);
+    let mut again = Viewer::connect(&server).await;
+    let last = held.last().map(|e| e.seq).unwrap_or(Seq::ZERO);
+    again.subscribe(&session.id, last).await;
+    again.until_ended().await;
+    assert_eq!(again.events.first().map(|e| e.seq), Some(last.next()));
+    let mut all = held;
+    all.extend(again.events.clone());
+    for (i, event) in all.iter().enumerate() {
+        assert_eq!(event.seq, Seq(i as u64 + 1));
+    }
+}
+
+#[tokio::test]
+async fn one_socket_carries_many_sessions_and_sidebar_updates() {
+    let server = TestServer::start().await;
+    let assistant = server
+        .scripted_assistant("many", streaming_scenario(20))
+        .await;
+    let mut viewer = Viewer::connect(&server).await;
+    let mut sessions = Vec::new();
+    for i in 0..3 {
+        sessions.push(server.start_session(&assistant, &format!("run {i}")).await);
+    }
+    for session in &sessions {
+        viewer.subscribe(&session.id, Seq::ZERO).await;
+    }
+    viewer
+        .until("three completions", |v| {
+            v.events
+                .iter()
+                .filter(|e| {
+                    matches!(
+                        e.body,
+                        tandem_shared::EventBody::StatusChange {
+                            status: SessionStatus::Completed,
+                            ..
+                        }
+                    )
+                })
+                .count()
+                == 3
+        })
+        .await;
+    for session in &sessions {
+        let mine: Vec<_> = viewer
+            .events
+            .iter()
+            .filter(|e| e.session_id == session.id)
+            .collect();
+        for (i, event) in mine.iter().enumerate() {
+            assert_eq!(event.seq, Seq(i as u64 + 1), "session {}", session.id);
+        }
+    }
+    viewer
+        .until("sidebar completions", |v| {
+            sessions.iter().all(|s| {
+                v.sidebar
+                    .iter()
+                    .any(|u| u.id == s.id && u.status == SessionStatus::Completed)
+            })
+        })
+        .await;
+}
+
+#[tokio::test]
+async fn bad_frames_get_an_error_and_the_socket_stays_open() {
+    let server = TestServer::start().await;
+    let mut viewer = Viewer::connect(&server).await;
+    viewer.send_raw(Message::Text("not json".into())).await;
+    viewer
+        .send_raw(Message::Text(r#"{"type":"dance"}"#.into()))
+        .await;
+    viewer.send_raw(Message::Binary(vec![1, 2, 3].into())).await;
+    viewer
+        .subscribe(&SessionId("ses_missing".into()), Seq::ZERO)
+        .await;
+    viewer.until("four errors", |v| v.errors.len() == 4).await;
+    let codes: Vec<&str> = viewer
+        .errors
+        .iter()
+        .map(|(code, _)| code.as_str())
+        .collect();
+    assert_eq!(
+        codes,
+        vec!["bad_frame", "bad_frame", "bad_frame", "not_found"]
+    );
+    // Still open and answering.
+    viewer.send(&ClientMessage::Ping { nonce: 7 }).await;
+    let demo = server.demo_assistant().await;
+    let session = server.start_session(&demo, "true").await;
+    viewer.subscribe(&session.id, Seq::ZERO).await;
+    viewer
+        .until("the first event", |v| !v.events.is_empty())
+        .await;
+}
+
+#[tokio::test]
+async fn an_oversized_frame_is_refused() {
+    let server = TestServer::start().await;
+    let (mut socket, _) = tokio_tungstenite::connect_async(server.ws_url())
+        .await
+        .unwrap();
+    use futures_util::{SinkExt, StreamExt};
+    let huge = "x".repeat(1024 * 1024);
+    let _ = socket.send(Message::Text(huge.into())).await;
+    // The server closes this socket; the server itself goes on.
+    let ended = tokio::time::timeout(crate::support::DEADLINE, async {
+        loop {
+            match socket.next().await {
+                Some(Ok(Message::Close(_))) | None | Some(Err(_)) => return true,
+                Some(Ok(_)) => continue,
+            }
+        }
+    })
+    .await
+    .unwrap_or(false);
+    assert!(ended);
+    let (status, _) = server.get("/api/health").await;
+    assert_eq!(status, 200);
+}

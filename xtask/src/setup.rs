@@ -1,0 +1,164 @@
+//! Installing what a fresh machine lacks, from the package registries only.
+
+use crate::{check, step};
+use anyhow::{bail, Context, Result};
+use std::path::Path;
+use std::process::{Command, Stdio};
+
+const TRUNK_VERSION: &str = "0.21.14";
+
+fn output(program: &str, args: &[&str]) -> Option<String> {
+    let out = Command::new(program)
+        .args(args)
+        .stderr(Stdio::null())
+        .output()
+        .ok()?;
+    out.status
+        .success()
+        .then(|| String::from_utf8_lossy(&out.stdout).trim().to_owned())
+}
+
+fn is_root() -> bool {
+    output("id", &["-u"]).as_deref() == Some("0")
+}
+
+fn apt_install(packages: &[&str], why: &str) -> Result<()> {
+    if !is_root() {
+        bail!(
+            "{why} is missing: install it with `sudo apt-get install {}`, then run this again",
+            packages.join(" ")
+        );
+    }
+    step(&format!("installing {} with apt", packages.join(" ")));
+    check(
+        Command::new("apt-get").args(["update", "-qq"]),
+        "apt-get update",
+    )?;
+    check(
+        Command::new("apt-get")
+            .env("DEBIAN_FRONTEND", "noninteractive")
+            .args(["install", "-y", "-qq"])
+            .args(packages),
+        "apt-get install",
+    )
+}
+
+/// The wasm-bindgen version Cargo.lock holds: the CLI must match it.
+fn locked_wasm_bindgen(root: &Path) -> Result<String> {
+    let lock = std::fs::read_to_string(root.join("Cargo.lock")).context("reading Cargo.lock")?;
+    let mut lines = lock.lines();
+    while let Some(line) = lines.next() {
+        if line == "name = \"wasm-bindgen\"" {
+            if let Some(version) = lines
+                .next()
+                .and_then(|l| l.strip_prefix("version = \""))
+                .and_then(|l| l.strip_suffix('"'))
+            {
+                return Ok(version.to_owned());
+            }
+        }
+    }
+    bail!("Cargo.lock has no wasm-bindgen entry")
+}
+
+pub fn frontend_toolchain(root: &Path) -> Result<()> {
+    let targets = output("rustup", &["target", "list", "--installed"]).unwrap_or_default();
+    if !targets.lines().any(|t| t == "wasm32-unknown-unknown") {
+        step("adding the wasm32-unknown-unknown target");
+        check(
+            Command::new("rustup").args(["target", "add", "wasm32-unknown-unknown"]),
+            "rustup target add",
+        )?;
+    }
+    if output("trunk", &["--version"]).as_deref() != Some(&format!("trunk {TRUNK_VERSION}")) {
+        step(&format!(
+            "installing trunk {TRUNK_VERSION} (a few minutes, once)"
+        ));
+        check(
+            Command::new("cargo").args(["install", &format!("trunk@{TRUNK_VERSION}"), "--locked"]),
+            "cargo install trunk",
+        )?;
+    }
+    let bindgen = locked_wasm_bindgen(root)?;
+    if output("wasm-bindgen", &["--version"]).as_deref() != Some(&format!("wasm-bindgen {bindgen}"))
+    {
+        step(&format!(
+            "installing wasm-bindgen-cli {bindgen} (a few minutes, once)"
+        ));
+        // Without --locked: the registry lacks one of its locked dependencies.
+        check(
+            Command::new("cargo").args(["install", &format!("wasm-bindgen-cli@{bindgen}")]),
+            "cargo install wasm-bindgen-cli",
+        )?;
+    }
+    // No wasm-opt: Debian's binaryen 108 breaks wasm-bindgen 0.2.130's
+    // output (a funcref table error at start-up); `opt-level = "z"` with
+    // LTO keeps the bundle under its size target without it.
+    Ok(())
+}
+
+pub fn chromium() -> Result<()> {
+    if Path::new("/usr/bin/chromium").exists() && Path::new("/usr/bin/chromedriver").exists() {
+        return Ok(());
+    }
+    apt_install(
+        &["chromium", "chromium-driver"],
+        "Chromium for the browser tests",
+    )
+}
+
+/// A PostgreSQL server for the tests: the one `TANDEM_TEST_DATABASE_URL`
+/// names, or a local one from Debian's package, started here.
+pub fn postgres() -> Result<String> {
+    if let Ok(url) = std::env::var("TANDEM_TEST_DATABASE_URL") {
+        return Ok(url);
+    }
+    if output("pg_lsclusters", &["--no-header"]).is_none() {
+        apt_install(&["postgresql"], "PostgreSQL for the store tests")?;
+    }
+    let clusters = output("pg_lsclusters", &["--no-header"]).unwrap_or_default();
+    let Some(cluster) = clusters.lines().next() else {
+        bail!("PostgreSQL is installed but has no cluster: run `pg_createcluster 15 main`");
+    };
+    let fields: Vec<&str> = cluster.split_whitespace().collect();
+    let (version, name, port, state) = match fields.as_slice() {
+        [version, name, port, state, ..] => (*version, *name, *port, *state),
+        _ => bail!("cannot read pg_lsclusters: {cluster}"),
+    };
+    if state != "online" {
+        step(&format!("starting PostgreSQL {version}/{name}"));
+        check(
+            Command::new("pg_ctlcluster").args([version, name, "start"]),
+            "pg_ctlcluster start",
+        )?;
+    }
+    if !is_root() {
+        bail!(
+            "PostgreSQL is running; create a role and set TANDEM_TEST_DATABASE_URL \
+             (e.g. postgres://tandem:tandem@127.0.0.1:{port}/postgres)"
+        );
+    }
+    // A role for the tests; each test makes its own database.
+    let exists = output(
+        "su",
+        &[
+            "postgres",
+            "-c",
+            "psql -tAc \"SELECT 1 FROM pg_roles WHERE rolname = 'tandem'\"",
+        ],
+    )
+    .unwrap_or_default();
+    if exists != "1" {
+        check(
+            Command::new("su").args([
+                "postgres",
+                "-c",
+                "psql -c \"CREATE ROLE tandem LOGIN CREATEDB PASSWORD 'tandem'\"",
+            ]),
+            "creating the test role",
+        )?;
+    }
+    Ok(format!(
+        "postgres://tandem:tandem@127.0.0.1:{port}/postgres"
+    ))
+}
