@@ -101,6 +101,20 @@ pub fn App() -> impl IntoView {
     };
     provide_context(state);
 
+    // Back, forward and pasted links change the hash: follow it.
+    let on_hash = wasm_bindgen::closure::Closure::<dyn FnMut()>::new(move || {
+        let wanted = selected_from_hash();
+        if wanted != state.selected.get_untracked() {
+            state.select(wanted);
+        }
+    });
+    if let Some(window) = web_sys::window() {
+        use wasm_bindgen::JsCast;
+        let _ =
+            window.add_event_listener_with_callback("hashchange", on_hash.as_ref().unchecked_ref());
+    }
+    on_hash.forget();
+
     leptos::task::spawn_local(async move {
         match api::get::<Vec<SessionSummary>>("/api/sessions").await {
             Ok(list) => sessions.set(list),

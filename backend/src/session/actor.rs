@@ -121,6 +121,17 @@ impl SessionActor {
     pub async fn run(mut self) {
         loop {
             let ending = self.drive().await;
+            // Messages the agent never took are recorded, not retried: a
+            // failing agent must not turn into a loop of failing runs.
+            let undelivered = std::mem::take(&mut self.queue);
+            if !undelivered.is_empty() {
+                for (text, author) in undelivered {
+                    self.staged.push(EventBody::UserMessage { text, author });
+                }
+                self.staged.push(EventBody::Error {
+                    message: "The message above was not delivered: the session ended first.".into(),
+                });
+            }
             if let Err(error) = self.conclude_flush(&ending).await {
                 tracing::error!(session = %self.summary.id, %error, "could not store the end of a session");
             }

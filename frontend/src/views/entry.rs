@@ -5,7 +5,9 @@ use crate::app::AppState;
 use leptos::prelude::*;
 use tandem_shared::api::{Decide, DecisionResult};
 use tandem_shared::transcript::Entry;
-use tandem_shared::{DecisionOutcome, PermissionKind, PlanStatus, ToolContent, ToolStatus};
+use tandem_shared::{
+    DecisionOutcome, PermissionKind, PlanStatus, SessionStatus, ToolContent, ToolStatus,
+};
 
 #[component]
 pub fn EntryView(entry: Entry) -> impl IntoView {
@@ -50,7 +52,7 @@ pub fn EntryView(entry: Entry) -> impl IntoView {
                             }).collect::<Vec<_>>().join(", ")}
                         </div>
                     })}
-                    {call.content.into_iter().map(|content| match content {
+                    {call.content.into_iter().filter(|c| !matches!(c, ToolContent::Text { text } if text.is_empty())).map(|content| match content {
                         ToolContent::Text { text } => view! { <pre class="tool-output" data-testid="tool-output">{text}</pre> }.into_any(),
                         ToolContent::Diff { path, old_text, new_text } => view! {
                             <div class="diff">
@@ -124,6 +126,8 @@ pub fn EntryView(entry: Entry) -> impl IntoView {
             }
             .into_any()
         }
+        // Running and waiting show in the header; the log keeps the rest.
+        Entry::Status { status: SessionStatus::Running | SessionStatus::WaitingApproval, .. } => ().into_any(),
         Entry::Status { status, reason, .. } => view! {
             <li class="entry status-line" data-testid="entry-status" data-status=status.as_str()>
                 {status.label()} {reason.map(|r| format!(" — {r}"))}

@@ -196,6 +196,20 @@ async fn an_agent_that_never_answers_initialize_times_out() {
     let mut viewer = Viewer::connect(&server).await;
     viewer.subscribe(&session.id, Seq::ZERO).await;
     assert_eq!(viewer.until_ended().await, SessionStatus::Failed);
+    // The prompt is on record, marked undelivered, and not retried: the
+    // session has no live run, so a new message resumes it.
+    assert!(viewer
+        .events
+        .iter()
+        .any(|e| matches!(&e.body, EventBody::UserMessage { text, .. } if text == "go")));
+    assert!(viewer.error_text().contains("not delivered"));
+    let (_, body) = server
+        .post(
+            &format!("/api/sessions/{}/messages", session.id),
+            json!({"text": "again"}),
+        )
+        .await;
+    assert_eq!(body["delivery"], "resumed", "a failed start must not loop");
     assert!(
         viewer
             .error_text()

@@ -1,1 +1,345 @@
-//! The web app in headless Chromium (filled in with the frontend).
+//! The web app in real headless Chromium, driven over WebDriver: the whole
+//! loop a person goes through, a denied approval, and what bad agents look
+//! like in the UI. Screenshots land in `target/screenshots/`.
+
+use crate::support::{static_dir, TestServer, DEADLINE};
+use fantoccini::{Client, ClientBuilder, Locator};
+use serde_json::json;
+use std::path::PathBuf;
+use std::process::Stdio;
+use std::time::{Duration, Instant};
+use tokio::process::{Child, Command};
+
+const CHROMIUM_FLAGS: [&str; 9] = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-dev-shm-usage",
+];
+
+/// Chromium and its driver, on a fresh profile.
+struct Browser {
+    client: Client,
+    _driver: Child,
+    _profile: tempfile::TempDir,
+}
+
+impl Browser {
+    async fn open(width: u32, height: u32) -> Browser {
+        let driver_path = std::env::var("TANDEM_TEST_CHROMEDRIVER")
+            .unwrap_or_else(|_| "/usr/bin/chromedriver".into());
+        assert!(
+            std::path::Path::new(&driver_path).exists(),
+            "browser tests need Chromium and chromedriver: run `cargo xtask test`, which \
+             installs them (apt-get install chromium chromium-driver)"
+        );
+        assert!(
+            static_dir().is_some(),
+            "browser tests need the built web app: run `cargo xtask test` (it runs trunk build)"
+        );
+        let port = {
+            let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("free port");
+            listener.local_addr().expect("addr").port()
+        };
+        let driver = Command::new(&driver_path)
+            .arg(format!("--port={port}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .kill_on_drop(true)
+            .spawn()
+            .expect("start chromedriver");
+        let profile = tempfile::tempdir().expect("profile dir");
+        let mut args: Vec<String> = CHROMIUM_FLAGS.iter().map(|f| (*f).to_owned()).collect();
+        args.push(format!("--user-data-dir={}", profile.path().display()));
+        args.push(format!("--window-size={width},{height}"));
+        let mut caps = serde_json::Map::new();
+        caps.insert(
+            "goog:chromeOptions".into(),
+            json!({"binary": "/usr/bin/chromium", "args": args}),
+        );
+        let started = Instant::now();
+        let client = loop {
+            match ClientBuilder::rustls()
+                .expect("tls")
+                .capabilities(caps.clone())
+                .connect(&format!("http://127.0.0.1:{port}"))
+                .await
+            {
+                Ok(client) => break client,
+                Err(error) if started.elapsed() < DEADLINE => {
+                    let _ = error;
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                }
+                Err(error) => panic!("could not start Chromium through chromedriver: {error}"),
+            }
+        };
+        Browser {
+            client,
+            _driver: driver,
+            _profile: profile,
+        }
+    }
+
+    async fn click(&self, css: &str) {
+        self.client
+            .wait()
+            .at_most(DEADLINE)
+            .for_element(Locator::Css(css))
+            .await
+            .unwrap_or_else(|e| panic!("{css} never appeared: {e}"))
+            .click()
+            .await
+            .unwrap_or_else(|e| panic!("could not click {css}: {e}"));
+    }
+
+    async fn type_into(&self, css: &str, text: &str) {
+        let element = self
+            .client
+            .wait()
+            .at_most(DEADLINE)
+            .for_element(Locator::Css(css))
+            .await
+            .unwrap_or_else(|e| panic!("{css} never appeared: {e}"));
+        element.send_keys(text).await.expect("type");
+    }
+
+    /// The text of every element matching `css`.
+    async fn texts(&self, css: &str) -> Vec<String> {
+        let mut texts = Vec::new();
+        if let Ok(elements) = self.client.find_all(Locator::Css(css)).await {
+            for element in elements {
+                texts.push(element.text().await.unwrap_or_default());
+            }
+        }
+        texts
+    }
+
+    /// Waits until some element matching `css` shows `needle`.
+    async fn until_text(&self, css: &str, needle: &str) {
+        let started = Instant::now();
+        loop {
+            if self.texts(css).await.iter().any(|t| t.contains(needle)) {
+                return;
+            }
+            if started.elapsed() > DEADLINE {
+                self.screenshot("timeout").await;
+                panic!(
+                    "{css} never showed {needle:?}; it shows {:?}",
+                    self.texts(css).await
+                );
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    async fn screenshot(&self, name: &str) {
+        let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/screenshots");
+        std::fs::create_dir_all(&dir).expect("screenshot dir");
+        let png = self.client.screenshot().await.expect("screenshot");
+        std::fs::write(dir.join(format!("{name}.png")), png).expect("write screenshot");
+    }
+
+    async fn close(self) {
+        let _ = self.client.close().await;
+    }
+}
+
+#[tokio::test]
+async fn a_person_runs_a_command_approves_it_and_sees_it_complete() {
+    let server = TestServer::start().await;
+    let demo = server.demo_assistant().await;
+    let browser = Browser::open(1280, 860).await;
+    browser.client.goto(&server.url).await.expect("open app");
+    browser
+        .type_into("[data-testid=new-prompt]", "echo hello > hello.txt")
+        .await;
+    browser.screenshot("desktop-new-session").await;
+    browser.click("[data-testid=start-session]").await;
+    browser
+        .until_text("[data-testid=approval-card]", "Permission")
+        .await;
+    browser
+        .until_text("[data-testid=session-item]", "Waiting for approval")
+        .await;
+    browser.screenshot("desktop-approval").await;
+    browser
+        .click("[data-testid=approval-option][data-option=allow-once]")
+        .await;
+    browser
+        .until_text("[data-testid=session-status]", "Completed")
+        .await;
+    browser
+        .until_text("[data-testid=approval-verdict]", "Allow once")
+        .await;
+    browser
+        .until_text("[data-testid=entry-agent]", "exited with status 0")
+        .await;
+    browser
+        .until_text("[data-testid=session-item]", "Completed")
+        .await;
+    browser.screenshot("desktop-completed").await;
+    let written = std::fs::read_to_string(std::path::Path::new(&demo.workspace).join("hello.txt"))
+        .expect("hello.txt exists in the demo workspace");
+    assert_eq!(written, "hello\n");
+
+    // A follow-up from the composer resumes the ended session.
+    browser
+        .type_into("[data-testid=composer]", "cat hello.txt\n")
+        .await;
+    browser
+        .until_text("[data-testid=entry-user]", "cat hello.txt")
+        .await;
+    browser
+        .click(".approval.pending [data-option=allow-once]")
+        .await;
+    browser
+        .until_text("[data-testid=tool-output]", "hello")
+        .await;
+    browser.close().await;
+}
+
+#[tokio::test]
+async fn a_denied_approval_does_not_run_the_command() {
+    let server = TestServer::start().await;
+    let demo = server.demo_assistant().await;
+    let session = server.start_session(&demo, "touch denied.txt").await;
+    let browser = Browser::open(1280, 860).await;
+    browser
+        .client
+        .goto(&format!("{}/#/sessions/{}", server.url, session.id))
+        .await
+        .expect("open session");
+    browser
+        .click("[data-testid=approval-option][data-option=reject]")
+        .await;
+    browser
+        .until_text("[data-testid=approval-verdict]", "Reject")
+        .await;
+    browser
+        .until_text("[data-testid=session-status]", "Completed")
+        .await;
+    browser
+        .until_text("[data-testid=entry-agent]", "was rejected")
+        .await;
+    let failed = browser
+        .client
+        .find(Locator::Css(
+            "[data-testid=entry-tool][data-tool-status=failed]",
+        ))
+        .await;
+    assert!(failed.is_ok(), "the rejected tool call shows as failed");
+    assert!(!std::path::Path::new(&demo.workspace)
+        .join("denied.txt")
+        .exists());
+    browser.screenshot("desktop-denied").await;
+    browser.close().await;
+}
+
+#[tokio::test]
+async fn broken_agents_show_their_reason_and_other_sessions_go_on() {
+    let server = TestServer::start().await;
+    let garbage = server
+        .scripted_assistant(
+            "garbage",
+            json!({"turns": [[{"do": "garbage", "text": "Segmentation fault (not JSON)"}]]}),
+        )
+        .await;
+    let crash = server
+        .scripted_assistant(
+            "crash",
+            json!({"turns": [[{"do": "message", "text": "halfway"}, {"do": "crash", "code": 9}]]}),
+        )
+        .await;
+    let hang = server
+        .scripted_assistant("hang", json!({"hang_on_initialize": true}))
+        .await;
+    let fine = server
+        .scripted_assistant(
+            "fine",
+            json!({"turns": [[{"do": "message", "text": "All good."}]]}),
+        )
+        .await;
+    let browser = Browser::open(1280, 860).await;
+    for (assistant, reason) in [
+        (&garbage, "broke the protocol"),
+        (&crash, "mid-turn"),
+        (&hang, "did not answer initialize"),
+    ] {
+        let session = server.start_session(assistant, "go").await;
+        browser
+            .client
+            .goto(&format!("{}/#/sessions/{}", server.url, session.id))
+            .await
+            .expect("open session");
+        browser
+            .until_text("[data-testid=entry-error]", reason)
+            .await;
+        browser
+            .until_text("[data-testid=session-status]", "Failed")
+            .await;
+    }
+    browser.screenshot("desktop-failed").await;
+    let session = server.start_session(&fine, "go").await;
+    browser
+        .client
+        .goto(&format!("{}/#/sessions/{}", server.url, session.id))
+        .await
+        .expect("open session");
+    browser
+        .until_text("[data-testid=entry-agent]", "All good.")
+        .await;
+    browser
+        .until_text("[data-testid=session-status]", "Completed")
+        .await;
+    browser.close().await;
+}
+
+#[tokio::test]
+async fn after_kill_9_the_page_reconnects_and_shows_the_session_interrupted() {
+    let mut server = TestServer::start().await;
+    let assistant = server
+        .scripted_assistant(
+            "waiting",
+            json!({"turns": [[
+                {"do": "message", "text": "Before the crash."},
+                {"do": "permission", "id": "p1", "title": "Wait", "kind": "execute"}
+            ]]}),
+        )
+        .await;
+    let session = server.start_session(&assistant, "go").await;
+    let browser = Browser::open(1280, 860).await;
+    browser
+        .client
+        .goto(&format!("{}/#/sessions/{}", server.url, session.id))
+        .await
+        .expect("open session");
+    browser
+        .until_text("[data-testid=approval-card]", "Wait")
+        .await;
+    let addr = server.url.trim_start_matches("http://").to_owned();
+    server.kill().await;
+    browser.until_text(".banner-warn", "Reconnecting").await;
+    let _restarted = TestServer::start_in_at(&server.data_dir, &addr).await;
+    browser
+        .until_text("[data-testid=session-status]", "Interrupted")
+        .await;
+    browser
+        .until_text("[data-testid=approval-verdict]", "Cancelled")
+        .await;
+    let befores = browser.texts("[data-testid=entry-agent]").await;
+    assert_eq!(
+        befores
+            .iter()
+            .filter(|t| t.contains("Before the crash."))
+            .count(),
+        1,
+        "nothing is duplicated after the reconnect: {befores:?}"
+    );
+    browser.screenshot("desktop-interrupted").await;
+    browser.close().await;
+}

@@ -53,12 +53,21 @@ impl TestServer {
 
     /// Starts a server on an existing data directory (for restarts).
     pub async fn start_in(data_dir: &Path, database_url: Option<String>) -> TestServer {
+        TestServer::launch(data_dir, database_url, "127.0.0.1:0").await
+    }
+
+    /// Restarts on the same address, so open pages reconnect.
+    pub async fn start_in_at(data_dir: &Path, addr: &str) -> TestServer {
+        TestServer::launch(data_dir, None, addr).await
+    }
+
+    async fn launch(data_dir: &Path, database_url: Option<String>, addr: &str) -> TestServer {
         let mut command = Command::new(tandem_bin());
         command
             .args([
                 "serve",
                 "--addr",
-                "127.0.0.1:0",
+                addr,
                 "--agent-start-timeout",
                 "3",
                 "--cancel-grace",
