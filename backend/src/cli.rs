@@ -72,31 +72,6 @@ impl ServeArgs {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn bad_arguments_are_refused_with_a_reason() {
-        let err = Cli::try_parse_from(["tandem", "serve", "--addr", "nowhere"]).unwrap_err();
-        assert!(err.to_string().contains("--addr"), "{err}");
-        let err =
-            Cli::try_parse_from(["tandem", "serve", "--agent-start-timeout", "0"]).unwrap_err();
-        assert!(err.to_string().contains("agent-start-timeout"), "{err}");
-        assert!(Cli::try_parse_from(["tandem", "agent", "nope"]).is_err());
-    }
-
-    #[test]
-    fn defaults_serve_on_8080_with_data_here() {
-        let cli = Cli::try_parse_from(["tandem", "serve"]).unwrap();
-        let Some(Commands::Serve(args)) = cli.command else {
-            panic!("serve expected")
-        };
-        assert_eq!(args.addr.port(), 8080);
-        assert_eq!(args.data_dir, PathBuf::from("./data"));
-    }
-}
-
 /// The binary's entry: parse, then serve or run an agent. `anyhow` lives
 /// only here, at the edge.
 pub fn main() -> anyhow::Result<()> {
@@ -136,4 +111,29 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     })
     .await
     .context("serving")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bad_arguments_are_refused_with_a_reason() {
+        let err = Cli::try_parse_from(["tandem", "serve", "--addr", "nowhere"]).unwrap_err();
+        assert!(err.to_string().contains("--addr"), "{err}");
+        let err =
+            Cli::try_parse_from(["tandem", "serve", "--agent-start-timeout", "0"]).unwrap_err();
+        assert!(err.to_string().contains("agent-start-timeout"), "{err}");
+        assert!(Cli::try_parse_from(["tandem", "agent", "nope"]).is_err());
+    }
+
+    #[test]
+    fn defaults_serve_on_8080_with_data_here() {
+        let cli = Cli::try_parse_from(["tandem", "serve"]).unwrap();
+        let Some(Commands::Serve(args)) = cli.command else {
+            panic!("serve expected")
+        };
+        assert_eq!(args.addr.port(), 8080);
+        assert_eq!(args.data_dir, PathBuf::from("./data"));
+    }
 }

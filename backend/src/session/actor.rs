@@ -191,7 +191,11 @@ impl SessionActor {
         ending
     }
 
-    async fn converse(&mut self, conn: &mut AgentConnection, workspace: &PathBuf) -> Ending {
+    async fn converse(
+        &mut self,
+        conn: &mut AgentConnection,
+        workspace: &std::path::Path,
+    ) -> Ending {
         let start_deadline = Instant::now() + self.ctx.config.agent_start_timeout;
         let init = acp::InitializeRequest::new(agent_client_protocol_schema::ProtocolVersion::V1)
             .client_capabilities(
@@ -230,7 +234,7 @@ impl SessionActor {
 
         let mut agent_session = None;
         if let (true, Some(known)) = (can_load, self.agent_session_id.clone()) {
-            let load = acp::LoadSessionRequest::new(known.clone(), workspace.clone());
+            let load = acp::LoadSessionRequest::new(known.clone(), workspace.to_path_buf());
             match self
                 .call(
                     conn,
@@ -258,7 +262,7 @@ impl SessionActor {
         let agent_session = match agent_session {
             Some(id) => id,
             None => {
-                let new = acp::NewSessionRequest::new(workspace.clone());
+                let new = acp::NewSessionRequest::new(workspace.to_path_buf());
                 let value = match self
                     .call(
                         conn,

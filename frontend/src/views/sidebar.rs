@@ -35,7 +35,7 @@ pub fn Sidebar() -> impl IntoView {
                                             {s.assistant_name.clone()} " · "
                                             <span class=format!("status status-{}", s.status.as_str())>
                                                 {live.then(|| view! { <span class="live-dot" aria-hidden="true"></span> })}
-                                                {waiting.then(|| "⚠ ")}
+                                                {waiting.then_some("⚠ ")}
                                                 {s.status.label()}
                                             </span>
                                         </span>
