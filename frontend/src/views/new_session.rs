@@ -3,7 +3,7 @@
 use crate::api;
 use crate::app::AppState;
 use leptos::prelude::*;
-use tandem_shared::api::{CreateSession, SessionSummary};
+use tandem_shared::api::{AgentKindInfo, CreateSession, SessionSummary};
 use tandem_shared::AssistantId;
 
 #[component]
@@ -12,6 +12,13 @@ pub fn NewSession() -> impl IntoView {
     let chosen = RwSignal::new(None::<AssistantId>);
     let prompt = RwSignal::new(String::new());
     let busy = RwSignal::new(false);
+    let agents = RwSignal::new(Vec::<AgentKindInfo>::new());
+    leptos::task::spawn_local(async move {
+        match api::get::<Vec<AgentKindInfo>>("/api/agents").await {
+            Ok(list) => agents.set(list),
+            Err(message) => state.error.set(Some(message)),
+        }
+    });
     let start = move || {
         let assistant_id = chosen.get_untracked().or_else(|| {
             state
@@ -73,6 +80,24 @@ pub fn NewSession() -> impl IntoView {
             <button class="button primary" data-testid="start-session"
                 disabled=move || busy.get() || prompt.with(|p| p.trim().is_empty())
                 on:click=move |_| start()>"Start"</button>
+            <section class="agents" aria-labelledby="agents-heading">
+                <h2 id="agents-heading">"Agents on this machine"</h2>
+                <ul class="agent-list" data-testid="agent-list">
+                    <For each=move || agents.get() key=|a| a.kind.clone()
+                        children=move |a| view! {
+                            <li class="agent" data-installed=a.installed.to_string()>
+                                <span class=if a.installed { "agent-mark ok" } else { "agent-mark" }>
+                                    {if a.installed { "✓" } else { "–" }}
+                                </span>
+                                <span class="agent-text">
+                                    <strong>{a.title.clone()}</strong>
+                                    <code>{a.command_line.clone()}</code>
+                                    {a.note.clone().map(|note| view! { <span class="muted">{note}</span> })}
+                                </span>
+                            </li>
+                        } />
+                </ul>
+            </section>
         </section>
     }
 }

@@ -60,6 +60,24 @@ pub fn SessionView(id: SessionId) -> impl IntoView {
             }
         });
     };
+    // Follow the live end while the reader is at the bottom; stay put
+    // when they scrolled up to read.
+    let list = NodeRef::<leptos::html::Ol>::new();
+    let following = RwSignal::new(true);
+    Effect::new(move |_| {
+        state.transcript.track();
+        if following.get_untracked() {
+            if let Some(list) = list.get() {
+                list.set_scroll_top(list.scroll_height());
+            }
+        }
+    });
+    let on_scroll = move |_| {
+        if let Some(list) = list.get() {
+            let from_bottom = list.scroll_height() - list.scroll_top() - list.client_height();
+            following.set(from_bottom < 40);
+        }
+    };
     let draft = RwSignal::new(String::new());
     let send = move || {
         let text = draft.get_untracked();
@@ -91,7 +109,7 @@ pub fn SessionView(id: SessionId) -> impl IntoView {
                     <button class="button danger" data-testid="stop" on:click=stop>"Stop"</button>
                 </Show>
             </header>
-            <ol class="transcript" data-testid="transcript" aria-live="polite">
+            <ol class="transcript" data-testid="transcript" aria-live="polite" node_ref=list on:scroll=on_scroll>
                 <For
                     each=move || state.transcript.with(|t| t.entries.iter().map(|e| (e.seq(), fingerprint(e), e.clone())).collect::<Vec<_>>())
                     key=|(seq, print, _)| (*seq, *print)
