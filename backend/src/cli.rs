@@ -55,6 +55,12 @@ pub struct ServeArgs {
     /// Seconds an agent has to end its turn after a stop, before it is killed.
     #[arg(long, env = "TANDEM_CANCEL_GRACE", default_value_t = 10, value_parser = clap::value_parser!(u64).range(0..=600))]
     pub cancel_grace: u64,
+    /// Hours after which a warm agent session is rotated (the next run starts cold).
+    #[arg(long, env = "TANDEM_ROTATE_AFTER_HOURS", default_value_t = 24, value_parser = clap::value_parser!(u64).range(1..=8760))]
+    pub rotate_after_hours: u64,
+    /// Turns after which a warm agent session is rotated.
+    #[arg(long, env = "TANDEM_ROTATE_AFTER_TURNS", default_value_t = 200, value_parser = clap::value_parser!(u64).range(1..=100_000))]
+    pub rotate_after_turns: u64,
 }
 
 impl ServeArgs {
@@ -62,6 +68,8 @@ impl ServeArgs {
         let mut runtime = RuntimeConfig::new(tandem_exe);
         runtime.agent_start_timeout = Duration::from_secs(self.agent_start_timeout);
         runtime.cancel_grace = Duration::from_secs(self.cancel_grace);
+        runtime.rotate_after = Duration::from_secs(self.rotate_after_hours * 3600);
+        runtime.rotate_turns = self.rotate_after_turns;
         ServeConfig {
             addr: self.addr,
             data_dir: self.data_dir,

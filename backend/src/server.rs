@@ -131,6 +131,10 @@ async fn ensure_demo_assistant(
             color: "#2f9e77".into(),
             agent: AgentSpec::Shell,
             workspace: workspace.display().to_string(),
+            persona: "Demo runs shell commands in its workspace, one per line, after asking."
+                .into(),
+            constitution: String::new(),
+            memory: String::new(),
             created_at: ctx.clock.now_ms(),
         })
         .await?;

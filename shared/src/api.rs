@@ -82,6 +82,12 @@ pub struct Assistant {
     pub agent: AgentSpec,
     /// Absolute path of the directory the agent works in.
     pub workspace: String,
+    /// Who the assistant is: given to the agent on every cold start.
+    pub persona: String,
+    /// The assistant's own rules, joined after the organisation's.
+    pub constitution: String,
+    /// One markdown document the assistant keeps across sessions.
+    pub memory: String,
     pub created_at: i64,
 }
 
@@ -93,6 +99,49 @@ pub struct CreateAssistant {
     pub color: Option<String>,
     pub agent: AgentSpec,
     pub workspace: String,
+    pub persona: String,
+    #[serde(default)]
+    pub constitution: String,
+    #[serde(default)]
+    pub memory: String,
+}
+
+/// Fields to change; absent ones stay.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct UpdateAssistant {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub color: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub persona: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub constitution: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub memory: Option<String>,
+}
+
+/// A dated note in an assistant's journal.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct JournalEntry {
+    pub id: String,
+    pub at: i64,
+    pub text: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct NewJournalEntry {
+    pub text: String,
+}
+
+/// The organisation-wide constitution, joined before every assistant's own.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Constitution {
+    pub text: String,
 }
 
 /// A session as the sidebar shows it.

@@ -58,6 +58,16 @@ pub enum EventBody {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         reason: Option<String>,
     },
+    /// How this run of the agent started: warm (the agent resumed its own
+    /// session) or cold (a new agent session, given the context block).
+    Continuity {
+        mode: StartMode,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        reason: Option<String>,
+        /// The context block a cold start gave the agent.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        context: Option<String>,
+    },
     /// The agent named the session.
     TitleChange {
         title: String,
@@ -83,11 +93,20 @@ impl EventBody {
             EventBody::PermissionRequest { .. } => "permission_request",
             EventBody::PermissionDecision { .. } => "permission_decision",
             EventBody::StatusChange { .. } => "status_change",
+            EventBody::Continuity { .. } => "continuity",
             EventBody::TitleChange { .. } => "title_change",
             EventBody::Summary { .. } => "summary",
             EventBody::Error { .. } => "error",
         }
     }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum StartMode {
+    Warm,
+    Cold,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
@@ -314,6 +333,11 @@ mod tests {
                 reason: None,
             },
             EventBody::TitleChange { title: "t".into() },
+            EventBody::Continuity {
+                mode: StartMode::Cold,
+                reason: Some("first run".into()),
+                context: None,
+            },
             EventBody::Summary { text: "s".into() },
             EventBody::Error {
                 message: "e".into(),

@@ -7,7 +7,7 @@
 
 use crate::{
     ApprovalId, DecisionOutcome, EventBody, PermissionOption, PlanEntry, Seq, SessionStatus,
-    ToolCall, ToolCallPatch, TranscriptEvent,
+    StartMode, ToolCall, ToolCallPatch, TranscriptEvent,
 };
 
 #[derive(Debug, Clone, PartialEq)]
@@ -49,6 +49,13 @@ pub enum Entry {
         seq: Seq,
         text: String,
     },
+    /// How a run started: warm or cold, why, and the context given.
+    Continuity {
+        seq: Seq,
+        mode: StartMode,
+        reason: Option<String>,
+        context: Option<String>,
+    },
     Error {
         seq: Seq,
         message: String,
@@ -67,6 +74,7 @@ impl Entry {
             | Entry::Approval { seq, .. }
             | Entry::Status { seq, .. }
             | Entry::Summary { seq, .. }
+            | Entry::Continuity { seq, .. }
             | Entry::Error { seq, .. } => *seq,
         }
     }
@@ -174,6 +182,16 @@ impl Transcript {
                 });
             }
             EventBody::TitleChange { title } => self.title = Some(title.clone()),
+            EventBody::Continuity {
+                mode,
+                reason,
+                context,
+            } => self.entries.push(Entry::Continuity {
+                seq,
+                mode: *mode,
+                reason: reason.clone(),
+                context: context.clone(),
+            }),
             EventBody::Summary { text } => self.entries.push(Entry::Summary {
                 seq,
                 text: text.clone(),

@@ -1,14 +1,24 @@
-//! `/api/assistants`: who does the work.
+//! `/api/assistants`: who does the work — identity, memory, journal — and
+//! the organisation-wide constitution.
 
 use super::error::{ApiError, ApiJson, ApiPath};
 use super::AppState;
+use crate::session::actor::ORG_CONSTITUTION;
 use axum::extract::State;
 use axum::http::StatusCode;
 use std::path::Path;
-use tandem_shared::api::{AgentSpec, Assistant, CreateAssistant};
+use tandem_shared::api::{
+    AgentSpec, Assistant, Constitution, CreateAssistant, ErrorBody, JournalEntry, NewJournalEntry,
+    UpdateAssistant,
+};
 use tandem_shared::AssistantId;
 
 const DEFAULT_COLOR: &str = "#5b6ee1";
+/// Upper bounds that keep one assistant's texts reasonable.
+const MAX_PERSONA: usize = 20_000;
+const MAX_CONSTITUTION: usize = 50_000;
+const MAX_MEMORY: usize = 200_000;
+const MAX_JOURNAL_ENTRY: usize = 20_000;
 
 #[utoipa::path(get, path = "/api/assistants", responses((status = 200, body = Vec<Assistant>)))]
 pub async fn list(State(state): State<AppState>) -> Result<ApiJson<Vec<Assistant>>, ApiError> {
@@ -17,59 +27,205 @@ pub async fn list(State(state): State<AppState>) -> Result<ApiJson<Vec<Assistant
 
 #[utoipa::path(get, path = "/api/assistants/{id}",
     params(("id" = String, Path, description = "assistant id")),
-    responses((status = 200, body = Assistant), (status = 404, body = tandem_shared::api::ErrorBody)))]
+    responses((status = 200, body = Assistant), (status = 404, body = ErrorBody)))]
 pub async fn get(
     State(state): State<AppState>,
     ApiPath(id): ApiPath<String>,
 ) -> Result<ApiJson<Assistant>, ApiError> {
+    Ok(ApiJson(find(&state, id).await?))
+}
+
+async fn find(state: &AppState, id: String) -> Result<Assistant, ApiError> {
     state
         .store
         .get_assistant(&AssistantId(id))
         .await?
-        .map(ApiJson)
         .ok_or_else(|| ApiError::NotFound("no assistant with that id".into()))
 }
 
 #[utoipa::path(post, path = "/api/assistants", request_body = CreateAssistant,
-    responses((status = 201, body = Assistant), (status = 400, body = tandem_shared::api::ErrorBody)))]
+    responses((status = 201, body = Assistant), (status = 400, body = ErrorBody)))]
 pub async fn create(
     State(state): State<AppState>,
     ApiJson(body): ApiJson<CreateAssistant>,
 ) -> Result<(StatusCode, ApiJson<Assistant>), ApiError> {
-    let name = body.name.trim();
-    if name.is_empty() || name.chars().count() > 80 {
+    let color = body.color.unwrap_or_else(|| DEFAULT_COLOR.to_owned());
+    let assistant = Assistant {
+        id: AssistantId(state.sessions.context().ids.new_id("ast")),
+        name: body.name.trim().to_owned(),
+        color,
+        agent: body.agent,
+        workspace: body.workspace,
+        persona: body.persona,
+        constitution: body.constitution,
+        memory: body.memory,
+        created_at: state.sessions.context().clock.now_ms(),
+    };
+    validate(&assistant)?;
+    validate_agent_and_workspace(&assistant)?;
+    state.store.create_assistant(&assistant).await?;
+    Ok((StatusCode::CREATED, ApiJson(assistant)))
+}
+
+/// Changes name, colour, persona, constitution or memory. A new persona or
+/// constitution makes the assistant's next run start cold.
+#[utoipa::path(patch, path = "/api/assistants/{id}", request_body = UpdateAssistant,
+    params(("id" = String, Path, description = "assistant id")),
+    responses((status = 200, body = Assistant), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn update(
+    State(state): State<AppState>,
+    ApiPath(id): ApiPath<String>,
+    ApiJson(body): ApiJson<UpdateAssistant>,
+) -> Result<ApiJson<Assistant>, ApiError> {
+    let mut assistant = find(&state, id).await?;
+    if let Some(name) = body.name {
+        assistant.name = name.trim().to_owned();
+    }
+    if let Some(color) = body.color {
+        assistant.color = color;
+    }
+    if let Some(persona) = body.persona {
+        assistant.persona = persona;
+    }
+    if let Some(constitution) = body.constitution {
+        assistant.constitution = constitution;
+    }
+    if let Some(memory) = body.memory {
+        assistant.memory = memory;
+    }
+    // Everything is checked before anything is written: nothing half-saved.
+    validate(&assistant)?;
+    state.store.update_assistant(&assistant).await?;
+    Ok(ApiJson(assistant))
+}
+
+#[utoipa::path(get, path = "/api/assistants/{id}/journal",
+    params(("id" = String, Path, description = "assistant id")),
+    responses((status = 200, body = Vec<JournalEntry>), (status = 404, body = ErrorBody)))]
+pub async fn journal(
+    State(state): State<AppState>,
+    ApiPath(id): ApiPath<String>,
+) -> Result<ApiJson<Vec<JournalEntry>>, ApiError> {
+    let assistant = find(&state, id).await?;
+    Ok(ApiJson(
+        state.store.recent_journal(&assistant.id, 200).await?,
+    ))
+}
+
+#[utoipa::path(post, path = "/api/assistants/{id}/journal", request_body = NewJournalEntry,
+    params(("id" = String, Path, description = "assistant id")),
+    responses((status = 201, body = JournalEntry), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn add_journal_entry(
+    State(state): State<AppState>,
+    ApiPath(id): ApiPath<String>,
+    ApiJson(body): ApiJson<NewJournalEntry>,
+) -> Result<(StatusCode, ApiJson<JournalEntry>), ApiError> {
+    let assistant = find(&state, id).await?;
+    let text = body.text.trim();
+    if text.is_empty() || text.chars().count() > MAX_JOURNAL_ENTRY {
+        return Err(ApiError::BadRequest(format!(
+            "text: must be 1 to {MAX_JOURNAL_ENTRY} characters"
+        )));
+    }
+    let ctx = state.sessions.context();
+    let entry = JournalEntry {
+        id: ctx.ids.new_id("jnl"),
+        at: ctx.clock.now_ms(),
+        text: text.to_owned(),
+    };
+    state.store.add_journal_entry(&assistant.id, &entry).await?;
+    Ok((StatusCode::CREATED, ApiJson(entry)))
+}
+
+#[utoipa::path(get, path = "/api/settings/constitution",
+    responses((status = 200, body = Constitution)))]
+pub async fn org_constitution(
+    State(state): State<AppState>,
+) -> Result<ApiJson<Constitution>, ApiError> {
+    let text = state
+        .store
+        .setting(ORG_CONSTITUTION)
+        .await?
+        .unwrap_or_default();
+    Ok(ApiJson(Constitution { text }))
+}
+
+/// The organisation-wide constitution, joined before every assistant's own.
+#[utoipa::path(put, path = "/api/settings/constitution", request_body = Constitution,
+    responses((status = 200, body = Constitution), (status = 400, body = ErrorBody)))]
+pub async fn set_org_constitution(
+    State(state): State<AppState>,
+    ApiJson(body): ApiJson<Constitution>,
+) -> Result<ApiJson<Constitution>, ApiError> {
+    if body.text.chars().count() > MAX_CONSTITUTION {
+        return Err(ApiError::BadRequest(format!(
+            "text: at most {MAX_CONSTITUTION} characters"
+        )));
+    }
+    state
+        .store
+        .set_setting(ORG_CONSTITUTION, &body.text)
+        .await?;
+    Ok(ApiJson(body))
+}
+
+fn validate(assistant: &Assistant) -> Result<(), ApiError> {
+    let name_len = assistant.name.chars().count();
+    if name_len == 0 || name_len > 80 {
         return Err(ApiError::BadRequest(
             "name: must be 1 to 80 characters".into(),
         ));
     }
-    let color = body.color.unwrap_or_else(|| DEFAULT_COLOR.to_owned());
-    if !is_hex_color(&color) {
+    if !is_hex_color(&assistant.color) {
         return Err(ApiError::BadRequest("color: must look like #1a2b3c".into()));
     }
-    let workspace = Path::new(&body.workspace);
+    if assistant.persona.trim().is_empty() {
+        return Err(ApiError::BadRequest(
+            "persona: must say who the assistant is".into(),
+        ));
+    }
+    for (field, text, max) in [
+        ("persona", &assistant.persona, MAX_PERSONA),
+        ("constitution", &assistant.constitution, MAX_CONSTITUTION),
+        ("memory", &assistant.memory, MAX_MEMORY),
+    ] {
+        if text.chars().count() > max {
+            return Err(ApiError::BadRequest(format!(
+                "{field}: at most {max} characters"
+            )));
+        }
+    }
+    Ok(())
+}
+
+fn validate_agent_and_workspace(assistant: &Assistant) -> Result<(), ApiError> {
+    let workspace = Path::new(&assistant.workspace);
     if !workspace.is_absolute() || !workspace.is_dir() {
         return Err(ApiError::BadRequest(format!(
             "workspace: {} is not an existing absolute directory",
-            body.workspace
+            assistant.workspace
         )));
     }
-    if let AgentSpec::Custom { command, .. } = &body.agent {
+    let probe = workspace.join(format!(".tandem-write-check-{}", std::process::id()));
+    match std::fs::write(&probe, b"") {
+        Ok(()) => {
+            let _ = std::fs::remove_file(&probe);
+        }
+        Err(_) => {
+            return Err(ApiError::BadRequest(format!(
+                "workspace: {} is not writable",
+                assistant.workspace
+            )))
+        }
+    }
+    if let AgentSpec::Custom { command, .. } = &assistant.agent {
         if command.trim().is_empty() {
             return Err(ApiError::BadRequest(
                 "agent.command: must not be empty".into(),
             ));
         }
     }
-    let assistant = Assistant {
-        id: AssistantId(state.sessions.context().ids.new_id("ast")),
-        name: name.to_owned(),
-        color,
-        agent: body.agent,
-        workspace: body.workspace,
-        created_at: state.sessions.context().clock.now_ms(),
-    };
-    state.store.create_assistant(&assistant).await?;
-    Ok((StatusCode::CREATED, ApiJson(assistant)))
+    Ok(())
 }
 
 fn is_hex_color(text: &str) -> bool {

@@ -39,7 +39,18 @@ pub fn router(state: AppState, static_dir: Option<PathBuf>) -> Router {
             "/assistants",
             get(assistants::list).post(assistants::create),
         )
-        .route("/assistants/{id}", get(assistants::get))
+        .route(
+            "/assistants/{id}",
+            get(assistants::get).patch(assistants::update),
+        )
+        .route(
+            "/assistants/{id}/journal",
+            get(assistants::journal).post(assistants::add_journal_entry),
+        )
+        .route(
+            "/settings/constitution",
+            get(assistants::org_constitution).put(assistants::set_org_constitution),
+        )
         .route("/sessions", get(sessions::list).post(sessions::create))
         .route("/sessions/{id}", get(sessions::get))
         .route("/sessions/{id}/events", get(sessions::events))

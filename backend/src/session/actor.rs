@@ -3,7 +3,9 @@
 //! it, and answers the commands in its mailbox.
 
 use super::command::{Command, DecideError, SessionError};
+use super::continuity::{self, ColdReason, ContextParts, ContinuityInput, StartMode};
 use super::registry::Registry;
+use super::summary::{self, OutcomeBuilder};
 use super::{client_fs, Context};
 use crate::acp::connection::{AgentConnection, AgentInput, LaunchSpec};
 use crate::acp::fold;
@@ -14,6 +16,7 @@ use serde_json::Value;
 use std::collections::{HashMap, VecDeque};
 use std::path::PathBuf;
 use std::sync::Arc;
+use std::time::Duration;
 use tandem_shared::api::{Assistant, DecisionResult, Delivery, SessionSummary};
 use tandem_shared::{
     ApprovalId, ApprovalState, DecisionOutcome, EventBody, PermissionOption, Seq, SessionStatus,
@@ -59,6 +62,31 @@ impl Ending {
     }
 }
 
+struct Identity {
+    fingerprint: String,
+    context: String,
+}
+
+/// The settings key of the organisation-wide constitution.
+pub const ORG_CONSTITUTION: &str = "constitution";
+
+/// Organisation rules first, then the assistant's own: lower layers add
+/// rules, never remove them.
+pub fn join_constitutions(org: &str, own: &str) -> String {
+    match (org.trim(), own.trim()) {
+        ("", own) => own.to_owned(),
+        (org, "") => org.to_owned(),
+        (org, own) => format!("{org}\n\n{own}"),
+    }
+}
+
+/// `YYYY-MM-DD` (UTC) of a millisecond timestamp.
+fn format_date(ms: i64) -> String {
+    jiff::Timestamp::from_millisecond(ms)
+        .map(|at| at.strftime("%Y-%m-%d").to_string())
+        .unwrap_or_else(|_| "(unknown date)".to_owned())
+}
+
 /// What the actor is waiting for while it pumps messages.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Phase {
@@ -81,6 +109,13 @@ pub struct SessionActor {
     mailbox: mpsc::Receiver<Command>,
     summary: SessionSummary,
     agent_session_id: Option<String>,
+    agent_fingerprint: Option<String>,
+    agent_started_at: Option<i64>,
+    agent_turns: i64,
+    /// Why this run was woken, for a cold start's context block.
+    why: String,
+    /// The context block the next prompt carries (after a cold start).
+    context_for_next_prompt: Option<String>,
     assistant: Assistant,
     launch: LaunchSpec,
     seq: Seq,
@@ -90,6 +125,8 @@ pub struct SessionActor {
     /// Set when a person asked to stop: who, and until when the agent may
     /// take to end its turn.
     stopping: Option<(Option<String>, Instant)>,
+    /// What this run did so far, for its summary.
+    outcome: OutcomeBuilder,
 }
 
 impl SessionActor {
@@ -100,12 +137,18 @@ impl SessionActor {
         record: SessionRecord,
         assistant: Assistant,
         first_message: Option<(String, Option<String>)>,
+        why: String,
     ) -> SessionActor {
         let launch = crate::agents::launch_spec(&assistant.agent, &ctx.config.tandem_exe);
         SessionActor {
             seq: record.summary.last_seq,
             summary: record.summary,
             agent_session_id: record.agent_session_id,
+            agent_fingerprint: record.agent_fingerprint,
+            agent_started_at: record.agent_started_at,
+            agent_turns: record.agent_turns,
+            why,
+            context_for_next_prompt: None,
             ctx,
             registry,
             mailbox,
@@ -115,6 +158,7 @@ impl SessionActor {
             staged: Vec::new(),
             pending: HashMap::new(),
             stopping: None,
+            outcome: OutcomeBuilder::default(),
         }
     }
 
@@ -232,8 +276,26 @@ impl SessionActor {
         };
         let can_load = init.agent_capabilities.load_session;
 
+        let identity = match self.identity().await {
+            Ok(identity) => identity,
+            Err(error) => return Ending::failed(format!("storage error: {error}")),
+        };
+        let now = self.ctx.clock.now_ms();
+        let mut mode = continuity::decide(&ContinuityInput {
+            can_load,
+            agent_session_id: self.agent_session_id.as_deref(),
+            started_fingerprint: self.agent_fingerprint.as_deref(),
+            current_fingerprint: &identity.fingerprint,
+            agent_session_age: self
+                .agent_started_at
+                .map(|at| Duration::from_millis(u64::try_from(now - at).unwrap_or(0))),
+            agent_session_turns: u64::try_from(self.agent_turns).unwrap_or(0),
+            max_age: self.ctx.config.rotate_after,
+            max_turns: self.ctx.config.rotate_turns,
+        });
+
         let mut agent_session = None;
-        if let (true, Some(known)) = (can_load, self.agent_session_id.clone()) {
+        if let (StartMode::Warm, Some(known)) = (&mode, self.agent_session_id.clone()) {
             let load = acp::LoadSessionRequest::new(known.clone(), workspace.to_path_buf());
             match self
                 .call(
@@ -246,21 +308,25 @@ impl SessionActor {
                 .await
             {
                 Ok(_) => agent_session = Some(known),
+                // The agent no longer knows the session: start cold, once,
+                // and say so.
                 Err(ending) if ending.status == SessionStatus::Failed => {
-                    // The agent no longer knows the session: start afresh,
-                    // once, and say so.
-                    self.staged.push(EventBody::Error {
-                        message: format!(
-                            "Warm resume failed ({}); starting a new agent session.",
-                            ending.reason.unwrap_or_default()
-                        ),
-                    });
+                    mode = StartMode::Cold(ColdReason::WarmResumeFailed(
+                        ending.reason.unwrap_or_default(),
+                    ));
                 }
                 Err(ending) => return ending,
             }
         }
         let agent_session = match agent_session {
-            Some(id) => id,
+            Some(id) => {
+                self.staged.push(EventBody::Continuity {
+                    mode: tandem_shared::StartMode::Warm,
+                    reason: Some("the agent resumed its own session".into()),
+                    context: None,
+                });
+                id
+            }
             None => {
                 let new = acp::NewSessionRequest::new(workspace.to_path_buf());
                 let value = match self
@@ -285,16 +351,30 @@ impl SessionActor {
                     }
                 };
                 let id = new.session_id.0.to_string();
+                let now = self.ctx.clock.now_ms();
                 // Stored at once, so a killed process can still be resumed.
                 if let Err(error) = self
                     .ctx
                     .store
-                    .set_agent_session_id(&self.summary.id, &id)
+                    .set_agent_session(&self.summary.id, &id, &identity.fingerprint, now)
                     .await
                 {
                     return Ending::failed(format!("storage error: {error}"));
                 }
                 self.agent_session_id = Some(id.clone());
+                self.agent_fingerprint = Some(identity.fingerprint.clone());
+                self.agent_started_at = Some(now);
+                self.agent_turns = 0;
+                let reason = match &mode {
+                    StartMode::Cold(reason) => reason.describe(),
+                    StartMode::Warm => ColdReason::FirstRun.describe(),
+                };
+                self.staged.push(EventBody::Continuity {
+                    mode: tandem_shared::StartMode::Cold,
+                    reason: Some(reason),
+                    context: Some(identity.context.clone()),
+                });
+                self.context_for_next_prompt = Some(identity.context);
                 id
             }
         };
@@ -311,8 +391,17 @@ impl SessionActor {
             if let Err(ending) = self.flush().await {
                 return ending;
             }
-            let prompt =
-                acp::PromptRequest::new(agent_session.clone(), vec![acp::ContentBlock::from(text)]);
+            // A cold start's first prompt carries the context block first.
+            let mut blocks = Vec::new();
+            if let Some(context) = self.context_for_next_prompt.take() {
+                blocks.push(acp::ContentBlock::from(context));
+            }
+            blocks.push(acp::ContentBlock::from(text));
+            let prompt = acp::PromptRequest::new(agent_session.clone(), blocks);
+            if let Err(error) = self.ctx.store.count_agent_turn(&self.summary.id).await {
+                return Ending::failed(format!("storage error: {error}"));
+            }
+            self.agent_turns += 1;
             let answer = match self
                 .call(conn, "session/prompt", prompt, Phase::Turn, None)
                 .await
@@ -710,7 +799,50 @@ impl SessionActor {
         reason
     }
 
+    /// Who the assistant is now: the fingerprint of persona + joined
+    /// constitution, and the context block a cold start gives the agent.
+    async fn identity(&self) -> Result<Identity, crate::store::StoreError> {
+        let org = self
+            .ctx
+            .store
+            .setting(ORG_CONSTITUTION)
+            .await?
+            .unwrap_or_default();
+        let constitution = join_constitutions(&org, &self.assistant.constitution);
+        let journal: Vec<(String, String)> = self
+            .ctx
+            .store
+            .recent_journal(&self.assistant.id, 20)
+            .await?
+            .into_iter()
+            .map(|entry| (format_date(entry.at), entry.text))
+            .collect();
+        let context = continuity::context_block(&ContextParts {
+            assistant_name: &self.assistant.name,
+            persona: &self.assistant.persona,
+            constitution: &constitution,
+            memory: &self.assistant.memory,
+            journal: &journal,
+            recent_chat: &[],
+            why: &self.why,
+        });
+        Ok(Identity {
+            fingerprint: continuity::fingerprint(&self.assistant.persona, &constitution),
+            context,
+        })
+    }
+
     async fn conclude_flush(&mut self, ending: &Ending) -> Result<(), crate::store::StoreError> {
+        let outcome = std::mem::take(&mut self.outcome).finish();
+        let mut ending = ending.clone();
+        if ending.status == SessionStatus::Completed && summary::tests_failing(&outcome) {
+            let command = outcome
+                .test_runs
+                .last()
+                .map(|run| run.command.clone())
+                .unwrap_or_default();
+            ending = Ending::failed(format!("the last test run (`{command}`) failed"));
+        }
         if ending.status == SessionStatus::Failed {
             if let Some(reason) = &ending.reason {
                 self.staged.push(EventBody::Error {
@@ -718,6 +850,9 @@ impl SessionActor {
                 });
             }
         }
+        self.staged.push(EventBody::Summary {
+            text: summary::summary_text(&outcome, ending.status, ending.reason.as_deref()),
+        });
         self.set_status(ending.status, ending.reason.clone());
         self.store_staged().await
     }
@@ -788,6 +923,9 @@ impl SessionActor {
                 _ => {}
             }
         }
+        for event in &events {
+            self.outcome.push(&event.body);
+        }
         self.summary.last_seq = seq;
         self.summary.updated_at = at;
         self.ctx.hub.publish(&self.summary.id, Arc::new(events));
@@ -795,5 +933,27 @@ impl SessionActor {
             self.ctx.hub.publish_session(self.summary.clone());
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dates_are_utc_days() {
+        assert_eq!(format_date(0), "1970-01-01");
+        assert_eq!(format_date(1_795_519_964_535), "2026-11-24");
+        assert_eq!(format_date(951_782_400_000), "2000-02-29");
+    }
+
+    #[test]
+    fn organisation_rules_come_first() {
+        assert_eq!(
+            join_constitutions("Org rule.", "Own rule."),
+            "Org rule.\n\nOwn rule."
+        );
+        assert_eq!(join_constitutions("", "Own."), "Own.");
+        assert_eq!(join_constitutions("Org.", "  "), "Org.");
     }
 }

@@ -17,6 +17,10 @@ pub struct RuntimeConfig {
     pub cancel_grace: Duration,
     /// After stdin closes, how long the agent has to exit before SIGTERM.
     pub exit_grace: Duration,
+    /// Warm sessions rotate: past this age or this many turns, the next run
+    /// starts cold, so an agent's context does not grow without bound.
+    pub rotate_after: Duration,
+    pub rotate_turns: u64,
 }
 
 impl RuntimeConfig {
@@ -26,6 +30,8 @@ impl RuntimeConfig {
             agent_start_timeout: Duration::from_secs(120),
             cancel_grace: Duration::from_secs(10),
             exit_grace: Duration::from_secs(3),
+            rotate_after: Duration::from_secs(24 * 3600),
+            rotate_turns: 200,
         }
     }
 }

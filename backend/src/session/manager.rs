@@ -82,6 +82,7 @@ impl Sessions {
             record,
             assistant,
             Some((prompt, author)),
+            "A person started this session; their message follows.".to_owned(),
         );
         tokio::spawn(actor.run());
         Ok(summary)
@@ -141,6 +142,8 @@ impl Sessions {
             record,
             assistant,
             Some((text, author)),
+            "A person sent a follow-up into this session after it had ended; it follows."
+                .to_owned(),
         );
         tokio::spawn(actor.run());
         Ok(Delivery::Resumed)

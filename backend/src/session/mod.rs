@@ -5,8 +5,10 @@ pub mod actor;
 pub mod client_fs;
 pub mod command;
 pub mod context;
+pub mod continuity;
 pub mod manager;
 pub mod registry;
+pub mod summary;
 pub mod title;
 
 pub use command::{Command, DecideError, SessionError};

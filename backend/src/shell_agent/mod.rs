@@ -148,15 +148,18 @@ pub async fn run() -> Result<(), ShellAgentError> {
                         .await?;
                         continue;
                     };
+                    // The commands are the last text block: a cold start
+                    // puts Tandem's context block before it, which a shell
+                    // has no use for.
                     let text: String = request
                         .prompt
                         .iter()
-                        .filter_map(|block| match block {
-                            acp::ContentBlock::Text(text) => Some(text.text.as_str()),
+                        .rev()
+                        .find_map(|block| match block {
+                            acp::ContentBlock::Text(text) => Some(text.text.clone()),
                             _ => None,
                         })
-                        .collect::<Vec<_>>()
-                        .join("\n");
+                        .unwrap_or_default();
                     let stop = turn::run_turn(
                         &mut wire,
                         &session_id,

@@ -2,22 +2,27 @@
 
 use super::{int, json, text, to_json, Store, StoreError};
 use sqlx::any::AnyRow;
-use tandem_shared::api::Assistant;
+use tandem_shared::api::{Assistant, JournalEntry};
 use tandem_shared::AssistantId;
 
-const COLUMNS: &str = "id, name, color, agent, workspace, created_at";
+const COLUMNS: &str =
+    "id, name, color, agent, workspace, persona, constitution, memory, created_at";
 
 impl Store {
     pub async fn create_assistant(&self, assistant: &Assistant) -> Result<(), StoreError> {
         sqlx::query(
-            "INSERT INTO assistants (id, name, color, agent, workspace, created_at) \
-             VALUES ($1, $2, $3, $4, $5, $6)",
+            "INSERT INTO assistants \
+             (id, name, color, agent, workspace, persona, constitution, memory, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
         )
         .bind(assistant.id.as_str())
         .bind(&assistant.name)
         .bind(&assistant.color)
         .bind(to_json(&assistant.agent)?)
         .bind(&assistant.workspace)
+        .bind(&assistant.persona)
+        .bind(&assistant.constitution)
+        .bind(&assistant.memory)
         .bind(assistant.created_at)
         .execute(&self.pool)
         .await?;
@@ -42,6 +47,88 @@ impl Store {
     }
 }
 
+impl Store {
+    /// Writes every editable field of an assistant in one statement.
+    pub async fn update_assistant(&self, assistant: &Assistant) -> Result<(), StoreError> {
+        sqlx::query(
+            "UPDATE assistants SET name = $1, color = $2, persona = $3, constitution = $4, \
+             memory = $5 WHERE id = $6",
+        )
+        .bind(&assistant.name)
+        .bind(&assistant.color)
+        .bind(&assistant.persona)
+        .bind(&assistant.constitution)
+        .bind(&assistant.memory)
+        .bind(assistant.id.as_str())
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    pub async fn add_journal_entry(
+        &self,
+        assistant_id: &AssistantId,
+        entry: &JournalEntry,
+    ) -> Result<(), StoreError> {
+        sqlx::query("INSERT INTO journal (id, assistant_id, at, text) VALUES ($1, $2, $3, $4)")
+            .bind(&entry.id)
+            .bind(assistant_id.as_str())
+            .bind(entry.at)
+            .bind(&entry.text)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    /// The newest `limit` entries, oldest first.
+    pub async fn recent_journal(
+        &self,
+        assistant_id: &AssistantId,
+        limit: i64,
+    ) -> Result<Vec<JournalEntry>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT id, at, text FROM journal WHERE assistant_id = $1 \
+             ORDER BY at DESC, id DESC LIMIT $2",
+        )
+        .bind(assistant_id.as_str())
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?;
+        let mut entries = rows
+            .iter()
+            .map(|row| {
+                Ok(JournalEntry {
+                    id: text(row, "id")?,
+                    at: int(row, "at")?,
+                    text: text(row, "text")?,
+                })
+            })
+            .collect::<Result<Vec<_>, StoreError>>()?;
+        entries.reverse();
+        Ok(entries)
+    }
+
+    pub async fn setting(&self, key: &str) -> Result<Option<String>, StoreError> {
+        let row = sqlx::query("SELECT value FROM settings WHERE key = $1")
+            .bind(key)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.as_ref().map(|row| text(row, "value")).transpose()
+    }
+
+    pub async fn set_setting(&self, key: &str, value: &str) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO settings (key, value) VALUES ($1, $2) \
+             ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+        )
+        .bind(key)
+        .bind(value)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+}
+
 fn assistant_from_row(row: &AnyRow) -> Result<Assistant, StoreError> {
     Ok(Assistant {
         id: AssistantId(text(row, "id")?),
@@ -49,6 +136,9 @@ fn assistant_from_row(row: &AnyRow) -> Result<Assistant, StoreError> {
         color: text(row, "color")?,
         agent: json(&text(row, "agent")?, "assistant agent")?,
         workspace: text(row, "workspace")?,
+        persona: text(row, "persona")?,
+        constitution: text(row, "constitution")?,
+        memory: text(row, "memory")?,
         created_at: int(row, "created_at")?,
     })
 }

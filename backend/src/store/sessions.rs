@@ -2,6 +2,7 @@
 
 use super::{int, opt_text, text, Store, StoreError};
 use sqlx::any::AnyRow;
+use sqlx::Row;
 use tandem_shared::api::SessionSummary;
 use tandem_shared::{AssistantId, Seq, SessionId, SessionStatus};
 
@@ -17,11 +18,15 @@ pub struct NewSession {
 pub struct SessionRecord {
     pub summary: SessionSummary,
     pub agent_session_id: Option<String>,
+    /// The identity fingerprint the agent session started with.
+    pub agent_fingerprint: Option<String>,
+    pub agent_started_at: Option<i64>,
+    pub agent_turns: i64,
 }
 
 const SELECT: &str = "SELECT s.id, s.assistant_id, a.name AS assistant_name, \
     a.color AS assistant_color, s.title, s.status, s.status_reason, s.agent_session_id, \
-    s.created_at, s.updated_at, s.last_seq \
+    s.agent_fingerprint, s.agent_started_at, s.agent_turns, s.created_at, s.updated_at, s.last_seq \
     FROM sessions s JOIN assistants a ON a.id = s.assistant_id";
 
 impl Store {
@@ -72,13 +77,29 @@ impl Store {
         rows.iter().map(session_from_row).collect()
     }
 
-    pub async fn set_agent_session_id(
+    /// Records a new agent session the moment the agent names it.
+    pub async fn set_agent_session(
         &self,
         id: &SessionId,
         agent_session_id: &str,
+        fingerprint: &str,
+        started_at: i64,
     ) -> Result<(), StoreError> {
-        sqlx::query("UPDATE sessions SET agent_session_id = $1 WHERE id = $2")
-            .bind(agent_session_id)
+        sqlx::query(
+            "UPDATE sessions SET agent_session_id = $1, agent_fingerprint = $2, \
+             agent_started_at = $3, agent_turns = 0 WHERE id = $4",
+        )
+        .bind(agent_session_id)
+        .bind(fingerprint)
+        .bind(started_at)
+        .bind(id.as_str())
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    pub async fn count_agent_turn(&self, id: &SessionId) -> Result<(), StoreError> {
+        sqlx::query("UPDATE sessions SET agent_turns = agent_turns + 1 WHERE id = $1")
             .bind(id.as_str())
             .execute(&self.pool)
             .await?;
@@ -104,5 +125,8 @@ fn session_from_row(row: &AnyRow) -> Result<SessionRecord, StoreError> {
             last_seq: Seq(u64::try_from(int(row, "last_seq")?).unwrap_or(0)),
         },
         agent_session_id: opt_text(row, "agent_session_id")?,
+        agent_fingerprint: opt_text(row, "agent_fingerprint")?,
+        agent_started_at: row.try_get::<Option<i64>, _>("agent_started_at")?,
+        agent_turns: int(row, "agent_turns")?,
     })
 }

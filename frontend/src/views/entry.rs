@@ -6,7 +6,7 @@ use leptos::prelude::*;
 use tandem_shared::api::{Decide, DecisionResult};
 use tandem_shared::transcript::Entry;
 use tandem_shared::{
-    DecisionOutcome, PermissionKind, PlanStatus, SessionStatus, ToolContent, ToolStatus,
+    DecisionOutcome, PermissionKind, PlanStatus, SessionStatus, StartMode, ToolContent, ToolStatus,
 };
 
 #[component]
@@ -134,8 +134,23 @@ pub fn EntryView(entry: Entry) -> impl IntoView {
             </li>
         }
         .into_any(),
+        Entry::Continuity { mode, reason, context, .. } => {
+            let label = match mode {
+                StartMode::Warm => "Warm resume",
+                StartMode::Cold => "Cold start",
+            };
+            view! {
+                <li class="entry continuity" data-testid="entry-continuity" data-mode=label>
+                    <div class="continuity-line">{label} {reason.map(|r| format!(" — {r}"))}</div>
+                    {context.map(|context| view! {
+                        <details><summary>"Context given to the agent"</summary><pre>{context}</pre></details>
+                    })}
+                </li>
+            }
+            .into_any()
+        }
         Entry::Summary { text, .. } => view! {
-            <li class="entry summary"><div class="who">"Summary"</div><div class="text">{text}</div></li>
+            <li class="entry summary" data-testid="entry-summary"><div class="who">"Summary"</div><div class="text">{text}</div></li>
         }
         .into_any(),
         Entry::Error { message, .. } => view! {

@@ -233,16 +233,13 @@ fn main() {
                 agent.send(json!({"jsonrpc":"2.0","id":id,"result":null}));
             }
             "session/prompt" => {
+                // The last block is the message; a cold start puts the
+                // context block before it.
                 let prompt: String = params["prompt"]
                     .as_array()
-                    .map(|blocks| {
-                        blocks
-                            .iter()
-                            .filter_map(|b| b["text"].as_str())
-                            .collect::<Vec<_>>()
-                            .join("\n")
-                    })
-                    .unwrap_or_default();
+                    .and_then(|blocks| blocks.iter().rev().find_map(|b| b["text"].as_str()))
+                    .unwrap_or_default()
+                    .to_owned();
                 let steps = scenario
                     .turns
                     .get(turn)

@@ -228,7 +228,7 @@ async fn a_missing_agent_program_fails_with_a_clear_reason() {
         .post(
             "/api/assistants",
             json!({"name": "missing",
-            "agent": {"kind": "custom", "command": "/nonexistent/agent"}, "workspace": dir}),
+            "agent": {"kind": "custom", "command": "/nonexistent/agent"}, "workspace": dir, "persona": "p"}),
         )
         .await;
     assert_eq!(status, 201);
@@ -385,10 +385,14 @@ async fn a_failed_warm_resume_falls_back_to_a_cold_start() {
         })
         .await;
     viewer.until_status(SessionStatus::Completed).await;
+    let fell_back = viewer.events.iter().any(|e| {
+        matches!(&e.body,
+        EventBody::Continuity { mode: tandem_shared::StartMode::Cold, reason: Some(reason), .. }
+            if reason.contains("warm resume failed") && reason.contains("unknown session"))
+    });
     assert!(
-        viewer.error_text().contains("Warm resume failed"),
-        "{}",
-        viewer.error_text()
+        fell_back,
+        "the transcript says the warm resume failed and why"
     );
 }
 

@@ -105,7 +105,7 @@ async fn bad_requests_get_clear_json_errors() {
     let (status, body) = server
         .post(
             "/api/assistants",
-            json!({"name": "", "agent": {"kind": "shell"}, "workspace": "/tmp"}),
+            json!({"name": "", "agent": {"kind": "shell"}, "workspace": "/tmp", "persona": "p"}),
         )
         .await;
     assert_eq!((status, error_code(&body)), (400, "bad_request"));
@@ -116,7 +116,7 @@ async fn bad_requests_get_clear_json_errors() {
     let (status, body) = server
         .post(
             "/api/assistants",
-            json!({"name": "x", "agent": {"kind": "shell"}, "workspace": "/does/not/exist"}),
+            json!({"name": "x", "agent": {"kind": "shell"}, "workspace": "/does/not/exist", "persona": "p"}),
         )
         .await;
     assert_eq!((status, error_code(&body)), (400, "bad_request"));
@@ -127,7 +127,7 @@ async fn bad_requests_get_clear_json_errors() {
     let (status, body) = server
         .post(
             "/api/assistants",
-            json!({"name": "x", "agent": {"kind": "robot"}, "workspace": "/tmp"}),
+            json!({"name": "x", "agent": {"kind": "robot"}, "workspace": "/tmp", "persona": "p"}),
         )
         .await;
     assert_eq!((status, error_code(&body)), (400, "bad_request"));
@@ -141,12 +141,20 @@ async fn oversized_bodies_are_refused() {
     let server = TestServer::start().await;
     let demo = server.demo_assistant().await;
     let huge = "x".repeat(2 * 1024 * 1024);
-    let (status, body) = server
-        .post(
-            "/api/sessions",
-            json!({"assistant_id": demo.id, "prompt": huge}),
-        )
-        .await;
+    // Its own connection: the server answers 413 and closes it without
+    // reading the rest, so it must not go back into a shared pool.
+    let once = reqwest::Client::builder()
+        .pool_max_idle_per_host(0)
+        .build()
+        .unwrap();
+    let response = once
+        .post(format!("{}/api/sessions", server.url))
+        .json(&json!({"assistant_id": demo.id, "prompt": huge}))
+        .send()
+        .await
+        .unwrap();
+    let status = response.status().as_u16();
+    let body: serde_json::Value = response.json().await.unwrap();
     assert_eq!((status, error_code(&body)), (413, "payload_too_large"));
     let (status, _) = server.get("/api/sessions").await;
     assert_eq!(status, 200);

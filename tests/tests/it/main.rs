@@ -6,12 +6,14 @@
 //! - `streaming`: the WebSocket: replay, live tail, reconnects, bad frames.
 //! - `agent_runtime`: real agent processes (the test agent and the shell
 //!   agent) driven through the real server.
+//! - `continuity`: warm resumes, cold starts with context, summaries.
 //! - `browser`: the web app in headless Chromium.
 
 mod support;
 
 mod agent_runtime;
 mod browser;
+mod continuity;
 mod http_api;
 mod store;
 mod streaming;

@@ -23,6 +23,9 @@ async fn seeded(store: &Store) -> SessionId {
             color: "#000000".into(),
             agent: AgentSpec::Shell,
             workspace: "/tmp".into(),
+            persona: "p".into(),
+            constitution: String::new(),
+            memory: String::new(),
             created_at: 1,
         })
         .await

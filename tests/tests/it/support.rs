@@ -171,6 +171,7 @@ impl TestServer {
                               "args": [scenario_path],
                               "env": [{"name": "TEST_AGENT_LOG", "value": log}]},
                     "workspace": dir,
+                    "persona": format!("{name} is a scripted test assistant."),
                 }),
             )
             .await;

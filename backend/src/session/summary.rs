@@ -1,0 +1,369 @@
+//! The outcome of a session, read off its transcript: files changed,
+//! commands run, test runs and how they ended, and the agent's last words.
+//! Pure code: the actor calls it when a run ends.
+
+use std::collections::BTreeSet;
+use tandem_shared::{EventBody, SessionStatus, ToolCall, ToolContent, ToolKind, ToolStatus};
+
+/// What a run did, gathered from its events.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct Outcome {
+    pub files_changed: BTreeSet<String>,
+    pub commands: Vec<String>,
+    pub test_runs: Vec<TestRun>,
+    pub last_message: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TestRun {
+    pub command: String,
+    pub passed: bool,
+}
+
+/// Commands that run a test suite, by their start.
+const TEST_COMMANDS: [&str; 12] = [
+    "cargo test",
+    "cargo nextest",
+    "cargo xtask test",
+    "npm test",
+    "npm run test",
+    "pnpm test",
+    "yarn test",
+    "pytest",
+    "python -m pytest",
+    "go test",
+    "make test",
+    "bun test",
+];
+
+pub fn is_test_command(command: &str) -> bool {
+    let command = command.trim().trim_matches('`').trim();
+    TEST_COMMANDS.iter().any(|start| {
+        command == *start
+            || command.starts_with(&format!("{start} "))
+            || command.contains(&format!("&& {start}"))
+    })
+}
+
+/// Folds a run's events (in `seq` order) into its outcome.
+pub fn outcome(events: &[EventBody]) -> Outcome {
+    let mut builder = OutcomeBuilder::default();
+    for body in events {
+        builder.push(body);
+    }
+    builder.finish()
+}
+
+/// The outcome, folded as events are stored: memory grows with the number
+/// of tool calls, not of events.
+#[derive(Debug, Default)]
+pub struct OutcomeBuilder {
+    calls: Vec<ToolCall>,
+    message: String,
+    last_message: Option<String>,
+}
+
+impl OutcomeBuilder {
+    pub fn push(&mut self, body: &EventBody) {
+        // The last message is the last unbroken run of message chunks.
+        if !matches!(body, EventBody::AgentMessageChunk { .. }) && !self.message.trim().is_empty() {
+            self.last_message = Some(std::mem::take(&mut self.message));
+        }
+        match body {
+            EventBody::ToolCall(call) => match self.calls.iter_mut().find(|c| c.id == call.id) {
+                Some(existing) => *existing = call.clone(),
+                None => self.calls.push(call.clone()),
+            },
+            EventBody::ToolCallUpdate(patch) => {
+                match self.calls.iter_mut().find(|c| c.id == patch.id) {
+                    Some(call) => tandem_shared::transcript::apply_patch(call, patch),
+                    None => {
+                        let mut call = ToolCall {
+                            id: patch.id.clone(),
+                            title: String::new(),
+                            kind: ToolKind::Other,
+                            status: ToolStatus::Pending,
+                            content: vec![],
+                            locations: vec![],
+                            raw_input: None,
+                        };
+                        tandem_shared::transcript::apply_patch(&mut call, patch);
+                        self.calls.push(call);
+                    }
+                }
+            }
+            // Bounded: a flood of text must not grow memory.
+            EventBody::AgentMessageChunk { text } if self.message.len() < 64 * 1024 => {
+                self.message.push_str(text);
+            }
+            _ => {}
+        }
+    }
+
+    pub fn finish(&self) -> Outcome {
+        let last_message = if self.message.trim().is_empty() {
+            self.last_message.clone()
+        } else {
+            Some(self.message.clone())
+        };
+        let mut outcome = Outcome {
+            last_message: last_message.map(|m| m.trim().to_owned()),
+            ..Outcome::default()
+        };
+        for call in &self.calls {
+            for content in &call.content {
+                if let ToolContent::Diff { path, .. } = content {
+                    outcome.files_changed.insert(path.clone());
+                }
+            }
+            if matches!(
+                call.kind,
+                ToolKind::Edit | ToolKind::Delete | ToolKind::Move
+            ) {
+                for location in &call.locations {
+                    outcome.files_changed.insert(location.path.clone());
+                }
+            }
+            if call.kind == ToolKind::Execute && call.status != ToolStatus::Pending {
+                let command = command_of(call);
+                if is_test_command(&command) && call.status != ToolStatus::InProgress {
+                    outcome.test_runs.push(TestRun {
+                        command: command.clone(),
+                        passed: call.status == ToolStatus::Completed,
+                    });
+                }
+                outcome.commands.push(command);
+            }
+        }
+        outcome
+    }
+}
+
+/// The command line of an execute call: its `rawInput.command` when the
+/// agent gave one, else its title.
+fn command_of(call: &ToolCall) -> String {
+    call.raw_input
+        .as_ref()
+        .and_then(|raw| raw.get("command"))
+        .and_then(|command| match command {
+            serde_json::Value::String(text) => Some(text.clone()),
+            serde_json::Value::Array(parts) => Some(
+                parts
+                    .iter()
+                    .filter_map(|p| p.as_str())
+                    .collect::<Vec<_>>()
+                    .join(" "),
+            ),
+            _ => None,
+        })
+        .unwrap_or_else(|| call.title.clone())
+}
+
+/// The summary text posted when a run ends.
+pub fn summary_text(outcome: &Outcome, status: SessionStatus, reason: Option<&str>) -> String {
+    let mut parts = Vec::new();
+    let head = match status {
+        SessionStatus::Completed => "Finished.".to_owned(),
+        SessionStatus::Stopped => "Stopped.".to_owned(),
+        SessionStatus::Interrupted => "Interrupted.".to_owned(),
+        _ => match reason {
+            Some(reason) => format!("Failed: {reason}."),
+            None => "Failed.".to_owned(),
+        },
+    };
+    parts.push(head);
+    match outcome.files_changed.len() {
+        0 => {}
+        1 => parts.push(format!(
+            "Changed 1 file ({}).",
+            short_path(
+                outcome
+                    .files_changed
+                    .iter()
+                    .next()
+                    .map(String::as_str)
+                    .unwrap_or("")
+            )
+        )),
+        n => parts.push(format!("Changed {n} files.")),
+    }
+    let other_commands =
+        outcome.commands.len() - outcome.test_runs.len().min(outcome.commands.len());
+    if other_commands > 0 {
+        parts.push(format!(
+            "Ran {other_commands} command{}.",
+            if other_commands == 1 { "" } else { "s" }
+        ));
+    }
+    if let Some(last) = outcome.test_runs.last() {
+        let verdict = if last.passed { "all green" } else { "failing" };
+        let earlier = outcome.test_runs.len() - 1;
+        let note = if earlier > 0 {
+            format!(" ({} runs)", outcome.test_runs.len())
+        } else {
+            String::new()
+        };
+        parts.push(format!(
+            "Ran the tests (`{}`): {verdict}{note}.",
+            last.command
+        ));
+    }
+    let mut text = parts.join(" ");
+    if let Some(message) = &outcome.last_message {
+        text.push_str("\n\n");
+        text.push_str(&excerpt(message, 600));
+    }
+    text
+}
+
+/// Whether the run ended with failing tests: a failure even when the agent
+/// ended its turn normally.
+pub fn tests_failing(outcome: &Outcome) -> bool {
+    outcome.test_runs.last().is_some_and(|run| !run.passed)
+}
+
+fn short_path(path: &str) -> &str {
+    path.rsplit('/').next().unwrap_or(path)
+}
+
+fn excerpt(text: &str, max: usize) -> String {
+    if text.chars().count() <= max {
+        return text.to_owned();
+    }
+    let cut: String = text.chars().take(max).collect();
+    format!("{}…", cut.trim_end())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+    use tandem_shared::{Location, ToolCallPatch};
+
+    fn call(id: &str, kind: ToolKind, title: &str) -> EventBody {
+        EventBody::ToolCall(ToolCall {
+            id: id.into(),
+            title: title.into(),
+            kind,
+            status: ToolStatus::Pending,
+            content: vec![],
+            locations: vec![],
+            raw_input: None,
+        })
+    }
+
+    fn done(id: &str, ok: bool) -> EventBody {
+        EventBody::ToolCallUpdate(ToolCallPatch {
+            id: id.into(),
+            status: Some(if ok {
+                ToolStatus::Completed
+            } else {
+                ToolStatus::Failed
+            }),
+            ..Default::default()
+        })
+    }
+
+    #[test]
+    fn recognises_test_commands() {
+        for command in [
+            "cargo test",
+            "cargo test -p x",
+            "npm test",
+            "pnpm test",
+            "pytest -q",
+            "go test ./...",
+            "cd app && npm test",
+        ] {
+            assert!(is_test_command(command), "{command}");
+        }
+        for command in ["cargo build", "echo pytest", "gotest", "npm install"] {
+            assert!(!is_test_command(command), "{command}");
+        }
+    }
+
+    #[test]
+    fn files_commands_tests_and_last_words() {
+        let events = vec![
+            EventBody::UserMessage {
+                text: "fix".into(),
+                author: None,
+            },
+            EventBody::AgentMessageChunk {
+                text: "Looking.".into(),
+            },
+            call("e1", ToolKind::Edit, "Edit a.rs"),
+            EventBody::ToolCallUpdate(ToolCallPatch {
+                id: "e1".into(),
+                content: Some(vec![ToolContent::Diff {
+                    path: "/w/src/a.rs".into(),
+                    old_text: None,
+                    new_text: "x".into(),
+                }]),
+                status: Some(ToolStatus::Completed),
+                ..Default::default()
+            }),
+            call("e2", ToolKind::Edit, "Edit b.rs"),
+            EventBody::ToolCallUpdate(ToolCallPatch {
+                id: "e2".into(),
+                locations: Some(vec![Location {
+                    path: "/w/src/b.rs".into(),
+                    line: Some(3),
+                }]),
+                ..Default::default()
+            }),
+            call("x1", ToolKind::Execute, "cargo test"),
+            done("x1", false),
+            call("x2", ToolKind::Execute, "ls"),
+            done("x2", true),
+            EventBody::ToolCall(ToolCall {
+                id: "x3".into(),
+                title: "Run the tests".into(),
+                kind: ToolKind::Execute,
+                status: ToolStatus::InProgress,
+                content: vec![],
+                locations: vec![],
+                raw_input: Some(json!({"command": ["cargo", "test"]})),
+            }),
+            done("x3", true),
+            EventBody::AgentMessageChunk {
+                text: "All ".into(),
+            },
+            EventBody::AgentMessageChunk {
+                text: "green now.".into(),
+            },
+        ];
+        let outcome = outcome(&events);
+        assert_eq!(outcome.files_changed.len(), 2);
+        assert_eq!(outcome.commands, vec!["cargo test", "ls", "cargo test"]);
+        assert_eq!(outcome.test_runs.len(), 2);
+        assert!(!tests_failing(&outcome));
+        assert_eq!(outcome.last_message.as_deref(), Some("All green now."));
+        let text = summary_text(&outcome, SessionStatus::Completed, None);
+        assert!(text.starts_with("Finished. Changed 2 files. Ran 1 command. Ran the tests (`cargo test`): all green (2 runs)."), "{text}");
+    }
+
+    #[test]
+    fn a_failed_run_says_why_and_failing_tests_count() {
+        let events = vec![call("t", ToolKind::Execute, "pytest"), done("t", false)];
+        let outcome = outcome(&events);
+        assert!(tests_failing(&outcome));
+        let text = summary_text(
+            &outcome,
+            SessionStatus::Failed,
+            Some("the agent exited mid-turn"),
+        );
+        assert_eq!(
+            text,
+            "Failed: the agent exited mid-turn. Ran the tests (`pytest`): failing."
+        );
+    }
+
+    #[test]
+    fn a_quiet_run_is_just_finished() {
+        assert_eq!(
+            summary_text(&outcome(&[]), SessionStatus::Completed, None),
+            "Finished."
+        );
+    }
+}
