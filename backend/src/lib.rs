@@ -13,3 +13,4 @@ pub mod server;
 pub mod session;
 pub mod shell_agent;
 pub mod store;
+pub mod wakes;

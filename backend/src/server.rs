@@ -6,6 +6,7 @@ use crate::http::{self, AppState};
 use crate::hub::Hub;
 use crate::session::{Context, RuntimeConfig, Sessions};
 use crate::store::{Store, StoreError};
+use crate::wakes::Dispatcher;
 use std::future::Future;
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -69,8 +70,10 @@ pub async fn serve(
         .unwrap_or_else(|| default_database_url(&data_dir));
     let store = Store::connect(&url).await?;
     let hub = Arc::new(Hub::new());
+    let (lifecycle, lifecycle_rx) = tokio::sync::mpsc::channel(1024);
     let ctx = Arc::new(Context {
         store: store.clone(),
+        lifecycle,
         hub: hub.clone(),
         clock: Arc::new(SystemClock),
         ids: Arc::new(RandomIds),
@@ -85,9 +88,12 @@ pub async fn serve(
         );
     }
     ensure_demo_assistant(&ctx, &data_dir).await?;
+    let (dispatcher, wakes) = Dispatcher::new(ctx.clone(), sessions.clone(), lifecycle_rx);
+    tokio::spawn(dispatcher.run());
 
     let state = AppState {
         sessions,
+        wakes,
         store: store.clone(),
         hub,
         tandem_exe: config.runtime.tandem_exe.clone(),

@@ -226,3 +226,217 @@ pub struct ServerInfo {
     pub version: String,
     pub database: String,
 }
+
+/// Who wrote a chat message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum ChatAuthorKind {
+    Person,
+    Assistant,
+    /// The summary Tandem posts when a session ends.
+    Summary,
+}
+
+impl ChatAuthorKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ChatAuthorKind::Person => "person",
+            ChatAuthorKind::Assistant => "assistant",
+            ChatAuthorKind::Summary => "summary",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<ChatAuthorKind> {
+        [
+            ChatAuthorKind::Person,
+            ChatAuthorKind::Assistant,
+            ChatAuthorKind::Summary,
+        ]
+        .into_iter()
+        .find(|kind| kind.as_str() == text)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ChatMessage {
+    pub id: String,
+    pub assistant_id: AssistantId,
+    pub at: i64,
+    pub author_kind: ChatAuthorKind,
+    pub author: String,
+    pub text: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub session_id: Option<SessionId>,
+}
+
+/// A person writes in an assistant's chat: it wakes the assistant.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct PostChat {
+    pub text: String,
+}
+
+/// Why an assistant woke.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum WakeTrigger {
+    Chat,
+    Routine,
+    Task,
+    Heartbeat,
+}
+
+impl WakeTrigger {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            WakeTrigger::Chat => "chat",
+            WakeTrigger::Routine => "routine",
+            WakeTrigger::Task => "task",
+            WakeTrigger::Heartbeat => "heartbeat",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<WakeTrigger> {
+        [
+            WakeTrigger::Chat,
+            WakeTrigger::Routine,
+            WakeTrigger::Task,
+            WakeTrigger::Heartbeat,
+        ]
+        .into_iter()
+        .find(|kind| kind.as_str() == text)
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum WakeState {
+    /// Waiting for the assistant's live session to end.
+    Queued,
+    /// Started a session.
+    Started,
+    /// Went into the live session as a follow-up.
+    Delivered,
+}
+
+impl WakeState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            WakeState::Queued => "queued",
+            WakeState::Started => "started",
+            WakeState::Delivered => "delivered",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<WakeState> {
+        [WakeState::Queued, WakeState::Started, WakeState::Delivered]
+            .into_iter()
+            .find(|kind| kind.as_str() == text)
+    }
+}
+
+/// One recorded wake: trigger, who or what sent it, when, and the session
+/// it started or continued.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Wake {
+    pub id: String,
+    pub assistant_id: AssistantId,
+    pub trigger: WakeTrigger,
+    pub source: String,
+    pub message: String,
+    pub at: i64,
+    pub state: WakeState,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub session_id: Option<SessionId>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub task_id: Option<String>,
+}
+
+/// A nudge from a team member (or another assistant) with a message.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Heartbeat {
+    pub message: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum TaskStatus {
+    Todo,
+    InProgress,
+    InReview,
+    Done,
+    Cancelled,
+}
+
+impl TaskStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TaskStatus::Todo => "todo",
+            TaskStatus::InProgress => "in_progress",
+            TaskStatus::InReview => "in_review",
+            TaskStatus::Done => "done",
+            TaskStatus::Cancelled => "cancelled",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<TaskStatus> {
+        [
+            TaskStatus::Todo,
+            TaskStatus::InProgress,
+            TaskStatus::InReview,
+            TaskStatus::Done,
+            TaskStatus::Cancelled,
+        ]
+        .into_iter()
+        .find(|kind| kind.as_str() == text)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Task {
+    pub id: String,
+    pub title: String,
+    pub body: String,
+    pub status: TaskStatus,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub assignee_id: Option<AssistantId>,
+    /// The task a follow-up was filed for.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub parent_id: Option<String>,
+    pub session_ids: Vec<SessionId>,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct CreateTask {
+    pub title: String,
+    #[serde(default)]
+    pub body: String,
+    /// Assigning wakes the assistant with the task.
+    #[serde(default)]
+    pub assignee_id: Option<AssistantId>,
+}
+
+/// Fields to change. A new assignee is woken with the task.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct UpdateTask {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub title: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub body: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<TaskStatus>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub assignee_id: Option<AssistantId>,
+}

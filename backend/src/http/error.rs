@@ -90,6 +90,19 @@ impl From<DecideError> for ApiError {
     }
 }
 
+impl From<crate::wakes::WakeError> for ApiError {
+    fn from(error: crate::wakes::WakeError) -> Self {
+        use crate::wakes::WakeError;
+        match error {
+            WakeError::AssistantNotFound => ApiError::NotFound("no assistant with that id".into()),
+            WakeError::Invalid(message) => ApiError::BadRequest(message),
+            WakeError::Closed => ApiError::Unavailable("Tandem is shutting down".into()),
+            WakeError::Session(error) => error.into(),
+            WakeError::Store(error) => error.into(),
+        }
+    }
+}
+
 impl From<JsonRejection> for ApiError {
     fn from(rejection: JsonRejection) -> Self {
         if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {

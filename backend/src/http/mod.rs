@@ -8,11 +8,14 @@ pub mod error;
 mod openapi;
 mod sessions;
 mod static_files;
+mod tasks;
+mod wakes;
 mod ws;
 
 use crate::hub::Hub;
 use crate::session::Sessions;
 use crate::store::Store;
+use crate::wakes::Wakes;
 use axum::extract::DefaultBodyLimit;
 use axum::routing::{get, post};
 use axum::Router;
@@ -26,6 +29,7 @@ pub const MAX_BODY_BYTES: usize = 1024 * 1024;
 #[derive(Clone)]
 pub struct AppState {
     pub sessions: Arc<Sessions>,
+    pub wakes: Wakes,
     pub store: Store,
     pub hub: Arc<Hub>,
     pub tandem_exe: PathBuf,
@@ -47,6 +51,14 @@ pub fn router(state: AppState, static_dir: Option<PathBuf>) -> Router {
             "/assistants/{id}/journal",
             get(assistants::journal).post(assistants::add_journal_entry),
         )
+        .route(
+            "/assistants/{id}/chat",
+            get(wakes::chat).post(wakes::post_chat),
+        )
+        .route("/assistants/{id}/wakes", get(wakes::list))
+        .route("/assistants/{id}/heartbeat", post(wakes::heartbeat))
+        .route("/tasks", get(tasks::list).post(tasks::create))
+        .route("/tasks/{id}", get(tasks::get).patch(tasks::update))
         .route(
             "/settings/constitution",
             get(assistants::org_constitution).put(assistants::set_org_constitution),

@@ -6,7 +6,7 @@ use super::command::{Command, DecideError, SessionError};
 use super::continuity::{self, ColdReason, ContextParts, ContinuityInput, StartMode};
 use super::registry::Registry;
 use super::summary::{self, OutcomeBuilder};
-use super::{client_fs, Context};
+use super::{client_fs, Context, Lifecycle};
 use crate::acp::connection::{AgentConnection, AgentInput, LaunchSpec};
 use crate::acp::fold;
 use crate::acp::jsonrpc::{Incoming, RpcError};
@@ -176,9 +176,22 @@ impl SessionActor {
                     message: "The message above was not delivered: the session ended first.".into(),
                 });
             }
-            if let Err(error) = self.conclude_flush(&ending).await {
+            let (ending, summary) = self.conclude(&ending);
+            if let Err(error) = self.store_staged().await {
                 tracing::error!(session = %self.summary.id, %error, "could not store the end of a session");
             }
+            let _ = self
+                .ctx
+                .lifecycle
+                .send(Lifecycle::Ended {
+                    assistant_id: self.assistant.id.clone(),
+                    session_id: self.summary.id.clone(),
+                    title: self.summary.title.clone(),
+                    status: ending.status,
+                    reason: ending.reason.clone(),
+                    summary,
+                })
+                .await;
             // Commands that arrived after the end: a message resumes.
             loop {
                 match self.mailbox.try_recv() {
@@ -212,6 +225,14 @@ impl SessionActor {
 
     /// Starts (or resumes) the agent and runs turns until the queue is empty.
     async fn drive(&mut self) -> Ending {
+        let _ = self
+            .ctx
+            .lifecycle
+            .send(Lifecycle::Started {
+                assistant_id: self.assistant.id.clone(),
+                session_id: self.summary.id.clone(),
+            })
+            .await;
         self.set_status(SessionStatus::Starting, None);
         if let Err(ending) = self.flush().await {
             return ending;
@@ -832,7 +853,10 @@ impl SessionActor {
         })
     }
 
-    async fn conclude_flush(&mut self, ending: &Ending) -> Result<(), crate::store::StoreError> {
+    /// Stages the end of a run: its error, summary and final status. Returns
+    /// the ending (failing tests turn a completion into a failure) and the
+    /// summary text.
+    fn conclude(&mut self, ending: &Ending) -> (Ending, String) {
         let outcome = std::mem::take(&mut self.outcome).finish();
         let mut ending = ending.clone();
         if ending.status == SessionStatus::Completed && summary::tests_failing(&outcome) {
@@ -850,11 +874,10 @@ impl SessionActor {
                 });
             }
         }
-        self.staged.push(EventBody::Summary {
-            text: summary::summary_text(&outcome, ending.status, ending.reason.as_deref()),
-        });
+        let text = summary::summary_text(&outcome, ending.status, ending.reason.as_deref());
+        self.staged.push(EventBody::Summary { text: text.clone() });
         self.set_status(ending.status, ending.reason.clone());
-        self.store_staged().await
+        (ending, text)
     }
 
     fn set_status(&mut self, status: SessionStatus, reason: Option<String>) {

@@ -38,6 +38,8 @@ impl RuntimeConfig {
 
 pub struct Context {
     pub store: Store,
+    /// Runs starting and ending, for the wake dispatcher.
+    pub lifecycle: tokio::sync::mpsc::Sender<super::Lifecycle>,
     pub hub: Arc<Hub>,
     pub clock: Arc<dyn Clock>,
     pub ids: Arc<dyn IdGen>,

@@ -19,6 +19,17 @@ use tokio::sync::oneshot;
 /// Longest message accepted into a session.
 pub const MAX_MESSAGE_CHARS: usize = 100_000;
 
+/// What a new session starts with.
+pub struct StartRequest {
+    pub assistant_id: AssistantId,
+    pub prompt: String,
+    pub author: Option<String>,
+    /// Why the assistant woke, for a cold start's context block.
+    pub why: String,
+    /// The title, when the wake has a better one than its message.
+    pub title: Option<String>,
+}
+
 pub struct Sessions {
     ctx: Arc<Context>,
     registry: Arc<Registry>,
@@ -47,20 +58,37 @@ impl Sessions {
         prompt: &str,
         author: Option<String>,
     ) -> Result<SessionSummary, SessionError> {
-        let prompt = validate_message(prompt)?;
+        self.start(StartRequest {
+            assistant_id: assistant_id.clone(),
+            prompt: prompt.to_owned(),
+            author,
+            why: "A person started this session; their message follows.".into(),
+            title: None,
+        })
+        .await
+    }
+
+    /// Creates a session for a wake: its own title and reason to wake.
+    pub async fn start(&self, request: StartRequest) -> Result<SessionSummary, SessionError> {
+        let prompt = validate_message(&request.prompt)?;
         let assistant = self
             .ctx
             .store
-            .get_assistant(assistant_id)
+            .get_assistant(&request.assistant_id)
             .await?
             .ok_or(SessionError::AssistantNotFound)?;
         let id = SessionId(self.ctx.ids.new_id("ses"));
+        let title = request
+            .title
+            .as_deref()
+            .map(title_from_message)
+            .unwrap_or_else(|| title_from_message(&prompt));
         self.ctx
             .store
             .create_session(&NewSession {
                 id: id.clone(),
                 assistant_id: assistant.id.clone(),
-                title: title_from_message(&prompt),
+                title,
                 created_at: self.ctx.clock.now_ms(),
             })
             .await?;
@@ -81,8 +109,8 @@ impl Sessions {
             mailbox,
             record,
             assistant,
-            Some((prompt, author)),
-            "A person started this session; their message follows.".to_owned(),
+            Some((prompt, request.author)),
+            request.why,
         );
         tokio::spawn(actor.run());
         Ok(summary)

@@ -6,8 +6,11 @@
 
 mod approvals;
 mod assistants;
+mod chat;
 mod events;
 mod sessions;
+mod tasks;
+mod wakes;
 
 pub use approvals::{ApprovalRecord, DecideOutcome};
 pub use sessions::{NewSession, SessionRecord};

@@ -7,6 +7,7 @@
 //! - `agent_runtime`: real agent processes (the test agent and the shell
 //!   agent) driven through the real server.
 //! - `continuity`: warm resumes, cold starts with context, summaries.
+//! - `wakes`: chat, tasks and heartbeats waking assistants.
 //! - `browser`: the web app in headless Chromium.
 
 mod support;
@@ -17,3 +18,4 @@ mod continuity;
 mod http_api;
 mod store;
 mod streaming;
+mod wakes;

@@ -1,0 +1,138 @@
+//! `/api/tasks`: work with a status and an assignee. Assigning wakes the
+//! assistant with the task; its sessions are linked and move it on.
+
+use super::error::{ApiError, ApiJson, ApiPath};
+use super::AppState;
+use crate::wakes::WakeRequest;
+use axum::extract::State;
+use axum::http::StatusCode;
+use tandem_shared::api::{CreateTask, ErrorBody, Task, TaskStatus, UpdateTask, WakeTrigger};
+
+const PERSON: &str = "Team member";
+const MAX_TITLE: usize = 200;
+const MAX_BODY: usize = 50_000;
+
+#[utoipa::path(get, path = "/api/tasks", responses((status = 200, body = Vec<Task>)))]
+pub async fn list(State(state): State<AppState>) -> Result<ApiJson<Vec<Task>>, ApiError> {
+    Ok(ApiJson(state.store.list_tasks().await?))
+}
+
+#[utoipa::path(get, path = "/api/tasks/{id}",
+    params(("id" = String, Path, description = "task id")),
+    responses((status = 200, body = Task), (status = 404, body = ErrorBody)))]
+pub async fn get(
+    State(state): State<AppState>,
+    ApiPath(id): ApiPath<String>,
+) -> Result<ApiJson<Task>, ApiError> {
+    find(&state, &id).await.map(ApiJson)
+}
+
+async fn find(state: &AppState, id: &str) -> Result<Task, ApiError> {
+    state
+        .store
+        .get_task(id)
+        .await?
+        .ok_or_else(|| ApiError::NotFound("no task with that id".into()))
+}
+
+#[utoipa::path(post, path = "/api/tasks", request_body = CreateTask,
+    responses((status = 201, body = Task), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn create(
+    State(state): State<AppState>,
+    ApiJson(body): ApiJson<CreateTask>,
+) -> Result<(StatusCode, ApiJson<Task>), ApiError> {
+    let now = state.sessions.context().clock.now_ms();
+    let task = Task {
+        id: state.sessions.context().ids.new_id("tsk"),
+        title: body.title.trim().to_owned(),
+        body: body.body,
+        status: TaskStatus::Todo,
+        assignee_id: body.assignee_id,
+        parent_id: None,
+        session_ids: vec![],
+        created_at: now,
+        updated_at: now,
+    };
+    validate(&state, &task).await?;
+    state.store.create_task(&task).await?;
+    if task.assignee_id.is_some() {
+        wake_assignee(&state, &task).await?;
+    }
+    Ok((StatusCode::CREATED, ApiJson(find(&state, &task.id).await?)))
+}
+
+#[utoipa::path(patch, path = "/api/tasks/{id}", request_body = UpdateTask,
+    params(("id" = String, Path, description = "task id")),
+    responses((status = 200, body = Task), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn update(
+    State(state): State<AppState>,
+    ApiPath(id): ApiPath<String>,
+    ApiJson(body): ApiJson<UpdateTask>,
+) -> Result<ApiJson<Task>, ApiError> {
+    let mut task = find(&state, &id).await?;
+    let reassigned = body.assignee_id.is_some() && body.assignee_id != task.assignee_id;
+    if let Some(title) = body.title {
+        task.title = title.trim().to_owned();
+    }
+    if let Some(text) = body.body {
+        task.body = text;
+    }
+    if let Some(status) = body.status {
+        task.status = status;
+    }
+    if let Some(assignee) = body.assignee_id {
+        task.assignee_id = Some(assignee);
+    }
+    task.updated_at = state.sessions.context().clock.now_ms();
+    validate(&state, &task).await?;
+    state.store.update_task(&task).await?;
+    if reassigned {
+        wake_assignee(&state, &task).await?;
+    }
+    Ok(ApiJson(find(&state, &task.id).await?))
+}
+
+async fn validate(state: &AppState, task: &Task) -> Result<(), ApiError> {
+    let len = task.title.chars().count();
+    if len == 0 || len > MAX_TITLE {
+        return Err(ApiError::BadRequest(format!(
+            "title: must be 1 to {MAX_TITLE} characters"
+        )));
+    }
+    if task.body.chars().count() > MAX_BODY {
+        return Err(ApiError::BadRequest(format!(
+            "body: at most {MAX_BODY} characters"
+        )));
+    }
+    if let Some(assignee) = &task.assignee_id {
+        if state.store.get_assistant(assignee).await?.is_none() {
+            return Err(ApiError::BadRequest(
+                "assignee_id: no assistant with that id".into(),
+            ));
+        }
+    }
+    Ok(())
+}
+
+async fn wake_assignee(state: &AppState, task: &Task) -> Result<(), ApiError> {
+    let Some(assignee) = &task.assignee_id else {
+        return Ok(());
+    };
+    let message = if task.body.trim().is_empty() {
+        task.title.clone()
+    } else {
+        format!("{}\n\n{}", task.title, task.body.trim())
+    };
+    state
+        .wakes
+        .wake(WakeRequest {
+            assistant_id: assignee.clone(),
+            trigger: WakeTrigger::Task,
+            source: PERSON.into(),
+            message,
+            task_id: Some(task.id.clone()),
+            title: Some(task.title.clone()),
+        })
+        .await?;
+    Ok(())
+}

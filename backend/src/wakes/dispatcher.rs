@@ -1,0 +1,347 @@
+//! The wake dispatcher: one task, fed by wake requests and by session
+//! actors' lifecycle messages.
+
+use crate::session::{Context, Lifecycle, SessionError, Sessions, StartRequest};
+use crate::store::StoreError;
+use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
+use tandem_shared::api::{
+    ChatAuthorKind, ChatMessage, JournalEntry, Task, TaskStatus, Wake, WakeState, WakeTrigger,
+};
+use tandem_shared::{AssistantId, SessionId, SessionStatus};
+use tokio::sync::{mpsc, oneshot};
+
+const REQUEST_QUEUE: usize = 256;
+
+#[derive(Debug, Clone)]
+pub struct WakeRequest {
+    pub assistant_id: AssistantId,
+    pub trigger: WakeTrigger,
+    /// Who or what sent it.
+    pub source: String,
+    pub message: String,
+    pub task_id: Option<String>,
+    /// A title better than the message (a task's).
+    pub title: Option<String>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum WakeError {
+    #[error("no assistant with that id")]
+    AssistantNotFound,
+    #[error("{0}")]
+    Invalid(String),
+    #[error("Tandem is shutting down")]
+    Closed,
+    #[error(transparent)]
+    Session(#[from] SessionError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// The handle handlers use.
+#[derive(Clone)]
+pub struct Wakes {
+    tx: mpsc::Sender<(WakeRequest, oneshot::Sender<Result<Wake, WakeError>>)>,
+}
+
+impl Wakes {
+    pub async fn wake(&self, request: WakeRequest) -> Result<Wake, WakeError> {
+        let (reply, answer) = oneshot::channel();
+        self.tx
+            .send((request, reply))
+            .await
+            .map_err(|_| WakeError::Closed)?;
+        answer.await.map_err(|_| WakeError::Closed)?
+    }
+}
+
+pub struct Dispatcher {
+    ctx: Arc<Context>,
+    sessions: Arc<Sessions>,
+    requests: mpsc::Receiver<(WakeRequest, oneshot::Sender<Result<Wake, WakeError>>)>,
+    lifecycle: mpsc::Receiver<Lifecycle>,
+    /// Each assistant's live sessions.
+    live: HashMap<AssistantId, HashSet<SessionId>>,
+}
+
+impl Dispatcher {
+    pub fn new(
+        ctx: Arc<Context>,
+        sessions: Arc<Sessions>,
+        lifecycle: mpsc::Receiver<Lifecycle>,
+    ) -> (Dispatcher, Wakes) {
+        let (tx, requests) = mpsc::channel(REQUEST_QUEUE);
+        (
+            Dispatcher {
+                ctx,
+                sessions,
+                requests,
+                lifecycle,
+                live: HashMap::new(),
+            },
+            Wakes { tx },
+        )
+    }
+
+    pub async fn run(mut self) {
+        loop {
+            tokio::select! {
+                request = self.requests.recv() => match request {
+                    Some((request, reply)) => {
+                        let result = self.on_wake(request).await;
+                        let _ = reply.send(result);
+                    }
+                    None => return,
+                },
+                event = self.lifecycle.recv() => match event {
+                    Some(event) => {
+                        if let Err(error) = self.on_lifecycle(event).await {
+                            tracing::error!(%error, "wake dispatcher");
+                        }
+                    }
+                    None => return,
+                },
+            }
+        }
+    }
+
+    async fn on_wake(&mut self, request: WakeRequest) -> Result<Wake, WakeError> {
+        let message = request.message.trim().to_owned();
+        if message.is_empty() {
+            return Err(WakeError::Invalid("message: must not be empty".into()));
+        }
+        let store = &self.ctx.store;
+        let assistant = store
+            .get_assistant(&request.assistant_id)
+            .await?
+            .ok_or(WakeError::AssistantNotFound)?;
+        let now = self.ctx.clock.now_ms();
+        let mut wake = Wake {
+            id: self.ctx.ids.new_id("wk"),
+            assistant_id: assistant.id.clone(),
+            trigger: request.trigger,
+            source: request.source.clone(),
+            message: message.clone(),
+            at: now,
+            state: WakeState::Queued,
+            session_id: None,
+            task_id: request.task_id.clone(),
+        };
+        store.add_wake(&wake).await?;
+        if request.trigger == WakeTrigger::Chat {
+            store
+                .add_chat_message(&ChatMessage {
+                    id: self.ctx.ids.new_id("msg"),
+                    assistant_id: assistant.id.clone(),
+                    at: now,
+                    author_kind: ChatAuthorKind::Person,
+                    author: request.source.clone(),
+                    text: message.clone(),
+                    session_id: None,
+                })
+                .await?;
+        }
+        let live = self.live_session(&assistant.id);
+        match (request.trigger, live) {
+            (WakeTrigger::Chat, Some(session_id)) => {
+                self.sessions
+                    .send_message(&session_id, &message, Some(request.source.clone()))
+                    .await?;
+                store
+                    .set_wake_state(&wake.id, WakeState::Delivered, &session_id)
+                    .await?;
+                wake.state = WakeState::Delivered;
+                wake.session_id = Some(session_id);
+            }
+            // Waits for the live session to end.
+            (_, Some(_)) => {}
+            (_, None) => {
+                let session_id = self.start(&wake, request.title).await?;
+                wake.state = WakeState::Started;
+                wake.session_id = Some(session_id);
+            }
+        }
+        Ok(wake)
+    }
+
+    fn live_session(&self, assistant_id: &AssistantId) -> Option<SessionId> {
+        self.live
+            .get(assistant_id)
+            .and_then(|sessions| sessions.iter().next().cloned())
+    }
+
+    async fn start(&mut self, wake: &Wake, title: Option<String>) -> Result<SessionId, WakeError> {
+        let why = match wake.trigger {
+            WakeTrigger::Chat => {
+                format!("{} wrote in your chat; the message follows.", wake.source)
+            }
+            WakeTrigger::Task => format!(
+                "You were assigned a task by {}; its title and description follow.",
+                wake.source
+            ),
+            WakeTrigger::Heartbeat => format!("{} sent you a heartbeat; it follows.", wake.source),
+            WakeTrigger::Routine => {
+                format!("Your routine {} fired; its prompt follows.", wake.source)
+            }
+        };
+        let summary = self
+            .sessions
+            .start(StartRequest {
+                assistant_id: wake.assistant_id.clone(),
+                prompt: wake.message.clone(),
+                author: Some(wake.source.clone()),
+                why,
+                title,
+            })
+            .await?;
+        self.live
+            .entry(wake.assistant_id.clone())
+            .or_default()
+            .insert(summary.id.clone());
+        let store = &self.ctx.store;
+        store
+            .set_wake_state(&wake.id, WakeState::Started, &summary.id)
+            .await?;
+        if let Some(task_id) = &wake.task_id {
+            store.link_task_session(task_id, &summary.id).await?;
+            if let Some(mut task) = store.get_task(task_id).await? {
+                if task.status == TaskStatus::Todo {
+                    task.status = TaskStatus::InProgress;
+                    task.updated_at = self.ctx.clock.now_ms();
+                    store.update_task(&task).await?;
+                }
+            }
+        }
+        Ok(summary.id)
+    }
+
+    async fn on_lifecycle(&mut self, event: Lifecycle) -> Result<(), WakeError> {
+        match event {
+            Lifecycle::Started {
+                assistant_id,
+                session_id,
+            } => {
+                self.live
+                    .entry(assistant_id)
+                    .or_default()
+                    .insert(session_id);
+                Ok(())
+            }
+            Lifecycle::Ended {
+                assistant_id,
+                session_id,
+                title,
+                status,
+                reason,
+                summary,
+            } => {
+                if let Some(sessions) = self.live.get_mut(&assistant_id) {
+                    sessions.remove(&session_id);
+                    if sessions.is_empty() {
+                        self.live.remove(&assistant_id);
+                    }
+                }
+                self.report(&assistant_id, &session_id, &title, status, reason, summary)
+                    .await?;
+                self.start_next(&assistant_id).await
+            }
+        }
+    }
+
+    /// Posts the summary in the assistant's chat and moves linked tasks on;
+    /// a failure files a follow-up task, or a journal note with no task.
+    async fn report(
+        &mut self,
+        assistant_id: &AssistantId,
+        session_id: &SessionId,
+        title: &str,
+        status: SessionStatus,
+        reason: Option<String>,
+        summary: String,
+    ) -> Result<(), WakeError> {
+        let store = &self.ctx.store;
+        let now = self.ctx.clock.now_ms();
+        let author = store
+            .get_assistant(assistant_id)
+            .await?
+            .map(|a| a.name)
+            .unwrap_or_default();
+        store
+            .add_chat_message(&ChatMessage {
+                id: self.ctx.ids.new_id("msg"),
+                assistant_id: assistant_id.clone(),
+                at: now,
+                author_kind: ChatAuthorKind::Summary,
+                author,
+                text: summary.clone(),
+                session_id: Some(session_id.clone()),
+            })
+            .await?;
+        let tasks = store.tasks_of_session(session_id).await?;
+        match status {
+            SessionStatus::Completed => {
+                for mut task in tasks {
+                    if matches!(task.status, TaskStatus::Todo | TaskStatus::InProgress) {
+                        task.status = TaskStatus::InReview;
+                        task.updated_at = now;
+                        store.update_task(&task).await?;
+                    }
+                }
+            }
+            SessionStatus::Failed => {
+                let why = reason.unwrap_or_else(|| "the session failed".into());
+                if tasks.is_empty() {
+                    store
+                        .add_journal_entry(
+                            assistant_id,
+                            &JournalEntry {
+                                id: self.ctx.ids.new_id("jnl"),
+                                at: now,
+                                text: format!("Session “{title}” failed: {why}."),
+                            },
+                        )
+                        .await?;
+                }
+                for task in tasks {
+                    // Unassigned on purpose: assigning it would wake the
+                    // same failing run again.
+                    store
+                        .create_task(&Task {
+                            id: self.ctx.ids.new_id("tsk"),
+                            title: format!("Follow up: {}", task.title),
+                            body: format!(
+                                "The session for “{}” failed: {why}.\n\n{summary}",
+                                task.title
+                            ),
+                            status: TaskStatus::Todo,
+                            assignee_id: None,
+                            parent_id: Some(task.id.clone()),
+                            session_ids: vec![],
+                            created_at: now,
+                            updated_at: now,
+                        })
+                        .await?;
+                }
+            }
+            // Stopped by a person, or cut off by a restart: nothing to file.
+            _ => {}
+        }
+        Ok(())
+    }
+
+    async fn start_next(&mut self, assistant_id: &AssistantId) -> Result<(), WakeError> {
+        if self.live_session(assistant_id).is_some() {
+            return Ok(());
+        }
+        let queued = self.ctx.store.queued_wakes(assistant_id).await?;
+        let Some(next) = queued.into_iter().next() else {
+            return Ok(());
+        };
+        let title = match &next.task_id {
+            Some(task_id) => self.ctx.store.get_task(task_id).await?.map(|t| t.title),
+            None => None,
+        };
+        self.start(&next, title).await.map(|_| ())
+    }
+}

@@ -1,0 +1,318 @@
+//! Wakes: chat, tasks and heartbeats start or continue sessions, are
+//! recorded, queue behind a live session, and report back in chat and on
+//! tasks.
+
+use crate::support::{TestServer, Viewer, DEADLINE};
+use serde_json::{json, Value};
+use std::time::{Duration, Instant};
+use tandem_shared::api::{
+    Assistant, ChatAuthorKind, ChatMessage, Task, TaskStatus, Wake, WakeState, WakeTrigger,
+};
+use tandem_shared::{Seq, SessionId, SessionStatus};
+
+/// Polls `GET path` until `done` holds for the JSON, with a deadline.
+async fn until_json(
+    server: &TestServer,
+    path: &str,
+    what: &str,
+    done: impl Fn(&Value) -> bool,
+) -> Value {
+    let started = Instant::now();
+    loop {
+        let (_, body) = server.get(path).await;
+        if done(&body) {
+            return body;
+        }
+        assert!(
+            started.elapsed() < DEADLINE,
+            "timed out waiting for {what}: {body:#}"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+async fn chat(server: &TestServer, assistant: &Assistant, text: &str) -> Wake {
+    let (status, body) = server
+        .post(
+            &format!("/api/assistants/{}/chat", assistant.id),
+            json!({"text": text}),
+        )
+        .await;
+    assert_eq!(status, 202, "{body}");
+    serde_json::from_value(body).unwrap()
+}
+
+async fn watch(server: &TestServer, session: &SessionId) -> Viewer {
+    let mut viewer = Viewer::connect(server).await;
+    viewer.subscribe(session, Seq::ZERO).await;
+    viewer
+}
+
+fn chat_messages(body: &Value) -> Vec<ChatMessage> {
+    serde_json::from_value(body.clone()).unwrap_or_default()
+}
+
+#[tokio::test]
+async fn a_chat_message_starts_a_session_and_its_summary_lands_in_chat() {
+    let server = TestServer::start().await;
+    let assistant = server
+        .scripted_assistant("chatty", json!({"turns": [[{"do": "echo_prompt"}]]}))
+        .await;
+    let wake = chat(&server, &assistant, "Please look at the flaky test").await;
+    assert_eq!(
+        (wake.trigger, wake.state),
+        (WakeTrigger::Chat, WakeState::Started)
+    );
+    let session_id = wake.session_id.clone().expect("a session");
+    let (_, session) = server.get(&format!("/api/sessions/{session_id}")).await;
+    assert_eq!(session["title"], "Please look at the flaky test");
+    let mut viewer = watch(&server, &session_id).await;
+    assert_eq!(viewer.until_ended().await, SessionStatus::Completed);
+    let body = until_json(
+        &server,
+        &format!("/api/assistants/{}/chat", assistant.id),
+        "the summary in chat",
+        |b| {
+            chat_messages(b)
+                .iter()
+                .any(|m| m.author_kind == ChatAuthorKind::Summary)
+        },
+    )
+    .await;
+    let messages = chat_messages(&body);
+    assert_eq!(messages[0].author_kind, ChatAuthorKind::Person);
+    assert_eq!(messages[0].text, "Please look at the flaky test");
+    let summary = messages
+        .iter()
+        .find(|m| m.author_kind == ChatAuthorKind::Summary)
+        .unwrap();
+    assert!(summary.text.starts_with("Finished."), "{}", summary.text);
+    assert!(summary
+        .text
+        .contains("You said: Please look at the flaky test"));
+    assert_eq!(summary.session_id.as_ref(), Some(&session_id));
+    let (_, wakes) = server
+        .get(&format!("/api/assistants/{}/wakes", assistant.id))
+        .await;
+    let wakes: Vec<Wake> = serde_json::from_value(wakes).unwrap();
+    assert_eq!(wakes.len(), 1);
+    assert_eq!(wakes[0].session_id.as_ref(), Some(&session_id));
+}
+
+#[tokio::test]
+async fn chat_during_a_live_turn_follows_it_and_other_wakes_queue_behind_it() {
+    let server = TestServer::start().await;
+    let assistant = server
+        .scripted_assistant("busy", json!({"turns": [
+            [{"do": "permission", "id": "p1", "title": "Go on?", "kind": "execute"}, {"do": "echo_prompt"}],
+            [{"do": "echo_prompt"}]
+        ]}))
+        .await;
+    let first = chat(&server, &assistant, "first").await;
+    let session_id = first.session_id.clone().unwrap();
+    let mut viewer = watch(&server, &session_id).await;
+    let (approval, _) = viewer.until_approval().await;
+
+    let second = chat(&server, &assistant, "second").await;
+    assert_eq!(second.state, WakeState::Delivered);
+    assert_eq!(second.session_id.as_ref(), Some(&session_id));
+    let (status, beat) = server
+        .post(
+            &format!("/api/assistants/{}/heartbeat", assistant.id),
+            json!({"message": "status check"}),
+        )
+        .await;
+    assert_eq!(status, 202);
+    let beat: Wake = serde_json::from_value(beat).unwrap();
+    assert_eq!(
+        (beat.trigger, beat.state),
+        (WakeTrigger::Heartbeat, WakeState::Queued)
+    );
+
+    server
+        .post(
+            &format!("/api/approvals/{approval}/decision"),
+            json!({"option_id": "yes"}),
+        )
+        .await;
+    assert_eq!(viewer.until_ended().await, SessionStatus::Completed);
+    let text = viewer.agent_text();
+    let at_first = text.find("You said: first").expect("first");
+    let at_second = text
+        .find("You said: second")
+        .expect("second, after the first turn");
+    assert!(at_first < at_second);
+
+    // The heartbeat starts a session of its own once the live one ended.
+    let wakes = until_json(
+        &server,
+        &format!("/api/assistants/{}/wakes", assistant.id),
+        "the heartbeat to start",
+        |b| {
+            serde_json::from_value::<Vec<Wake>>(b.clone())
+                .map(|w| {
+                    w.iter().any(|w| {
+                        w.trigger == WakeTrigger::Heartbeat && w.state == WakeState::Started
+                    })
+                })
+                .unwrap_or(false)
+        },
+    )
+    .await;
+    let wakes: Vec<Wake> = serde_json::from_value(wakes).unwrap();
+    let beat = wakes
+        .iter()
+        .find(|w| w.trigger == WakeTrigger::Heartbeat)
+        .unwrap();
+    let beat_session = beat.session_id.clone().unwrap();
+    assert_ne!(beat_session, session_id);
+    let mut beat_viewer = watch(&server, &beat_session).await;
+    // A new agent process plays its scenario from the first turn again.
+    let (approval, _) = beat_viewer.until_approval().await;
+    server
+        .post(&format!("/api/approvals/{approval}/decision"), json!({"option_id": "yes"}))
+        .await;
+    beat_viewer.until_ended().await;
+    assert!(beat_viewer.agent_text().contains("You said: status check"));
+    assert_eq!(wakes.len(), 3, "every wake is recorded");
+}
+
+#[tokio::test]
+async fn assigning_a_task_wakes_the_assistant_and_success_moves_it_to_review() {
+    let server = TestServer::start().await;
+    let assistant = server
+        .scripted_assistant("worker", json!({"turns": [[{"do": "echo_prompt"}]]}))
+        .await;
+    let (status, body) = server
+        .post("/api/tasks", json!({"title": "Upgrade the parser", "body": "Use the new API.", "assignee_id": assistant.id}))
+        .await;
+    assert_eq!(status, 201, "{body}");
+    let task: Task = serde_json::from_value(body).unwrap();
+    assert_eq!(
+        task.session_ids.len(),
+        1,
+        "the session is linked to the task"
+    );
+    assert_eq!(task.status, TaskStatus::InProgress);
+    let session_id = task.session_ids[0].clone();
+    let (_, session) = server.get(&format!("/api/sessions/{session_id}")).await;
+    assert_eq!(session["title"], "Upgrade the parser");
+    let mut viewer = watch(&server, &session_id).await;
+    viewer.until_ended().await;
+    assert!(viewer
+        .agent_text()
+        .contains("Upgrade the parser\n\nUse the new API."));
+    until_json(
+        &server,
+        &format!("/api/tasks/{}", task.id),
+        "the task in review",
+        |b| b["status"] == "in_review",
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn a_failed_task_run_files_a_follow_up_and_a_failed_chat_run_a_journal_note() {
+    let server = TestServer::start().await;
+    let assistant = server
+        .scripted_assistant("crashy", json!({"turns": [[{"do": "crash", "code": 4}]]}))
+        .await;
+    let (_, body) = server
+        .post(
+            "/api/tasks",
+            json!({"title": "Fix CI", "assignee_id": assistant.id}),
+        )
+        .await;
+    let task: Task = serde_json::from_value(body).unwrap();
+    let mut viewer = watch(&server, &task.session_ids[0]).await;
+    assert_eq!(viewer.until_ended().await, SessionStatus::Failed);
+    let tasks = until_json(&server, "/api/tasks", "a follow-up task", |b| {
+        b.as_array()
+            .is_some_and(|tasks| tasks.iter().any(|t| t["parent_id"] == task.id.as_str()))
+    })
+    .await;
+    let tasks: Vec<Task> = serde_json::from_value(tasks).unwrap();
+    let follow_up = tasks
+        .iter()
+        .find(|t| t.parent_id.as_deref() == Some(task.id.as_str()))
+        .unwrap();
+    assert_eq!(follow_up.title, "Follow up: Fix CI");
+    assert!(follow_up.body.contains("exited"), "{}", follow_up.body);
+    assert_eq!(
+        follow_up.assignee_id, None,
+        "not assigned: no loop of failing wakes"
+    );
+
+    let wake = chat(&server, &assistant, "try again").await;
+    let mut viewer = watch(&server, &wake.session_id.unwrap()).await;
+    viewer.until_ended().await;
+    let journal = until_json(
+        &server,
+        &format!("/api/assistants/{}/journal", assistant.id),
+        "a journal note",
+        |b| b.as_array().is_some_and(|entries| !entries.is_empty()),
+    )
+    .await;
+    assert!(
+        journal[0]["text"]
+            .as_str()
+            .unwrap()
+            .starts_with("Session “try again” failed: the agent exited"),
+        "{journal}"
+    );
+}
+
+#[tokio::test]
+async fn bad_wakes_get_clear_errors() {
+    let server = TestServer::start().await;
+    let demo = server.demo_assistant().await;
+    let (status, body) = server
+        .post(
+            &format!("/api/assistants/{}/chat", demo.id),
+            json!({"text": "  "}),
+        )
+        .await;
+    assert_eq!(status, 400);
+    assert!(body["error"]["message"]
+        .as_str()
+        .unwrap()
+        .starts_with("message"));
+    let (status, _) = server
+        .post("/api/assistants/ast_none/chat", json!({"text": "hi"}))
+        .await;
+    assert_eq!(status, 404);
+    let (status, _) = server
+        .post(
+            "/api/assistants/ast_none/heartbeat",
+            json!({"message": "hi"}),
+        )
+        .await;
+    assert_eq!(status, 404);
+    let (status, _) = server.get("/api/assistants/ast_none/wakes").await;
+    assert_eq!(status, 404);
+    let (status, body) = server
+        .post(
+            "/api/tasks",
+            json!({"title": "x", "assignee_id": "ast_none"}),
+        )
+        .await;
+    assert_eq!(status, 400);
+    assert!(body["error"]["message"]
+        .as_str()
+        .unwrap()
+        .starts_with("assignee_id"));
+    let (status, body) = server.post("/api/tasks", json!({"title": ""})).await;
+    assert_eq!(status, 400);
+    assert!(body["error"]["message"]
+        .as_str()
+        .unwrap()
+        .starts_with("title"));
+    let (_, tasks) = server.get("/api/tasks").await;
+    assert_eq!(
+        tasks.as_array().map(Vec::len),
+        Some(0),
+        "nothing half-created"
+    );
+    let (status, _) = server.get("/api/tasks/tsk_none").await;
+    assert_eq!(status, 404);
+}
