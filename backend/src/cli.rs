@@ -61,6 +61,10 @@ pub struct ServeArgs {
     /// Turns after which a warm agent session is rotated.
     #[arg(long, env = "TANDEM_ROTATE_AFTER_TURNS", default_value_t = 200, value_parser = clap::value_parser!(u64).range(1..=100_000))]
     pub rotate_after_turns: u64,
+    /// Seconds without an event from the agent (while nobody is asked
+    /// anything) after which a turn fails as hung.
+    #[arg(long, env = "TANDEM_HANG_TIMEOUT", default_value_t = 1800, value_parser = clap::value_parser!(u64).range(1..=86_400))]
+    pub hang_timeout: u64,
 }
 
 impl ServeArgs {
@@ -70,6 +74,7 @@ impl ServeArgs {
         runtime.cancel_grace = Duration::from_secs(self.cancel_grace);
         runtime.rotate_after = Duration::from_secs(self.rotate_after_hours * 3600);
         runtime.rotate_turns = self.rotate_after_turns;
+        runtime.hang_timeout = Duration::from_secs(self.hang_timeout);
         ServeConfig {
             addr: self.addr,
             data_dir: self.data_dir,

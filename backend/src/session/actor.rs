@@ -466,12 +466,14 @@ impl SessionActor {
             .await
             .map_err(|_| Ending::failed(self.exit_reason(conn, "before it was asked anything")))?;
         let id = Value::from(id);
+        // The watchdog: a turn with no word from the agent for this long,
+        // while nobody is being asked anything, is hung.
+        let mut last_activity = Instant::now();
         loop {
-            let stop_deadline = self.stopping.as_ref().map(|(_, at)| *at);
-            let wake_at = match (deadline, stop_deadline) {
-                (Some(a), Some(b)) => Some(a.min(b)),
-                (a, b) => a.or(b),
-            };
+            let hang_at = (phase == Phase::Turn && self.pending.is_empty())
+                .then(|| last_activity + self.ctx.config.hang_timeout);
+            let stop_at = self.stopping.as_ref().map(|(_, at)| *at);
+            let wake_at = [deadline, stop_at, hang_at].into_iter().flatten().min();
             let timer = async {
                 match wake_at {
                     Some(at) => tokio::time::sleep_until(at).await,
@@ -480,6 +482,7 @@ impl SessionActor {
             };
             tokio::select! {
                 input = conn.recv() => {
+                    last_activity = Instant::now();
                     let mut next = Some(input);
                     let mut handled = 0;
                     while let Some(input) = next.take() {
@@ -496,20 +499,32 @@ impl SessionActor {
                 }
                 command = self.mailbox.recv() => {
                     if let Some(command) = command {
+                        // An answer from a person restarts the watchdog.
+                        last_activity = Instant::now();
                         self.on_command(conn, command, phase).await?;
                         self.flush().await?;
                     }
                 }
                 _ = timer => {
+                    let now = Instant::now();
                     if let Some((by, at)) = &self.stopping {
-                        if Instant::now() >= *at {
+                        if now >= *at {
                             return Err(Ending::stopped(by.clone()));
                         }
                     }
-                    return Err(Ending::failed(format!(
-                        "the agent did not answer {method} within {} s",
-                        self.ctx.config.agent_start_timeout.as_secs()
-                    )));
+                    if deadline.is_some_and(|at| now >= at) {
+                        return Err(Ending::failed(format!(
+                            "the agent did not answer {method} within {} s",
+                            self.ctx.config.agent_start_timeout.as_secs()
+                        )));
+                    }
+                    if hang_at.is_some_and(|at| now >= at) {
+                        return Err(Ending::failed(format!(
+                            "the agent sent nothing for {} s while nobody was being asked \
+                             anything; the session is treated as hung",
+                            self.ctx.config.hang_timeout.as_secs()
+                        )));
+                    }
                 }
             }
         }
@@ -838,13 +853,21 @@ impl SessionActor {
             .into_iter()
             .map(|entry| (format_date(entry.at), entry.text))
             .collect();
+        let chat: Vec<(String, String)> = self
+            .ctx
+            .store
+            .recent_chat(&self.assistant.id, 20)
+            .await?
+            .into_iter()
+            .map(|message| (message.author, message.text))
+            .collect();
         let context = continuity::context_block(&ContextParts {
             assistant_name: &self.assistant.name,
             persona: &self.assistant.persona,
             constitution: &constitution,
             memory: &self.assistant.memory,
             journal: &journal,
-            recent_chat: &[],
+            recent_chat: &chat,
             why: &self.why,
         });
         Ok(Identity {

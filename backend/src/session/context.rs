@@ -21,6 +21,9 @@ pub struct RuntimeConfig {
     /// starts cold, so an agent's context does not grow without bound.
     pub rotate_after: Duration,
     pub rotate_turns: u64,
+    /// A turn with no event from the agent for this long, while it is not
+    /// waiting for a person, fails as hung.
+    pub hang_timeout: Duration,
 }
 
 impl RuntimeConfig {
@@ -32,6 +35,7 @@ impl RuntimeConfig {
             exit_grace: Duration::from_secs(3),
             rotate_after: Duration::from_secs(24 * 3600),
             rotate_turns: 200,
+            hang_timeout: Duration::from_secs(30 * 60),
         }
     }
 }

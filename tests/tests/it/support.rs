@@ -72,6 +72,8 @@ impl TestServer {
                 "3",
                 "--cancel-grace",
                 "2",
+                "--hang-timeout",
+                "3",
             ])
             .arg("--data-dir")
             .arg(data_dir)

@@ -170,7 +170,10 @@ async fn chat_during_a_live_turn_follows_it_and_other_wakes_queue_behind_it() {
     // A new agent process plays its scenario from the first turn again.
     let (approval, _) = beat_viewer.until_approval().await;
     server
-        .post(&format!("/api/approvals/{approval}/decision"), json!({"option_id": "yes"}))
+        .post(
+            &format!("/api/approvals/{approval}/decision"),
+            json!({"option_id": "yes"}),
+        )
         .await;
     beat_viewer.until_ended().await;
     assert!(beat_viewer.agent_text().contains("You said: status check"));
@@ -246,6 +249,13 @@ async fn a_failed_task_run_files_a_follow_up_and_a_failed_chat_run_a_journal_not
     let wake = chat(&server, &assistant, "try again").await;
     let mut viewer = watch(&server, &wake.session_id.unwrap()).await;
     viewer.until_ended().await;
+    let log = std::fs::read_to_string(std::path::Path::new(&assistant.workspace).join("agent.log"))
+        .unwrap();
+    assert!(
+        log.contains("## Recent chat"),
+        "the cold start's context carries the recent chat"
+    );
+    assert!(log.contains("Team member: try again"), "{log}");
     let journal = until_json(
         &server,
         &format!("/api/assistants/{}/journal", assistant.id),
@@ -315,4 +325,39 @@ async fn bad_wakes_get_clear_errors() {
     );
     let (status, _) = server.get("/api/tasks/tsk_none").await;
     assert_eq!(status, 404);
+}
+
+#[tokio::test]
+async fn a_hung_session_fails_and_the_queue_behind_it_moves_on() {
+    let server = TestServer::start().await;
+    let assistant = server
+        .scripted_assistant("stuck", json!({"turns": [[{"do": "message", "text": "thinking…"}, {"do": "sleep", "ms": 60000}]]}))
+        .await;
+    let first = chat(&server, &assistant, "start").await;
+    let (_, beat) = server
+        .post(
+            &format!("/api/assistants/{}/heartbeat", assistant.id),
+            json!({"message": "next"}),
+        )
+        .await;
+    assert_eq!(beat["state"], "queued");
+    let mut viewer = watch(&server, &first.session_id.unwrap()).await;
+    assert_eq!(viewer.until_ended().await, SessionStatus::Failed);
+    assert!(
+        viewer.error_text().contains("treated as hung"),
+        "{}",
+        viewer.error_text()
+    );
+    until_json(
+        &server,
+        &format!("/api/assistants/{}/wakes", assistant.id),
+        "the queued wake to start",
+        |b| {
+            b.as_array().is_some_and(|w| {
+                w.iter()
+                    .any(|w| w["trigger"] == "heartbeat" && w["state"] == "started")
+            })
+        },
+    )
+    .await;
 }
