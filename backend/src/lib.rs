@@ -9,6 +9,7 @@ pub mod cli;
 pub mod clock;
 pub mod http;
 pub mod hub;
+pub mod routines;
 pub mod server;
 pub mod session;
 pub mod shell_agent;

@@ -4,6 +4,7 @@
 use crate::clock::{RandomIds, SystemClock};
 use crate::http::{self, AppState};
 use crate::hub::Hub;
+use crate::routines::RoutineScheduler;
 use crate::session::{Context, RuntimeConfig, Sessions};
 use crate::store::{Store, StoreError};
 use crate::wakes::Dispatcher;
@@ -90,10 +91,21 @@ pub async fn serve(
     ensure_demo_assistant(&ctx, &data_dir).await?;
     let (dispatcher, wakes) = Dispatcher::new(ctx.clone(), sessions.clone(), lifecycle_rx);
     tokio::spawn(dispatcher.run());
+    let routines_changed = Arc::new(tokio::sync::Notify::new());
+    tokio::spawn(
+        RoutineScheduler {
+            store: store.clone(),
+            wakes: wakes.clone(),
+            clock: ctx.clock.clone(),
+            changed: routines_changed.clone(),
+        }
+        .run(),
+    );
 
     let state = AppState {
         sessions,
         wakes,
+        routines_changed,
         store: store.clone(),
         hub,
         tandem_exe: config.runtime.tandem_exe.clone(),

@@ -6,6 +6,7 @@ mod approvals;
 mod assistants;
 pub mod error;
 mod openapi;
+mod routines;
 mod sessions;
 mod static_files;
 mod tasks;
@@ -30,6 +31,8 @@ pub const MAX_BODY_BYTES: usize = 1024 * 1024;
 pub struct AppState {
     pub sessions: Arc<Sessions>,
     pub wakes: Wakes,
+    /// Wakes the routine scheduler when routines change.
+    pub routines_changed: Arc<tokio::sync::Notify>,
     pub store: Store,
     pub hub: Arc<Hub>,
     pub tandem_exe: PathBuf,
@@ -57,6 +60,14 @@ pub fn router(state: AppState, static_dir: Option<PathBuf>) -> Router {
         )
         .route("/assistants/{id}/wakes", get(wakes::list))
         .route("/assistants/{id}/heartbeat", post(wakes::heartbeat))
+        .route(
+            "/assistants/{id}/routines",
+            get(routines::list).post(routines::create),
+        )
+        .route(
+            "/routines/{id}",
+            axum::routing::patch(routines::update).delete(routines::delete),
+        )
         .route("/tasks", get(tasks::list).post(tasks::create))
         .route("/tasks/{id}", get(tasks::get).patch(tasks::update))
         .route(

@@ -8,6 +8,7 @@ mod approvals;
 mod assistants;
 mod chat;
 mod events;
+mod routines;
 mod sessions;
 mod tasks;
 mod wakes;

@@ -361,3 +361,111 @@ async fn a_hung_session_fails_and_the_queue_behind_it_moves_on() {
     )
     .await;
 }
+
+#[tokio::test]
+async fn a_routine_wakes_its_assistant_on_schedule() {
+    let server = TestServer::start().await;
+    let assistant = server
+        .scripted_assistant("routine", json!({"turns": [[{"do": "echo_prompt"}]]}))
+        .await;
+    let (status, body) = server
+        .post(
+            &format!("/api/assistants/{}/routines", assistant.id),
+            json!({"cron": "* * * * * *", "time_zone": "Europe/Berlin", "prompt": "Check the nightly build"}),
+        )
+        .await;
+    assert_eq!(status, 201, "{body}");
+    assert!(body["next_run_at"].as_i64().is_some());
+    assert!(!body["description"].as_str().unwrap_or("").is_empty());
+    let routine_id = body["id"].as_str().unwrap().to_owned();
+    let wakes = until_json(
+        &server,
+        &format!("/api/assistants/{}/wakes", assistant.id),
+        "the routine to fire",
+        |b| {
+            b.as_array().is_some_and(|w| {
+                w.iter()
+                    .any(|w| w["trigger"] == "routine" && w["state"] == "started")
+            })
+        },
+    )
+    .await;
+    // Stop it firing again, then check the run it started.
+    let response = server
+        .http
+        .patch(format!("{}/api/routines/{routine_id}", server.url))
+        .json(&json!({"enabled": false}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    let wakes: Vec<Wake> = serde_json::from_value(wakes).unwrap();
+    let wake = wakes
+        .iter()
+        .find(|w| w.trigger == WakeTrigger::Routine)
+        .unwrap();
+    assert_eq!(wake.source, format!("routine {routine_id}"));
+    let mut viewer = watch(&server, wake.session_id.as_ref().unwrap()).await;
+    viewer.until_ended().await;
+    assert!(viewer
+        .agent_text()
+        .contains("You said: Check the nightly build"));
+    let (_, session) = server
+        .get(&format!(
+            "/api/sessions/{}",
+            wake.session_id.as_ref().unwrap()
+        ))
+        .await;
+    assert_eq!(session["title"], "Check the nightly build");
+}
+
+#[tokio::test]
+async fn bad_routines_get_errors_naming_the_field() {
+    let server = TestServer::start().await;
+    let demo = server.demo_assistant().await;
+    let path = format!("/api/assistants/{}/routines", demo.id);
+    for (body, field) in [
+        (
+            json!({"cron": "every morning", "time_zone": "UTC", "prompt": "x"}),
+            "cron",
+        ),
+        (
+            json!({"cron": "0 9 * * *", "time_zone": "Mars/Olympus", "prompt": "x"}),
+            "time_zone",
+        ),
+        (
+            json!({"cron": "0 9 * * *", "time_zone": "UTC", "prompt": " "}),
+            "prompt",
+        ),
+    ] {
+        let (status, answer) = server.post(&path, body).await;
+        assert_eq!(status, 400, "{answer}");
+        assert!(
+            answer["error"]["message"]
+                .as_str()
+                .unwrap()
+                .starts_with(field),
+            "{answer}"
+        );
+    }
+    let (_, routines) = server.get(&path).await;
+    assert_eq!(
+        routines.as_array().map(Vec::len),
+        Some(0),
+        "nothing half-saved"
+    );
+    let (status, _) = server
+        .post(
+            "/api/assistants/ast_none/routines",
+            json!({"cron": "0 9 * * *", "time_zone": "UTC", "prompt": "x"}),
+        )
+        .await;
+    assert_eq!(status, 404);
+    let response = server
+        .http
+        .delete(format!("{}/api/routines/rtn_none", server.url))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 404);
+}

@@ -1,0 +1,91 @@
+//! A cron expression in a time zone, and when it next fires. Pure code.
+
+use chrono::{TimeZone, Utc};
+use chrono_tz::Tz;
+use croner::Cron;
+use std::str::FromStr;
+
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum ScheduleError {
+    #[error("cron: {0}")]
+    Cron(String),
+    #[error("time_zone: unknown time zone `{0}` (use an IANA name such as Europe/Berlin)")]
+    TimeZone(String),
+}
+
+#[derive(Debug, Clone)]
+pub struct Schedule {
+    cron: Cron,
+    zone: Tz,
+}
+
+impl Schedule {
+    pub fn parse(cron: &str, time_zone: &str) -> Result<Schedule, ScheduleError> {
+        let zone = Tz::from_str(time_zone.trim())
+            .map_err(|_| ScheduleError::TimeZone(time_zone.to_owned()))?;
+        let cron =
+            Cron::from_str(cron.trim()).map_err(|err| ScheduleError::Cron(err.to_string()))?;
+        Ok(Schedule { cron, zone })
+    }
+
+    /// The first firing strictly after `after_ms`, in ms since the epoch.
+    pub fn next_after(&self, after_ms: i64) -> Option<i64> {
+        let after = Utc
+            .timestamp_millis_opt(after_ms)
+            .single()?
+            .with_timezone(&self.zone);
+        self.cron
+            .find_next_occurrence(&after, false)
+            .ok()
+            .map(|next| next.timestamp_millis())
+    }
+
+    pub fn describe(&self) -> String {
+        self.cron.describe()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ms(rfc3339: &str) -> i64 {
+        chrono::DateTime::parse_from_rfc3339(rfc3339)
+            .unwrap()
+            .timestamp_millis()
+    }
+
+    #[test]
+    fn next_run_follows_the_time_zone() {
+        let schedule = Schedule::parse("0 9 * * *", "Europe/Berlin").unwrap();
+        // 07:30 UTC in winter is 08:30 in Berlin: next is 09:00 Berlin, 08:00 UTC.
+        assert_eq!(
+            schedule.next_after(ms("2026-01-15T07:30:00Z")),
+            Some(ms("2026-01-15T08:00:00Z"))
+        );
+        // In summer Berlin is UTC+2.
+        assert_eq!(
+            schedule.next_after(ms("2026-07-15T07:30:00Z")),
+            Some(ms("2026-07-16T07:00:00Z"))
+        );
+    }
+
+    #[test]
+    fn seconds_are_optional() {
+        let schedule = Schedule::parse("*/10 * * * * *", "UTC").unwrap();
+        assert_eq!(
+            schedule.next_after(ms("2026-01-01T00:00:01Z")),
+            Some(ms("2026-01-01T00:00:10Z"))
+        );
+    }
+
+    #[test]
+    fn bad_expressions_and_zones_name_their_field() {
+        let err = Schedule::parse("every day", "UTC").unwrap_err();
+        assert!(err.to_string().starts_with("cron: "), "{err}");
+        let err = Schedule::parse("61 * * * *", "UTC").unwrap_err();
+        assert!(err.to_string().starts_with("cron: "), "{err}");
+        let err = Schedule::parse("0 9 * * *", "Mars/Olympus").unwrap_err();
+        assert_eq!(err, ScheduleError::TimeZone("Mars/Olympus".into()));
+    }
+}

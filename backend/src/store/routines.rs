@@ -1,0 +1,101 @@
+//! Routines and when they fire.
+
+use super::{int, text, Store, StoreError};
+use sqlx::any::AnyRow;
+use sqlx::Row;
+use tandem_shared::api::Routine;
+use tandem_shared::AssistantId;
+
+const COLUMNS: &str =
+    "id, assistant_id, cron, time_zone, prompt, enabled, next_run_at, last_run_at, created_at";
+
+impl Store {
+    pub async fn save_routine(&self, routine: &Routine) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO routines (id, assistant_id, cron, time_zone, prompt, enabled, next_run_at, last_run_at, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) \
+             ON CONFLICT (id) DO UPDATE SET cron = excluded.cron, time_zone = excluded.time_zone, \
+             prompt = excluded.prompt, enabled = excluded.enabled, next_run_at = excluded.next_run_at, \
+             last_run_at = excluded.last_run_at",
+        )
+        .bind(&routine.id)
+        .bind(routine.assistant_id.as_str())
+        .bind(&routine.cron)
+        .bind(&routine.time_zone)
+        .bind(&routine.prompt)
+        .bind(i64::from(routine.enabled))
+        .bind(routine.next_run_at)
+        .bind(routine.last_run_at)
+        .bind(routine.created_at)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    pub async fn get_routine(&self, id: &str) -> Result<Option<Routine>, StoreError> {
+        let row = sqlx::query(&format!("SELECT {COLUMNS} FROM routines WHERE id = $1"))
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.as_ref().map(routine_from_row).transpose()
+    }
+
+    pub async fn delete_routine(&self, id: &str) -> Result<bool, StoreError> {
+        let result = sqlx::query("DELETE FROM routines WHERE id = $1")
+            .bind(id)
+            .execute(&self.pool)
+            .await?;
+        Ok(result.rows_affected() == 1)
+    }
+
+    pub async fn list_routines(
+        &self,
+        assistant_id: &AssistantId,
+    ) -> Result<Vec<Routine>, StoreError> {
+        let rows = sqlx::query(&format!(
+            "SELECT {COLUMNS} FROM routines WHERE assistant_id = $1 ORDER BY created_at, id"
+        ))
+        .bind(assistant_id.as_str())
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(routine_from_row).collect()
+    }
+
+    /// Enabled routines due at `now`, soonest first.
+    pub async fn due_routines(&self, now: i64) -> Result<Vec<Routine>, StoreError> {
+        let rows = sqlx::query(&format!(
+            "SELECT {COLUMNS} FROM routines WHERE enabled = 1 AND next_run_at IS NOT NULL \
+             AND next_run_at <= $1 ORDER BY next_run_at, id"
+        ))
+        .bind(now)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(routine_from_row).collect()
+    }
+
+    /// When the next enabled routine fires.
+    pub async fn earliest_routine_run(&self) -> Result<Option<i64>, StoreError> {
+        let row = sqlx::query(
+            "SELECT MIN(next_run_at) AS next FROM routines WHERE enabled = 1 AND next_run_at IS NOT NULL",
+        )
+        .fetch_one(&self.pool)
+        .await?;
+        Ok(row.try_get::<Option<i64>, _>("next")?)
+    }
+}
+
+/// The description is filled in by the caller, which knows the schedule.
+fn routine_from_row(row: &AnyRow) -> Result<Routine, StoreError> {
+    Ok(Routine {
+        id: text(row, "id")?,
+        assistant_id: AssistantId(text(row, "assistant_id")?),
+        cron: text(row, "cron")?,
+        time_zone: text(row, "time_zone")?,
+        prompt: text(row, "prompt")?,
+        enabled: int(row, "enabled")? != 0,
+        description: String::new(),
+        next_run_at: row.try_get::<Option<i64>, _>("next_run_at")?,
+        last_run_at: row.try_get::<Option<i64>, _>("last_run_at")?,
+        created_at: int(row, "created_at")?,
+    })
+}
