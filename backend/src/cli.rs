@@ -22,6 +22,9 @@ pub struct Cli {
 pub enum Commands {
     /// Serve the API, the WebSocket and the web app on one port.
     Serve(ServeArgs),
+    /// Tandem's MCP server for an agent, on stdio (Tandem starts it for its
+    /// agents; it reads TANDEM_MCP_URL and TANDEM_MCP_TOKEN).
+    Mcp,
     /// Run one of Tandem's built-in agents on stdio.
     Agent {
         #[command(subcommand)]
@@ -105,6 +108,9 @@ pub fn main() -> anyhow::Result<()> {
             .block_on(crate::shell_agent::run())
             .context("shell agent"),
         Commands::Serve(args) => runtime.block_on(serve(args)),
+        Commands::Mcp => runtime
+            .block_on(crate::agent_tools::mcp_server::run())
+            .context("tandem mcp"),
     }
 }
 

@@ -4,6 +4,7 @@
 //! See `ARCHITECTURE.md` at the repository root for the map.
 
 pub mod acp;
+pub mod agent_tools;
 pub mod agents;
 pub mod cli;
 pub mod clock;

@@ -75,6 +75,8 @@ pub async fn serve(
     let ctx = Arc::new(Context {
         store: store.clone(),
         lifecycle,
+        tool_tokens: Arc::new(crate::agent_tools::ToolTokens::default()),
+        api_url: Arc::new(std::sync::OnceLock::new()),
         hub: hub.clone(),
         clock: Arc::new(SystemClock),
         ids: Arc::new(RandomIds),
@@ -119,6 +121,7 @@ pub async fn serve(
             source,
         })?;
     let bound = listener.local_addr().map_err(ServeError::Serve)?;
+    let _ = ctx.api_url.set(format!("http://{bound}"));
     println!("Tandem listening on http://{bound}");
     axum::serve(listener, app)
         .with_graceful_shutdown(shutdown)

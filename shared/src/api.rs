@@ -482,3 +482,58 @@ pub struct UpdateRoutine {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub enabled: Option<bool>,
 }
+
+/// A call from Tandem's MCP server (`tandem mcp`) on an agent's behalf,
+/// authorised by the run's bearer token.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(tag = "tool", content = "arguments", rename_all = "snake_case")]
+pub enum ToolCallRequest {
+    ReadMemory {
+        #[serde(default)]
+        assistant_id: Option<AssistantId>,
+    },
+    WriteMemory {
+        text: String,
+        #[serde(default)]
+        assistant_id: Option<AssistantId>,
+    },
+    AppendJournal {
+        text: String,
+        #[serde(default)]
+        assistant_id: Option<AssistantId>,
+    },
+    ListTasks,
+    CreateTask {
+        title: String,
+        #[serde(default)]
+        body: String,
+        /// An assistant's id or name; assigning wakes it.
+        #[serde(default)]
+        assignee: Option<String>,
+    },
+    UpdateTask {
+        id: String,
+        #[serde(default)]
+        title: Option<String>,
+        #[serde(default)]
+        body: Option<String>,
+        #[serde(default)]
+        status: Option<TaskStatus>,
+    },
+    PostChat {
+        text: String,
+    },
+    WakeAssistant {
+        /// The other assistant's id or name.
+        assistant: String,
+        message: String,
+    },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ToolCallAnswer {
+    /// What the agent reads back.
+    pub text: String,
+}

@@ -1,6 +1,7 @@
 //! The HTTP surface: the public API under `/api/`, the WebSocket, the
 //! OpenAPI document, and the built frontend.
 
+mod agent_tools;
 mod agents;
 mod approvals;
 mod assistants;
@@ -80,6 +81,7 @@ pub fn router(state: AppState, static_dir: Option<PathBuf>) -> Router {
         .route("/sessions/{id}/messages", post(sessions::send_message))
         .route("/sessions/{id}/stop", post(sessions::stop))
         .route("/approvals/{id}/decision", post(approvals::decide))
+        .route("/agent-tools/call", post(agent_tools::call))
         .route("/ws", get(ws::upgrade))
         .route("/openapi.json", get(openapi::document))
         .fallback(|| async { ApiError::NotFound("no such API route".into()) })

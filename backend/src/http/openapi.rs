@@ -39,6 +39,7 @@ use utoipa::OpenApi;
         super::sessions::send_message,
         super::sessions::stop,
         super::approvals::decide,
+        super::agent_tools::call,
     ),
     components(schemas(
         tandem_shared::ws::ClientMessage,

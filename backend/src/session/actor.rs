@@ -11,6 +11,7 @@ use crate::acp::connection::{AgentConnection, AgentInput, LaunchSpec};
 use crate::acp::fold;
 use crate::acp::jsonrpc::{Incoming, RpcError};
 use crate::acp::schema as acp;
+use crate::agent_tools::{mcp_server, Grant};
 use crate::store::{DecideOutcome, SessionRecord};
 use serde_json::Value;
 use std::collections::{HashMap, VecDeque};
@@ -116,6 +117,8 @@ pub struct SessionActor {
     why: String,
     /// The context block the next prompt carries (after a cold start).
     context_for_next_prompt: Option<String>,
+    /// Tandem's MCP server for this run, with its token.
+    mcp_servers: Vec<acp::McpServer>,
     assistant: Assistant,
     launch: LaunchSpec,
     seq: Seq,
@@ -149,6 +152,7 @@ impl SessionActor {
             agent_turns: record.agent_turns,
             why,
             context_for_next_prompt: None,
+            mcp_servers: Vec::new(),
             ctx,
             registry,
             mailbox,
@@ -248,7 +252,13 @@ impl SessionActor {
             Ok(conn) => conn,
             Err(error) => return Ending::failed(error.to_string()),
         };
+        let token = self.ctx.tool_tokens.issue(Grant {
+            session_id: self.summary.id.clone(),
+            assistant_id: self.assistant.id.clone(),
+        });
+        self.mcp_servers = self.tandem_mcp_server(&token);
         let ending = self.converse(&mut conn, &workspace).await;
+        self.ctx.tool_tokens.revoke(&token);
         self.settle_pending(Some(&mut conn), &ending).await;
         if let Some(status) = conn.shutdown(self.ctx.config.exit_grace).await {
             tracing::debug!(session = %self.summary.id, ?status, "agent exited");
@@ -317,7 +327,8 @@ impl SessionActor {
 
         let mut agent_session = None;
         if let (StartMode::Warm, Some(known)) = (&mode, self.agent_session_id.clone()) {
-            let load = acp::LoadSessionRequest::new(known.clone(), workspace.to_path_buf());
+            let load = acp::LoadSessionRequest::new(known.clone(), workspace.to_path_buf())
+                .mcp_servers(self.mcp_servers.clone());
             match self
                 .call(
                     conn,
@@ -349,7 +360,8 @@ impl SessionActor {
                 id
             }
             None => {
-                let new = acp::NewSessionRequest::new(workspace.to_path_buf());
+                let new = acp::NewSessionRequest::new(workspace.to_path_buf())
+                    .mcp_servers(self.mcp_servers.clone());
                 let value = match self
                     .call(
                         conn,
@@ -833,6 +845,22 @@ impl SessionActor {
             reason.push_str(stderr.lines().last().unwrap_or_default());
         }
         reason
+    }
+
+    /// `tandem mcp` on stdio (every agent must support stdio MCP servers),
+    /// told where to call and with which token.
+    fn tandem_mcp_server(&self, token: &str) -> Vec<acp::McpServer> {
+        let Some(url) = self.ctx.api_url.get() else {
+            return Vec::new();
+        };
+        vec![acp::McpServer::Stdio(
+            acp::McpServerStdio::new("tandem", self.ctx.config.tandem_exe.clone())
+                .args(vec!["mcp".into()])
+                .env(vec![
+                    acp::EnvVariable::new(mcp_server::URL_VAR, url.clone()),
+                    acp::EnvVariable::new(mcp_server::TOKEN_VAR, token),
+                ]),
+        )]
     }
 
     /// Who the assistant is now: the fingerprint of persona + joined

@@ -42,6 +42,10 @@ impl RuntimeConfig {
 
 pub struct Context {
     pub store: Store,
+    /// Tokens for the tools each run's agent may call (`tandem mcp`).
+    pub tool_tokens: Arc<crate::agent_tools::ToolTokens>,
+    /// This server's own URL, once it listens: where `tandem mcp` calls.
+    pub api_url: Arc<std::sync::OnceLock<String>>,
     /// Runs starting and ending, for the wake dispatcher.
     pub lifecycle: tokio::sync::mpsc::Sender<super::Lifecycle>,
     pub hub: Arc<Hub>,

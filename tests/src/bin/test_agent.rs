@@ -88,6 +88,13 @@ enum Step {
     },
     /// Waits for `session/cancel`, then ends the turn cancelled.
     WaitForCancel,
+    /// Calls a tool of the first MCP server Tandem offered, and says the
+    /// answer as a message: `mcp <tool>: <text>` or `mcp <tool> failed: <text>`.
+    Mcp {
+        tool: String,
+        #[serde(default)]
+        arguments: Value,
+    },
 }
 
 #[derive(Debug, Deserialize, Clone)]
@@ -102,8 +109,96 @@ fn default_kind() -> String {
     "other".into()
 }
 
+/// A minimal MCP client over the server's stdio: enough to call tools.
+struct McpClient {
+    child: std::process::Child,
+    stdin: std::process::ChildStdin,
+    stdout: std::io::BufReader<std::process::ChildStdout>,
+    next_id: u64,
+}
+
+impl McpClient {
+    fn start(server: &Value) -> Result<McpClient, String> {
+        let command = server["command"]
+            .as_str()
+            .ok_or("the MCP server has no command")?;
+        let mut cmd = std::process::Command::new(command);
+        for arg in server["args"].as_array().into_iter().flatten() {
+            cmd.arg(arg.as_str().unwrap_or_default());
+        }
+        for var in server["env"].as_array().into_iter().flatten() {
+            cmd.env(
+                var["name"].as_str().unwrap_or_default(),
+                var["value"].as_str().unwrap_or_default(),
+            );
+        }
+        let mut child = cmd
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::inherit())
+            .spawn()
+            .map_err(|e| format!("cannot start {command}: {e}"))?;
+        let stdin = child.stdin.take().ok_or("no stdin")?;
+        let stdout = std::io::BufReader::new(child.stdout.take().ok_or("no stdout")?);
+        let mut client = McpClient {
+            child,
+            stdin,
+            stdout,
+            next_id: 1,
+        };
+        client.request(
+            "initialize",
+            json!({"protocolVersion": "2025-06-18", "capabilities": {},
+            "clientInfo": {"name": "test-agent", "version": "1"}}),
+        )?;
+        client.send(json!({"jsonrpc": "2.0", "method": "notifications/initialized"}))?;
+        Ok(client)
+    }
+
+    fn send(&mut self, value: Value) -> Result<(), String> {
+        writeln!(self.stdin, "{value}").map_err(|e| e.to_string())?;
+        self.stdin.flush().map_err(|e| e.to_string())
+    }
+
+    fn request(&mut self, method: &str, params: Value) -> Result<Value, String> {
+        let id = self.next_id;
+        self.next_id += 1;
+        self.send(json!({"jsonrpc": "2.0", "id": id, "method": method, "params": params}))?;
+        loop {
+            let mut line = String::new();
+            if self
+                .stdout
+                .read_line(&mut line)
+                .map_err(|e| e.to_string())?
+                == 0
+            {
+                return Err("the MCP server closed its stdout".into());
+            }
+            let Ok(message) = serde_json::from_str::<Value>(&line) else {
+                continue;
+            };
+            if message["id"] == json!(id) {
+                if let Some(error) = message.get("error") {
+                    return Err(error.to_string());
+                }
+                return Ok(message["result"].clone());
+            }
+        }
+    }
+}
+
+impl Drop for McpClient {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
 struct Agent {
     rx: mpsc::Receiver<Value>,
+    /// The MCP servers Tandem offered in `session/new` or `session/load`.
+    mcp_servers: Vec<Value>,
+    mcp: Option<McpClient>,
     out: std::io::Stdout,
     next_id: u64,
     cwd: String,
@@ -187,6 +282,8 @@ fn main() {
         rx,
         out: std::io::stdout(),
         next_id: 100,
+        mcp_servers: Vec::new(),
+        mcp: None,
         cwd: String::new(),
         session_id: String::new(),
     };
@@ -214,6 +311,7 @@ fn main() {
                     "authMethods":[]}}));
             }
             "session/new" => {
+                agent.mcp_servers = params["mcpServers"].as_array().cloned().unwrap_or_default();
                 agent.cwd = params["cwd"].as_str().unwrap_or_default().to_owned();
                 agent.session_id = format!("test-session-{}", std::process::id());
                 let session_id = agent.session_id.clone();
@@ -225,6 +323,7 @@ fn main() {
                         "error":{"code":-32002,"message":message}}));
                     continue;
                 }
+                agent.mcp_servers = params["mcpServers"].as_array().cloned().unwrap_or_default();
                 agent.cwd = params["cwd"].as_str().unwrap_or_default().to_owned();
                 agent.session_id = params["sessionId"].as_str().unwrap_or_default().to_owned();
                 // Replays history before answering, as ACP says.
@@ -338,6 +437,14 @@ fn play(agent: &mut Agent, steps: &[Step], prompt: &str) -> &'static str {
                     agent.update(json!({"sessionUpdate":"agent_message_chunk","content":text("write failed")}));
                 }
             }
+            Step::Mcp { tool, arguments } => {
+                let said = match call_tool(agent, tool, arguments) {
+                    Ok((false, text)) => format!("mcp {tool}: {text}"),
+                    Ok((true, text)) => format!("mcp {tool} failed: {text}"),
+                    Err(error) => format!("mcp {tool} failed: {error}"),
+                };
+                agent.update(json!({"sessionUpdate":"agent_message_chunk","content":text(&format!("{said}\n"))}));
+            }
             Step::WaitForCancel => {
                 while let Ok(message) = agent.rx.recv() {
                     if message.get("method").and_then(Value::as_str) == Some("session/cancel") {
@@ -349,4 +456,34 @@ fn play(agent: &mut Agent, steps: &[Step], prompt: &str) -> &'static str {
         }
     }
     "end_turn"
+}
+
+/// Calls a tool; `(is_error, text)`.
+fn call_tool(agent: &mut Agent, tool: &str, arguments: &Value) -> Result<(bool, String), String> {
+    if agent.mcp.is_none() {
+        let server = agent
+            .mcp_servers
+            .first()
+            .ok_or("Tandem offered no MCP server")?
+            .clone();
+        agent.mcp = Some(McpClient::start(&server)?);
+    }
+    let client = agent.mcp.as_mut().ok_or("no MCP client")?;
+    let arguments = if arguments.is_null() {
+        json!({})
+    } else {
+        arguments.clone()
+    };
+    let result = client.request("tools/call", json!({"name": tool, "arguments": arguments}))?;
+    let text = result["content"]
+        .as_array()
+        .map(|blocks| {
+            blocks
+                .iter()
+                .filter_map(|b| b["text"].as_str())
+                .collect::<Vec<_>>()
+                .join("\n")
+        })
+        .unwrap_or_default();
+    Ok((result["isError"].as_bool().unwrap_or(false), text))
 }

@@ -4,6 +4,7 @@
 //! - `store`: the SQL module on SQLite and PostgreSQL.
 //! - `http_api`: the REST surface, including bad input.
 //! - `streaming`: the WebSocket: replay, live tail, reconnects, bad frames.
+//! - `agent_tools`: the MCP tools agents call back with.
 //! - `agent_runtime`: real agent processes (the test agent and the shell
 //!   agent) driven through the real server.
 //! - `continuity`: warm resumes, cold starts with context, summaries.
@@ -13,6 +14,7 @@
 mod support;
 
 mod agent_runtime;
+mod agent_tools;
 mod browser;
 mod continuity;
 mod http_api;

@@ -1,0 +1,13 @@
+//! The tools Tandem offers every session's agent through MCP: read and
+//! write the assistant's memory, append to its journal, list, create and
+//! update tasks, post in its chat, and wake another assistant.
+//!
+//! The agent starts `tandem mcp` (named in `session/new`'s `mcpServers`), an
+//! MCP server on stdio; each tool call goes to Tandem's API with a bearer
+//! token that belongs to that one run of that one assistant.
+
+pub mod calls;
+pub mod mcp_server;
+pub mod tokens;
+
+pub use tokens::{Grant, ToolTokens};

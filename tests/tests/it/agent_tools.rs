@@ -1,0 +1,167 @@
+//! The tools Tandem offers agents over MCP: a real `tandem mcp` process
+//! started by the test agent from `session/new`'s `mcpServers`, calling
+//! back into the real server with its run's token.
+
+use crate::support::{TestServer, Viewer, DEADLINE};
+use serde_json::{json, Value};
+use std::time::{Duration, Instant};
+use tandem_shared::{Seq, SessionStatus};
+
+async fn until_json(
+    server: &TestServer,
+    path: &str,
+    what: &str,
+    done: impl Fn(&Value) -> bool,
+) -> Value {
+    let started = Instant::now();
+    loop {
+        let (_, body) = server.get(path).await;
+        if done(&body) {
+            return body;
+        }
+        assert!(
+            started.elapsed() < DEADLINE,
+            "timed out waiting for {what}: {body:#}"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+#[tokio::test]
+async fn an_agent_updates_memory_journal_tasks_and_chat_and_wakes_another_assistant() {
+    let server = TestServer::start().await;
+    let helper = server
+        .scripted_assistant("helper", json!({"turns": [[{"do": "echo_prompt"}]]}))
+        .await;
+    let worker = server
+        .scripted_assistant("worker", json!({"turns": [[
+            {"do": "mcp", "tool": "read_memory"},
+            {"do": "mcp", "tool": "write_memory", "arguments": {"text": "The build uses cargo xtask."}},
+            {"do": "mcp", "tool": "read_memory"},
+            {"do": "mcp", "tool": "append_journal", "arguments": {"text": "Learned how the build works."}},
+            {"do": "mcp", "tool": "create_task", "arguments": {"title": "Review the parser", "assignee": "helper"}},
+            {"do": "mcp", "tool": "list_tasks"},
+            {"do": "mcp", "tool": "post_chat", "arguments": {"text": "I handed the review to helper."}},
+            {"do": "mcp", "tool": "wake_assistant", "arguments": {"assistant": "nobody", "message": "hi"}},
+            {"do": "mcp", "tool": "update_task", "arguments": {"id": "tsk_none", "status": "done"}},
+            {"do": "mcp", "tool": "update_task", "arguments": {"id": "tsk_none", "status": "finished"}},
+            {"do": "permission", "id": "p1", "title": "Hold on", "kind": "other"}
+        ]]}))
+        .await;
+    let session = server.start_session(&worker, "organise the work").await;
+    let mut viewer = Viewer::connect(&server).await;
+    viewer.subscribe(&session.id, Seq::ZERO).await;
+    let (approval, _) = viewer.until_approval().await;
+    let said = viewer.agent_text();
+    for line in [
+        "mcp read_memory: (memory is empty)",
+        "mcp write_memory: Memory saved.",
+        "mcp read_memory: The build uses cargo xtask.",
+        "mcp append_journal: Journal entry added.",
+        "mcp create_task: Created task",
+        "[in_progress] Review the parser (assigned to",
+        "mcp post_chat: Posted in chat.",
+        "mcp wake_assistant failed: assistant: no assistant called nobody",
+        "mcp update_task failed: id: no task tsk_none",
+        "mcp update_task failed: status: `finished` is not one of",
+    ] {
+        assert!(said.contains(line), "{line:?} missing from:\n{said}");
+    }
+
+    // While the run is live its token works; for another assistant's memory
+    // it is refused, naming the field.
+    let log =
+        std::fs::read_to_string(std::path::Path::new(&worker.workspace).join("agent.log")).unwrap();
+    let token = log
+        .lines()
+        .filter_map(|line| serde_json::from_str::<Value>(line).ok())
+        .find(|m| m["method"] == "session/new")
+        .and_then(|m| {
+            m["params"]["mcpServers"][0]["env"]
+                .as_array()?
+                .iter()
+                .find(|v| v["name"] == "TANDEM_MCP_TOKEN")
+                .and_then(|v| v["value"].as_str().map(str::to_owned))
+        })
+        .expect("a token in mcpServers");
+    let call = |token: Option<String>, body: Value| {
+        let mut request = server
+            .http
+            .post(format!("{}/api/agent-tools/call", server.url))
+            .json(&body);
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        async move {
+            let response = request.send().await.unwrap();
+            (
+                response.status().as_u16(),
+                response.json::<Value>().await.unwrap_or(Value::Null),
+            )
+        }
+    };
+    let (status, body) = call(
+        Some(token.clone()),
+        json!({"tool": "write_memory", "arguments": {"text": "x", "assistant_id": helper.id}}),
+    )
+    .await;
+    assert_eq!(status, 403, "{body}");
+    assert!(body["error"]["message"]
+        .as_str()
+        .unwrap()
+        .starts_with("assistant_id"));
+    let (status, _) = call(None, json!({"tool": "list_tasks"})).await;
+    assert_eq!(status, 401);
+    let (status, _) = call(Some("tdm_forged".into()), json!({"tool": "list_tasks"})).await;
+    assert_eq!(status, 401);
+    let (status, _) = call(Some(token.clone()), json!({"tool": "dance"})).await;
+    assert_eq!(status, 400);
+
+    server
+        .post(
+            &format!("/api/approvals/{approval}/decision"),
+            json!({"option_id": "yes"}),
+        )
+        .await;
+    assert_eq!(viewer.until_ended().await, SessionStatus::Completed);
+    let (status, _) = call(Some(token), json!({"tool": "list_tasks"})).await;
+    assert_eq!(status, 401, "the token dies with its run");
+
+    let (_, me) = server.get(&format!("/api/assistants/{}", worker.id)).await;
+    assert_eq!(me["memory"], "The build uses cargo xtask.");
+    let (_, journal) = server
+        .get(&format!("/api/assistants/{}/journal", worker.id))
+        .await;
+    assert!(journal
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|e| e["text"] == "Learned how the build works."));
+    let chat = until_json(
+        &server,
+        &format!("/api/assistants/{}/chat", worker.id),
+        "the assistant's chat post",
+        |b| {
+            b.as_array()
+                .is_some_and(|m| m.iter().any(|m| m["author_kind"] == "assistant"))
+        },
+    )
+    .await;
+    assert!(chat
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|m| m["text"] == "I handed the review to helper." && m["author"] == "worker"));
+    // The helper was woken with the task.
+    let wakes = until_json(
+        &server,
+        &format!("/api/assistants/{}/wakes", helper.id),
+        "the helper's wake",
+        |b| {
+            b.as_array()
+                .is_some_and(|w| w.iter().any(|w| w["trigger"] == "task"))
+        },
+    )
+    .await;
+    assert_eq!(wakes[0]["source"], "assistant worker");
+}
