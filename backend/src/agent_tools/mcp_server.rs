@@ -163,9 +163,11 @@ impl TandemTools {
             None | Some("") => None,
             Some(text) => match TaskStatus::parse(text) {
                 Some(status) => Some(status),
-                None => return Ok(failure(format!(
+                None => {
+                    return Ok(failure(format!(
                     "status: `{text}` is not one of todo, in_progress, in_review, done, cancelled"
-                ))),
+                )))
+                }
             },
         };
         self.forward(ToolCallRequest::UpdateTask {
