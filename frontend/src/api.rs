@@ -29,3 +29,13 @@ async fn read<T: DeserializeOwned>(response: gloo_net::http::Response) -> Result
         Err(_) => Err(format!("the server answered {}", response.status())),
     }
 }
+
+pub async fn patch<B: Serialize, T: DeserializeOwned>(path: &str, body: &B) -> Result<T, String> {
+    let response = Request::patch(path)
+        .json(body)
+        .map_err(|e| e.to_string())?
+        .send()
+        .await
+        .map_err(|e| e.to_string())?;
+    read(response).await
+}

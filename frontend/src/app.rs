@@ -2,15 +2,52 @@
 
 use crate::api;
 use crate::socket::Socket;
-use crate::views::{new_session::NewSession, session::SessionView, sidebar::Sidebar};
+use crate::views::{
+    assistant::AssistantPage, new_session::NewSession, session::SessionView, sidebar::Sidebar,
+    tasks::TasksPage,
+};
 use leptos::prelude::*;
 use tandem_shared::api::{Assistant, SessionSummary};
 use tandem_shared::transcript::Transcript;
 use tandem_shared::ws::{ClientMessage, ServerMessage};
-use tandem_shared::{Seq, SessionId};
+use tandem_shared::{AssistantId, Seq, SessionId};
+
+/// What the main area shows; mirrored in the URL hash.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Page {
+    NewSession,
+    Session(SessionId),
+    Assistant(AssistantId),
+    Tasks,
+}
+
+impl Page {
+    fn hash(&self) -> String {
+        match self {
+            Page::NewSession => String::new(),
+            Page::Session(id) => format!("#/sessions/{id}"),
+            Page::Assistant(id) => format!("#/assistants/{id}"),
+            Page::Tasks => "#/tasks".into(),
+        }
+    }
+
+    fn from_hash(hash: &str) -> Page {
+        let id = |prefix: &str| hash.strip_prefix(prefix).filter(|id| !id.is_empty());
+        if let Some(id) = id("#/sessions/") {
+            Page::Session(SessionId::from(id))
+        } else if let Some(id) = id("#/assistants/") {
+            Page::Assistant(AssistantId::from(id))
+        } else if hash == "#/tasks" {
+            Page::Tasks
+        } else {
+            Page::NewSession
+        }
+    }
+}
 
 #[derive(Clone, Copy)]
 pub struct AppState {
+    pub page: RwSignal<Page>,
     pub sessions: RwSignal<Vec<SessionSummary>>,
     pub assistants: RwSignal<Vec<Assistant>>,
     pub selected: RwSignal<Option<SessionId>>,
@@ -21,20 +58,34 @@ pub struct AppState {
 
 impl AppState {
     pub fn select(&self, id: Option<SessionId>) {
+        self.go(match id {
+            Some(id) => Page::Session(id),
+            None => Page::NewSession,
+        });
+    }
+
+    /// Shows a page: follows its session's transcript, or leaves it.
+    pub fn go(&self, page: Page) {
+        let session = match &page {
+            Page::Session(id) => Some(id.clone()),
+            _ => None,
+        };
         if let Some(old) = self.selected.get_untracked() {
-            self.socket
-                .send(&ClientMessage::Unsubscribe { session_id: old });
+            if Some(&old) != session.as_ref() {
+                self.socket
+                    .send(&ClientMessage::Unsubscribe { session_id: old });
+            }
         }
-        self.transcript.set(Transcript::default());
+        if session != self.selected.get_untracked() {
+            self.transcript.set(Transcript::default());
+        }
         if let Some(window) = web_sys::window() {
-            let hash = id
-                .as_ref()
-                .map(|id| format!("#/sessions/{id}"))
-                .unwrap_or_default();
-            let _ = window.location().set_hash(&hash);
+            let _ = window.location().set_hash(&page.hash());
         }
-        self.selected.set(id.clone());
-        if let Some(session_id) = id {
+        let changed = session != self.selected.get_untracked();
+        self.selected.set(session.clone());
+        self.page.set(page);
+        if let (true, Some(session_id)) = (changed, session) {
             self.socket.send(&ClientMessage::Subscribe {
                 session_id,
                 after: Seq::ZERO,
@@ -49,17 +100,22 @@ impl AppState {
     }
 }
 
-fn selected_from_hash() -> Option<SessionId> {
-    let hash = web_sys::window()?.location().hash().ok()?;
-    hash.strip_prefix("#/sessions/")
-        .filter(|id| !id.is_empty())
-        .map(SessionId::from)
+fn page_from_hash() -> Page {
+    let hash = web_sys::window()
+        .and_then(|w| w.location().hash().ok())
+        .unwrap_or_default();
+    Page::from_hash(&hash)
 }
 
 #[component]
 pub fn App() -> impl IntoView {
     let sessions = RwSignal::new(Vec::<SessionSummary>::new());
-    let selected = RwSignal::new(selected_from_hash());
+    let first_page = page_from_hash();
+    let selected = RwSignal::new(match &first_page {
+        Page::Session(id) => Some(id.clone()),
+        _ => None,
+    });
+    let page = RwSignal::new(first_page);
     let transcript = RwSignal::new(Transcript::default());
     let error = RwSignal::new(None::<String>);
 
@@ -92,6 +148,7 @@ pub fn App() -> impl IntoView {
     let socket = Socket::new(on_message, on_open);
     SOCKET_HANDLE.with(|slot| *slot.borrow_mut() = Some(socket));
     let state = AppState {
+        page,
         sessions,
         assistants: RwSignal::new(Vec::new()),
         selected,
@@ -103,9 +160,9 @@ pub fn App() -> impl IntoView {
 
     // Back, forward and pasted links change the hash: follow it.
     let on_hash = wasm_bindgen::closure::Closure::<dyn FnMut()>::new(move || {
-        let wanted = selected_from_hash();
-        if wanted != state.selected.get_untracked() {
-            state.select(wanted);
+        let wanted = page_from_hash();
+        if wanted != state.page.get_untracked() {
+            state.go(wanted);
         }
     });
     if let Some(window) = web_sys::window() {
@@ -139,9 +196,11 @@ pub fn App() -> impl IntoView {
                         <button class="link" on:click=move |_| error.set(None)>"Dismiss"</button>
                     </div>
                 })}
-                {move || match selected.get() {
-                    Some(id) => view! { <SessionView id=id /> }.into_any(),
-                    None => view! { <NewSession /> }.into_any(),
+                {move || match page.get() {
+                    Page::Session(id) => view! { <SessionView id=id /> }.into_any(),
+                    Page::Assistant(id) => view! { <AssistantPage id=id /> }.into_any(),
+                    Page::Tasks => view! { <TasksPage /> }.into_any(),
+                    Page::NewSession => view! { <NewSession /> }.into_any(),
                 }}
             </main>
         </div>

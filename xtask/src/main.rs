@@ -95,10 +95,16 @@ fn test(root: &Path) -> Result<()> {
 }
 
 pub fn build_frontend(root: &Path) -> Result<()> {
+    let wasm_opt = setup::wasm_opt(root)?;
+    let path = std::env::join_paths(std::iter::once(wasm_opt).chain(std::env::split_paths(
+        &std::env::var_os("PATH").unwrap_or_default(),
+    )))
+    .context("building PATH")?;
     step("building the web app (trunk build --release)");
     check(
         Command::new("trunk")
             .current_dir(root)
+            .env("PATH", path)
             .args(["build", "--release", "--offline"]),
         "trunk build",
     )

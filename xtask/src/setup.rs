@@ -91,10 +91,44 @@ pub fn frontend_toolchain(root: &Path) -> Result<()> {
             "cargo install wasm-bindgen-cli",
         )?;
     }
-    // No wasm-opt: Debian's binaryen 108 breaks wasm-bindgen 0.2.130's
-    // output (a funcref table error at start-up); `opt-level = "z"` with
-    // LTO keeps the bundle under its size target without it.
     Ok(())
+}
+
+const BINARYEN_VERSION: &str = "132";
+
+/// wasm-opt from the npm registry's `binaryen` package, installed under
+/// `target/tools`: Debian's binaryen 108 breaks wasm-bindgen 0.2.130's
+/// output (a funcref table error at start-up). Returns the folder to put
+/// first on PATH for Trunk.
+pub fn wasm_opt(root: &Path) -> Result<std::path::PathBuf> {
+    let dir = root.join("target/tools/binaryen");
+    let bin = dir.join("node_modules/.bin");
+    let wasm_opt = bin.join("wasm-opt");
+    let wanted = format!("wasm-opt version {BINARYEN_VERSION}");
+    let have = output(&wasm_opt.to_string_lossy(), &["--version"]).unwrap_or_default();
+    if have.starts_with(&wanted) {
+        return Ok(bin);
+    }
+    if output("npm", &["--version"]).is_none() {
+        apt_install(&["nodejs", "npm"], "npm (for binaryen's wasm-opt)")?;
+    }
+    step(&format!(
+        "installing wasm-opt (binaryen {BINARYEN_VERSION}) from npm"
+    ));
+    std::fs::create_dir_all(&dir).context("creating target/tools/binaryen")?;
+    check(
+        Command::new("npm").args([
+            "install",
+            "--prefix",
+            &dir.to_string_lossy(),
+            "--no-audit",
+            "--no-fund",
+            "--no-save",
+            &format!("binaryen@{BINARYEN_VERSION}.0.0"),
+        ]),
+        "npm install binaryen",
+    )?;
+    Ok(bin)
 }
 
 pub fn chromium() -> Result<()> {

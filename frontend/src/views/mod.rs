@@ -1,6 +1,8 @@
 //! One module per view.
 
+pub mod assistant;
 pub mod entry;
 pub mod new_session;
 pub mod session;
 pub mod sidebar;
+pub mod tasks;

@@ -1,6 +1,6 @@
 //! The sidebar: every session, newest first, live.
 
-use crate::app::AppState;
+use crate::app::{AppState, Page};
 use leptos::prelude::*;
 use tandem_shared::SessionStatus;
 
@@ -12,6 +12,31 @@ pub fn Sidebar() -> impl IntoView {
             <div class="brand">"Tandem"</div>
             <button class="button primary new-session" data-testid="new-session"
                 on:click=move |_| state.select(None)>"New session"</button>
+            <div class="nav-heading">"Assistants"</div>
+            <ul class="assistant-list">
+                <For each=move || state.assistants.get() key=|a| (a.id.clone(), a.name.clone())
+                    children=move |a| {
+                        let id = a.id.clone();
+                        let selected_id = a.id.clone();
+                        let initial = a.name.chars().next().unwrap_or('?').to_string();
+                        view! {
+                            <li>
+                                <button class="nav-item" data-testid="assistant-item"
+                                    class:selected=move || state.page.get() == Page::Assistant(selected_id.clone())
+                                    on:click=move |_| state.go(Page::Assistant(id.clone()))>
+                                    <span class="avatar small" style=format!("background:{}", a.color)>{initial}</span>
+                                    {a.name.clone()}
+                                </button>
+                            </li>
+                        }
+                    } />
+                <li>
+                    <button class="nav-item" data-testid="tasks-link"
+                        class:selected=move || state.page.get() == Page::Tasks
+                        on:click=move |_| state.go(Page::Tasks)>"☑ Tasks"</button>
+                </li>
+            </ul>
+            <div class="nav-heading">"Sessions"</div>
             <ul class="session-list">
                 <For
                     each=move || state.sessions.get()

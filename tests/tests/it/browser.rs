@@ -343,3 +343,70 @@ async fn after_kill_9_the_page_reconnects_and_shows_the_session_interrupted() {
     browser.screenshot("desktop-interrupted").await;
     browser.close().await;
 }
+
+#[tokio::test]
+async fn the_assistant_page_chats_edits_the_profile_and_the_board_assigns_tasks() {
+    let server = TestServer::start().await;
+    let browser = Browser::open(1280, 860).await;
+    browser.client.goto(&server.url).await.expect("open app");
+    browser.click("[data-testid=assistant-item]").await;
+    browser
+        .until_text("[data-testid=assistant-page] h1", "Demo")
+        .await;
+
+    // Writing in chat wakes the assistant; its summary comes back in chat.
+    browser
+        .type_into("[data-testid=chat-composer]", "echo from chat\n")
+        .await;
+    browser
+        .until_text("[data-testid=chat-message]", "echo from chat")
+        .await;
+    browser.click("[data-testid=session-item]").await;
+    browser
+        .click(".approval.pending [data-option=allow-once]")
+        .await;
+    browser
+        .until_text("[data-testid=session-status]", "Completed")
+        .await;
+    browser.click("[data-testid=assistant-item]").await;
+    browser
+        .until_text("[data-testid=chat-message][data-kind=summary]", "Finished.")
+        .await;
+    browser.screenshot("desktop-assistant-chat").await;
+
+    browser.click("[data-testid=tab-wakes]").await;
+    browser.until_text("[data-testid=wakes]", "chat").await;
+    browser.until_text("[data-testid=wakes]", "started").await;
+
+    browser.click("[data-testid=tab-profile]").await;
+    browser
+        .type_into("[data-testid=persona]", " Careful with rm.")
+        .await;
+    browser.click("[data-testid=save-profile]").await;
+    browser.until_text("[data-testid=saved]", "Saved").await;
+    browser.screenshot("desktop-assistant-profile").await;
+    let (_, demo) = server.get("/api/assistants").await;
+    assert!(
+        demo[0]["persona"]
+            .as_str()
+            .unwrap()
+            .ends_with("Careful with rm."),
+        "{demo}"
+    );
+
+    // The board: a task assigned to Demo wakes it and moves along.
+    browser.click("[data-testid=tasks-link]").await;
+    browser.type_into("[data-testid=task-title]", "pwd").await;
+    let assignee = browser
+        .client
+        .find(Locator::Css("[data-testid=task-assignee]"))
+        .await
+        .expect("assignee select");
+    assignee.select_by_label("Demo").await.expect("pick Demo");
+    browser.click("[data-testid=create-task]").await;
+    browser
+        .until_text("[data-testid=column-in_progress]", "pwd")
+        .await;
+    browser.screenshot("desktop-tasks").await;
+    browser.close().await;
+}

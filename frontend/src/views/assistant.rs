@@ -1,0 +1,444 @@
+//! An assistant's page: chat, sessions, profile (persona, constitution,
+//! memory), journal, routines, and every wake with the queue.
+
+use crate::api;
+use crate::app::{AppState, Page};
+use leptos::prelude::*;
+use tandem_shared::api::{
+    Assistant, ChatAuthorKind, ChatMessage, CreateRoutine, JournalEntry, NewJournalEntry, PostChat,
+    Routine, UpdateAssistant, UpdateRoutine, Wake, WakeState,
+};
+use tandem_shared::AssistantId;
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Tab {
+    Chat,
+    Sessions,
+    Profile,
+    Journal,
+    Routines,
+    Wakes,
+}
+
+impl Tab {
+    const ALL: [Tab; 6] = [
+        Tab::Chat,
+        Tab::Sessions,
+        Tab::Profile,
+        Tab::Journal,
+        Tab::Routines,
+        Tab::Wakes,
+    ];
+
+    fn label(self) -> &'static str {
+        match self {
+            Tab::Chat => "Chat",
+            Tab::Sessions => "Sessions",
+            Tab::Profile => "Profile",
+            Tab::Journal => "Journal",
+            Tab::Routines => "Routines",
+            Tab::Wakes => "Wakes",
+        }
+    }
+}
+
+/// Short local date and time of a millisecond timestamp.
+pub fn when(ms: i64) -> String {
+    let date = js_sys::Date::new(&wasm_bindgen::JsValue::from_f64(ms as f64));
+    String::from(date.to_locale_string("default", &wasm_bindgen::JsValue::UNDEFINED))
+}
+
+#[component]
+pub fn AssistantPage(id: AssistantId) -> impl IntoView {
+    let state = expect_context::<AppState>();
+    let id = StoredValue::new(id);
+    let tab = RwSignal::new(Tab::Chat);
+    let assistant = Memo::new(move |_| {
+        id.with_value(|id| {
+            state
+                .assistants
+                .with(|list| list.iter().find(|a| &a.id == id).cloned())
+        })
+    });
+    let loaded = Memo::new(move |_| assistant.with(Option::is_some));
+    view! {
+        <section class="assistant-page" data-testid="assistant-page">
+            <header class="session-header">
+                {move || assistant.get().map(|a| view! {
+                    <div class="assistant-head">
+                        <span class="avatar" style=format!("background:{}", a.color)>{a.name.chars().next().unwrap_or('?').to_string()}</span>
+                        <div>
+                            <h1>{a.name.clone()}</h1>
+                            <div class="session-meta">{a.agent.kind_name()} " agent · " <code>{a.workspace.clone()}</code></div>
+                        </div>
+                    </div>
+                })}
+            </header>
+            <nav class="tabs" role="tablist">
+                {Tab::ALL.into_iter().map(|t| view! {
+                    <button role="tab" class="tab" class:active=move || tab.get() == t
+                        aria-selected=move || (tab.get() == t).to_string()
+                        data-testid=format!("tab-{}", t.label().to_lowercase())
+                        on:click=move |_| tab.set(t)>{t.label()}</button>
+                }).collect_view()}
+            </nav>
+            <div class="tab-body">
+                {move || {
+                    let id = id.get_value();
+                    match tab.get() {
+                        Tab::Chat => view! { <ChatTab id=id /> }.into_any(),
+                        Tab::Sessions => view! { <SessionsTab id=id /> }.into_any(),
+                        // Re-made only when the assistant first loads, not
+                        // on every save, so the editor keeps its state.
+                        Tab::Profile => match loaded.get().then(|| assistant.get_untracked()).flatten() {
+                            Some(a) => view! { <ProfileTab assistant=a /> }.into_any(),
+                            None => ().into_any(),
+                        },
+                        Tab::Journal => view! { <JournalTab id=id /> }.into_any(),
+                        Tab::Routines => view! { <RoutinesTab id=id /> }.into_any(),
+                        Tab::Wakes => view! { <WakesTab id=id /> }.into_any(),
+                    }
+                }}
+            </div>
+        </section>
+    }
+}
+
+#[component]
+fn ChatTab(id: AssistantId) -> impl IntoView {
+    let state = expect_context::<AppState>();
+    let messages = RwSignal::new(Vec::<ChatMessage>::new());
+    let path = StoredValue::new(format!("/api/assistants/{id}/chat"));
+    let load = move || {
+        leptos::task::spawn_local(async move {
+            match api::get::<Vec<ChatMessage>>(&path.get_value()).await {
+                Ok(list) => messages.set(list),
+                Err(message) => state.error.set(Some(message)),
+            }
+        });
+    };
+    // Summaries land when sessions end: reload as this assistant's sessions change.
+    let mine = id.clone();
+    Effect::new(move |_| {
+        state.sessions.with(|list| {
+            list.iter()
+                .filter(|s| s.assistant_id == mine)
+                .map(|s| (s.status, s.updated_at))
+                .collect::<Vec<_>>()
+        });
+        load();
+    });
+    let draft = RwSignal::new(String::new());
+    let send = move || {
+        let text = draft.get_untracked();
+        if text.trim().is_empty() {
+            return;
+        }
+        leptos::task::spawn_local(async move {
+            match api::post::<_, Wake>(&path.get_value(), &PostChat { text }).await {
+                Ok(_) => {
+                    draft.set(String::new());
+                    load();
+                }
+                Err(message) => state.error.set(Some(message)),
+            }
+        });
+    };
+    view! {
+        <ol class="chat" data-testid="chat">
+            <For each=move || messages.get() key=|m| m.id.clone()
+                children=move |m| {
+                    let class = match m.author_kind {
+                        ChatAuthorKind::Person => "chat-message person",
+                        ChatAuthorKind::Assistant => "chat-message assistant",
+                        ChatAuthorKind::Summary => "chat-message summary",
+                    };
+                    let session = m.session_id.clone();
+                    view! {
+                        <li class=class data-testid="chat-message" data-kind=m.author_kind.as_str()>
+                            <div class="who">{m.author.clone()} " · " {when(m.at)}</div>
+                            <div class="text">{m.text.clone()}</div>
+                            {session.map(|sid| view! {
+                                <button class="link" on:click=move |_| state.go(Page::Session(sid.clone()))>"Open the session"</button>
+                            })}
+                        </li>
+                    }
+                } />
+        </ol>
+        <form class="composer" on:submit=move |ev| { ev.prevent_default(); send(); }>
+            <textarea rows="2" aria-label="Message" data-testid="chat-composer"
+                placeholder="Write to the assistant: this wakes it (Enter sends)"
+                prop:value=move || draft.get()
+                on:input=move |ev| draft.set(event_target_value(&ev))
+                on:keydown=move |ev: web_sys::KeyboardEvent| {
+                    if ev.key() == "Enter" && !ev.shift_key() {
+                        ev.prevent_default();
+                        send();
+                    }
+                }></textarea>
+            <button class="button primary" type="submit" data-testid="chat-send">"Send"</button>
+        </form>
+    }
+}
+
+#[component]
+fn SessionsTab(id: AssistantId) -> impl IntoView {
+    let state = expect_context::<AppState>();
+    let mine = StoredValue::new(id);
+    view! {
+        <ul class="plain-list" data-testid="assistant-sessions">
+            <For each=move || mine.with_value(|id| state.sessions.with(|list| {
+                    let mut own: Vec<_> = list.iter().filter(|s| &s.assistant_id == id).cloned().collect();
+                    own.sort_by_key(|s| std::cmp::Reverse(s.created_at));
+                    own
+                }))
+                key=|s| (s.id.clone(), s.status)
+                children=move |s| {
+                    let sid = s.id.clone();
+                    view! {
+                        <li>
+                            <button class="row-button" on:click=move |_| state.go(Page::Session(sid.clone()))>
+                                <span class="session-title">{s.title.clone()}</span>
+                                <span class=format!("status status-{}", s.status.as_str())>{s.status.label()}</span>
+                                <span class="muted">{when(s.created_at)}</span>
+                            </button>
+                        </li>
+                    }
+                } />
+        </ul>
+    }
+}
+
+#[component]
+fn ProfileTab(assistant: Assistant) -> impl IntoView {
+    let state = expect_context::<AppState>();
+    let persona = RwSignal::new(assistant.persona.clone());
+    let constitution = RwSignal::new(assistant.constitution.clone());
+    let memory = RwSignal::new(assistant.memory.clone());
+    let saved = RwSignal::new(false);
+    let path = StoredValue::new(format!("/api/assistants/{}", assistant.id));
+    let save = move |_| {
+        let body = UpdateAssistant {
+            persona: Some(persona.get_untracked()),
+            constitution: Some(constitution.get_untracked()),
+            memory: Some(memory.get_untracked()),
+            ..Default::default()
+        };
+        leptos::task::spawn_local(async move {
+            match api::patch::<_, Assistant>(&path.get_value(), &body).await {
+                Ok(updated) => {
+                    saved.set(true);
+                    state.assistants.update(|list| {
+                        if let Some(a) = list.iter_mut().find(|a| a.id == updated.id) {
+                            *a = updated;
+                        }
+                    });
+                }
+                Err(message) => state.error.set(Some(message)),
+            }
+        });
+    };
+    let field = move |label: &'static str,
+                      hint: &'static str,
+                      value: RwSignal<String>,
+                      rows: u32,
+                      testid: &'static str| {
+        view! {
+            <label class="field">
+                <span>{label}</span>
+                <small class="muted">{hint}</small>
+                <textarea rows=rows.to_string() data-testid=testid prop:value=move || value.get()
+                    on:input=move |ev| { saved.set(false); value.set(event_target_value(&ev)); }></textarea>
+            </label>
+        }
+    };
+    view! {
+        <div class="form">
+            {field("Persona", "Who the assistant is. Changing it makes the next run start cold.", persona, 4, "persona")}
+            {field("Constitution", "Rules it always follows, after the organisation's.", constitution, 4, "constitution")}
+            {field("Memory", "The markdown document it keeps across sessions.", memory, 8, "memory")}
+            <div class="row">
+                <button class="button primary" data-testid="save-profile" on:click=save>"Save"</button>
+                <Show when=move || saved.get()><span class="ok-text" data-testid="saved">"Saved"</span></Show>
+            </div>
+        </div>
+    }
+}
+
+#[component]
+fn JournalTab(id: AssistantId) -> impl IntoView {
+    let state = expect_context::<AppState>();
+    let entries = RwSignal::new(Vec::<JournalEntry>::new());
+    let path = StoredValue::new(format!("/api/assistants/{id}/journal"));
+    let load = move || {
+        leptos::task::spawn_local(async move {
+            match api::get::<Vec<JournalEntry>>(&path.get_value()).await {
+                Ok(list) => entries.set(list),
+                Err(message) => state.error.set(Some(message)),
+            }
+        });
+    };
+    load();
+    let draft = RwSignal::new(String::new());
+    let add = move |_| {
+        let text = draft.get_untracked();
+        leptos::task::spawn_local(async move {
+            match api::post::<_, JournalEntry>(&path.get_value(), &NewJournalEntry { text }).await {
+                Ok(_) => {
+                    draft.set(String::new());
+                    load();
+                }
+                Err(message) => state.error.set(Some(message)),
+            }
+        });
+    };
+    view! {
+        <div class="form">
+            <label class="field"><span>"New entry"</span>
+                <textarea rows="2" prop:value=move || draft.get() on:input=move |ev| draft.set(event_target_value(&ev))></textarea>
+            </label>
+            <div class="row"><button class="button" on:click=add>"Add to journal"</button></div>
+        </div>
+        <ul class="plain-list" data-testid="journal">
+            <For each=move || { let mut newest: Vec<JournalEntry> = entries.get(); newest.reverse(); newest } key=|e| e.id.clone()
+                children=|e| view! { <li><div class="muted">{when(e.at)}</div><div class="text">{e.text}</div></li> } />
+        </ul>
+    }
+}
+
+#[component]
+fn RoutinesTab(id: AssistantId) -> impl IntoView {
+    let state = expect_context::<AppState>();
+    let routines = RwSignal::new(Vec::<Routine>::new());
+    let path = StoredValue::new(format!("/api/assistants/{id}/routines"));
+    let load = move || {
+        leptos::task::spawn_local(async move {
+            match api::get::<Vec<Routine>>(&path.get_value()).await {
+                Ok(list) => routines.set(list),
+                Err(message) => state.error.set(Some(message)),
+            }
+        });
+    };
+    load();
+    let cron = RwSignal::new("0 9 * * 1-5".to_owned());
+    let zone = RwSignal::new(
+        js_sys::Intl::DateTimeFormat::new(&js_sys::Array::new(), &js_sys::Object::new())
+            .resolved_options()
+            .pipe_zone(),
+    );
+    let prompt = RwSignal::new(String::new());
+    let add = move |_| {
+        let body = CreateRoutine {
+            cron: cron.get_untracked(),
+            time_zone: zone.get_untracked(),
+            prompt: prompt.get_untracked(),
+        };
+        leptos::task::spawn_local(async move {
+            match api::post::<_, Routine>(&path.get_value(), &body).await {
+                Ok(_) => {
+                    prompt.set(String::new());
+                    load();
+                }
+                Err(message) => state.error.set(Some(message)),
+            }
+        });
+    };
+    view! {
+        <div class="form">
+            <div class="row wrap">
+                <label class="field"><span>"Schedule (cron)"</span>
+                    <input data-testid="routine-cron" prop:value=move || cron.get() on:input=move |ev| cron.set(event_target_value(&ev)) /></label>
+                <label class="field"><span>"Time zone"</span>
+                    <input data-testid="routine-zone" prop:value=move || zone.get() on:input=move |ev| zone.set(event_target_value(&ev)) /></label>
+            </div>
+            <label class="field"><span>"Prompt"</span>
+                <textarea rows="2" data-testid="routine-prompt" prop:value=move || prompt.get() on:input=move |ev| prompt.set(event_target_value(&ev))></textarea></label>
+            <div class="row"><button class="button" data-testid="add-routine" on:click=add>"Add routine"</button></div>
+        </div>
+        <ul class="plain-list" data-testid="routines">
+            <For each=move || routines.get() key=|r| (r.id.clone(), r.enabled, r.next_run_at)
+                children=move |r| {
+                    let rid = r.id.clone();
+                    let enabled = r.enabled;
+                    let toggle = move |_| {
+                        let path = format!("/api/routines/{rid}");
+                        let body = UpdateRoutine { enabled: Some(!enabled), ..Default::default() };
+                        leptos::task::spawn_local(async move {
+                            match api::patch::<_, Routine>(&path, &body).await {
+                                Ok(_) => load(),
+                                Err(message) => state.error.set(Some(message)),
+                            }
+                        });
+                    };
+                    view! {
+                        <li class="routine">
+                            <div><code>{r.cron.clone()}</code> " (" {r.time_zone.clone()} ") — " {r.description.clone()}</div>
+                            <div class="text">{r.prompt.clone()}</div>
+                            <div class="muted">{match r.next_run_at { Some(at) if r.enabled => format!("Next run {}", when(at)), _ => "Paused".into() }}</div>
+                            <button class="button" on:click=toggle>{if enabled { "Pause" } else { "Resume" }}</button>
+                        </li>
+                    }
+                } />
+        </ul>
+    }
+}
+
+/// The browser's own time zone, for a new routine's default.
+trait PipeZone {
+    fn pipe_zone(&self) -> String;
+}
+
+impl PipeZone for js_sys::Object {
+    fn pipe_zone(&self) -> String {
+        js_sys::Reflect::get(self, &wasm_bindgen::JsValue::from_str("timeZone"))
+            .ok()
+            .and_then(|zone| zone.as_string())
+            .unwrap_or_else(|| "UTC".into())
+    }
+}
+
+#[component]
+fn WakesTab(id: AssistantId) -> impl IntoView {
+    let state = expect_context::<AppState>();
+    let wakes = RwSignal::new(Vec::<Wake>::new());
+    let path = StoredValue::new(format!("/api/assistants/{id}/wakes"));
+    let mine = id.clone();
+    Effect::new(move |_| {
+        state.sessions.with(|list| {
+            list.iter()
+                .filter(|s| s.assistant_id == mine)
+                .map(|s| s.status)
+                .collect::<Vec<_>>()
+        });
+        leptos::task::spawn_local(async move {
+            match api::get::<Vec<Wake>>(&path.get_value()).await {
+                Ok(list) => wakes.set(list),
+                Err(message) => state.error.set(Some(message)),
+            }
+        });
+    });
+    view! {
+        <p class="muted">"Wakes queue while a session of this assistant is live, and start in order when it ends; a chat message goes into the live session instead."</p>
+        <table class="wakes" data-testid="wakes">
+            <thead><tr><th>"When"</th><th>"Trigger"</th><th>"From"</th><th>"Message"</th><th>"State"</th></tr></thead>
+            <tbody>
+                <For each=move || wakes.get() key=|w| (w.id.clone(), w.state)
+                    children=move |w| {
+                        let session = w.session_id.clone();
+                        view! {
+                            <tr class:queued=w.state == WakeState::Queued>
+                                <td>{when(w.at)}</td>
+                                <td>{w.trigger.as_str()}</td>
+                                <td>{w.source.clone()}</td>
+                                <td class="clip">{w.message.clone()}</td>
+                                <td>{match session {
+                                    Some(sid) => view! { <button class="link" on:click=move |_| state.go(Page::Session(sid.clone()))>{w.state.as_str()}</button> }.into_any(),
+                                    None => view! { <strong>{w.state.as_str()}</strong> }.into_any(),
+                                }}</td>
+                            </tr>
+                        }
+                    } />
+            </tbody>
+        </table>
+    }
+}
