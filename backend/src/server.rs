@@ -157,6 +157,7 @@ async fn ensure_demo_assistant(
             constitution: String::new(),
             memory: String::new(),
             created_at: ctx.clock.now_ms(),
+            archived_at: None,
         })
         .await?;
     Ok(())

@@ -89,6 +89,9 @@ pub struct Assistant {
     /// One markdown document the assistant keeps across sessions.
     pub memory: String,
     pub created_at: i64,
+    /// Set when archived: out of the lists, and it cannot be woken.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub archived_at: Option<i64>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -120,6 +123,9 @@ pub struct UpdateAssistant {
     pub constitution: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub memory: Option<String>,
+    /// Archive (true) or bring back (false).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub archived: Option<bool>,
 }
 
 /// A dated note in an assistant's journal.

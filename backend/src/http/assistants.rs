@@ -1,7 +1,7 @@
 //! `/api/assistants`: who does the work — identity, memory, journal — and
 //! the organisation-wide constitution.
 
-use super::error::{ApiError, ApiJson, ApiPath};
+use super::error::{ApiError, ApiJson, ApiPath, ApiQuery};
 use super::AppState;
 use crate::session::actor::ORG_CONSTITUTION;
 use axum::extract::State;
@@ -20,9 +20,24 @@ const MAX_CONSTITUTION: usize = 50_000;
 const MAX_MEMORY: usize = 200_000;
 const MAX_JOURNAL_ENTRY: usize = 20_000;
 
-#[utoipa::path(get, path = "/api/assistants", responses((status = 200, body = Vec<Assistant>)))]
-pub async fn list(State(state): State<AppState>) -> Result<ApiJson<Vec<Assistant>>, ApiError> {
-    Ok(ApiJson(state.store.list_assistants().await?))
+#[utoipa::path(get, path = "/api/assistants", params(ListQuery), responses((status = 200, body = Vec<Assistant>)))]
+pub async fn list(
+    State(state): State<AppState>,
+    ApiQuery(query): ApiQuery<ListQuery>,
+) -> Result<ApiJson<Vec<Assistant>>, ApiError> {
+    let all = state.store.list_assistants().await?;
+    let include_archived = query.archived.unwrap_or(false);
+    Ok(ApiJson(
+        all.into_iter()
+            .filter(|a| include_archived || a.archived_at.is_none())
+            .collect(),
+    ))
+}
+
+#[derive(Debug, serde::Deserialize, utoipa::IntoParams)]
+pub struct ListQuery {
+    /// Include archived assistants.
+    archived: Option<bool>,
 }
 
 #[utoipa::path(get, path = "/api/assistants/{id}",
@@ -60,6 +75,7 @@ pub async fn create(
         constitution: body.constitution,
         memory: body.memory,
         created_at: state.sessions.context().clock.now_ms(),
+        archived_at: None,
     };
     validate(&assistant)?;
     validate_agent_and_workspace(&assistant)?;
@@ -92,6 +108,11 @@ pub async fn update(
     }
     if let Some(memory) = body.memory {
         assistant.memory = memory;
+    }
+    match (body.archived, assistant.archived_at) {
+        (Some(true), None) => assistant.archived_at = Some(state.sessions.context().clock.now_ms()),
+        (Some(false), Some(_)) => assistant.archived_at = None,
+        _ => {}
     }
     // Everything is checked before anything is written: nothing half-saved.
     validate(&assistant)?;

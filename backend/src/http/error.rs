@@ -74,6 +74,9 @@ impl From<SessionError> for ApiError {
             }
             SessionError::Invalid(message) => ApiError::BadRequest(message),
             SessionError::NotRunning => ApiError::Conflict("the session is not running".into()),
+            SessionError::Archived => {
+                ApiError::Conflict("the assistant is archived; bring it back first".into())
+            }
             SessionError::Busy => ApiError::Unavailable("the session is busy; try again".into()),
             SessionError::Store(error) => error.into(),
         }
@@ -102,6 +105,7 @@ impl From<crate::wakes::WakeError> for ApiError {
         match error {
             WakeError::AssistantNotFound => ApiError::NotFound("no assistant with that id".into()),
             WakeError::Invalid(message) => ApiError::BadRequest(message),
+            WakeError::Archived => ApiError::Conflict(error.to_string()),
             WakeError::Closed => ApiError::Unavailable("Tandem is shutting down".into()),
             WakeError::Session(error) => error.into(),
             WakeError::Store(error) => error.into(),

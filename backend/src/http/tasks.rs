@@ -105,10 +105,19 @@ async fn validate(state: &AppState, task: &Task) -> Result<(), ApiError> {
         )));
     }
     if let Some(assignee) = &task.assignee_id {
-        if state.store.get_assistant(assignee).await?.is_none() {
-            return Err(ApiError::BadRequest(
-                "assignee_id: no assistant with that id".into(),
-            ));
+        match state.store.get_assistant(assignee).await? {
+            None => {
+                return Err(ApiError::BadRequest(
+                    "assignee_id: no assistant with that id".into(),
+                ))
+            }
+            // Checked before anything is written: nothing half-saved.
+            Some(a) if a.archived_at.is_some() => {
+                return Err(ApiError::Conflict(
+                    "assignee_id: that assistant is archived".into(),
+                ))
+            }
+            Some(_) => {}
         }
     }
     Ok(())

@@ -136,6 +136,7 @@ mod tests {
                 constitution: String::new(),
                 memory: String::new(),
                 created_at: 0,
+                archived_at: None,
             })
             .await
             .unwrap();

@@ -33,6 +33,8 @@ pub enum SessionError {
     Invalid(String),
     #[error("the session is not running")]
     NotRunning,
+    #[error("the assistant is archived; bring it back first")]
+    Archived,
     #[error("the session is busy; try again")]
     Busy,
     #[error(transparent)]

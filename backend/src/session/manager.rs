@@ -77,6 +77,9 @@ impl Sessions {
             .get_assistant(&request.assistant_id)
             .await?
             .ok_or(SessionError::AssistantNotFound)?;
+        if assistant.archived_at.is_some() {
+            return Err(SessionError::Archived);
+        }
         let id = SessionId(self.ctx.ids.new_id("ses"));
         let title = request
             .title

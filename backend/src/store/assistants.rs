@@ -2,11 +2,12 @@
 
 use super::{int, json, text, to_json, Store, StoreError};
 use sqlx::any::AnyRow;
+use sqlx::Row;
 use tandem_shared::api::{Assistant, JournalEntry};
 use tandem_shared::AssistantId;
 
 const COLUMNS: &str =
-    "id, name, color, agent, workspace, persona, constitution, memory, created_at";
+    "id, name, color, agent, workspace, persona, constitution, memory, created_at, archived_at";
 
 impl Store {
     pub async fn create_assistant(&self, assistant: &Assistant) -> Result<(), StoreError> {
@@ -52,13 +53,14 @@ impl Store {
     pub async fn update_assistant(&self, assistant: &Assistant) -> Result<(), StoreError> {
         sqlx::query(
             "UPDATE assistants SET name = $1, color = $2, persona = $3, constitution = $4, \
-             memory = $5 WHERE id = $6",
+             memory = $5, archived_at = $6 WHERE id = $7",
         )
         .bind(&assistant.name)
         .bind(&assistant.color)
         .bind(&assistant.persona)
         .bind(&assistant.constitution)
         .bind(&assistant.memory)
+        .bind(assistant.archived_at)
         .bind(assistant.id.as_str())
         .execute(&self.pool)
         .await?;
@@ -140,5 +142,6 @@ fn assistant_from_row(row: &AnyRow) -> Result<Assistant, StoreError> {
         constitution: text(row, "constitution")?,
         memory: text(row, "memory")?,
         created_at: int(row, "created_at")?,
+        archived_at: row.try_get::<Option<i64>, _>("archived_at")?,
     })
 }

@@ -31,6 +31,8 @@ pub enum WakeError {
     AssistantNotFound,
     #[error("{0}")]
     Invalid(String),
+    #[error("the assistant is archived; bring it back before waking it")]
+    Archived,
     #[error("Tandem is shutting down")]
     Closed,
     #[error(transparent)]
@@ -116,6 +118,9 @@ impl Dispatcher {
             .get_assistant(&request.assistant_id)
             .await?
             .ok_or(WakeError::AssistantNotFound)?;
+        if assistant.archived_at.is_some() {
+            return Err(WakeError::Archived);
+        }
         let now = self.ctx.clock.now_ms();
         let mut wake = Wake {
             id: self.ctx.ids.new_id("wk"),

@@ -5,8 +5,8 @@ use crate::api;
 use crate::app::{AppState, Page};
 use leptos::prelude::*;
 use tandem_shared::api::{
-    Assistant, ChatAuthorKind, ChatMessage, CreateRoutine, JournalEntry, NewJournalEntry, PostChat,
-    Routine, UpdateAssistant, UpdateRoutine, Wake, WakeState,
+    Assistant, ChatAuthorKind, ChatMessage, CreateRoutine, Heartbeat, JournalEntry,
+    NewJournalEntry, PostChat, Routine, UpdateAssistant, UpdateRoutine, Wake, WakeState,
 };
 use tandem_shared::AssistantId;
 
@@ -238,6 +238,23 @@ fn ProfileTab(assistant: Assistant) -> impl IntoView {
             }
         });
     };
+    let archive = move |_| {
+        let body = UpdateAssistant {
+            archived: Some(true),
+            ..Default::default()
+        };
+        leptos::task::spawn_local(async move {
+            match api::patch::<_, Assistant>(&path.get_value(), &body).await {
+                Ok(archived) => {
+                    state
+                        .assistants
+                        .update(|list| list.retain(|a| a.id != archived.id));
+                    state.go(Page::NewSession);
+                }
+                Err(message) => state.error.set(Some(message)),
+            }
+        });
+    };
     let field = move |label: &'static str,
                       hint: &'static str,
                       value: RwSignal<String>,
@@ -260,6 +277,7 @@ fn ProfileTab(assistant: Assistant) -> impl IntoView {
             <div class="row">
                 <button class="button primary" data-testid="save-profile" on:click=save>"Save"</button>
                 <Show when=move || saved.get()><span class="ok-text" data-testid="saved">"Saved"</span></Show>
+                <button class="button danger" data-testid="archive" on:click=archive>"Archive"</button>
             </div>
         </div>
     }
@@ -417,7 +435,27 @@ fn WakesTab(id: AssistantId) -> impl IntoView {
             }
         });
     });
+    let beat = RwSignal::new(String::new());
+    let beat_path = StoredValue::new(format!("/api/assistants/{id}/heartbeat"));
+    let send_beat = move |_| {
+        let message = beat.get_untracked();
+        leptos::task::spawn_local(async move {
+            match api::post::<_, Wake>(&beat_path.get_value(), &Heartbeat { message }).await {
+                Ok(wake) => {
+                    beat.set(String::new());
+                    wakes.update(|list| list.insert(0, wake));
+                }
+                Err(message) => state.error.set(Some(message)),
+            }
+        });
+    };
     view! {
+        <div class="row">
+            <input class="grow" data-testid="heartbeat-text" aria-label="Heartbeat message"
+                placeholder="A heartbeat: a nudge with a message"
+                prop:value=move || beat.get() on:input=move |ev| beat.set(event_target_value(&ev)) />
+            <button class="button" data-testid="send-heartbeat" on:click=send_beat>"Send heartbeat"</button>
+        </div>
         <p class="muted">"Wakes queue while a session of this assistant is live, and start in order when it ends; a chat message goes into the live session instead."</p>
         <table class="wakes" data-testid="wakes">
             <thead><tr><th>"When"</th><th>"Trigger"</th><th>"From"</th><th>"Message"</th><th>"State"</th></tr></thead>

@@ -27,6 +27,7 @@ async fn seeded(store: &Store) -> SessionId {
             constitution: String::new(),
             memory: String::new(),
             created_at: 1,
+            archived_at: None,
         })
         .await
         .unwrap();

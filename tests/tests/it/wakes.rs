@@ -469,3 +469,62 @@ async fn bad_routines_get_errors_naming_the_field() {
         .unwrap();
     assert_eq!(response.status(), 404);
 }
+
+#[tokio::test]
+async fn an_archived_assistant_leaves_the_list_and_cannot_be_woken() {
+    let server = TestServer::start().await;
+    let assistant = server
+        .scripted_assistant("retiring", json!({"turns": [[{"do": "echo_prompt"}]]}))
+        .await;
+    let response = server
+        .http
+        .patch(format!("{}/api/assistants/{}", server.url, assistant.id))
+        .json(&json!({"archived": true}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    let (_, listed) = server.get("/api/assistants").await;
+    assert!(listed
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|a| a["id"] != assistant.id.as_str()));
+    let (_, all) = server.get("/api/assistants?archived=true").await;
+    assert!(all
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|a| a["id"] == assistant.id.as_str()));
+    let (status, body) = server
+        .post(
+            &format!("/api/assistants/{}/chat", assistant.id),
+            json!({"text": "hi"}),
+        )
+        .await;
+    assert_eq!(status, 409, "{body}");
+    assert!(body["error"]["message"]
+        .as_str()
+        .unwrap()
+        .contains("archived"));
+    let (status, _) = server
+        .post(
+            "/api/sessions",
+            json!({"assistant_id": assistant.id, "prompt": "hi"}),
+        )
+        .await;
+    assert_eq!(status, 409);
+    let (status, _) = server
+        .post(
+            "/api/tasks",
+            json!({"title": "t", "assignee_id": assistant.id}),
+        )
+        .await;
+    assert_eq!(status, 409);
+    let (_, tasks) = server.get("/api/tasks").await;
+    assert_eq!(
+        tasks.as_array().map(Vec::len),
+        Some(0),
+        "nothing half-saved"
+    );
+}
