@@ -5,8 +5,9 @@
 //! drops what it already sent by `seq`.
 
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 use tandem_shared::api::SessionSummary;
+use tandem_shared::ws::ServerMessage;
 use tandem_shared::{SessionId, TranscriptEvent};
 use tokio::sync::broadcast;
 
@@ -15,7 +16,39 @@ use tokio::sync::broadcast;
 const SESSION_CAPACITY: usize = 512;
 const SIDEBAR_CAPACITY: usize = 1024;
 
-pub type EventBatch = Arc<Vec<TranscriptEvent>>;
+pub type EventBatch = Arc<Batch>;
+
+/// Stored events of one session, published together. Its wire form is
+/// made once, however many viewers send it.
+#[derive(Debug)]
+pub struct Batch {
+    pub session_id: SessionId,
+    pub events: Vec<TranscriptEvent>,
+    json: OnceLock<Option<String>>,
+}
+
+impl Batch {
+    pub fn new(session_id: SessionId, events: Vec<TranscriptEvent>) -> Batch {
+        Batch {
+            session_id,
+            events,
+            json: OnceLock::new(),
+        }
+    }
+
+    /// `ServerMessage::Events` for the whole batch, serialised once.
+    pub fn json(&self) -> Option<&str> {
+        self.json
+            .get_or_init(|| {
+                serde_json::to_string(&ServerMessage::Events {
+                    session_id: self.session_id.clone(),
+                    events: self.events.clone(),
+                })
+                .ok()
+            })
+            .as_deref()
+    }
+}
 
 pub struct Hub {
     sessions: Mutex<HashMap<SessionId, broadcast::Sender<EventBatch>>>,
@@ -36,14 +69,15 @@ impl Hub {
         }
     }
 
-    pub fn publish(&self, session_id: &SessionId, events: EventBatch) {
+    pub fn publish(&self, events: EventBatch) {
+        let session_id = events.session_id.clone();
         let Ok(mut sessions) = self.sessions.lock() else {
             return;
         };
-        if let Some(sender) = sessions.get(session_id) {
+        if let Some(sender) = sessions.get(&session_id) {
             if sender.send(events).is_err() {
                 // Nobody listens any more.
-                sessions.remove(session_id);
+                sessions.remove(&session_id);
             }
         }
     }

@@ -9,7 +9,7 @@ use anyhow::{bail, Context, Result};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-const USAGE: &str = "usage: cargo xtask <run [-- tandem serve args…] | test>";
+const USAGE: &str = "usage: cargo xtask <run [-- tandem serve args…] | test | bench>";
 
 fn main() -> Result<()> {
     let mut args = std::env::args().skip(1);
@@ -19,6 +19,7 @@ fn main() -> Result<()> {
     match task.as_str() {
         "run" => run(&root, &rest),
         "test" => test(&root),
+        "bench" => bench(&root),
         "" | "help" | "--help" | "-h" => {
             println!("{USAGE}");
             Ok(())
@@ -91,6 +92,33 @@ fn test(root: &Path) -> Result<()> {
             .env("TANDEM_TEST_CHROMEDRIVER", "/usr/bin/chromedriver")
             .args(["test", "--no-fail-fast"]),
         "cargo test",
+    )
+}
+
+/// Builds release binaries and the web app, then runs the load generator:
+/// it prints the table and writes `target/bench/results.json`.
+fn bench(root: &Path) -> Result<()> {
+    setup::frontend_toolchain(root)?;
+    build_frontend(root)?;
+    step("building release binaries");
+    check(
+        cargo().current_dir(root).args([
+            "build",
+            "--release",
+            "--package",
+            "tandem-tests",
+            "--bins",
+        ]),
+        "cargo build --release",
+    )?;
+    step("benchmarks (loopback only, a few minutes)");
+    let release = root.join("target/release");
+    check(
+        Command::new(release.join("tandem-bench"))
+            .arg(&release)
+            .arg(root.join("frontend/dist"))
+            .arg(root.join("target/bench")),
+        "tandem-bench",
     )
 }
 

@@ -7,7 +7,7 @@
 //! doubled.
 
 use super::AppState;
-use crate::hub::Hub;
+use crate::hub::{EventBatch, Hub};
 use crate::store::Store;
 use axum::extract::ws::{Message, Utf8Bytes, WebSocket, WebSocketUpgrade};
 use axum::extract::State;
@@ -28,17 +28,50 @@ const REPLAY_PAGE: i64 = 2000;
 const MAX_SUBSCRIPTIONS: usize = 256;
 
 pub async fn upgrade(ws: WebSocketUpgrade, State(state): State<AppState>) -> Response {
+    // Small buffers: client frames are small commands, and an idle viewer
+    // should cost kilobytes, not the 128 KiB defaults.
     ws.max_message_size(MAX_CLIENT_FRAME)
         .max_frame_size(MAX_CLIENT_FRAME)
+        .read_buffer_size(4 * 1024)
+        .write_buffer_size(0)
         .on_upgrade(move |socket| connection(socket, state))
+}
+
+/// What goes out on a socket: a message, or a batch already serialised
+/// once for every viewer.
+pub enum Outgoing {
+    Message(ServerMessage),
+    Batch(EventBatch),
+}
+
+/// The sending end of a socket's outgoing queue.
+#[derive(Clone)]
+pub struct Out(mpsc::Sender<Outgoing>);
+
+impl Out {
+    pub async fn send(&self, message: ServerMessage) -> Result<(), ()> {
+        self.0
+            .send(Outgoing::Message(message))
+            .await
+            .map_err(|_| ())
+    }
+
+    pub async fn batch(&self, batch: EventBatch) -> Result<(), ()> {
+        self.0.send(Outgoing::Batch(batch)).await.map_err(|_| ())
+    }
 }
 
 async fn connection(socket: WebSocket, state: AppState) {
     let (mut sink, mut stream) = socket.split();
-    let (out, mut out_rx) = mpsc::channel::<ServerMessage>(OUTGOING_QUEUE);
+    let (out_tx, mut out_rx) = mpsc::channel::<Outgoing>(OUTGOING_QUEUE);
+    let out = Out(out_tx);
     let writer = tokio::spawn(async move {
-        while let Some(message) = out_rx.recv().await {
-            let Ok(text) = serde_json::to_string(&message) else {
+        while let Some(outgoing) = out_rx.recv().await {
+            let text = match &outgoing {
+                Outgoing::Message(message) => serde_json::to_string(message).ok(),
+                Outgoing::Batch(batch) => batch.json().map(str::to_owned),
+            };
+            let Some(text) = text else {
                 continue;
             };
             if sink
@@ -158,7 +191,7 @@ fn error(code: &str, message: &str, session_id: Option<SessionId>) -> ServerMess
 
 async fn forward_sidebar(
     mut updates: broadcast::Receiver<tandem_shared::api::SessionSummary>,
-    out: mpsc::Sender<ServerMessage>,
+    out: Out,
 ) {
     loop {
         match updates.recv().await {
@@ -181,7 +214,7 @@ pub async fn subscription(
     hub: Arc<Hub>,
     session_id: SessionId,
     after: Seq,
-    out: mpsc::Sender<ServerMessage>,
+    out: Out,
 ) {
     // Subscribe first: an event stored while we read is then in the channel.
     let mut live = hub.subscribe(&session_id);
@@ -203,6 +236,7 @@ pub async fn subscription(
         match live.recv().await {
             Ok(batch) => {
                 let starts_after_gap = batch
+                    .events
                     .iter()
                     .find(|event| event.seq > last)
                     .is_some_and(|event| event.seq > last.next());
@@ -213,7 +247,23 @@ pub async fn subscription(
                     }
                     continue;
                 }
+                // The common case: the whole batch is new to this viewer, so
+                // it goes out as serialised once for all viewers.
+                if batch
+                    .events
+                    .first()
+                    .is_some_and(|event| event.seq == last.next())
+                {
+                    if let Some(newest) = batch.events.last() {
+                        last = newest.seq;
+                    }
+                    if out.batch(batch).await.is_err() {
+                        return;
+                    }
+                    continue;
+                }
                 let fresh: Vec<TranscriptEvent> = batch
+                    .events
                     .iter()
                     .filter(|event| event.seq > last)
                     .cloned()
@@ -246,7 +296,7 @@ async fn replay(
     store: &Store,
     session_id: &SessionId,
     last: &mut Seq,
-    out: &mpsc::Sender<ServerMessage>,
+    out: &Out,
 ) -> Result<(), ()> {
     loop {
         let page = match store.events_after(session_id, *last, REPLAY_PAGE).await {

@@ -12,6 +12,7 @@ use crate::acp::fold;
 use crate::acp::jsonrpc::{Incoming, RpcError};
 use crate::acp::schema as acp;
 use crate::agent_tools::{mcp_server, Grant};
+use crate::hub::Batch;
 use crate::store::{DecideOutcome, SessionRecord};
 use serde_json::Value;
 use std::collections::{HashMap, VecDeque};
@@ -1002,7 +1003,9 @@ impl SessionActor {
         }
         self.summary.last_seq = seq;
         self.summary.updated_at = at;
-        self.ctx.hub.publish(&self.summary.id, Arc::new(events));
+        self.ctx
+            .hub
+            .publish(Arc::new(Batch::new(self.summary.id.clone(), events)));
         if sidebar_changed {
             self.ctx.hub.publish_session(self.summary.clone());
         }

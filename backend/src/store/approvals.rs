@@ -55,7 +55,7 @@ impl Store {
         .bind(ApprovalState::Pending.as_str())
         .bind(to_json(&request)?)
         .bind(at)
-        .execute(&self.pool)
+        .execute(&self.writer)
         .await?;
         Ok(())
     }
@@ -103,7 +103,7 @@ impl Store {
         .bind(at)
         .bind(id.as_str())
         .bind(ApprovalState::Pending.as_str())
-        .execute(&self.pool)
+        .execute(&self.writer)
         .await?;
         if result.rows_affected() == 1 {
             return Ok(DecideOutcome::Decided);
@@ -140,7 +140,7 @@ impl Store {
             .bind(at)
             .bind(id.as_str())
             .bind(ApprovalState::Pending.as_str())
-            .execute(&self.pool)
+            .execute(&self.writer)
             .await?;
             if result.rows_affected() == 1 {
                 settled.push(id);

@@ -25,7 +25,7 @@ impl Store {
         .bind(&assistant.constitution)
         .bind(&assistant.memory)
         .bind(assistant.created_at)
-        .execute(&self.pool)
+        .execute(&self.writer)
         .await?;
         Ok(())
     }
@@ -62,7 +62,7 @@ impl Store {
         .bind(&assistant.memory)
         .bind(assistant.archived_at)
         .bind(assistant.id.as_str())
-        .execute(&self.pool)
+        .execute(&self.writer)
         .await?;
         Ok(())
     }
@@ -77,7 +77,7 @@ impl Store {
             .bind(assistant_id.as_str())
             .bind(entry.at)
             .bind(&entry.text)
-            .execute(&self.pool)
+            .execute(&self.writer)
             .await?;
         Ok(())
     }
@@ -125,7 +125,7 @@ impl Store {
         )
         .bind(key)
         .bind(value)
-        .execute(&self.pool)
+        .execute(&self.writer)
         .await?;
         Ok(())
     }

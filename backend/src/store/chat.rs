@@ -17,7 +17,7 @@ impl Store {
         .bind(&message.author)
         .bind(&message.text)
         .bind(message.session_id.as_ref().map(|id| id.0.clone()))
-        .execute(&self.pool)
+        .execute(&self.writer)
         .await?;
         Ok(())
     }

@@ -46,7 +46,7 @@ impl Store {
             return Ok(());
         };
         let change = SessionChange::from_events(events);
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.writer.begin().await?;
         for chunk in events.chunks(ROWS_PER_INSERT) {
             let mut sql =
                 String::from("INSERT INTO events (session_id, seq, at, kind, payload) VALUES ");

@@ -49,7 +49,12 @@ impl Backend {
 
 #[derive(Clone)]
 pub struct Store {
+    /// Reads.
     pool: AnyPool,
+    /// Writes. On SQLite one connection: writers queue here instead of
+    /// meeting SQLite's busy lock, whose back-off sleeps cost seconds under
+    /// load. On PostgreSQL the same pool as reads.
+    writer: AnyPool,
     backend: Backend,
 }
 
@@ -64,36 +69,43 @@ impl Store {
         } else {
             return Err(StoreError::UnsupportedUrl(url.to_owned()));
         };
-        let options = AnyPoolOptions::new().acquire_timeout(Duration::from_secs(10));
-        let pool = match backend {
+        let options = || AnyPoolOptions::new().acquire_timeout(Duration::from_secs(30));
+        let sqlite = |max: u32| {
+            options().max_connections(max).after_connect(|conn, _| {
+                Box::pin(async move {
+                    conn.execute("PRAGMA busy_timeout = 10000").await?;
+                    conn.execute("PRAGMA synchronous = NORMAL").await?;
+                    conn.execute("PRAGMA foreign_keys = ON").await?;
+                    Ok(())
+                })
+            })
+        };
+        let (pool, writer) = match backend {
             Backend::Sqlite => {
-                options
-                    // SQLite serialises writers; a few connections serve readers.
-                    .max_connections(4)
-                    .after_connect(|conn, _| {
-                        Box::pin(async move {
-                            conn.execute("PRAGMA busy_timeout = 10000").await?;
-                            conn.execute("PRAGMA synchronous = NORMAL").await?;
-                            conn.execute("PRAGMA foreign_keys = ON").await?;
-                            Ok(())
-                        })
-                    })
-                    .connect(url)
-                    .await?
+                // The writer first: it creates the file for the readers.
+                let writer = sqlite(1).connect(url).await?;
+                (sqlite(4).connect(url).await?, writer)
             }
-            Backend::Postgres => options.max_connections(16).connect(url).await?,
+            Backend::Postgres => {
+                let pool = options().max_connections(16).connect(url).await?;
+                (pool.clone(), pool)
+            }
         };
         if backend == Backend::Sqlite {
             // WAL is a property of the database file: set once.
             sqlx::query("PRAGMA journal_mode = WAL")
-                .fetch_optional(&pool)
+                .fetch_optional(&writer)
                 .await?;
         }
         match backend {
-            Backend::Sqlite => sqlx::migrate!("migrations/sqlite").run(&pool).await?,
-            Backend::Postgres => sqlx::migrate!("migrations/postgres").run(&pool).await?,
+            Backend::Sqlite => sqlx::migrate!("migrations/sqlite").run(&writer).await?,
+            Backend::Postgres => sqlx::migrate!("migrations/postgres").run(&writer).await?,
         }
-        Ok(Store { pool, backend })
+        Ok(Store {
+            pool,
+            writer,
+            backend,
+        })
     }
 
     pub fn backend(&self) -> Backend {
@@ -103,6 +115,7 @@ impl Store {
     /// Closes the pool: waits for connections in use to return.
     pub async fn close(&self) {
         self.pool.close().await;
+        self.writer.close().await;
     }
 }
 

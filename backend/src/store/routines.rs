@@ -27,7 +27,7 @@ impl Store {
         .bind(routine.next_run_at)
         .bind(routine.last_run_at)
         .bind(routine.created_at)
-        .execute(&self.pool)
+        .execute(&self.writer)
         .await?;
         Ok(())
     }
@@ -43,7 +43,7 @@ impl Store {
     pub async fn delete_routine(&self, id: &str) -> Result<bool, StoreError> {
         let result = sqlx::query("DELETE FROM routines WHERE id = $1")
             .bind(id)
-            .execute(&self.pool)
+            .execute(&self.writer)
             .await?;
         Ok(result.rows_affected() == 1)
     }

@@ -41,7 +41,7 @@ impl Store {
         .bind(SessionStatus::Starting.as_str())
         .bind(session.created_at)
         .bind(session.created_at)
-        .execute(&self.pool)
+        .execute(&self.writer)
         .await?;
         Ok(())
     }
@@ -93,7 +93,7 @@ impl Store {
         .bind(fingerprint)
         .bind(started_at)
         .bind(id.as_str())
-        .execute(&self.pool)
+        .execute(&self.writer)
         .await?;
         Ok(())
     }
@@ -101,7 +101,7 @@ impl Store {
     pub async fn count_agent_turn(&self, id: &SessionId) -> Result<(), StoreError> {
         sqlx::query("UPDATE sessions SET agent_turns = agent_turns + 1 WHERE id = $1")
             .bind(id.as_str())
-            .execute(&self.pool)
+            .execute(&self.writer)
             .await?;
         Ok(())
     }

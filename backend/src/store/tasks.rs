@@ -21,7 +21,7 @@ impl Store {
         .bind(task.parent_id.clone())
         .bind(task.created_at)
         .bind(task.updated_at)
-        .execute(&self.pool)
+        .execute(&self.writer)
         .await?;
         Ok(())
     }
@@ -37,7 +37,7 @@ impl Store {
         .bind(task.assignee_id.as_ref().map(|id| id.0.clone()))
         .bind(task.updated_at)
         .bind(&task.id)
-        .execute(&self.pool)
+        .execute(&self.writer)
         .await?;
         Ok(())
     }
@@ -84,7 +84,7 @@ impl Store {
         )
         .bind(task_id)
         .bind(session_id.as_str())
-        .execute(&self.pool)
+        .execute(&self.writer)
         .await?;
         Ok(())
     }

@@ -23,7 +23,7 @@ impl Store {
         .bind(wake.state.as_str())
         .bind(wake.session_id.as_ref().map(|id| id.0.clone()))
         .bind(wake.task_id.clone())
-        .execute(&self.pool)
+        .execute(&self.writer)
         .await?;
         Ok(())
     }
@@ -38,7 +38,7 @@ impl Store {
             .bind(state.as_str())
             .bind(session_id.as_str())
             .bind(id)
-            .execute(&self.pool)
+            .execute(&self.writer)
             .await?;
         Ok(())
     }

@@ -73,6 +73,12 @@ enum Step {
         count: u64,
         interval_ms: u64,
     },
+    /// Like `stream`, each chunk `t=<unix µs> ` stamped as it is written, on
+    /// a fixed schedule: the benchmarks' latency probe.
+    TimedStream {
+        count: u64,
+        interval_ms: u64,
+    },
     /// Exits at once with `code`, mid-turn.
     Crash {
         code: i32,
@@ -421,6 +427,20 @@ fn play(agent: &mut Agent, steps: &[Step], prompt: &str) -> &'static str {
                     if *interval_ms > 0 {
                         std::thread::sleep(Duration::from_millis(*interval_ms));
                     }
+                }
+            }
+            Step::TimedStream { count, interval_ms } => {
+                let start = std::time::Instant::now();
+                for i in 0..*count {
+                    let due = start + Duration::from_millis(i * interval_ms);
+                    if let Some(wait) = due.checked_duration_since(std::time::Instant::now()) {
+                        std::thread::sleep(wait);
+                    }
+                    let micros = std::time::SystemTime::now()
+                        .duration_since(std::time::UNIX_EPOCH)
+                        .map(|d| d.as_micros())
+                        .unwrap_or(0);
+                    agent.update(json!({"sessionUpdate":"agent_message_chunk","content":text(&format!("t={micros} "))}));
                 }
             }
             Step::Crash { code } => std::process::exit(*code),

@@ -1,0 +1,123 @@
+//! A release `tandem serve` under measurement, and the HTTP calls the
+//! benchmarks need.
+
+use anyhow::{bail, Context, Result};
+use serde_json::{json, Value};
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::time::{Duration, Instant};
+use tokio::io::{AsyncBufReadExt, BufReader};
+use tokio::process::{Child, Command};
+
+pub struct Server {
+    pub url: String,
+    pub child: Child,
+    pub data: tempfile::TempDir,
+    pub http: reqwest::Client,
+    pub started_in: Duration,
+    pub agent: PathBuf,
+}
+
+impl Server {
+    /// Starts the server and times spawn → first answer to `/api/health`.
+    pub async fn start(bin_dir: &Path) -> Result<Server> {
+        let data = tempfile::tempdir()?;
+        let started = Instant::now();
+        let mut child = Command::new(bin_dir.join("tandem-under-test"))
+            .args(["serve", "--addr", "127.0.0.1:0"])
+            .arg("--data-dir")
+            .arg(data.path())
+            .env("TANDEM_LOG", "error")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .kill_on_drop(true)
+            .spawn()
+            .context("starting tandem")?;
+        let stdout = child.stdout.take().context("stdout")?;
+        let mut lines = BufReader::new(stdout).lines();
+        let mut url = None;
+        while let Some(line) = lines.next_line().await? {
+            if let Some(found) = line.strip_prefix("Tandem listening on ") {
+                url = Some(found.trim().to_owned());
+                break;
+            }
+        }
+        tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
+        let Some(url) = url else {
+            bail!("tandem exited before listening")
+        };
+        let http = reqwest::Client::new();
+        loop {
+            if http.get(format!("{url}/api/health")).send().await.is_ok() {
+                break;
+            }
+            if started.elapsed() > Duration::from_secs(10) {
+                bail!("no answer from tandem");
+            }
+        }
+        let started_in = started.elapsed();
+        Ok(Server {
+            url,
+            child,
+            data,
+            http,
+            started_in,
+            agent: bin_dir.join("test-agent"),
+        })
+    }
+
+    pub fn ws_url(&self) -> String {
+        format!("{}/api/ws", self.url.replacen("http", "ws", 1))
+    }
+
+    /// The server's resident memory, from /proc.
+    pub fn rss_mb(&self) -> Result<f64> {
+        let pid = self.child.id().context("no pid")?;
+        let status = std::fs::read_to_string(format!("/proc/{pid}/status"))?;
+        let kb: f64 = status
+            .lines()
+            .find_map(|line| line.strip_prefix("VmRSS:"))
+            .and_then(|rest| rest.split_whitespace().next())
+            .and_then(|n| n.parse().ok())
+            .context("no VmRSS")?;
+        Ok(kb / 1024.0)
+    }
+
+    /// An assistant whose agent is the test agent playing `steps` once.
+    pub async fn assistant(&self, name: &str, steps: Value) -> Result<String> {
+        let dir = self.data.path().join(format!("ws-{name}"));
+        std::fs::create_dir_all(&dir)?;
+        let scenario = dir.join("scenario.json");
+        std::fs::write(&scenario, json!({"turns": [steps]}).to_string())?;
+        let body: Value = self
+            .http
+            .post(format!("{}/api/assistants", self.url))
+            .json(
+                &json!({"name": name, "persona": "benchmark", "workspace": dir,
+                "agent": {"kind": "custom", "command": self.agent, "args": [scenario]}}),
+            )
+            .send()
+            .await?
+            .json()
+            .await?;
+        body["id"]
+            .as_str()
+            .map(str::to_owned)
+            .context("no assistant id")
+    }
+
+    pub async fn session(&self, assistant: &str) -> Result<String> {
+        let body: Value = self
+            .http
+            .post(format!("{}/api/sessions", self.url))
+            .json(&json!({"assistant_id": assistant, "prompt": "go"}))
+            .send()
+            .await?
+            .json()
+            .await?;
+        body["id"]
+            .as_str()
+            .map(str::to_owned)
+            .context("no session id")
+    }
+}
