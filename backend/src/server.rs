@@ -73,6 +73,7 @@ pub async fn serve(
     let hub = Arc::new(Hub::new());
     let (lifecycle, lifecycle_rx) = tokio::sync::mpsc::channel(1024);
     let ctx = Arc::new(Context {
+        appender: crate::store::Appender::start(store.clone()),
         store: store.clone(),
         lifecycle,
         tool_tokens: Arc::new(crate::agent_tools::ToolTokens::default()),

@@ -958,7 +958,7 @@ impl SessionActor {
 
     /// Gives the staged events their `seq`, stores them, and only then
     /// publishes them. The `seq` moves on only once the store has them.
-    async fn store_staged(&mut self) -> Result<(), crate::store::StoreError> {
+    async fn store_staged(&mut self) -> Result<(), crate::store::AppendError> {
         if self.staged.is_empty() {
             return Ok(());
         }
@@ -978,8 +978,8 @@ impl SessionActor {
             })
             .collect();
         self.ctx
-            .store
-            .append_events(&self.summary.id, &events)
+            .appender
+            .append(&self.summary.id, events.clone())
             .await?;
         self.staged.clear();
         self.seq = seq;

@@ -42,6 +42,8 @@ impl RuntimeConfig {
 
 pub struct Context {
     pub store: Store,
+    /// Group commit of transcript events.
+    pub appender: crate::store::Appender,
     /// Tokens for the tools each run's agent may call (`tandem mcp`).
     pub tool_tokens: Arc<crate::agent_tools::ToolTokens>,
     /// This server's own URL, once it listens: where `tandem mcp` calls.

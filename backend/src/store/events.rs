@@ -42,12 +42,25 @@ impl Store {
         session_id: &SessionId,
         events: &[TranscriptEvent],
     ) -> Result<(), StoreError> {
-        let Some(last) = events.last() else {
+        self.append_many(&[(session_id.clone(), events.to_vec())])
+            .await
+    }
+
+    /// Appends the events of several sessions in one transaction: group
+    /// commit, so many live sessions share one write.
+    pub async fn append_many(
+        &self,
+        appends: &[(SessionId, Vec<TranscriptEvent>)],
+    ) -> Result<(), StoreError> {
+        let rows: Vec<(&SessionId, &TranscriptEvent)> = appends
+            .iter()
+            .flat_map(|(session, events)| events.iter().map(move |event| (session, event)))
+            .collect();
+        if rows.is_empty() {
             return Ok(());
-        };
-        let change = SessionChange::from_events(events);
+        }
         let mut tx = self.writer.begin().await?;
-        for chunk in events.chunks(ROWS_PER_INSERT) {
+        for chunk in rows.chunks(ROWS_PER_INSERT) {
             let mut sql =
                 String::from("INSERT INTO events (session_id, seq, at, kind, payload) VALUES ");
             for i in 0..chunk.len() {
@@ -66,7 +79,7 @@ impl Store {
                 );
             }
             let mut query = sqlx::query(&sql);
-            for event in chunk {
+            for (session_id, event) in chunk {
                 query = query
                     .bind(session_id.as_str())
                     .bind(seq_to_i64(event.seq))
@@ -76,25 +89,31 @@ impl Store {
             }
             query.execute(&mut *tx).await?;
         }
-        let mut sql = String::from("UPDATE sessions SET last_seq = $1, updated_at = $2");
-        let mut n = 2;
-        if change.status.is_some() {
-            let _ = write!(sql, ", status = ${}, status_reason = ${}", n + 1, n + 2);
-            n += 2;
+        for (session_id, events) in appends {
+            let Some(last) = events.last() else {
+                continue;
+            };
+            let change = SessionChange::from_events(events);
+            let mut sql = String::from("UPDATE sessions SET last_seq = $1, updated_at = $2");
+            let mut n = 2;
+            if change.status.is_some() {
+                let _ = write!(sql, ", status = ${}, status_reason = ${}", n + 1, n + 2);
+                n += 2;
+            }
+            if change.title.is_some() {
+                let _ = write!(sql, ", title = ${}", n + 1);
+                n += 1;
+            }
+            let _ = write!(sql, " WHERE id = ${}", n + 1);
+            let mut query = sqlx::query(&sql).bind(seq_to_i64(last.seq)).bind(last.at);
+            if let Some((status, reason)) = &change.status {
+                query = query.bind(status.as_str()).bind(reason.clone());
+            }
+            if let Some(title) = &change.title {
+                query = query.bind(title.clone());
+            }
+            query.bind(session_id.as_str()).execute(&mut *tx).await?;
         }
-        if change.title.is_some() {
-            let _ = write!(sql, ", title = ${}", n + 1);
-            n += 1;
-        }
-        let _ = write!(sql, " WHERE id = ${}", n + 1);
-        let mut query = sqlx::query(&sql).bind(seq_to_i64(last.seq)).bind(last.at);
-        if let Some((status, reason)) = &change.status {
-            query = query.bind(status.as_str()).bind(reason.clone());
-        }
-        if let Some(title) = &change.title {
-            query = query.bind(title.clone());
-        }
-        query.bind(session_id.as_str()).execute(&mut *tx).await?;
         tx.commit().await?;
         Ok(())
     }

@@ -4,6 +4,7 @@
 //! `Any` driver, so every query here is written once in the SQL both accept.
 //! Migrations are embedded, one folder per database.
 
+mod appender;
 mod approvals;
 mod assistants;
 mod chat;
@@ -13,6 +14,7 @@ mod sessions;
 mod tasks;
 mod wakes;
 
+pub use appender::{AppendError, Appender};
 pub use approvals::{ApprovalRecord, DecideOutcome};
 pub use sessions::{NewSession, SessionRecord};
 

@@ -1,0 +1,97 @@
+//! Group commit: one task takes the appends of every live session and
+//! writes whatever has queued up in one transaction. Each session's actor
+//! waits for its own append to be stored before it publishes, so events are
+//! still stored before anyone sees them, and in order per session.
+
+use super::{Store, StoreError};
+use std::sync::Arc;
+use tandem_shared::{SessionId, TranscriptEvent};
+use tokio::sync::{mpsc, oneshot};
+
+/// Appends waiting for the writer; a full queue makes actors wait, which
+/// slows their agents' stdout: memory stays bounded.
+const QUEUE: usize = 1024;
+/// Events in one group commit, at most.
+const MAX_GROUP_EVENTS: usize = 5_000;
+
+type Reply = oneshot::Sender<Result<(), Arc<StoreError>>>;
+
+#[derive(Debug, thiserror::Error)]
+pub enum AppendError {
+    #[error(transparent)]
+    Store(Arc<StoreError>),
+    #[error("the store writer has stopped")]
+    Stopped,
+}
+
+#[derive(Clone)]
+pub struct Appender {
+    tx: mpsc::Sender<(SessionId, Vec<TranscriptEvent>, Reply)>,
+}
+
+impl Appender {
+    /// Starts the writer task for `store`.
+    pub fn start(store: Store) -> Appender {
+        let (tx, rx) = mpsc::channel(QUEUE);
+        tokio::spawn(run(store, rx));
+        Appender { tx }
+    }
+
+    /// Stores the events; returns once they are committed.
+    pub async fn append(
+        &self,
+        session_id: &SessionId,
+        events: Vec<TranscriptEvent>,
+    ) -> Result<(), AppendError> {
+        let (reply, answer) = oneshot::channel();
+        self.tx
+            .send((session_id.clone(), events, reply))
+            .await
+            .map_err(|_| AppendError::Stopped)?;
+        match answer.await {
+            Ok(Ok(())) => Ok(()),
+            Ok(Err(error)) => Err(AppendError::Store(error)),
+            Err(_) => Err(AppendError::Stopped),
+        }
+    }
+}
+
+async fn run(store: Store, mut rx: mpsc::Receiver<(SessionId, Vec<TranscriptEvent>, Reply)>) {
+    while let Some(first) = rx.recv().await {
+        let mut group = vec![first];
+        let mut events = group[0].1.len();
+        while events < MAX_GROUP_EVENTS {
+            match rx.try_recv() {
+                Ok(next) => {
+                    events += next.1.len();
+                    group.push(next);
+                }
+                Err(_) => break,
+            }
+        }
+        let (appends, replies): (Vec<_>, Vec<_>) = group
+            .into_iter()
+            .map(|(session, events, reply)| ((session, events), reply))
+            .unzip();
+        match store.append_many(&appends).await {
+            Ok(()) => {
+                for reply in replies {
+                    let _ = reply.send(Ok(()));
+                }
+            }
+            // One bad append must not fail the others: retry each alone.
+            Err(_) if appends.len() > 1 => {
+                for ((session, events), reply) in appends.iter().zip(replies) {
+                    let result = store.append_events(session, events).await.map_err(Arc::new);
+                    let _ = reply.send(result);
+                }
+            }
+            Err(error) => {
+                let error = Arc::new(error);
+                for reply in replies {
+                    let _ = reply.send(Err(error.clone()));
+                }
+            }
+        }
+    }
+}
