@@ -146,20 +146,19 @@ async fn ensure_demo_assistant(
         path: workspace.clone(),
         source,
     })?;
-    ctx.store
-        .create_assistant(&Assistant {
-            id: AssistantId(ctx.ids.new_id("ast")),
-            name: "Demo".into(),
-            color: "#2f9e77".into(),
-            agent: AgentSpec::Shell,
-            workspace: workspace.display().to_string(),
-            persona: "Demo runs shell commands in its workspace, one per line, after asking."
-                .into(),
-            constitution: String::new(),
-            memory: String::new(),
-            created_at: ctx.clock.now_ms(),
-            archived_at: None,
-        })
-        .await?;
+    let demo = Assistant {
+        id: AssistantId(ctx.ids.new_id("ast")),
+        name: "Demo".into(),
+        color: "#2f9e77".into(),
+        agent: AgentSpec::Shell,
+        workspace: workspace.display().to_string(),
+        persona: "Demo runs shell commands in its workspace, one per line, after asking.".into(),
+        constitution: String::new(),
+        memory: String::new(),
+        created_at: ctx.clock.now_ms(),
+        archived_at: None,
+    };
+    ctx.store.create_assistant(&demo).await?;
+    crate::session::rules::add_defaults(ctx, &demo).await?;
     Ok(())
 }

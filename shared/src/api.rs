@@ -543,3 +543,58 @@ pub struct ToolCallAnswer {
     /// What the agent reads back.
     pub text: String,
 }
+
+/// What a rule does with a matching permission request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum RuleAction {
+    /// Answered "allow" without asking.
+    Allow,
+    /// A person is asked (the default).
+    Ask,
+    /// Answered "reject" without asking; wins over every other layer.
+    Block,
+}
+
+impl RuleAction {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RuleAction::Allow => "allow",
+            RuleAction::Ask => "ask",
+            RuleAction::Block => "block",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<RuleAction> {
+        [RuleAction::Allow, RuleAction::Ask, RuleAction::Block]
+            .into_iter()
+            .find(|a| a.as_str() == text)
+    }
+}
+
+/// An approval rule: a tool kind (or any) and a prefix of the command,
+/// path or URL the tool call is about.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ApprovalRule {
+    pub id: String,
+    /// `None`: Tandem-wide.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub assistant_id: Option<AssistantId>,
+    /// `None`: any kind.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kind: Option<crate::ToolKind>,
+    pub prefix: String,
+    pub action: RuleAction,
+    pub created_at: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct CreateRule {
+    #[serde(default)]
+    pub kind: Option<crate::ToolKind>,
+    pub prefix: String,
+    pub action: RuleAction,
+}

@@ -127,6 +127,32 @@ pub enum ToolKind {
 }
 
 impl ToolKind {
+    pub const ALL: [ToolKind; 10] = [
+        ToolKind::Read,
+        ToolKind::Edit,
+        ToolKind::Delete,
+        ToolKind::Move,
+        ToolKind::Search,
+        ToolKind::Execute,
+        ToolKind::Think,
+        ToolKind::Fetch,
+        ToolKind::SwitchMode,
+        ToolKind::Other,
+    ];
+
+    /// The wire name: `read`, `switch_mode`, `other`, …
+    pub fn name(self) -> &'static str {
+        match self {
+            ToolKind::SwitchMode => "switch_mode",
+            ToolKind::Other => "other",
+            other => other.label(),
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<ToolKind> {
+        ToolKind::ALL.into_iter().find(|kind| kind.name() == text)
+    }
+
     pub fn label(self) -> &'static str {
         match self {
             ToolKind::Read => "read",

@@ -80,6 +80,7 @@ pub async fn create(
     validate(&assistant)?;
     validate_agent_and_workspace(&assistant)?;
     state.store.create_assistant(&assistant).await?;
+    crate::session::rules::add_defaults(state.sessions.context(), &assistant).await?;
     Ok((StatusCode::CREATED, ApiJson(assistant)))
 }
 

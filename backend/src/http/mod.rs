@@ -8,6 +8,7 @@ mod assistants;
 pub mod error;
 mod openapi;
 mod routines;
+mod rules;
 mod sessions;
 mod static_files;
 mod tasks;
@@ -68,6 +69,12 @@ pub fn router(state: AppState, static_dir: Option<PathBuf>) -> Router {
         .route(
             "/routines/{id}",
             axum::routing::patch(routines::update).delete(routines::delete),
+        )
+        .route("/rules", get(rules::list_tandem).post(rules::create_tandem))
+        .route("/rules/{id}", axum::routing::delete(rules::delete))
+        .route(
+            "/assistants/{id}/rules",
+            get(rules::list_assistant).post(rules::create_assistant),
         )
         .route("/tasks", get(tasks::list).post(tasks::create))
         .route("/tasks/{id}", get(tasks::get).patch(tasks::update))

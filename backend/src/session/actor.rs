@@ -5,6 +5,7 @@
 use super::command::{Command, DecideError, SessionError};
 use super::continuity::{self, ColdReason, ContextParts, ContinuityInput, StartMode};
 use super::registry::Registry;
+use super::rules;
 use super::summary::{self, OutcomeBuilder};
 use super::{client_fs, Context, Lifecycle};
 use crate::acp::connection::{AgentConnection, AgentInput, LaunchSpec};
@@ -19,10 +20,11 @@ use std::collections::{HashMap, VecDeque};
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
+use tandem_shared::api::{ApprovalRule, RuleAction};
 use tandem_shared::api::{Assistant, DecisionResult, Delivery, SessionSummary};
 use tandem_shared::{
-    ApprovalId, ApprovalState, DecisionOutcome, EventBody, PermissionOption, Seq, SessionStatus,
-    TranscriptEvent,
+    ApprovalId, ApprovalState, DecisionOutcome, EventBody, PermissionKind, PermissionOption, Seq,
+    SessionStatus, ToolCall, ToolCallPatch, TranscriptEvent,
 };
 use tokio::sync::mpsc;
 use tokio::time::Instant;
@@ -103,6 +105,8 @@ enum Phase {
 struct PendingPermission {
     rpc_id: Value,
     options: Vec<PermissionOption>,
+    /// What it is about, for turning an "always" answer into a rule.
+    tool_call: Option<ToolCallPatch>,
 }
 
 pub struct SessionActor {
@@ -651,6 +655,12 @@ impl SessionActor {
             .iter()
             .map(fold::permission_option)
             .collect();
+        if let Some(done) = self
+            .apply_rules(conn, &rpc_id, &approval_id, &tool_call, &options)
+            .await?
+        {
+            return Ok(done);
+        }
         self.ctx
             .store
             .create_approval(
@@ -667,6 +677,7 @@ impl SessionActor {
             PendingPermission {
                 rpc_id,
                 options: options.clone(),
+                tool_call: Some(tool_call.clone()),
             },
         );
         self.staged.push(EventBody::PermissionRequest {
@@ -676,6 +687,105 @@ impl SessionActor {
         });
         self.set_status(SessionStatus::WaitingApproval, None);
         Ok(())
+    }
+
+    /// The tool call a request is about, as complete as this run knows it:
+    /// what was announced, with the request's own fields over it.
+    fn full_call(&self, patch: &ToolCallPatch) -> ToolCall {
+        let mut call = self.outcome.call(&patch.id).cloned().unwrap_or(ToolCall {
+            id: patch.id.clone(),
+            title: String::new(),
+            kind: Default::default(),
+            status: Default::default(),
+            content: vec![],
+            locations: vec![],
+            raw_input: None,
+        });
+        // Events not yet stored: the announcement may be in the same burst.
+        for body in &self.staged {
+            match body {
+                EventBody::ToolCall(announced) if announced.id == patch.id => {
+                    call = announced.clone()
+                }
+                EventBody::ToolCallUpdate(update) if update.id == patch.id => {
+                    tandem_shared::transcript::apply_patch(&mut call, update)
+                }
+                _ => {}
+            }
+        }
+        tandem_shared::transcript::apply_patch(&mut call, patch);
+        call
+    }
+
+    /// Answers a request its rules decide (allow or block) without asking
+    /// anyone, recording the request and the rule's decision.
+    async fn apply_rules(
+        &mut self,
+        conn: &mut AgentConnection,
+        rpc_id: &Value,
+        approval_id: &ApprovalId,
+        tool_call: &ToolCallPatch,
+        options: &[PermissionOption],
+    ) -> Result<Option<()>, Ending> {
+        let storage =
+            |error: crate::store::StoreError| Ending::failed(format!("storage error: {error}"));
+        let subject = rules::Subject::of(&self.full_call(tool_call));
+        let tandem = self.ctx.store.rules(None).await.map_err(storage)?;
+        let own = self
+            .ctx
+            .store
+            .rules(Some(&self.assistant.id))
+            .await
+            .map_err(storage)?;
+        let verdict = rules::decide(&subject, &tandem, &own);
+        let wanted: &[PermissionKind] = match verdict.action {
+            RuleAction::Ask => return Ok(None),
+            RuleAction::Allow => &[PermissionKind::AllowOnce, PermissionKind::AllowAlways],
+            RuleAction::Block => &[PermissionKind::RejectOnce, PermissionKind::RejectAlways],
+        };
+        // An agent that offers no such option is asked about it as usual.
+        let Some(option) = wanted
+            .iter()
+            .find_map(|kind| options.iter().find(|o| o.kind == *kind))
+            .cloned()
+        else {
+            return Ok(None);
+        };
+        let by = verdict
+            .rule
+            .as_ref()
+            .map(|rule| format!("rule {}", rules::describe(rule)));
+        let now = self.ctx.clock.now_ms();
+        self.ctx
+            .store
+            .create_approval(approval_id, &self.summary.id, tool_call, options, now)
+            .await
+            .map_err(storage)?;
+        self.ctx
+            .store
+            .decide_approval(approval_id, &option.option_id, by.as_deref(), now)
+            .await
+            .map_err(storage)?;
+        self.staged.push(EventBody::PermissionRequest {
+            approval_id: approval_id.clone(),
+            tool_call: tool_call.clone(),
+            options: options.to_vec(),
+        });
+        self.staged.push(EventBody::PermissionDecision {
+            approval_id: approval_id.clone(),
+            outcome: DecisionOutcome::Selected {
+                option_id: option.option_id.clone(),
+                kind: option.kind,
+            },
+            by,
+        });
+        let answer = acp::RequestPermissionResponse::new(acp::RequestPermissionOutcome::Selected(
+            acp::SelectedPermissionOutcome::new(option.option_id.clone()),
+        ));
+        if conn.respond(rpc_id, Ok(answer)).await.is_err() {
+            return Err(Ending::failed(self.exit_reason(conn, "mid-turn")));
+        }
+        Ok(Some(()))
     }
 
     async fn on_command(
@@ -773,6 +883,28 @@ impl SessionActor {
         let Some(pending) = self.pending.remove(&approval_id) else {
             return Err(DecideError::NotFound);
         };
+        // "Always" answers become rules of this assistant.
+        let always = match option.kind {
+            PermissionKind::AllowAlways => Some(RuleAction::Allow),
+            PermissionKind::RejectAlways => Some(RuleAction::Block),
+            _ => None,
+        };
+        if let (Some(action), Some(patch)) = (always, pending.tool_call.as_ref()) {
+            let subject = rules::Subject::of(&self.full_call(patch));
+            if !subject.text.is_empty() {
+                self.ctx
+                    .store
+                    .add_rule(&ApprovalRule {
+                        id: self.ctx.ids.new_id("rul"),
+                        assistant_id: Some(self.assistant.id.clone()),
+                        kind: Some(subject.kind),
+                        prefix: subject.text,
+                        action,
+                        created_at: self.ctx.clock.now_ms(),
+                    })
+                    .await?;
+            }
+        }
         let answer = acp::RequestPermissionResponse::new(acp::RequestPermissionOutcome::Selected(
             acp::SelectedPermissionOutcome::new(option_id.clone()),
         ));

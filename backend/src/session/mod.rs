@@ -8,6 +8,7 @@ pub mod context;
 pub mod continuity;
 pub mod manager;
 pub mod registry;
+pub mod rules;
 pub mod summary;
 pub mod title;
 

@@ -100,6 +100,11 @@ impl OutcomeBuilder {
         }
     }
 
+    /// A tool call of this run as folded so far.
+    pub fn call(&self, id: &str) -> Option<&ToolCall> {
+        self.calls.iter().find(|call| call.id == id)
+    }
+
     pub fn finish(&self) -> Outcome {
         let last_message = if self.message.trim().is_empty() {
             self.last_message.clone()

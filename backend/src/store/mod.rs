@@ -10,6 +10,7 @@ mod assistants;
 mod chat;
 mod events;
 mod routines;
+mod rules;
 mod sessions;
 mod tasks;
 mod wakes;

@@ -9,6 +9,7 @@
 //!   agent) driven through the real server.
 //! - `continuity`: warm resumes, cold starts with context, summaries.
 //! - `wakes`: chat, tasks and heartbeats waking assistants.
+//! - `rules`: approval rules answering without asking.
 //! - `browser`: the web app in headless Chromium.
 
 mod support;
@@ -18,6 +19,7 @@ mod agent_tools;
 mod browser;
 mod continuity;
 mod http_api;
+mod rules;
 mod store;
 mod streaming;
 mod wakes;

@@ -1,0 +1,101 @@
+//! Approval rules: Tandem-wide and per assistant.
+
+use super::error::{ApiError, ApiJson, ApiPath};
+use super::AppState;
+use axum::extract::State;
+use axum::http::StatusCode;
+use tandem_shared::api::{ApprovalRule, CreateRule, ErrorBody};
+use tandem_shared::AssistantId;
+
+const MAX_PREFIX: usize = 2_000;
+
+#[utoipa::path(get, path = "/api/rules", responses((status = 200, body = Vec<ApprovalRule>)))]
+pub async fn list_tandem(
+    State(state): State<AppState>,
+) -> Result<ApiJson<Vec<ApprovalRule>>, ApiError> {
+    Ok(ApiJson(state.store.rules(None).await?))
+}
+
+#[utoipa::path(post, path = "/api/rules", request_body = CreateRule,
+    responses((status = 201, body = ApprovalRule), (status = 400, body = ErrorBody)))]
+pub async fn create_tandem(
+    State(state): State<AppState>,
+    ApiJson(body): ApiJson<CreateRule>,
+) -> Result<(StatusCode, ApiJson<ApprovalRule>), ApiError> {
+    create(&state, None, body).await
+}
+
+#[utoipa::path(get, path = "/api/assistants/{id}/rules",
+    params(("id" = String, Path, description = "assistant id")),
+    responses((status = 200, body = Vec<ApprovalRule>), (status = 404, body = ErrorBody)))]
+pub async fn list_assistant(
+    State(state): State<AppState>,
+    ApiPath(id): ApiPath<String>,
+) -> Result<ApiJson<Vec<ApprovalRule>>, ApiError> {
+    let id = existing(&state, id).await?;
+    Ok(ApiJson(state.store.rules(Some(&id)).await?))
+}
+
+#[utoipa::path(post, path = "/api/assistants/{id}/rules", request_body = CreateRule,
+    params(("id" = String, Path, description = "assistant id")),
+    responses((status = 201, body = ApprovalRule), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn create_assistant(
+    State(state): State<AppState>,
+    ApiPath(id): ApiPath<String>,
+    ApiJson(body): ApiJson<CreateRule>,
+) -> Result<(StatusCode, ApiJson<ApprovalRule>), ApiError> {
+    let id = existing(&state, id).await?;
+    create(&state, Some(id), body).await
+}
+
+#[utoipa::path(delete, path = "/api/rules/{id}",
+    params(("id" = String, Path, description = "rule id")),
+    responses((status = 204), (status = 404, body = ErrorBody)))]
+pub async fn delete(
+    State(state): State<AppState>,
+    ApiPath(id): ApiPath<String>,
+) -> Result<StatusCode, ApiError> {
+    if !state.store.delete_rule(&id).await? {
+        return Err(ApiError::NotFound("no rule with that id".into()));
+    }
+    Ok(StatusCode::NO_CONTENT)
+}
+
+async fn existing(state: &AppState, id: String) -> Result<AssistantId, ApiError> {
+    let id = AssistantId(id);
+    match state.store.get_assistant(&id).await? {
+        Some(_) => Ok(id),
+        None => Err(ApiError::NotFound("no assistant with that id".into())),
+    }
+}
+
+async fn create(
+    state: &AppState,
+    assistant_id: Option<AssistantId>,
+    body: CreateRule,
+) -> Result<(StatusCode, ApiJson<ApprovalRule>), ApiError> {
+    if body.prefix.chars().count() > MAX_PREFIX {
+        return Err(ApiError::BadRequest(format!(
+            "prefix: at most {MAX_PREFIX} characters"
+        )));
+    }
+    if body.kind.is_none()
+        && body.prefix.trim().is_empty()
+        && body.action == tandem_shared::api::RuleAction::Allow
+    {
+        return Err(ApiError::BadRequest(
+            "prefix: a rule that allows every tool call needs a kind or a prefix".into(),
+        ));
+    }
+    let ctx = state.sessions.context();
+    let rule = ApprovalRule {
+        id: ctx.ids.new_id("rul"),
+        assistant_id,
+        kind: body.kind,
+        prefix: body.prefix.trim().to_owned(),
+        action: body.action,
+        created_at: ctx.clock.now_ms(),
+    };
+    state.store.add_rule(&rule).await?;
+    Ok((StatusCode::CREATED, ApiJson(rule)))
+}

@@ -1,0 +1,157 @@
+//! Approval rules through the real server and the shell agent: Block and
+//! Allow answer without asking, "always" answers become rules, Block at the
+//! Tandem layer wins.
+
+use crate::support::{TestServer, Viewer};
+use serde_json::{json, Value};
+use tandem_shared::{DecisionOutcome, EventBody, PermissionKind, Seq, SessionStatus};
+
+fn auto_decisions(viewer: &Viewer) -> Vec<(PermissionKind, String)> {
+    viewer
+        .events
+        .iter()
+        .filter_map(|e| match &e.body {
+            EventBody::PermissionDecision {
+                outcome: DecisionOutcome::Selected { kind, .. },
+                by: Some(by),
+                ..
+            } if by.starts_with("rule ") => Some((*kind, by.clone())),
+            _ => None,
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn rules_answer_without_asking_and_always_answers_become_rules() {
+    let server = TestServer::start().await;
+    let demo = server.demo_assistant().await;
+    // New assistants start with their defaults.
+    let (_, defaults) = server
+        .get(&format!("/api/assistants/{}/rules", demo.id))
+        .await;
+    let kinds: Vec<&str> = defaults
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["kind"].as_str().unwrap())
+        .collect();
+    assert_eq!(kinds, vec!["read", "edit"]);
+    assert!(defaults
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|r| r["prefix"] == demo.workspace.as_str() && r["action"] == "allow"));
+
+    let (status, _) = server
+        .post(
+            &format!("/api/assistants/{}/rules", demo.id),
+            json!({"kind": "execute", "prefix": "rm", "action": "block"}),
+        )
+        .await;
+    assert_eq!(status, 201);
+    let blocked = server.start_session(&demo, "rm -f precious.txt").await;
+    let mut viewer = Viewer::connect(&server).await;
+    viewer.subscribe(&blocked.id, Seq::ZERO).await;
+    assert_eq!(viewer.until_ended().await, SessionStatus::Completed);
+    assert_eq!(
+        auto_decisions(&viewer),
+        vec![(PermissionKind::RejectOnce, "rule execute:rm".to_owned())]
+    );
+    assert!(viewer.agent_text().contains("was rejected"));
+
+    // "Allow always" becomes a rule; the next session runs it unasked.
+    let first = server.start_session(&demo, "echo remembered").await;
+    let mut viewer = Viewer::connect(&server).await;
+    viewer.subscribe(&first.id, Seq::ZERO).await;
+    let (approval, _) = viewer.until_approval().await;
+    server
+        .post(
+            &format!("/api/approvals/{approval}/decision"),
+            json!({"option_id": "allow-always"}),
+        )
+        .await;
+    viewer.until_ended().await;
+    let (_, rules) = server
+        .get(&format!("/api/assistants/{}/rules", demo.id))
+        .await;
+    assert!(
+        rules
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|r| r["kind"] == "execute"
+                && r["prefix"] == "echo remembered"
+                && r["action"] == "allow"),
+        "{rules}"
+    );
+    let second = server.start_session(&demo, "echo remembered").await;
+    let mut viewer = Viewer::connect(&server).await;
+    viewer.subscribe(&second.id, Seq::ZERO).await;
+    assert_eq!(viewer.until_ended().await, SessionStatus::Completed);
+    assert_eq!(
+        auto_decisions(&viewer),
+        vec![(
+            PermissionKind::AllowOnce,
+            "rule execute:echo remembered".to_owned()
+        )]
+    );
+    assert!(viewer.agent_text().contains("exited with status 0"));
+
+    // Block at the Tandem layer wins over the assistant's allow.
+    let (status, tandem_rule) = server
+        .post(
+            "/api/rules",
+            json!({"kind": "execute", "prefix": "echo", "action": "block"}),
+        )
+        .await;
+    assert_eq!(status, 201);
+    let third = server.start_session(&demo, "echo remembered").await;
+    let mut viewer = Viewer::connect(&server).await;
+    viewer.subscribe(&third.id, Seq::ZERO).await;
+    viewer.until_ended().await;
+    assert_eq!(
+        auto_decisions(&viewer),
+        vec![(PermissionKind::RejectOnce, "rule execute:echo".to_owned())]
+    );
+    let response = server
+        .http
+        .delete(format!(
+            "{}/api/rules/{}",
+            server.url,
+            tandem_rule["id"].as_str().unwrap()
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 204);
+}
+
+#[tokio::test]
+async fn bad_rules_are_refused() {
+    let server = TestServer::start().await;
+    let demo = server.demo_assistant().await;
+    let path = format!("/api/assistants/{}/rules", demo.id);
+    for body in [
+        json!({"kind": "teleport", "prefix": "x", "action": "allow"}),
+        json!({"kind": "execute", "action": "allow"}),
+        json!({"kind": "execute", "prefix": "x", "action": "maybe"}),
+        json!({"prefix": "", "action": "allow"}),
+    ] {
+        let (status, answer): (u16, Value) = server.post(&path, body.clone()).await;
+        assert_eq!(status, 400, "{body} → {answer}");
+    }
+    let (status, _) = server
+        .post(
+            "/api/assistants/ast_none/rules",
+            json!({"kind": "execute", "prefix": "x", "action": "allow"}),
+        )
+        .await;
+    assert_eq!(status, 404);
+    let response = server
+        .http
+        .delete(format!("{}/api/rules/rul_none", server.url))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 404);
+}
