@@ -64,8 +64,7 @@ impl Browser {
         );
         let started = Instant::now();
         let client = loop {
-            match ClientBuilder::rustls()
-                .expect("tls")
+            match ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
                 .capabilities(caps.clone())
                 .connect(&format!("http://127.0.0.1:{port}"))
                 .await
