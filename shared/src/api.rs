@@ -598,3 +598,16 @@ pub struct CreateRule {
     pub prefix: String,
     pub action: RuleAction,
 }
+
+/// An approval waiting for a person, across all assistants.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct PendingApproval {
+    pub approval_id: crate::ApprovalId,
+    pub session_id: SessionId,
+    pub session_title: String,
+    pub assistant_id: AssistantId,
+    pub tool_call: crate::ToolCallPatch,
+    pub options: Vec<crate::PermissionOption>,
+    pub created_at: i64,
+}

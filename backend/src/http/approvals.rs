@@ -3,7 +3,7 @@
 use super::error::{ApiError, ApiJson, ApiPath};
 use super::AppState;
 use axum::extract::State;
-use tandem_shared::api::{Decide, DecisionResult};
+use tandem_shared::api::{Decide, DecisionResult, PendingApproval};
 use tandem_shared::ApprovalId;
 
 #[utoipa::path(post, path = "/api/approvals/{id}/decision", request_body = Decide,
@@ -21,4 +21,12 @@ pub async fn decide(
         .decide(&ApprovalId(id), &body.option_id, None)
         .await?;
     Ok(ApiJson(result))
+}
+
+/// Every approval waiting for a person, across all assistants, oldest first.
+#[utoipa::path(get, path = "/api/approvals", responses((status = 200, body = Vec<PendingApproval>)))]
+pub async fn pending(
+    State(state): State<AppState>,
+) -> Result<ApiJson<Vec<PendingApproval>>, ApiError> {
+    Ok(ApiJson(state.store.pending_approvals().await?))
 }

@@ -87,6 +87,7 @@ pub fn router(state: AppState, static_dir: Option<PathBuf>) -> Router {
         .route("/sessions/{id}/events", get(sessions::events))
         .route("/sessions/{id}/messages", post(sessions::send_message))
         .route("/sessions/{id}/stop", post(sessions::stop))
+        .route("/approvals", get(approvals::pending))
         .route("/approvals/{id}/decision", post(approvals::decide))
         .route("/agent-tools/call", post(agent_tools::call))
         .route("/ws", get(ws::upgrade))

@@ -44,6 +44,7 @@ use utoipa::OpenApi;
         super::sessions::send_message,
         super::sessions::stop,
         super::approvals::decide,
+        super::approvals::pending,
         super::agent_tools::call,
     ),
     components(schemas(

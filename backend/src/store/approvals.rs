@@ -2,7 +2,10 @@
 
 use super::{json, opt_text, text, to_json, Store, StoreError};
 use serde::{Deserialize, Serialize};
-use tandem_shared::{ApprovalId, ApprovalState, PermissionOption, SessionId, ToolCallPatch};
+use tandem_shared::api::PendingApproval;
+use tandem_shared::{
+    ApprovalId, ApprovalState, AssistantId, PermissionOption, SessionId, ToolCallPatch,
+};
 
 /// What was asked, kept with the row.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -147,5 +150,33 @@ impl Store {
             }
         }
         Ok(settled)
+    }
+}
+
+impl Store {
+    /// Every pending approval, oldest first: the approvals inbox.
+    pub async fn pending_approvals(&self) -> Result<Vec<PendingApproval>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT a.id, a.session_id, a.request, a.created_at, s.title, s.assistant_id \
+             FROM approvals a JOIN sessions s ON s.id = a.session_id \
+             WHERE a.state = $1 ORDER BY a.created_at, a.id",
+        )
+        .bind(ApprovalState::Pending.as_str())
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|row| {
+                let request: ApprovalRequest = json(&text(row, "request")?, "approval request")?;
+                Ok(PendingApproval {
+                    approval_id: ApprovalId(text(row, "id")?),
+                    session_id: SessionId(text(row, "session_id")?),
+                    session_title: text(row, "title")?,
+                    assistant_id: AssistantId(text(row, "assistant_id")?),
+                    tool_call: request.tool_call,
+                    options: request.options,
+                    created_at: super::int(row, "created_at")?,
+                })
+            })
+            .collect()
     }
 }

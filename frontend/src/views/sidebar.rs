@@ -1,12 +1,27 @@
 //! The sidebar: every session, newest first, live.
 
+use crate::api;
 use crate::app::{AppState, Page};
 use leptos::prelude::*;
+use tandem_shared::api::PendingApproval;
 use tandem_shared::SessionStatus;
 
 #[component]
 pub fn Sidebar() -> impl IntoView {
     let state = expect_context::<AppState>();
+    // Approvals waiting for a person, across all assistants: refreshed as
+    // sessions change status.
+    let waiting = RwSignal::new(0usize);
+    Effect::new(move |_| {
+        state
+            .sessions
+            .with(|list| list.iter().map(|s| s.status).collect::<Vec<_>>());
+        leptos::task::spawn_local(async move {
+            if let Ok(list) = api::get::<Vec<PendingApproval>>("/api/approvals").await {
+                waiting.set(list.len());
+            }
+        });
+    });
     view! {
         <nav class="sidebar" aria-label="Sessions">
             <div class="brand">"Tandem"</div>
@@ -36,7 +51,13 @@ pub fn Sidebar() -> impl IntoView {
                         on:click=move |_| state.go(Page::Tasks)>"☑ Tasks"</button>
                 </li>
             </ul>
-            <div class="nav-heading">"Sessions"</div>
+            <div class="nav-heading">
+                "Sessions"
+                <Show when=move || { waiting.get() > 0 }>
+                    <span class="badge" data-testid="approvals-badge"
+                        title="Approvals waiting for you">{move || waiting.get()} " waiting"</span>
+                </Show>
+            </div>
             <ul class="session-list">
                 <For
                     each=move || state.sessions.get()

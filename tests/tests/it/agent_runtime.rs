@@ -14,6 +14,11 @@ async fn shell_agent_runs_an_allowed_command_in_the_workspace() {
     viewer.subscribe(&session.id, Seq::ZERO).await;
     let (approval, options) = viewer.until_approval().await;
     assert_eq!(options, vec!["allow-once", "allow-always", "reject"]);
+    let (_, inbox) = server.get("/api/approvals").await;
+    let inbox = inbox.as_array().expect("a list");
+    assert_eq!(inbox.len(), 1);
+    assert_eq!(inbox[0]["approval_id"], approval.as_str());
+    assert_eq!(inbox[0]["session_title"], "echo hello > hello.txt");
     let (status, body) = server
         .post(
             &format!("/api/approvals/{approval}/decision"),
@@ -22,6 +27,12 @@ async fn shell_agent_runs_an_allowed_command_in_the_workspace() {
         .await;
     assert_eq!(status, 200, "{body}");
     assert_eq!(viewer.until_ended().await, SessionStatus::Completed);
+    let (_, inbox) = server.get("/api/approvals").await;
+    assert_eq!(
+        inbox.as_array().map(Vec::len),
+        Some(0),
+        "decided approvals leave the inbox"
+    );
     let written = std::fs::read_to_string(std::path::Path::new(&demo.workspace).join("hello.txt"))
         .expect("hello.txt in the workspace");
     assert_eq!(written, "hello\n");

@@ -165,6 +165,9 @@ async fn a_person_runs_a_command_approves_it_and_sees_it_complete() {
     browser
         .until_text("[data-testid=session-item]", "Waiting for approval")
         .await;
+    browser
+        .until_text("[data-testid=approvals-badge]", "1 waiting")
+        .await;
     browser.screenshot("desktop-approval").await;
     browser
         .click("[data-testid=approval-option][data-option=allow-once]")
