@@ -2,30 +2,9 @@
 //! started by the test agent from `session/new`'s `mcpServers`, calling
 //! back into the real server with its run's token.
 
-use crate::support::{TestServer, Viewer, DEADLINE};
+use crate::support::{until_json, TestServer, Viewer};
 use serde_json::{json, Value};
-use std::time::{Duration, Instant};
 use tandem_shared::{Seq, SessionStatus};
-
-async fn until_json(
-    server: &TestServer,
-    path: &str,
-    what: &str,
-    done: impl Fn(&Value) -> bool,
-) -> Value {
-    let started = Instant::now();
-    loop {
-        let (_, body) = server.get(path).await;
-        if done(&body) {
-            return body;
-        }
-        assert!(
-            started.elapsed() < DEADLINE,
-            "timed out waiting for {what}: {body:#}"
-        );
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-}
 
 #[tokio::test]
 async fn an_agent_updates_memory_journal_tasks_and_chat_and_wakes_another_assistant() {

@@ -407,3 +407,25 @@ pub async fn fresh_postgres() -> String {
         None => panic!("TANDEM_TEST_DATABASE_URL has no database part: {admin}"),
     }
 }
+
+/// Polls `GET path` until `done` holds for the JSON, with a deadline: for
+/// things the server does after answering (summaries, wakes, task moves).
+pub async fn until_json(
+    server: &TestServer,
+    path: &str,
+    what: &str,
+    done: impl Fn(&Value) -> bool,
+) -> Value {
+    let started = std::time::Instant::now();
+    loop {
+        let (_, body) = server.get(path).await;
+        if done(&body) {
+            return body;
+        }
+        assert!(
+            started.elapsed() < DEADLINE,
+            "timed out waiting for {what}: {body:#}"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}

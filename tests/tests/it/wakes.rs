@@ -2,34 +2,12 @@
 //! recorded, queue behind a live session, and report back in chat and on
 //! tasks.
 
-use crate::support::{TestServer, Viewer, DEADLINE};
+use crate::support::{until_json, TestServer, Viewer};
 use serde_json::{json, Value};
-use std::time::{Duration, Instant};
 use tandem_shared::api::{
     Assistant, ChatAuthorKind, ChatMessage, Task, TaskStatus, Wake, WakeState, WakeTrigger,
 };
 use tandem_shared::{Seq, SessionId, SessionStatus};
-
-/// Polls `GET path` until `done` holds for the JSON, with a deadline.
-async fn until_json(
-    server: &TestServer,
-    path: &str,
-    what: &str,
-    done: impl Fn(&Value) -> bool,
-) -> Value {
-    let started = Instant::now();
-    loop {
-        let (_, body) = server.get(path).await;
-        if done(&body) {
-            return body;
-        }
-        assert!(
-            started.elapsed() < DEADLINE,
-            "timed out waiting for {what}: {body:#}"
-        );
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-}
 
 async fn chat(server: &TestServer, assistant: &Assistant, text: &str) -> Wake {
     let (status, body) = server
