@@ -1,6 +1,7 @@
 //! An assistant's page: chat, sessions, profile (persona, constitution,
 //! memory), journal, routines, and every wake with the queue.
 
+use super::composer::Composer;
 use crate::api;
 use crate::app::{AppState, Page};
 use leptos::prelude::*;
@@ -165,19 +166,7 @@ fn ChatTab(id: AssistantId) -> impl IntoView {
                     }
                 } />
         </ol>
-        <form class="composer" on:submit=move |ev| { ev.prevent_default(); send(); }>
-            <textarea rows="2" aria-label="Message" data-testid="chat-composer"
-                placeholder="Write to the assistant: this wakes it (Enter sends)"
-                prop:value=move || draft.get()
-                on:input=move |ev| draft.set(event_target_value(&ev))
-                on:keydown=move |ev: web_sys::KeyboardEvent| {
-                    if ev.key() == "Enter" && !ev.shift_key() {
-                        ev.prevent_default();
-                        send();
-                    }
-                }></textarea>
-            <button class="button primary" type="submit" data-testid="chat-send">"Send"</button>
-        </form>
+        <Composer draft=draft on_send=send placeholder="Write to the assistant: this wakes it (Enter sends)" testid="chat-composer" button_testid="chat-send" />
     }
 }
 

@@ -1,6 +1,7 @@
 //! One module per view.
 
 pub mod assistant;
+pub mod composer;
 pub mod entry;
 pub mod new_session;
 pub mod session;

@@ -1,5 +1,6 @@
 //! One session: header, the live transcript, and the composer.
 
+use super::composer::Composer;
 use super::entry::EntryView;
 use crate::api;
 use crate::app::AppState;
@@ -116,19 +117,7 @@ pub fn SessionView(id: SessionId) -> impl IntoView {
                     children=move |(_, _, entry)| view! { <EntryView entry=entry /> }
                 />
             </ol>
-            <form class="composer" on:submit=move |ev| { ev.prevent_default(); send(); }>
-                <textarea data-testid="composer" rows="2" aria-label="Message"
-                    placeholder="Send a follow-up (Enter sends, Shift+Enter for a new line)"
-                    prop:value=move || draft.get()
-                    on:input=move |ev| draft.set(event_target_value(&ev))
-                    on:keydown=move |ev: web_sys::KeyboardEvent| {
-                        if ev.key() == "Enter" && !ev.shift_key() {
-                            ev.prevent_default();
-                            send();
-                        }
-                    }></textarea>
-                <button class="button primary" type="submit" data-testid="send">"Send"</button>
-            </form>
+            <Composer draft=draft on_send=send placeholder="Send a follow-up (Enter sends, Shift+Enter for a new line)" testid="composer" button_testid="send" />
         </section>
     }
 }
