@@ -1,4 +1,5 @@
-//! The `tandem` command line: `serve`, and `agent shell`.
+//! The `tandem` command line: `serve`, `agent shell`, `mcp`, `user add` and
+//! `token create`.
 
 use crate::server::ServeConfig;
 use crate::session::RuntimeConfig;
@@ -30,6 +31,56 @@ pub enum Commands {
         #[command(subcommand)]
         agent: AgentCommand,
     },
+    /// Manage people's accounts.
+    User {
+        #[command(subcommand)]
+        command: UserCommand,
+    },
+    /// Manage API tokens.
+    Token {
+        #[command(subcommand)]
+        command: TokenCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum UserCommand {
+    /// Add a person; reads the password from the first line of stdin. The
+    /// first account made is an admin.
+    Add {
+        name: String,
+        /// Make them an admin.
+        #[arg(long)]
+        admin: bool,
+        #[command(flatten)]
+        data: DataArgs,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TokenCommand {
+    /// Create a bearer token for a person and print it (shown once).
+    Create {
+        /// Whose token.
+        #[arg(long)]
+        user: String,
+        /// What the token is for.
+        #[arg(long, default_value = "cli")]
+        name: String,
+        #[command(flatten)]
+        data: DataArgs,
+    },
+}
+
+/// Where Tandem's data lives, for every command that opens it.
+#[derive(Debug, Clone, clap::Args)]
+pub struct DataArgs {
+    /// Where Tandem keeps its SQLite database and the demo workspace.
+    #[arg(long, env = "TANDEM_DATA_DIR", default_value = "./data")]
+    pub data_dir: PathBuf,
+    /// `sqlite://…` or `postgres://…` (default: SQLite in the data directory).
+    #[arg(long, env = "TANDEM_DATABASE_URL")]
+    pub database_url: Option<String>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -43,12 +94,8 @@ pub struct ServeArgs {
     /// Address to listen on.
     #[arg(long, env = "TANDEM_ADDR", default_value = "127.0.0.1:8080")]
     pub addr: SocketAddr,
-    /// Where Tandem keeps its SQLite database and the demo workspace.
-    #[arg(long, env = "TANDEM_DATA_DIR", default_value = "./data")]
-    pub data_dir: PathBuf,
-    /// `sqlite://…` or `postgres://…` (default: SQLite in the data directory).
-    #[arg(long, env = "TANDEM_DATABASE_URL")]
-    pub database_url: Option<String>,
+    #[command(flatten)]
+    pub data: DataArgs,
     /// The built web app (`frontend/dist`).
     #[arg(long, env = "TANDEM_STATIC_DIR")]
     pub static_dir: Option<PathBuf>,
@@ -80,8 +127,8 @@ impl ServeArgs {
         runtime.hang_timeout = Duration::from_secs(self.hang_timeout);
         ServeConfig {
             addr: self.addr,
-            data_dir: self.data_dir,
-            database_url: self.database_url,
+            data_dir: self.data.data_dir,
+            database_url: self.data.database_url,
             static_dir: self.static_dir,
             runtime,
         }
@@ -111,7 +158,66 @@ pub fn main() -> anyhow::Result<()> {
         Commands::Mcp => runtime
             .block_on(crate::agent_tools::mcp_server::run())
             .context("tandem mcp"),
+        Commands::User {
+            command: UserCommand::Add { name, admin, data },
+        } => runtime.block_on(add_user(name, admin, data)),
+        Commands::Token {
+            command: TokenCommand::Create { user, name, data },
+        } => runtime.block_on(create_token(user, name, data)),
     }
+}
+
+async fn open_store(data: &DataArgs) -> anyhow::Result<crate::store::Store> {
+    use anyhow::Context as _;
+    std::fs::create_dir_all(&data.data_dir)
+        .with_context(|| format!("creating {}", data.data_dir.display()))?;
+    let url = match &data.database_url {
+        Some(url) => url.clone(),
+        None => crate::server::default_database_url(&data.data_dir.canonicalize()?),
+    };
+    crate::store::Store::connect(&url)
+        .await
+        .context("opening the database")
+}
+
+async fn add_user(name: String, admin: bool, data: DataArgs) -> anyhow::Result<()> {
+    use anyhow::Context as _;
+    let mut password = String::new();
+    std::io::stdin()
+        .read_line(&mut password)
+        .context("reading the password from stdin")?;
+    let password = password.trim_end_matches(['\r', '\n']);
+    let store = open_store(&data).await?;
+    let first = store.user_count().await? == 0;
+    let team = crate::accounts::team::Team {
+        store: &store,
+        ids: &crate::clock::RandomIds,
+        clock: &crate::clock::SystemClock,
+    };
+    let user = team
+        .add_user(&name, password, admin || first, false)
+        .await?;
+    store.close().await;
+    let role = if user.admin { "admin" } else { "member" };
+    println!("added {} ({role})", user.name);
+    Ok(())
+}
+
+async fn create_token(user: String, name: String, data: DataArgs) -> anyhow::Result<()> {
+    let store = open_store(&data).await?;
+    let person = store
+        .user_by_name(&user)
+        .await?
+        .ok_or_else(|| crate::accounts::team::TeamError::NoSuchUser(user.clone()))?;
+    let team = crate::accounts::team::Team {
+        store: &store,
+        ids: &crate::clock::RandomIds,
+        clock: &crate::clock::SystemClock,
+    };
+    let created = team.issue_token(&person.id, &name).await?;
+    store.close().await;
+    println!("{}", created.secret);
+    Ok(())
 }
 
 async fn serve(args: ServeArgs) -> anyhow::Result<()> {
@@ -144,6 +250,14 @@ mod tests {
             Cli::try_parse_from(["tandem", "serve", "--agent-start-timeout", "0"]).unwrap_err();
         assert!(err.to_string().contains("agent-start-timeout"), "{err}");
         assert!(Cli::try_parse_from(["tandem", "agent", "nope"]).is_err());
+        assert!(
+            Cli::try_parse_from(["tandem", "token", "create"]).is_err(),
+            "--user is required"
+        );
+        assert!(
+            Cli::try_parse_from(["tandem", "user", "add"]).is_err(),
+            "a name is required"
+        );
     }
 
     #[test]
@@ -153,6 +267,6 @@ mod tests {
             panic!("serve expected")
         };
         assert_eq!(args.addr.port(), 8080);
-        assert_eq!(args.data_dir, PathBuf::from("./data"));
+        assert_eq!(args.data.data_dir, PathBuf::from("./data"));
     }
 }

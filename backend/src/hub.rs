@@ -9,7 +9,7 @@ use std::sync::{Arc, Mutex, OnceLock};
 use tandem_shared::api::SessionSummary;
 use tandem_shared::ws::ServerMessage;
 use tandem_shared::{SessionId, TranscriptEvent};
-use tokio::sync::broadcast;
+use tokio::sync::{broadcast, watch};
 
 /// Batches kept for slow viewers before they lag; a lagging viewer re-reads
 /// from the store, it is never dropped.
@@ -53,6 +53,10 @@ impl Batch {
 pub struct Hub {
     sessions: Mutex<HashMap<SessionId, broadcast::Sender<EventBatch>>>,
     sidebar: broadcast::Sender<SessionSummary>,
+    /// Bumped when membership changes: sockets re-check what they show.
+    access: watch::Sender<u64>,
+    /// Bumped when an approval opens or settles: sockets recount the badge.
+    approvals: watch::Sender<u64>,
 }
 
 impl Default for Hub {
@@ -66,6 +70,8 @@ impl Hub {
         Hub {
             sessions: Mutex::new(HashMap::new()),
             sidebar: broadcast::channel(SIDEBAR_CAPACITY).0,
+            access: watch::channel(0).0,
+            approvals: watch::channel(0).0,
         }
     }
 
@@ -100,5 +106,21 @@ impl Hub {
 
     pub fn subscribe_sidebar(&self) -> broadcast::Receiver<SessionSummary> {
         self.sidebar.subscribe()
+    }
+
+    pub fn access_changed(&self) {
+        self.access.send_modify(|generation| *generation += 1);
+    }
+
+    pub fn watch_access(&self) -> watch::Receiver<u64> {
+        self.access.subscribe()
+    }
+
+    pub fn approvals_changed(&self) {
+        self.approvals.send_modify(|generation| *generation += 1);
+    }
+
+    pub fn watch_approvals(&self) -> watch::Receiver<u64> {
+        self.approvals.subscribe()
     }
 }

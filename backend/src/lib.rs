@@ -3,6 +3,7 @@
 //!
 //! See `ARCHITECTURE.md` at the repository root for the map.
 
+pub mod accounts;
 pub mod acp;
 pub mod agent_tools;
 pub mod agents;

@@ -112,6 +112,7 @@ pub async fn serve(
         store: store.clone(),
         hub,
         tandem_exe: config.runtime.tandem_exe.clone(),
+        login_limiter: Arc::new(Default::default()),
     };
     let app = http::router(state, config.static_dir.clone())
         .layer(tower_http::trace::TraceLayer::new_for_http());
@@ -124,10 +125,14 @@ pub async fn serve(
     let bound = listener.local_addr().map_err(ServeError::Serve)?;
     let _ = ctx.api_url.set(format!("http://{bound}"));
     println!("Tandem listening on http://{bound}");
-    axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown)
-        .await
-        .map_err(ServeError::Serve)?;
+    // The client address is what login attempts are counted by.
+    axum::serve(
+        listener,
+        app.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown)
+    .await
+    .map_err(ServeError::Serve)?;
     store.close().await;
     Ok(())
 }
@@ -138,7 +143,12 @@ async fn ensure_demo_assistant(
     ctx: &Context,
     data_dir: &std::path::Path,
 ) -> Result<(), ServeError> {
-    if !ctx.store.list_assistants().await?.is_empty() {
+    if !ctx
+        .store
+        .list_assistants(crate::store::Scope::All)
+        .await?
+        .is_empty()
+    {
         return Ok(());
     }
     let workspace = data_dir.join("workspaces").join("demo");

@@ -44,6 +44,10 @@ string_id!(
     /// A pending (or answered) permission request of an agent.
     ApprovalId
 );
+string_id!(
+    /// A person with an account.
+    UserId
+);
 
 /// Position of an event in its session's transcript: 1, 2, 3 … with no gaps.
 #[derive(

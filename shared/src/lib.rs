@@ -4,6 +4,7 @@
 //! crate compiles for both `wasm32-unknown-unknown` and the server.
 
 pub mod api;
+pub mod auth;
 pub mod event;
 pub mod ids;
 pub mod status;

@@ -47,6 +47,11 @@ pub enum ServerMessage {
     Pong {
         nonce: u64,
     },
+    /// How many approvals wait across every assistant this person can
+    /// see: sent on connect and whenever it changes.
+    PendingApprovals {
+        count: u32,
+    },
     /// A frame was refused, or a subscription failed. The socket stays open.
     Error {
         code: String,

@@ -220,7 +220,7 @@ fn bounded(field: &str, text: &str) -> Result<String, ToolError> {
 }
 
 async fn find_assistant(ctx: &Context, who: &str, field: &str) -> Result<Assistant, ToolError> {
-    let all = ctx.store.list_assistants().await?;
+    let all = ctx.store.list_assistants(crate::store::Scope::All).await?;
     all.into_iter()
         .find(|a| a.id.as_str() == who || a.name.eq_ignore_ascii_case(who.trim()))
         .ok_or_else(|| ToolError::NotFound(format!("{field}: no assistant called {who}")))

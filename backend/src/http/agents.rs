@@ -16,7 +16,10 @@ pub async fn health(State(state): State<AppState>) -> ApiJson<ServerInfo> {
 
 /// Every agent kind, and whether it is installed on this machine.
 #[utoipa::path(get, path = "/api/agents", responses((status = 200, body = Vec<AgentKindInfo>)))]
-pub async fn list(State(state): State<AppState>) -> Result<ApiJson<Vec<AgentKindInfo>>, ApiError> {
+pub async fn list(
+    State(state): State<AppState>,
+    _caller: super::auth::Caller,
+) -> Result<ApiJson<Vec<AgentKindInfo>>, ApiError> {
     let exe = state.tandem_exe.clone();
     let kinds = tokio::task::spawn_blocking(move || crate::agents::catalog(&exe))
         .await

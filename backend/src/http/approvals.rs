@@ -1,5 +1,7 @@
 //! Answering an agent's permission request: the first answer wins.
 
+use super::access;
+use super::auth::Caller;
 use super::error::{ApiError, ApiJson, ApiPath};
 use super::AppState;
 use axum::extract::State;
@@ -13,20 +15,31 @@ use tandem_shared::ApprovalId;
         (status = 409, description = "already decided", body = tandem_shared::api::ErrorBody)))]
 pub async fn decide(
     State(state): State<AppState>,
+    caller: Caller,
     ApiPath(id): ApiPath<String>,
     ApiJson(body): ApiJson<Decide>,
 ) -> Result<ApiJson<DecisionResult>, ApiError> {
+    let id = ApprovalId(id);
+    let not_found = || ApiError::NotFound("no pending approval with that id".into());
+    let record = state.store.get_approval(&id).await?.ok_or_else(not_found)?;
+    access::session(&state, &caller, &record.session_id)
+        .await
+        .map_err(|_| not_found())?;
     let result = state
         .sessions
-        .decide(&ApprovalId(id), &body.option_id, None)
+        .decide(&id, &body.option_id, Some(caller.name()))
         .await?;
     Ok(ApiJson(result))
 }
 
-/// Every approval waiting for a person, across all assistants, oldest first.
+/// Every approval waiting for a person, across the assistants the caller
+/// may see, oldest first.
 #[utoipa::path(get, path = "/api/approvals", responses((status = 200, body = Vec<PendingApproval>)))]
 pub async fn pending(
     State(state): State<AppState>,
+    caller: Caller,
 ) -> Result<ApiJson<Vec<PendingApproval>>, ApiError> {
-    Ok(ApiJson(state.store.pending_approvals().await?))
+    Ok(ApiJson(
+        state.store.pending_approvals(caller.scope()).await?,
+    ))
 }

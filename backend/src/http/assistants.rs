@@ -1,6 +1,8 @@
 //! `/api/assistants`: who does the work — identity, memory, journal — and
 //! the organisation-wide constitution.
 
+use super::access;
+use super::auth::Caller;
 use super::error::{ApiError, ApiJson, ApiPath, ApiQuery};
 use super::AppState;
 use crate::session::actor::ORG_CONSTITUTION;
@@ -23,9 +25,10 @@ const MAX_JOURNAL_ENTRY: usize = 20_000;
 #[utoipa::path(get, path = "/api/assistants", params(ListQuery), responses((status = 200, body = Vec<Assistant>)))]
 pub async fn list(
     State(state): State<AppState>,
+    caller: Caller,
     ApiQuery(query): ApiQuery<ListQuery>,
 ) -> Result<ApiJson<Vec<Assistant>>, ApiError> {
-    let all = state.store.list_assistants().await?;
+    let all = state.store.list_assistants(caller.scope()).await?;
     let include_archived = query.archived.unwrap_or(false);
     Ok(ApiJson(
         all.into_iter()
@@ -45,25 +48,27 @@ pub struct ListQuery {
     responses((status = 200, body = Assistant), (status = 404, body = ErrorBody)))]
 pub async fn get(
     State(state): State<AppState>,
+    caller: Caller,
     ApiPath(id): ApiPath<String>,
 ) -> Result<ApiJson<Assistant>, ApiError> {
-    Ok(ApiJson(find(&state, id).await?))
+    Ok(ApiJson(find(&state, &caller, id).await?))
 }
 
-async fn find(state: &AppState, id: String) -> Result<Assistant, ApiError> {
-    state
-        .store
-        .get_assistant(&AssistantId(id))
-        .await?
-        .ok_or_else(|| ApiError::NotFound("no assistant with that id".into()))
+async fn find(state: &AppState, caller: &Caller, id: String) -> Result<Assistant, ApiError> {
+    access::assistant(state, caller, &AssistantId(id)).await
 }
 
 #[utoipa::path(post, path = "/api/assistants", request_body = CreateAssistant,
     responses((status = 201, body = Assistant), (status = 400, body = ErrorBody)))]
 pub async fn create(
     State(state): State<AppState>,
+    caller: Caller,
     ApiJson(body): ApiJson<CreateAssistant>,
 ) -> Result<(StatusCode, ApiJson<Assistant>), ApiError> {
+    // A custom agent is any command on this machine, run without asking.
+    if matches!(body.agent, AgentSpec::Custom { .. }) {
+        caller.require_admin("give an assistant a custom agent command")?;
+    }
     let color = body.color.unwrap_or_else(|| DEFAULT_COLOR.to_owned());
     let assistant = Assistant {
         id: AssistantId(state.sessions.context().ids.new_id("ast")),
@@ -81,6 +86,12 @@ pub async fn create(
     validate_agent_and_workspace(&assistant)?;
     state.store.create_assistant(&assistant).await?;
     crate::session::rules::add_defaults(state.sessions.context(), &assistant).await?;
+    // Whoever makes an assistant is its first member.
+    state
+        .store
+        .add_member(&assistant.id, &caller.user.id, assistant.created_at)
+        .await?;
+    state.hub.access_changed();
     Ok((StatusCode::CREATED, ApiJson(assistant)))
 }
 
@@ -91,10 +102,11 @@ pub async fn create(
     responses((status = 200, body = Assistant), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub async fn update(
     State(state): State<AppState>,
+    caller: Caller,
     ApiPath(id): ApiPath<String>,
     ApiJson(body): ApiJson<UpdateAssistant>,
 ) -> Result<ApiJson<Assistant>, ApiError> {
-    let mut assistant = find(&state, id).await?;
+    let mut assistant = find(&state, &caller, id).await?;
     if let Some(name) = body.name {
         assistant.name = name.trim().to_owned();
     }
@@ -126,9 +138,10 @@ pub async fn update(
     responses((status = 200, body = Vec<JournalEntry>), (status = 404, body = ErrorBody)))]
 pub async fn journal(
     State(state): State<AppState>,
+    caller: Caller,
     ApiPath(id): ApiPath<String>,
 ) -> Result<ApiJson<Vec<JournalEntry>>, ApiError> {
-    let assistant = find(&state, id).await?;
+    let assistant = find(&state, &caller, id).await?;
     Ok(ApiJson(
         state.store.recent_journal(&assistant.id, 200).await?,
     ))
@@ -139,10 +152,11 @@ pub async fn journal(
     responses((status = 201, body = JournalEntry), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub async fn add_journal_entry(
     State(state): State<AppState>,
+    caller: Caller,
     ApiPath(id): ApiPath<String>,
     ApiJson(body): ApiJson<NewJournalEntry>,
 ) -> Result<(StatusCode, ApiJson<JournalEntry>), ApiError> {
-    let assistant = find(&state, id).await?;
+    let assistant = find(&state, &caller, id).await?;
     let text = body.text.trim();
     if text.is_empty() || text.chars().count() > MAX_JOURNAL_ENTRY {
         return Err(ApiError::BadRequest(format!(
@@ -163,6 +177,7 @@ pub async fn add_journal_entry(
     responses((status = 200, body = Constitution)))]
 pub async fn org_constitution(
     State(state): State<AppState>,
+    _caller: Caller,
 ) -> Result<ApiJson<Constitution>, ApiError> {
     let text = state
         .store
@@ -177,8 +192,10 @@ pub async fn org_constitution(
     responses((status = 200, body = Constitution), (status = 400, body = ErrorBody)))]
 pub async fn set_org_constitution(
     State(state): State<AppState>,
+    caller: Caller,
     ApiJson(body): ApiJson<Constitution>,
 ) -> Result<ApiJson<Constitution>, ApiError> {
+    caller.require_admin("change the organisation's constitution")?;
     if body.text.chars().count() > MAX_CONSTITUTION {
         return Err(ApiError::BadRequest(format!(
             "text: at most {MAX_CONSTITUTION} characters"

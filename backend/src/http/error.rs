@@ -25,6 +25,8 @@ pub enum ApiError {
     #[error("{0}")]
     PayloadTooLarge(String),
     #[error("{0}")]
+    TooManyRequests(String),
+    #[error("{0}")]
     Unavailable(String),
     #[error("internal error")]
     Internal,
@@ -39,6 +41,7 @@ impl ApiError {
             ApiError::Unauthorized(_) => (StatusCode::UNAUTHORIZED, "unauthorized"),
             ApiError::Forbidden(_) => (StatusCode::FORBIDDEN, "forbidden"),
             ApiError::PayloadTooLarge(_) => (StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large"),
+            ApiError::TooManyRequests(_) => (StatusCode::TOO_MANY_REQUESTS, "too_many_requests"),
             ApiError::Unavailable(_) => (StatusCode::SERVICE_UNAVAILABLE, "unavailable"),
             ApiError::Internal => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
         }
@@ -109,6 +112,22 @@ impl From<crate::wakes::WakeError> for ApiError {
             WakeError::Closed => ApiError::Unavailable("Tandem is shutting down".into()),
             WakeError::Session(error) => error.into(),
             WakeError::Store(error) => error.into(),
+        }
+    }
+}
+
+impl From<crate::accounts::team::TeamError> for ApiError {
+    fn from(error: crate::accounts::team::TeamError) -> Self {
+        use crate::accounts::team::TeamError;
+        match error {
+            TeamError::Invalid(message) => ApiError::BadRequest(message),
+            TeamError::NameTaken(_) | TeamError::NotFirst => ApiError::Conflict(error.to_string()),
+            TeamError::NoSuchUser(_) => ApiError::NotFound(error.to_string()),
+            TeamError::Password(err) => {
+                tracing::error!(%err, "password hashing");
+                ApiError::Internal
+            }
+            TeamError::Store(error) => error.into(),
         }
     }
 }

@@ -1,17 +1,21 @@
 //! The HTTP surface: the public API under `/api/`, the WebSocket, the
 //! OpenAPI document, and the built frontend.
 
+mod access;
 mod agent_tools;
 mod agents;
 mod approvals;
 mod assistants;
+pub mod auth;
 pub mod error;
 mod openapi;
 mod routines;
 mod rules;
 mod sessions;
+mod share;
 mod static_files;
 mod tasks;
+pub mod users;
 mod wakes;
 mod ws;
 
@@ -38,12 +42,44 @@ pub struct AppState {
     pub store: Store,
     pub hub: Arc<Hub>,
     pub tandem_exe: PathBuf,
+    pub login_limiter: Arc<crate::accounts::rate_limit::LoginLimiter>,
+}
+
+impl AppState {
+    pub fn now_ms(&self) -> i64 {
+        self.sessions.context().clock.now_ms()
+    }
+
+    pub fn team(&self) -> crate::accounts::team::Team<'_> {
+        let ctx = self.sessions.context();
+        crate::accounts::team::Team {
+            store: &self.store,
+            ids: ctx.ids.as_ref(),
+            clock: ctx.clock.as_ref(),
+        }
+    }
 }
 
 pub fn router(state: AppState, static_dir: Option<PathBuf>) -> Router {
     let api = Router::new()
         .route("/health", get(agents::health))
         .route("/agents", get(agents::list))
+        .route("/auth/state", get(auth::state))
+        .route("/auth/setup", post(auth::setup))
+        .route("/auth/login", post(auth::login))
+        .route("/auth/logout", post(auth::logout))
+        .route("/auth/password", post(auth::change_password))
+        .route("/users", get(users::list).post(users::create))
+        .route("/tokens", get(users::tokens).post(users::create_token))
+        .route("/tokens/{id}", axum::routing::delete(users::revoke_token))
+        .route(
+            "/assistants/{id}/members",
+            get(users::members).post(users::add_member),
+        )
+        .route(
+            "/assistants/{id}/members/{user_id}",
+            axum::routing::delete(users::remove_member),
+        )
         .route(
             "/assistants",
             get(assistants::list).post(assistants::create),
@@ -87,6 +123,17 @@ pub fn router(state: AppState, static_dir: Option<PathBuf>) -> Router {
         .route("/sessions/{id}/events", get(sessions::events))
         .route("/sessions/{id}/messages", post(sessions::send_message))
         .route("/sessions/{id}/stop", post(sessions::stop))
+        .route(
+            "/sessions/{id}/share-links",
+            get(share::list).post(share::create),
+        )
+        .route(
+            "/sessions/{id}/share-links/{link_id}",
+            axum::routing::delete(share::revoke),
+        )
+        .route("/share/{token}", get(share::shared))
+        .route("/share/{token}/events", get(share::events))
+        .route("/share/{token}/ws", get(share::socket))
         .route("/approvals", get(approvals::pending))
         .route("/approvals/{id}/decision", post(approvals::decide))
         .route("/agent-tools/call", post(agent_tools::call))

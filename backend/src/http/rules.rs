@@ -1,5 +1,7 @@
 //! Approval rules: Tandem-wide and per assistant.
 
+use super::access;
+use super::auth::Caller;
 use super::error::{ApiError, ApiJson, ApiPath};
 use super::AppState;
 use axum::extract::State;
@@ -12,6 +14,7 @@ const MAX_PREFIX: usize = 2_000;
 #[utoipa::path(get, path = "/api/rules", responses((status = 200, body = Vec<ApprovalRule>)))]
 pub async fn list_tandem(
     State(state): State<AppState>,
+    _caller: Caller,
 ) -> Result<ApiJson<Vec<ApprovalRule>>, ApiError> {
     Ok(ApiJson(state.store.rules(None).await?))
 }
@@ -20,8 +23,10 @@ pub async fn list_tandem(
     responses((status = 201, body = ApprovalRule), (status = 400, body = ErrorBody)))]
 pub async fn create_tandem(
     State(state): State<AppState>,
+    caller: Caller,
     ApiJson(body): ApiJson<CreateRule>,
 ) -> Result<(StatusCode, ApiJson<ApprovalRule>), ApiError> {
+    caller.require_admin("set Tandem-wide rules")?;
     create(&state, None, body).await
 }
 
@@ -30,9 +35,12 @@ pub async fn create_tandem(
     responses((status = 200, body = Vec<ApprovalRule>), (status = 404, body = ErrorBody)))]
 pub async fn list_assistant(
     State(state): State<AppState>,
+    caller: Caller,
     ApiPath(id): ApiPath<String>,
 ) -> Result<ApiJson<Vec<ApprovalRule>>, ApiError> {
-    let id = existing(&state, id).await?;
+    let id = access::assistant(&state, &caller, &AssistantId(id))
+        .await?
+        .id;
     Ok(ApiJson(state.store.rules(Some(&id)).await?))
 }
 
@@ -41,10 +49,13 @@ pub async fn list_assistant(
     responses((status = 201, body = ApprovalRule), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub async fn create_assistant(
     State(state): State<AppState>,
+    caller: Caller,
     ApiPath(id): ApiPath<String>,
     ApiJson(body): ApiJson<CreateRule>,
 ) -> Result<(StatusCode, ApiJson<ApprovalRule>), ApiError> {
-    let id = existing(&state, id).await?;
+    let id = access::assistant(&state, &caller, &AssistantId(id))
+        .await?
+        .id;
     create(&state, Some(id), body).await
 }
 
@@ -53,20 +64,26 @@ pub async fn create_assistant(
     responses((status = 204), (status = 404, body = ErrorBody)))]
 pub async fn delete(
     State(state): State<AppState>,
+    caller: Caller,
     ApiPath(id): ApiPath<String>,
 ) -> Result<StatusCode, ApiError> {
+    // A rule of an assistant is its members' to remove; a Tandem-wide one
+    // an admin's.
+    let Some(rule) = state.store.get_rule(&id).await? else {
+        return Err(ApiError::NotFound("no rule with that id".into()));
+    };
+    match &rule.assistant_id {
+        Some(assistant) => {
+            access::assistant(&state, &caller, assistant)
+                .await
+                .map_err(|_| ApiError::NotFound("no rule with that id".into()))?;
+        }
+        None => caller.require_admin("remove Tandem-wide rules")?,
+    }
     if !state.store.delete_rule(&id).await? {
         return Err(ApiError::NotFound("no rule with that id".into()));
     }
     Ok(StatusCode::NO_CONTENT)
-}
-
-async fn existing(state: &AppState, id: String) -> Result<AssistantId, ApiError> {
-    let id = AssistantId(id);
-    match state.store.get_assistant(&id).await? {
-        Some(_) => Ok(id),
-        None => Err(ApiError::NotFound("no assistant with that id".into())),
-    }
 }
 
 async fn create(

@@ -1,5 +1,7 @@
 //! `/api/sessions`: create, list, read, and step in.
 
+use super::access;
+use super::auth::Caller;
 use super::error::{ApiError, ApiJson, ApiPath, ApiQuery};
 use super::AppState;
 use axum::extract::State;
@@ -14,8 +16,13 @@ const DEFAULT_PAGE: i64 = 500;
 const MAX_PAGE: i64 = 5000;
 
 #[utoipa::path(get, path = "/api/sessions", responses((status = 200, body = Vec<SessionSummary>)))]
-pub async fn list(State(state): State<AppState>) -> Result<ApiJson<Vec<SessionSummary>>, ApiError> {
-    Ok(ApiJson(state.store.list_sessions(500).await?))
+pub async fn list(
+    State(state): State<AppState>,
+    caller: Caller,
+) -> Result<ApiJson<Vec<SessionSummary>>, ApiError> {
+    Ok(ApiJson(
+        state.store.list_sessions(caller.scope(), 500).await?,
+    ))
 }
 
 #[utoipa::path(post, path = "/api/sessions", request_body = CreateSession,
@@ -24,11 +31,13 @@ pub async fn list(State(state): State<AppState>) -> Result<ApiJson<Vec<SessionSu
         (status = 404, body = tandem_shared::api::ErrorBody)))]
 pub async fn create(
     State(state): State<AppState>,
+    caller: Caller,
     ApiJson(body): ApiJson<CreateSession>,
 ) -> Result<(StatusCode, ApiJson<SessionSummary>), ApiError> {
+    access::assistant(&state, &caller, &body.assistant_id).await?;
     let summary = state
         .sessions
-        .create(&body.assistant_id, &body.prompt, None)
+        .create(&body.assistant_id, &body.prompt, Some(caller.name()))
         .await?;
     Ok((StatusCode::CREATED, ApiJson(summary)))
 }
@@ -38,22 +47,19 @@ pub async fn create(
     responses((status = 200, body = SessionSummary), (status = 404, body = tandem_shared::api::ErrorBody)))]
 pub async fn get(
     State(state): State<AppState>,
+    caller: Caller,
     ApiPath(id): ApiPath<String>,
 ) -> Result<ApiJson<SessionSummary>, ApiError> {
-    state
-        .store
-        .get_session(&SessionId(id))
-        .await?
-        .map(|record| ApiJson(record.summary))
-        .ok_or_else(|| ApiError::NotFound("no session with that id".into()))
+    let record = access::session(&state, &caller, &SessionId(id)).await?;
+    Ok(ApiJson(record.summary))
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 pub struct PageQuery {
     /// Events with a `seq` above this one (default 0: from the start).
-    after: Option<u64>,
+    pub after: Option<u64>,
     /// At most this many (default 500, at most 5000).
-    limit: Option<i64>,
+    pub limit: Option<i64>,
 }
 
 #[utoipa::path(get, path = "/api/sessions/{id}/events",
@@ -62,8 +68,20 @@ pub struct PageQuery {
         (status = 404, body = tandem_shared::api::ErrorBody)))]
 pub async fn events(
     State(state): State<AppState>,
+    caller: Caller,
     ApiPath(id): ApiPath<String>,
     ApiQuery(query): ApiQuery<PageQuery>,
+) -> Result<ApiJson<EventPage>, ApiError> {
+    let id = SessionId(id);
+    let record = access::session(&state, &caller, &id).await?;
+    page(&state, &record, &query).await
+}
+
+/// One page of a transcript the caller may read.
+pub async fn page(
+    state: &AppState,
+    record: &crate::store::SessionRecord,
+    query: &PageQuery,
 ) -> Result<ApiJson<EventPage>, ApiError> {
     let limit = query.limit.unwrap_or(DEFAULT_PAGE);
     if !(1..=MAX_PAGE).contains(&limit) {
@@ -71,12 +89,11 @@ pub async fn events(
             "limit: must be between 1 and {MAX_PAGE}"
         )));
     }
-    let id = SessionId(id);
-    let Some(record) = state.store.get_session(&id).await? else {
-        return Err(ApiError::NotFound("no session with that id".into()));
-    };
     let after = Seq(query.after.unwrap_or(0));
-    let events = state.store.events_after(&id, after, limit).await?;
+    let events = state
+        .store
+        .events_after(&record.summary.id, after, limit)
+        .await?;
     let last = events.last().map(|event| event.seq).unwrap_or(after);
     Ok(ApiJson(EventPage {
         more: last < record.summary.last_seq,
@@ -90,12 +107,15 @@ pub async fn events(
         (status = 404, body = tandem_shared::api::ErrorBody)))]
 pub async fn send_message(
     State(state): State<AppState>,
+    caller: Caller,
     ApiPath(id): ApiPath<String>,
     ApiJson(body): ApiJson<SendMessage>,
 ) -> Result<(StatusCode, ApiJson<SendMessageResult>), ApiError> {
+    let id = SessionId(id);
+    access::session(&state, &caller, &id).await?;
     let delivery = state
         .sessions
-        .send_message(&SessionId(id), &body.text, None)
+        .send_message(&id, &body.text, Some(caller.name()))
         .await?;
     Ok((
         StatusCode::ACCEPTED,
@@ -109,8 +129,11 @@ pub async fn send_message(
         (status = 409, body = tandem_shared::api::ErrorBody)))]
 pub async fn stop(
     State(state): State<AppState>,
+    caller: Caller,
     ApiPath(id): ApiPath<String>,
 ) -> Result<StatusCode, ApiError> {
-    state.sessions.stop(&SessionId(id), None).await?;
+    let id = SessionId(id);
+    access::session(&state, &caller, &id).await?;
+    state.sessions.stop(&id, Some(caller.name())).await?;
     Ok(StatusCode::ACCEPTED)
 }

@@ -1,6 +1,8 @@
 //! `/api/tasks`: work with a status and an assignee. Assigning wakes the
 //! assistant with the task; its sessions are linked and move it on.
 
+use super::access;
+use super::auth::Caller;
 use super::error::{ApiError, ApiJson, ApiPath};
 use super::AppState;
 use crate::wakes::WakeRequest;
@@ -8,13 +10,27 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use tandem_shared::api::{CreateTask, ErrorBody, Task, TaskStatus, UpdateTask, WakeTrigger};
 
-const PERSON: &str = "Team member";
 const MAX_TITLE: usize = 200;
 const MAX_BODY: usize = 50_000;
 
+/// The team's board: unassigned tasks, and those of assistants the caller
+/// may see.
 #[utoipa::path(get, path = "/api/tasks", responses((status = 200, body = Vec<Task>)))]
-pub async fn list(State(state): State<AppState>) -> Result<ApiJson<Vec<Task>>, ApiError> {
-    Ok(ApiJson(state.store.list_tasks().await?))
+pub async fn list(
+    State(state): State<AppState>,
+    caller: Caller,
+) -> Result<ApiJson<Vec<Task>>, ApiError> {
+    let tasks = state.store.list_tasks().await?;
+    if caller.user.admin {
+        return Ok(ApiJson(tasks));
+    }
+    let mine = state.store.member_of(&caller.user.id).await?;
+    Ok(ApiJson(
+        tasks
+            .into_iter()
+            .filter(|task| task.assignee_id.as_ref().is_none_or(|a| mine.contains(a)))
+            .collect(),
+    ))
 }
 
 #[utoipa::path(get, path = "/api/tasks/{id}",
@@ -22,23 +38,26 @@ pub async fn list(State(state): State<AppState>) -> Result<ApiJson<Vec<Task>>, A
     responses((status = 200, body = Task), (status = 404, body = ErrorBody)))]
 pub async fn get(
     State(state): State<AppState>,
+    caller: Caller,
     ApiPath(id): ApiPath<String>,
 ) -> Result<ApiJson<Task>, ApiError> {
-    find(&state, &id).await.map(ApiJson)
+    find(&state, &caller, &id).await.map(ApiJson)
 }
 
-async fn find(state: &AppState, id: &str) -> Result<Task, ApiError> {
-    state
-        .store
-        .get_task(id)
-        .await?
-        .ok_or_else(|| ApiError::NotFound("no task with that id".into()))
+async fn find(state: &AppState, caller: &Caller, id: &str) -> Result<Task, ApiError> {
+    let not_found = || ApiError::NotFound("no task with that id".into());
+    let task = state.store.get_task(id).await?.ok_or_else(not_found)?;
+    match &task.assignee_id {
+        Some(assistant) if !access::can_see(state, caller, assistant).await? => Err(not_found()),
+        _ => Ok(task),
+    }
 }
 
 #[utoipa::path(post, path = "/api/tasks", request_body = CreateTask,
     responses((status = 201, body = Task), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub async fn create(
     State(state): State<AppState>,
+    caller: Caller,
     ApiJson(body): ApiJson<CreateTask>,
 ) -> Result<(StatusCode, ApiJson<Task>), ApiError> {
     let now = state.sessions.context().clock.now_ms();
@@ -53,12 +72,15 @@ pub async fn create(
         created_at: now,
         updated_at: now,
     };
-    validate(&state, &task).await?;
+    validate(&state, &caller, &task).await?;
     state.store.create_task(&task).await?;
     if task.assignee_id.is_some() {
-        wake_assignee(&state, &task).await?;
+        wake_assignee(&state, &caller, &task).await?;
     }
-    Ok((StatusCode::CREATED, ApiJson(find(&state, &task.id).await?)))
+    Ok((
+        StatusCode::CREATED,
+        ApiJson(find(&state, &caller, &task.id).await?),
+    ))
 }
 
 #[utoipa::path(patch, path = "/api/tasks/{id}", request_body = UpdateTask,
@@ -66,10 +88,11 @@ pub async fn create(
     responses((status = 200, body = Task), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub async fn update(
     State(state): State<AppState>,
+    caller: Caller,
     ApiPath(id): ApiPath<String>,
     ApiJson(body): ApiJson<UpdateTask>,
 ) -> Result<ApiJson<Task>, ApiError> {
-    let mut task = find(&state, &id).await?;
+    let mut task = find(&state, &caller, &id).await?;
     let reassigned = body.assignee_id.is_some() && body.assignee_id != task.assignee_id;
     if let Some(title) = body.title {
         task.title = title.trim().to_owned();
@@ -84,15 +107,15 @@ pub async fn update(
         task.assignee_id = Some(assignee);
     }
     task.updated_at = state.sessions.context().clock.now_ms();
-    validate(&state, &task).await?;
+    validate(&state, &caller, &task).await?;
     state.store.update_task(&task).await?;
     if reassigned {
-        wake_assignee(&state, &task).await?;
+        wake_assignee(&state, &caller, &task).await?;
     }
-    Ok(ApiJson(find(&state, &task.id).await?))
+    Ok(ApiJson(find(&state, &caller, &task.id).await?))
 }
 
-async fn validate(state: &AppState, task: &Task) -> Result<(), ApiError> {
+async fn validate(state: &AppState, caller: &Caller, task: &Task) -> Result<(), ApiError> {
     let len = task.title.chars().count();
     if len == 0 || len > MAX_TITLE {
         return Err(ApiError::BadRequest(format!(
@@ -105,7 +128,8 @@ async fn validate(state: &AppState, task: &Task) -> Result<(), ApiError> {
         )));
     }
     if let Some(assignee) = &task.assignee_id {
-        match state.store.get_assistant(assignee).await? {
+        let visible = access::assistant(state, caller, assignee).await.ok();
+        match visible {
             None => {
                 return Err(ApiError::BadRequest(
                     "assignee_id: no assistant with that id".into(),
@@ -123,7 +147,7 @@ async fn validate(state: &AppState, task: &Task) -> Result<(), ApiError> {
     Ok(())
 }
 
-async fn wake_assignee(state: &AppState, task: &Task) -> Result<(), ApiError> {
+async fn wake_assignee(state: &AppState, caller: &Caller, task: &Task) -> Result<(), ApiError> {
     let Some(assignee) = &task.assignee_id else {
         return Ok(());
     };
@@ -137,7 +161,7 @@ async fn wake_assignee(state: &AppState, task: &Task) -> Result<(), ApiError> {
         .wake(WakeRequest {
             assistant_id: assignee.clone(),
             trigger: WakeTrigger::Task,
-            source: PERSON.into(),
+            source: caller.name(),
             message,
             task_id: Some(task.id.clone()),
             title: Some(task.title.clone()),

@@ -1,5 +1,7 @@
 //! An assistant's chat, its wakes, and heartbeats: the ways a person wakes it.
 
+use super::access;
+use super::auth::Caller;
 use super::error::{ApiError, ApiJson, ApiPath};
 use super::AppState;
 use crate::wakes::WakeRequest;
@@ -8,15 +10,12 @@ use axum::http::StatusCode;
 use tandem_shared::api::{ChatMessage, ErrorBody, Heartbeat, PostChat, Wake, WakeTrigger};
 use tandem_shared::AssistantId;
 
-/// Until accounts exist, people are one anonymous team member.
-const PERSON: &str = "Team member";
-
-async fn assistant_id(state: &AppState, id: String) -> Result<AssistantId, ApiError> {
-    let id = AssistantId(id);
-    match state.store.get_assistant(&id).await? {
-        Some(_) => Ok(id),
-        None => Err(ApiError::NotFound("no assistant with that id".into())),
-    }
+async fn assistant_id(
+    state: &AppState,
+    caller: &Caller,
+    id: String,
+) -> Result<AssistantId, ApiError> {
+    Ok(access::assistant(state, caller, &AssistantId(id)).await?.id)
 }
 
 #[utoipa::path(get, path = "/api/assistants/{id}/chat",
@@ -24,9 +23,10 @@ async fn assistant_id(state: &AppState, id: String) -> Result<AssistantId, ApiEr
     responses((status = 200, body = Vec<ChatMessage>), (status = 404, body = ErrorBody)))]
 pub async fn chat(
     State(state): State<AppState>,
+    caller: Caller,
     ApiPath(id): ApiPath<String>,
 ) -> Result<ApiJson<Vec<ChatMessage>>, ApiError> {
-    let id = assistant_id(&state, id).await?;
+    let id = assistant_id(&state, &caller, id).await?;
     Ok(ApiJson(state.store.recent_chat(&id, 200).await?))
 }
 
@@ -37,15 +37,17 @@ pub async fn chat(
     responses((status = 202, body = Wake), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub async fn post_chat(
     State(state): State<AppState>,
+    caller: Caller,
     ApiPath(id): ApiPath<String>,
     ApiJson(body): ApiJson<PostChat>,
 ) -> Result<(StatusCode, ApiJson<Wake>), ApiError> {
+    let assistant_id = assistant_id(&state, &caller, id).await?;
     let wake = state
         .wakes
         .wake(WakeRequest {
-            assistant_id: AssistantId(id),
+            assistant_id,
             trigger: WakeTrigger::Chat,
-            source: PERSON.into(),
+            source: caller.name(),
             message: body.text,
             task_id: None,
             title: None,
@@ -60,9 +62,10 @@ pub async fn post_chat(
     responses((status = 200, body = Vec<Wake>), (status = 404, body = ErrorBody)))]
 pub async fn list(
     State(state): State<AppState>,
+    caller: Caller,
     ApiPath(id): ApiPath<String>,
 ) -> Result<ApiJson<Vec<Wake>>, ApiError> {
-    let id = assistant_id(&state, id).await?;
+    let id = assistant_id(&state, &caller, id).await?;
     Ok(ApiJson(state.store.list_wakes(&id, 500).await?))
 }
 
@@ -71,15 +74,17 @@ pub async fn list(
     responses((status = 202, body = Wake), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub async fn heartbeat(
     State(state): State<AppState>,
+    caller: Caller,
     ApiPath(id): ApiPath<String>,
     ApiJson(body): ApiJson<Heartbeat>,
 ) -> Result<(StatusCode, ApiJson<Wake>), ApiError> {
+    let assistant_id = assistant_id(&state, &caller, id).await?;
     let wake = state
         .wakes
         .wake(WakeRequest {
-            assistant_id: AssistantId(id),
+            assistant_id,
             trigger: WakeTrigger::Heartbeat,
-            source: PERSON.into(),
+            source: caller.name(),
             message: body.message,
             task_id: None,
             title: None,

@@ -672,6 +672,7 @@ impl SessionActor {
             )
             .await
             .map_err(|error| Ending::failed(format!("storage error: {error}")))?;
+        self.ctx.hub.approvals_changed();
         self.pending.insert(
             approval_id.clone(),
             PendingPermission {
@@ -871,7 +872,7 @@ impl SessionActor {
             )
             .await?
         {
-            DecideOutcome::Decided => {}
+            DecideOutcome::Decided => self.ctx.hub.approvals_changed(),
             DecideOutcome::AlreadySettled { state, by } => {
                 return Err(DecideError::AlreadySettled {
                     state: state.as_str().to_owned(),
@@ -947,6 +948,7 @@ impl SessionActor {
         {
             tracing::error!(session = %self.summary.id, %error, "could not cancel approvals");
         }
+        self.ctx.hub.approvals_changed();
         for (approval_id, pending) in std::mem::take(&mut self.pending) {
             if let Some(conn) = conn.as_deref_mut() {
                 let answer =

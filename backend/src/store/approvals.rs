@@ -1,6 +1,6 @@
 //! Approvals: the database row decides who answered first.
 
-use super::{json, opt_text, text, to_json, Store, StoreError};
+use super::{json, opt_text, text, to_json, Scope, Store, StoreError};
 use serde::{Deserialize, Serialize};
 use tandem_shared::api::PendingApproval;
 use tandem_shared::{
@@ -155,15 +155,20 @@ impl Store {
 
 impl Store {
     /// Every pending approval, oldest first: the approvals inbox.
-    pub async fn pending_approvals(&self) -> Result<Vec<PendingApproval>, StoreError> {
-        let rows = sqlx::query(
+    pub async fn pending_approvals(
+        &self,
+        scope: Scope<'_>,
+    ) -> Result<Vec<PendingApproval>, StoreError> {
+        let sql = format!(
             "SELECT a.id, a.session_id, a.request, a.created_at, s.title, s.assistant_id \
              FROM approvals a JOIN sessions s ON s.id = a.session_id \
-             WHERE a.state = $1 ORDER BY a.created_at, a.id",
-        )
-        .bind(ApprovalState::Pending.as_str())
-        .fetch_all(&self.pool)
-        .await?;
+             WHERE a.state = $1 AND {} ORDER BY a.created_at, a.id",
+            scope.condition("s.assistant_id", 2)
+        );
+        let query = sqlx::query(&sql)
+            .bind(ApprovalState::Pending.as_str())
+            .bind(scope.bind_value());
+        let rows = query.fetch_all(&self.pool).await?;
         rows.iter()
             .map(|row| {
                 let request: ApprovalRequest = json(&text(row, "request")?, "approval request")?;
@@ -178,5 +183,21 @@ impl Store {
                 })
             })
             .collect()
+    }
+}
+
+impl Store {
+    /// How many approvals wait in `scope`: the badge.
+    pub async fn pending_approval_count(&self, scope: Scope<'_>) -> Result<i64, StoreError> {
+        let sql = format!(
+            "SELECT COUNT(*) AS n FROM approvals a JOIN sessions s ON s.id = a.session_id \
+             WHERE a.state = $1 AND {}",
+            scope.condition("s.assistant_id", 2)
+        );
+        let query = sqlx::query(&sql)
+            .bind(ApprovalState::Pending.as_str())
+            .bind(scope.bind_value());
+        let row = query.fetch_one(&self.pool).await?;
+        super::int(&row, "n")
     }
 }

@@ -1,6 +1,6 @@
 //! Assistants: who does the work, with which agent, where.
 
-use super::{int, json, text, to_json, Store, StoreError};
+use super::{int, json, text, to_json, Scope, Store, StoreError};
 use sqlx::any::AnyRow;
 use sqlx::Row;
 use tandem_shared::api::{Assistant, JournalEntry};
@@ -30,12 +30,13 @@ impl Store {
         Ok(())
     }
 
-    pub async fn list_assistants(&self) -> Result<Vec<Assistant>, StoreError> {
-        let rows = sqlx::query(&format!(
-            "SELECT {COLUMNS} FROM assistants ORDER BY created_at, id"
-        ))
-        .fetch_all(&self.pool)
-        .await?;
+    pub async fn list_assistants(&self, scope: Scope<'_>) -> Result<Vec<Assistant>, StoreError> {
+        let sql = format!(
+            "SELECT {COLUMNS} FROM assistants WHERE {} ORDER BY created_at, id",
+            scope.condition("id", 1)
+        );
+        let query = sqlx::query(&sql).bind(scope.bind_value());
+        let rows = query.fetch_all(&self.pool).await?;
         rows.iter().map(assistant_from_row).collect()
     }
 

@@ -8,16 +8,21 @@ mod appender;
 mod approvals;
 mod assistants;
 mod chat;
+mod credentials;
 mod events;
+mod members;
 mod routines;
 mod rules;
 mod sessions;
+mod share_links;
 mod tasks;
+mod users;
 mod wakes;
 
 pub use appender::{AppendError, Appender};
 pub use approvals::{ApprovalRecord, DecideOutcome};
 pub use sessions::{NewSession, SessionRecord};
+pub use users::NewUserOutcome;
 
 use sqlx::any::{AnyPoolOptions, AnyRow};
 use sqlx::{AnyPool, Executor, Row};
@@ -46,6 +51,35 @@ impl Backend {
         match self {
             Backend::Sqlite => "sqlite",
             Backend::Postgres => "postgres",
+        }
+    }
+}
+
+/// Whose view a listing is for: everything (an admin, or Tandem itself), or
+/// only what belongs to the assistants a person is a member of.
+#[derive(Debug, Clone, Copy)]
+pub enum Scope<'a> {
+    All,
+    MemberOf(&'a tandem_shared::UserId),
+}
+
+impl Scope<'_> {
+    /// A SQL condition on `column` (an assistant id) for this scope, using
+    /// bind parameter `$n`, where `bind_value()` goes. `All` refers to the
+    /// parameter too, so every query binds the same places on PostgreSQL.
+    fn condition(&self, column: &str, n: usize) -> String {
+        match self {
+            Scope::All => format!("${n} = ${n}"),
+            Scope::MemberOf(_) => format!(
+                "{column} IN (SELECT assistant_id FROM assistant_members WHERE user_id = ${n})"
+            ),
+        }
+    }
+
+    fn bind_value(&self) -> &str {
+        match self {
+            Scope::All => "",
+            Scope::MemberOf(user) => user.as_str(),
         }
     }
 }

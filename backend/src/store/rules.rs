@@ -24,6 +24,16 @@ impl Store {
         Ok(())
     }
 
+    pub async fn get_rule(&self, id: &str) -> Result<Option<ApprovalRule>, StoreError> {
+        let row = sqlx::query(&format!(
+            "SELECT {COLUMNS} FROM approval_rules WHERE id = $1"
+        ))
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await?;
+        row.as_ref().map(rule_from_row).transpose()
+    }
+
     pub async fn delete_rule(&self, id: &str) -> Result<bool, StoreError> {
         let result = sqlx::query("DELETE FROM approval_rules WHERE id = $1")
             .bind(id)

@@ -1,6 +1,6 @@
 //! Sessions: status, title and where the transcript has got to.
 
-use super::{int, opt_text, text, Store, StoreError};
+use super::{int, opt_text, text, Scope, Store, StoreError};
 use sqlx::any::AnyRow;
 use sqlx::Row;
 use tandem_shared::api::SessionSummary;
@@ -55,13 +55,20 @@ impl Store {
     }
 
     /// Newest first.
-    pub async fn list_sessions(&self, limit: i64) -> Result<Vec<SessionSummary>, StoreError> {
-        let rows = sqlx::query(&format!(
-            "{SELECT} ORDER BY s.created_at DESC, s.id DESC LIMIT $1"
-        ))
-        .bind(limit)
-        .fetch_all(&self.pool)
-        .await?;
+    pub async fn list_sessions(
+        &self,
+        scope: Scope<'_>,
+        limit: i64,
+    ) -> Result<Vec<SessionSummary>, StoreError> {
+        let sql = format!(
+            "{SELECT} WHERE {} ORDER BY s.created_at DESC, s.id DESC LIMIT $2",
+            scope.condition("s.assistant_id", 1)
+        );
+        let rows = sqlx::query(&sql)
+            .bind(scope.bind_value())
+            .bind(limit)
+            .fetch_all(&self.pool)
+            .await?;
         rows.iter()
             .map(|row| session_from_row(row).map(|record| record.summary))
             .collect()

@@ -149,6 +149,7 @@ async fn oversized_bodies_are_refused() {
         .unwrap();
     let response = once
         .post(format!("{}/api/sessions", server.url))
+        .bearer_auth(&server.token)
         .json(&json!({"assistant_id": demo.id, "prompt": huge}))
         .send()
         .await

@@ -1,6 +1,7 @@
 //! Tandem's end-to-end and integration tests: one test binary, one module
 //! per area.
 //!
+//! - `access`: accounts, tokens, members, shared approvals, share links.
 //! - `store`: the SQL module on SQLite and PostgreSQL.
 //! - `http_api`: the REST surface, including bad input.
 //! - `streaming`: the WebSocket: replay, live tail, reconnects, bad frames.
@@ -14,6 +15,7 @@
 
 mod support;
 
+mod access;
 mod agent_runtime;
 mod agent_tools;
 mod browser;

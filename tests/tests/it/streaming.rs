@@ -144,9 +144,12 @@ async fn bad_frames_get_an_error_and_the_socket_stays_open() {
 #[tokio::test]
 async fn an_oversized_frame_is_refused() {
     let server = TestServer::start().await;
-    let (mut socket, _) = tokio_tungstenite::connect_async(server.ws_url())
-        .await
-        .unwrap();
+    let (mut socket, _) = tokio_tungstenite::connect_async(crate::support::ws_request(
+        &server.ws_url(),
+        &server.token,
+    ))
+    .await
+    .unwrap();
     use futures_util::{SinkExt, StreamExt};
     let huge = "x".repeat(1024 * 1024);
     let _ = socket.send(Message::Text(huge.into())).await;

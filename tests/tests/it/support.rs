@@ -31,7 +31,91 @@ pub struct TestServer {
     pub database_url: Option<String>,
     child: Option<Child>,
     _tmp: Option<tempfile::TempDir>,
+    /// Sends the admin's bearer token with every request.
     pub http: reqwest::Client,
+    /// The admin's bearer token.
+    pub token: String,
+}
+
+/// The admin every test server has, made with `tandem user add` before
+/// the server starts.
+pub const ADMIN: &str = "admin";
+pub const ADMIN_PASSWORD: &str = "admin-password";
+
+/// Runs a `tandem` command against a data directory, feeding `stdin`;
+/// returns its stdout, or panics with its stderr.
+pub async fn tandem_command(
+    args: &[&str],
+    data_dir: &Path,
+    database_url: Option<&str>,
+    stdin: &str,
+) -> String {
+    use tokio::io::AsyncWriteExt;
+    let mut command = Command::new(tandem_bin());
+    command
+        .args(args)
+        .arg("--data-dir")
+        .arg(data_dir)
+        .env_remove("TANDEM_DATABASE_URL")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    if let Some(url) = database_url {
+        command.arg("--database-url").arg(url);
+    }
+    let mut child = command.spawn().expect("run tandem");
+    let mut input = child.stdin.take().expect("stdin");
+    input
+        .write_all(stdin.as_bytes())
+        .await
+        .expect("write stdin");
+    drop(input);
+    let output = child.wait_with_output().await.expect("tandem output");
+    assert!(
+        output.status.success(),
+        "tandem {args:?} failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+/// An admin account and a token for it, made once per data directory.
+async fn admin_token(data_dir: &Path, database_url: Option<&str>) -> String {
+    let saved = data_dir.join("test-admin-token");
+    if let Ok(token) = std::fs::read_to_string(&saved) {
+        return token;
+    }
+    tandem_command(
+        &["user", "add", ADMIN],
+        data_dir,
+        database_url,
+        &format!("{ADMIN_PASSWORD}\n"),
+    )
+    .await;
+    let token = tandem_command(
+        &["token", "create", "--user", ADMIN, "--name", "tests"],
+        data_dir,
+        database_url,
+        "",
+    )
+    .await
+    .trim()
+    .to_owned();
+    std::fs::write(&saved, &token).expect("save token");
+    token
+}
+
+/// A client that sends `Authorization: Bearer <token>`.
+pub fn client_with_token(token: &str) -> reqwest::Client {
+    let mut headers = reqwest::header::HeaderMap::new();
+    headers.insert(
+        reqwest::header::AUTHORIZATION,
+        format!("Bearer {token}").parse().expect("header"),
+    );
+    reqwest::Client::builder()
+        .default_headers(headers)
+        .build()
+        .expect("client")
 }
 
 impl TestServer {
@@ -61,7 +145,29 @@ impl TestServer {
         TestServer::launch(data_dir, None, addr).await
     }
 
+    /// A first run: nobody has an account yet (`token` is empty).
+    pub async fn start_without_accounts() -> TestServer {
+        let tmp = tempfile::tempdir().expect("temp dir");
+        let mut server = TestServer::launch_with(tmp.path(), None, "127.0.0.1:0", false).await;
+        server._tmp = Some(tmp);
+        server
+    }
+
     async fn launch(data_dir: &Path, database_url: Option<String>, addr: &str) -> TestServer {
+        TestServer::launch_with(data_dir, database_url, addr, true).await
+    }
+
+    async fn launch_with(
+        data_dir: &Path,
+        database_url: Option<String>,
+        addr: &str,
+        with_admin: bool,
+    ) -> TestServer {
+        let token = if with_admin {
+            admin_token(data_dir, database_url.as_deref()).await
+        } else {
+            String::new()
+        };
         let mut command = Command::new(tandem_bin());
         command
             .args([
@@ -109,7 +215,12 @@ impl TestServer {
             database_url,
             child: Some(child),
             _tmp: None,
-            http: reqwest::Client::new(),
+            http: if token.is_empty() {
+                reqwest::Client::new()
+            } else {
+                client_with_token(&token)
+            },
+            token,
         }
     }
 
@@ -145,6 +256,70 @@ impl TestServer {
             .expect("POST");
         let status = response.status().as_u16();
         (status, response.json().await.unwrap_or(Value::Null))
+    }
+
+    pub async fn delete(&self, path: &str) -> (u16, Value) {
+        let response = self
+            .http
+            .delete(format!("{}{path}", self.url))
+            .send()
+            .await
+            .expect("DELETE");
+        let status = response.status().as_u16();
+        (status, response.json().await.unwrap_or(Value::Null))
+    }
+
+    /// Logs in with a password; the login cookie (`name=value`) on success.
+    pub async fn login(&self, name: &str, password: &str) -> (u16, Option<String>) {
+        let response = reqwest::Client::new()
+            .post(format!("{}/api/auth/login", self.url))
+            .json(&json!({"name": name, "password": password}))
+            .send()
+            .await
+            .expect("login");
+        let status = response.status().as_u16();
+        let cookie = response
+            .headers()
+            .get("set-cookie")
+            .and_then(|value| value.to_str().ok())
+            .and_then(|value| value.split(';').next())
+            .map(str::to_owned);
+        (status, cookie)
+    }
+
+    /// A person the admin adds (password `<name>-password`), who logs in
+    /// and makes a token for themselves.
+    pub async fn person(&self, name: &str) -> Person {
+        let password = format!("{name}-password");
+        let (status, body) = self
+            .post("/api/users", json!({"name": name, "password": password}))
+            .await;
+        assert_eq!(status, 201, "{body}");
+        let (status, cookie) = self.login(name, &password).await;
+        assert_eq!(status, 200);
+        let cookie = cookie.expect("login cookie");
+        let response = reqwest::Client::new()
+            .post(format!("{}/api/tokens", self.url))
+            .header("cookie", &cookie)
+            .header("origin", &self.url)
+            .json(&json!({"name": "tests"}))
+            .send()
+            .await
+            .expect("create token");
+        assert_eq!(response.status().as_u16(), 201);
+        let created: Value = response.json().await.expect("token");
+        let token = created["secret"].as_str().expect("secret").to_owned();
+        Person {
+            name: name.to_owned(),
+            id: body["id"].as_str().expect("user id").to_owned(),
+            url: self.url.clone(),
+            http: if token.is_empty() {
+                reqwest::Client::new()
+            } else {
+                client_with_token(&token)
+            },
+            token,
+        }
     }
 
     pub async fn demo_assistant(&self) -> Assistant {
@@ -212,6 +387,40 @@ impl TestServer {
     }
 }
 
+/// Someone other than the admin, with their own token.
+pub struct Person {
+    pub name: String,
+    pub id: String,
+    pub token: String,
+    url: String,
+    pub http: reqwest::Client,
+}
+
+impl Person {
+    pub async fn get(&self, path: &str) -> (u16, Value) {
+        let response = self
+            .http
+            .get(format!("{}{path}", self.url))
+            .send()
+            .await
+            .expect("GET");
+        let status = response.status().as_u16();
+        (status, response.json().await.unwrap_or(Value::Null))
+    }
+
+    pub async fn post(&self, path: &str, body: Value) -> (u16, Value) {
+        let response = self
+            .http
+            .post(format!("{}{path}", self.url))
+            .json(&body)
+            .send()
+            .await
+            .expect("POST");
+        let status = response.status().as_u16();
+        (status, response.json().await.unwrap_or(Value::Null))
+    }
+}
+
 /// Where `cargo xtask test` put the built web app, if it did.
 pub fn static_dir() -> Option<PathBuf> {
     let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../frontend/dist");
@@ -227,11 +436,32 @@ pub struct Viewer {
     pub events: Vec<TranscriptEvent>,
     pub sidebar: Vec<SessionSummary>,
     pub errors: Vec<(String, String)>,
+    /// The last pending-approvals count the server sent.
+    pub pending_approvals: Option<u32>,
+}
+
+/// A WebSocket handshake carrying a bearer token.
+pub fn ws_request(
+    url: &str,
+    token: &str,
+) -> tokio_tungstenite::tungstenite::handshake::client::Request {
+    use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+    let mut request = url.into_client_request().expect("ws url");
+    request.headers_mut().insert(
+        "authorization",
+        format!("Bearer {token}").parse().expect("header"),
+    );
+    request
 }
 
 impl Viewer {
     pub async fn connect(server: &TestServer) -> Viewer {
-        let (socket, _) = tokio_tungstenite::connect_async(server.ws_url())
+        Viewer::connect_as(server, &server.token).await
+    }
+
+    /// A viewer authenticated by another person's token.
+    pub async fn connect_as(server: &TestServer, token: &str) -> Viewer {
+        let (socket, _) = tokio_tungstenite::connect_async(ws_request(&server.ws_url(), token))
             .await
             .expect("ws connect");
         Viewer {
@@ -239,6 +469,7 @@ impl Viewer {
             events: Vec::new(),
             sidebar: Vec::new(),
             errors: Vec::new(),
+            pending_approvals: None,
         }
     }
 
@@ -286,11 +517,31 @@ impl Viewer {
         }
     }
 
+    /// Connects to a share link's stream.
+    pub async fn connect_share(server: &TestServer, path: &str) -> Viewer {
+        let token = path.trim_start_matches("/s/");
+        let url = format!(
+            "{}/api/share/{token}/ws",
+            server.url.replacen("http", "ws", 1)
+        );
+        let (socket, _) = tokio_tungstenite::connect_async(url)
+            .await
+            .expect("ws connect");
+        Viewer {
+            socket,
+            events: Vec::new(),
+            sidebar: Vec::new(),
+            errors: Vec::new(),
+            pending_approvals: None,
+        }
+    }
+
     fn record(&mut self, message: ServerMessage) {
         match message {
             ServerMessage::Events { events, .. } => self.events.extend(events),
             ServerMessage::Session { session } => self.sidebar.push(session),
             ServerMessage::Error { code, message, .. } => self.errors.push((code, message)),
+            ServerMessage::PendingApprovals { count } => self.pending_approvals = Some(count),
             ServerMessage::CaughtUp { .. } | ServerMessage::Pong { .. } => {}
         }
     }

@@ -233,7 +233,7 @@ async fn a_failed_task_run_files_a_follow_up_and_a_failed_chat_run_a_journal_not
         log.contains("## Recent chat"),
         "the cold start's context carries the recent chat"
     );
-    assert!(log.contains("Team member: try again"), "{log}");
+    assert!(log.contains("admin: try again"), "{log}");
     let journal = until_json(
         &server,
         &format!("/api/assistants/{}/journal", assistant.id),

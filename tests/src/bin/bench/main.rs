@@ -160,7 +160,7 @@ async fn spawn_to_first_event(bin: &Path) -> Result<Row> {
         .await?;
     let mut samples = Vec::new();
     for _ in 0..10 {
-        let mut socket = connect(&server.ws_url()).await?;
+        let mut socket = connect(&server.ws_url(), &server.token).await?;
         let started = Instant::now();
         let session = server.session(&assistant).await?;
         subscribe(&mut socket, &session, 0).await?;
@@ -205,7 +205,7 @@ async fn ingest_and_replay(bin: &Path) -> Result<Vec<Row>> {
             json!([{"do": "stream", "count": COUNT, "interval_ms": 0}]),
         )
         .await?;
-    let mut socket = connect(&server.ws_url()).await?;
+    let mut socket = connect(&server.ws_url(), &server.token).await?;
     let session = server.session(&assistant).await?;
     subscribe(&mut socket, &session, 0).await?;
     let started = Instant::now();
@@ -213,7 +213,7 @@ async fn ingest_and_replay(bin: &Path) -> Result<Vec<Row>> {
     let elapsed = started.elapsed();
     let rate = seen.events as f64 / elapsed.as_secs_f64();
 
-    let mut replay = connect(&server.ws_url()).await?;
+    let mut replay = connect(&server.ws_url(), &server.token).await?;
     let started = Instant::now();
     subscribe(&mut replay, &session, 0).await?;
     let replayed = watch(&mut replay, 1, Duration::from_secs(60)).await;
@@ -261,7 +261,7 @@ async fn live_latency(bin: &Path) -> Result<Row> {
         .await?;
     let mut sockets = Vec::new();
     for _ in 0..10 {
-        sockets.push(connect(&server.ws_url()).await?);
+        sockets.push(connect(&server.ws_url(), &server.token).await?);
     }
     for i in 0..SESSIONS {
         let session = server.session(&assistant).await?;
@@ -308,7 +308,7 @@ async fn fan_out(bin: &Path) -> Result<Row> {
     let session = server.session(&assistant).await?;
     let mut watchers = Vec::new();
     for _ in 0..VIEWERS {
-        let mut socket = connect(&server.ws_url()).await?;
+        let mut socket = connect(&server.ws_url(), &server.token).await?;
         subscribe(&mut socket, &session, 0).await?;
         watchers.push(tokio::spawn(async move {
             watch(&mut socket, 1, Duration::from_secs(120)).await
@@ -340,7 +340,7 @@ async fn idle_viewers(bin: &Path) -> Result<Row> {
     let server = Server::start(bin).await?;
     let mut sockets = Vec::with_capacity(SOCKETS);
     for _ in 0..SOCKETS {
-        match connect(&server.ws_url()).await {
+        match connect(&server.ws_url(), &server.token).await {
             Ok(socket) => sockets.push(socket),
             Err(_) => break,
         }

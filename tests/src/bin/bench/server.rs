@@ -13,7 +13,9 @@ pub struct Server {
     pub url: String,
     pub child: Child,
     pub data: tempfile::TempDir,
+    /// Sends the admin's bearer token.
     pub http: reqwest::Client,
+    pub token: String,
     pub started_in: Duration,
     pub agent: PathBuf,
 }
@@ -22,8 +24,10 @@ impl Server {
     /// Starts the server and times spawn → first answer to `/api/health`.
     pub async fn start(bin_dir: &Path) -> Result<Server> {
         let data = tempfile::tempdir()?;
+        let tandem = bin_dir.join("tandem-under-test");
+        let token = admin_token(&tandem, data.path()).await?;
         let started = Instant::now();
-        let mut child = Command::new(bin_dir.join("tandem-under-test"))
+        let mut child = Command::new(&tandem)
             .args(["serve", "--addr", "127.0.0.1:0"])
             .arg("--data-dir")
             .arg(data.path())
@@ -46,7 +50,14 @@ impl Server {
         let Some(url) = url else {
             bail!("tandem exited before listening")
         };
-        let http = reqwest::Client::new();
+        let mut headers = reqwest::header::HeaderMap::new();
+        headers.insert(
+            reqwest::header::AUTHORIZATION,
+            format!("Bearer {token}").parse()?,
+        );
+        let http = reqwest::Client::builder()
+            .default_headers(headers)
+            .build()?;
         loop {
             if http.get(format!("{url}/api/health")).send().await.is_ok() {
                 break;
@@ -61,6 +72,7 @@ impl Server {
             child,
             data,
             http,
+            token,
             started_in,
             agent: bin_dir.join("test-agent"),
         })
@@ -120,4 +132,35 @@ impl Server {
             .map(str::to_owned)
             .context("no session id")
     }
+}
+
+/// An admin and a bearer token for it, made with the `tandem` commands
+/// before the server starts (so they are not in the start time).
+async fn admin_token(tandem: &Path, data: &Path) -> Result<String> {
+    use tokio::io::AsyncWriteExt;
+    let mut add = Command::new(tandem)
+        .args(["user", "add", "bench"])
+        .arg("--data-dir")
+        .arg(data)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .spawn()
+        .context("tandem user add")?;
+    if let Some(mut stdin) = add.stdin.take() {
+        stdin.write_all(b"bench-password\n").await?;
+    }
+    if !add.wait().await?.success() {
+        bail!("tandem user add failed");
+    }
+    let output = Command::new(tandem)
+        .args(["token", "create", "--user", "bench"])
+        .arg("--data-dir")
+        .arg(data)
+        .output()
+        .await
+        .context("tandem token create")?;
+    if !output.status.success() {
+        bail!("tandem token create failed");
+    }
+    Ok(String::from_utf8_lossy(&output.stdout).trim().to_owned())
 }

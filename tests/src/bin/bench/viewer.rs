@@ -10,8 +10,13 @@ use tokio_tungstenite::tungstenite::Message;
 pub type Socket =
     tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
 
-pub async fn connect(url: &str) -> Result<Socket> {
-    let (socket, _) = tokio_tungstenite::connect_async(url)
+pub async fn connect(url: &str, token: &str) -> Result<Socket> {
+    use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+    let mut request = url.into_client_request()?;
+    request
+        .headers_mut()
+        .insert("authorization", format!("Bearer {token}").parse()?);
+    let (socket, _) = tokio_tungstenite::connect_async(request)
         .await
         .context("ws connect")?;
     Ok(socket)
