@@ -3,11 +3,12 @@
 use crate::api;
 use crate::socket::Socket;
 use crate::views::{
-    assistant::AssistantPage, new_session::NewSession, session::SessionView, sidebar::Sidebar,
-    tasks::TasksPage,
+    assistant::AssistantPage, new_session::NewSession, session::SessionView, settings::Settings,
+    sidebar::Sidebar, tasks::TasksPage,
 };
 use leptos::prelude::*;
 use tandem_shared::api::{Assistant, SessionSummary};
+use tandem_shared::auth::User;
 use tandem_shared::transcript::Transcript;
 use tandem_shared::ws::{ClientMessage, ServerMessage};
 use tandem_shared::{AssistantId, Seq, SessionId};
@@ -19,6 +20,7 @@ pub enum Page {
     Session(SessionId),
     Assistant(AssistantId),
     Tasks,
+    Settings,
 }
 
 impl Page {
@@ -28,6 +30,7 @@ impl Page {
             Page::Session(id) => format!("#/sessions/{id}"),
             Page::Assistant(id) => format!("#/assistants/{id}"),
             Page::Tasks => "#/tasks".into(),
+            Page::Settings => "#/settings".into(),
         }
     }
 
@@ -39,6 +42,8 @@ impl Page {
             Page::Assistant(AssistantId::from(id))
         } else if hash == "#/tasks" {
             Page::Tasks
+        } else if hash == "#/settings" {
+            Page::Settings
         } else {
             Page::NewSession
         }
@@ -54,6 +59,10 @@ pub struct AppState {
     pub transcript: RwSignal<Transcript>,
     pub error: RwSignal<Option<String>>,
     pub socket: Socket,
+    /// Who is logged in.
+    pub user: StoredValue<User>,
+    /// Approvals waiting across every assistant this person sees (live).
+    pub pending: RwSignal<u32>,
 }
 
 impl AppState {
@@ -108,7 +117,7 @@ fn page_from_hash() -> Page {
 }
 
 #[component]
-pub fn App() -> impl IntoView {
+pub fn App(user: User) -> impl IntoView {
     let sessions = RwSignal::new(Vec::<SessionSummary>::new());
     let first_page = page_from_hash();
     let selected = RwSignal::new(match &first_page {
@@ -118,6 +127,7 @@ pub fn App() -> impl IntoView {
     let page = RwSignal::new(first_page);
     let transcript = RwSignal::new(Transcript::default());
     let error = RwSignal::new(None::<String>);
+    let pending = RwSignal::new(0u32);
 
     let on_message = move |message: ServerMessage| match message {
         ServerMessage::Events { session_id, events } => {
@@ -135,6 +145,7 @@ pub fn App() -> impl IntoView {
                 None => list.insert(0, session),
             })
         }
+        ServerMessage::PendingApprovals { count } => pending.set(count),
         ServerMessage::Error { message, .. } => error.set(Some(message)),
         ServerMessage::CaughtUp { .. } | ServerMessage::Pong { .. } => {}
     };
@@ -145,7 +156,7 @@ pub fn App() -> impl IntoView {
             with_socket(|socket| socket.send(&ClientMessage::Subscribe { session_id, after }));
         }
     };
-    let socket = Socket::new(on_message, on_open);
+    let socket = Socket::new("/api/ws".into(), on_message, on_open);
     SOCKET_HANDLE.with(|slot| *slot.borrow_mut() = Some(socket));
     let state = AppState {
         page,
@@ -155,6 +166,8 @@ pub fn App() -> impl IntoView {
         transcript,
         error,
         socket,
+        user: StoredValue::new(user),
+        pending,
     };
     provide_context(state);
 
@@ -200,6 +213,7 @@ pub fn App() -> impl IntoView {
                     Page::Session(id) => view! { <SessionView id=id /> }.into_any(),
                     Page::Assistant(id) => view! { <AssistantPage id=id /> }.into_any(),
                     Page::Tasks => view! { <TasksPage /> }.into_any(),
+                    Page::Settings => view! { <Settings /> }.into_any(),
                     Page::NewSession => view! { <NewSession /> }.into_any(),
                 }}
             </main>

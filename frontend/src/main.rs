@@ -1,12 +1,14 @@
-//! Tandem's web app: a sidebar of sessions, the live transcript of the one
-//! selected, approval cards and a composer.
+//! Tandem's web app: the login, a sidebar of sessions, the live transcript
+//! of the one selected, approval cards and a composer; and the read-only
+//! page of a share link.
 
 mod api;
 mod app;
+mod root;
 mod socket;
 mod views;
 
 fn main() {
     console_error_panic_hook::set_once();
-    leptos::mount::mount_to_body(app::App);
+    leptos::mount::mount_to_body(root::Root);
 }

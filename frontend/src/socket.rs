@@ -18,10 +18,16 @@ pub struct Socket {
     on_message: StoredValue<Box<dyn Fn(ServerMessage) + Send + Sync>>,
     on_open: StoredValue<Box<dyn Fn() + Send + Sync>>,
     attempt: RwSignal<u32>,
+    /// `/api/ws`, or a share link's `/api/share/<token>/ws`.
+    path: StoredValue<String>,
+    /// Set when the server says the socket will never be allowed again (a
+    /// revoked share link): no more reconnects.
+    pub ended: RwSignal<bool>,
 }
 
 impl Socket {
     pub fn new(
+        path: String,
         on_message: impl Fn(ServerMessage) + Send + Sync + 'static,
         on_open: impl Fn() + Send + Sync + 'static,
     ) -> Socket {
@@ -30,6 +36,8 @@ impl Socket {
             on_message: StoredValue::new(Box::new(on_message)),
             on_open: StoredValue::new(Box::new(on_open)),
             attempt: RwSignal::new(0),
+            path: StoredValue::new(path),
+            ended: RwSignal::new(false),
         };
         socket.connect();
         socket
@@ -46,7 +54,8 @@ impl Socket {
             "ws"
         };
         let host = location.host().unwrap_or_default();
-        let Ok(ws) = WebSocket::new(&format!("{scheme}://{host}/api/ws")) else {
+        let path = self.path.get_value();
+        let Ok(ws) = WebSocket::new(&format!("{scheme}://{host}{path}")) else {
             self.retry();
             return;
         };
@@ -78,6 +87,9 @@ impl Socket {
 
     /// Backoff: 0.5 s, 1 s, 2 s … up to 10 s.
     fn retry(self) {
+        if self.ended.get_untracked() {
+            return;
+        }
         let attempt = self.attempt.get_untracked();
         self.attempt.set(attempt + 1);
         let delay = (500u32 << attempt.min(5)).min(10_000);

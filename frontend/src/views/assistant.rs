@@ -1,7 +1,8 @@
 //! An assistant's page: chat, sessions, profile (persona, constitution,
-//! memory), journal, routines, and every wake with the queue.
+//! memory), journal, routines, every wake with the queue, and members.
 
 use super::composer::Composer;
+use super::members::MembersTab;
 use crate::api;
 use crate::app::{AppState, Page};
 use leptos::prelude::*;
@@ -19,16 +20,18 @@ enum Tab {
     Journal,
     Routines,
     Wakes,
+    Members,
 }
 
 impl Tab {
-    const ALL: [Tab; 6] = [
+    const ALL: [Tab; 7] = [
         Tab::Chat,
         Tab::Sessions,
         Tab::Profile,
         Tab::Journal,
         Tab::Routines,
         Tab::Wakes,
+        Tab::Members,
     ];
 
     fn label(self) -> &'static str {
@@ -39,6 +42,7 @@ impl Tab {
             Tab::Journal => "Journal",
             Tab::Routines => "Routines",
             Tab::Wakes => "Wakes",
+            Tab::Members => "Members",
         }
     }
 }
@@ -98,6 +102,7 @@ pub fn AssistantPage(id: AssistantId) -> impl IntoView {
                         Tab::Journal => view! { <JournalTab id=id /> }.into_any(),
                         Tab::Routines => view! { <RoutinesTab id=id /> }.into_any(),
                         Tab::Wakes => view! { <WakesTab id=id /> }.into_any(),
+                        Tab::Members => view! { <MembersTab id=id /> }.into_any(),
                     }
                 }}
             </div>

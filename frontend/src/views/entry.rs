@@ -81,7 +81,8 @@ pub fn EntryView(entry: Entry) -> impl IntoView {
         }
         .into_any(),
         Entry::Approval { approval_id, tool_call, options, decision, .. } => {
-            let state = expect_context::<AppState>();
+            // A share link's page has no app state: nobody there may answer.
+            let state = use_context::<AppState>();
             let title = tool_call.title.clone().unwrap_or_else(|| tool_call.id.clone());
             let verdict = decision.map(|(outcome, by)| match outcome {
                 DecisionOutcome::Selected { option_id, kind } => {
@@ -96,9 +97,10 @@ pub fn EntryView(entry: Entry) -> impl IntoView {
             view! {
                 <li class="entry approval" class:pending=pending data-testid="approval-card">
                     <div class="approval-title">"Permission: " {title}</div>
-                    {match verdict {
-                        Some((class, text)) => view! { <div class=class data-testid="approval-verdict">{text}</div> }.into_any(),
-                        None => view! {
+                    {match (verdict, state) {
+                        (Some((class, text)), _) => view! { <div class=class data-testid="approval-verdict">{text}</div> }.into_any(),
+                        (None, None) => view! { <div class="muted">"Waiting for a decision"</div> }.into_any(),
+                        (None, Some(state)) => view! {
                             <div class="approval-options">
                                 {options.into_iter().map(|option| {
                                     let class = match option.kind {

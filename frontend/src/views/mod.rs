@@ -3,7 +3,11 @@
 pub mod assistant;
 pub mod composer;
 pub mod entry;
+pub mod login;
+pub mod members;
 pub mod new_session;
 pub mod session;
+pub mod settings;
+pub mod share;
 pub mod sidebar;
 pub mod tasks;

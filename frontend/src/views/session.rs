@@ -1,12 +1,14 @@
 //! One session: header, the live transcript, and the composer.
 
+use super::assistant::when;
 use super::composer::Composer;
 use super::entry::EntryView;
 use crate::api;
 use crate::app::AppState;
 use leptos::prelude::*;
 use tandem_shared::api::{SendMessage, SendMessageResult};
-use tandem_shared::transcript::Entry;
+use tandem_shared::auth::{CreateShareLink, CreatedShareLink, ShareLink};
+use tandem_shared::transcript::{Entry, Transcript};
 use tandem_shared::SessionId;
 
 /// Changes whenever an entry's rendering would: keyed lists re-render only
@@ -52,33 +54,10 @@ pub fn SessionView(id: SessionId) -> impl IntoView {
     let stop = move |_| {
         let path = id.with_value(|id| format!("/api/sessions/{id}/stop"));
         leptos::task::spawn_local(async move {
-            let result = api::post::<_, serde_json::Value>(&path, &serde_json::Map::new()).await;
-            // 202 has an empty body: only a real error is worth showing.
-            if let Err(message) = result {
-                if !message.contains("EOF") {
-                    state.report(Err(message));
-                }
-            }
+            state.report(api::post_unit(&path, &()).await);
         });
     };
-    // Follow the live end while the reader is at the bottom; stay put
-    // when they scrolled up to read.
-    let list = NodeRef::<leptos::html::Ol>::new();
-    let following = RwSignal::new(true);
-    Effect::new(move |_| {
-        state.transcript.track();
-        if following.get_untracked() {
-            if let Some(list) = list.get() {
-                list.set_scroll_top(list.scroll_height());
-            }
-        }
-    });
-    let on_scroll = move |_| {
-        if let Some(list) = list.get() {
-            let from_bottom = list.scroll_height() - list.scroll_top() - list.client_height();
-            following.set(from_bottom < 40);
-        }
-    };
+    let sharing = RwSignal::new(false);
     let draft = RwSignal::new(String::new());
     let send = move || {
         let text = draft.get_untracked();
@@ -106,18 +85,126 @@ pub fn SessionView(id: SessionId) -> impl IntoView {
                         </span>
                     </div>
                 </div>
-                <Show when=move || status.get().is_some_and(|s| s.is_live())>
-                    <button class="button danger" data-testid="stop" on:click=stop>"Stop"</button>
-                </Show>
+                <div class="header-actions">
+                    <button class="button" data-testid="share" aria-expanded=move || sharing.get().to_string()
+                        on:click=move |_| sharing.update(|open| *open = !*open)>"Share"</button>
+                    <Show when=move || status.get().is_some_and(|s| s.is_live())>
+                        <button class="button danger" data-testid="stop" on:click=stop>"Stop"</button>
+                    </Show>
+                </div>
             </header>
-            <ol class="transcript" data-testid="transcript" aria-live="polite" node_ref=list on:scroll=on_scroll>
-                <For
-                    each=move || state.transcript.with(|t| t.entries.iter().map(|e| (e.seq(), fingerprint(e), e.clone())).collect::<Vec<_>>())
-                    key=|(seq, print, _)| (*seq, *print)
-                    children=move |(_, _, entry)| view! { <EntryView entry=entry /> }
-                />
-            </ol>
+            <Show when=move || sharing.get()>
+                <SharePanel id=id.get_value() />
+            </Show>
+            <TranscriptList transcript=state.transcript />
             <Composer draft=draft on_send=send placeholder="Send a follow-up (Enter sends, Shift+Enter for a new line)" testid="composer" button_testid="send" />
         </section>
+    }
+}
+
+/// The transcript as it streams. Follows the live end while the reader is
+/// at the bottom; stays put when they scrolled up to read.
+#[component]
+pub fn TranscriptList(transcript: RwSignal<Transcript>) -> impl IntoView {
+    let list = NodeRef::<leptos::html::Ol>::new();
+    let following = RwSignal::new(true);
+    Effect::new(move |_| {
+        transcript.track();
+        if following.get_untracked() {
+            if let Some(list) = list.get() {
+                list.set_scroll_top(list.scroll_height());
+            }
+        }
+    });
+    let on_scroll = move |_| {
+        if let Some(list) = list.get() {
+            let from_bottom = list.scroll_height() - list.scroll_top() - list.client_height();
+            following.set(from_bottom < 40);
+        }
+    };
+    view! {
+        <ol class="transcript" data-testid="transcript" aria-live="polite" node_ref=list on:scroll=on_scroll>
+            <For
+                each=move || transcript.with(|t| t.entries.iter().map(|e| (e.seq(), fingerprint(e), e.clone())).collect::<Vec<_>>())
+                key=|(seq, print, _)| (*seq, *print)
+                children=move |(_, _, entry)| view! { <EntryView entry=entry /> }
+            />
+        </ol>
+    }
+}
+
+/// Read-only links to this session: make one (with an optional expiry),
+/// see the live ones, revoke.
+#[component]
+fn SharePanel(id: SessionId) -> impl IntoView {
+    let state = expect_context::<AppState>();
+    let path = StoredValue::new(format!("/api/sessions/{id}/share-links"));
+    let links = RwSignal::new(Vec::<ShareLink>::new());
+    let fresh = RwSignal::new(None::<String>);
+    let hours = RwSignal::new(String::from("168"));
+    let load = move || {
+        leptos::task::spawn_local(async move {
+            match api::get::<Vec<ShareLink>>(&path.get_value()).await {
+                Ok(list) => links.set(list),
+                Err(message) => state.error.set(Some(message)),
+            }
+        });
+    };
+    load();
+    let create = move |_| {
+        let body = CreateShareLink {
+            expires_in_hours: hours.get_untracked().parse().ok().filter(|h| *h > 0),
+        };
+        leptos::task::spawn_local(async move {
+            match api::post::<_, CreatedShareLink>(&path.get_value(), &body).await {
+                Ok(created) => {
+                    let origin = web_sys::window()
+                        .and_then(|w| w.location().origin().ok())
+                        .unwrap_or_default();
+                    fresh.set(Some(format!("{origin}{}", created.path)));
+                    load();
+                }
+                Err(message) => state.error.set(Some(message)),
+            }
+        });
+    };
+    view! {
+        <div class="share-panel" data-testid="share-panel">
+            <div class="row wrap">
+                <label class="field"><span>"Expires"</span>
+                    <select prop:value=move || hours.get() on:change=move |ev| hours.set(event_target_value(&ev))>
+                        <option value="24">"in a day"</option>
+                        <option value="168">"in a week"</option>
+                        <option value="720">"in 30 days"</option>
+                        <option value="0">"never"</option>
+                    </select>
+                </label>
+                <button class="button primary" data-testid="share-create" on:click=create>"Create read-only link"</button>
+            </div>
+            {move || fresh.get().map(|url| view! {
+                <div class="secret" role="status">"Anyone with this link can watch this session (it is shown once): "
+                    <a class="share-url" data-testid="share-url" href=url.clone() target="_blank" rel="noopener">{url.clone()}</a></div>
+            })}
+            <ul class="plain-list" data-testid="share-links">
+                <For each=move || links.get() key=|l| l.id.clone() children=move |link| {
+                    let revoke_path = format!("{}/{}", path.get_value(), link.id);
+                    let expiry = link.expires_at.map(|at| format!("expires {}", when(at))).unwrap_or_else(|| "never expires".into());
+                    view! {
+                        <li class="row">
+                            <span>"Link by " {link.created_by.clone()}</span>
+                            <span class="muted">{when(link.created_at)} " · " {expiry}</span>
+                            <button class="button small" data-testid="share-revoke" on:click=move |_| {
+                                let revoke_path = revoke_path.clone();
+                                leptos::task::spawn_local(async move {
+                                    state.report(api::delete(&revoke_path).await);
+                                    fresh.set(None);
+                                    load();
+                                });
+                            }>"Revoke"</button>
+                        </li>
+                    }
+                } />
+            </ul>
+        </div>
     }
 }

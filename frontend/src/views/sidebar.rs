@@ -1,27 +1,16 @@
 //! The sidebar: every session, newest first, live.
 
-use crate::api;
 use crate::app::{AppState, Page};
 use leptos::prelude::*;
-use tandem_shared::api::PendingApproval;
 use tandem_shared::SessionStatus;
 
 #[component]
 pub fn Sidebar() -> impl IntoView {
     let state = expect_context::<AppState>();
-    // Approvals waiting for a person, across all assistants: refreshed as
-    // sessions change status.
-    let waiting = RwSignal::new(0usize);
-    Effect::new(move |_| {
-        state
-            .sessions
-            .with(|list| list.iter().map(|s| s.status).collect::<Vec<_>>());
-        leptos::task::spawn_local(async move {
-            if let Ok(list) = api::get::<Vec<PendingApproval>>("/api/approvals").await {
-                waiting.set(list.len());
-            }
-        });
-    });
+    // Approvals waiting across every assistant this person sees: the
+    // server sends the count live.
+    let waiting = state.pending;
+    let me = state.user.get_value();
     view! {
         <nav class="sidebar" aria-label="Sessions">
             <div class="brand">"Tandem"</div>
@@ -92,6 +81,12 @@ pub fn Sidebar() -> impl IntoView {
                     }
                 />
             </ul>
+            <div class="sidebar-foot">
+                <button class="nav-item" data-testid="settings-link"
+                    class:selected=move || state.page.get() == Page::Settings
+                    on:click=move |_| state.go(Page::Settings)>"⚙ Settings"</button>
+                <div class="muted" data-testid="signed-in-as">{me.name}</div>
+            </div>
         </nav>
     }
 }

@@ -2,7 +2,7 @@
 //! loop a person goes through, a denied approval, and what bad agents look
 //! like in the UI. Screenshots land in `target/screenshots/`.
 
-use crate::support::{static_dir, TestServer, DEADLINE};
+use crate::support::{static_dir, TestServer, ADMIN, ADMIN_PASSWORD, DEADLINE};
 use fantoccini::{Client, ClientBuilder, Locator};
 use serde_json::json;
 use std::path::PathBuf;
@@ -84,6 +84,23 @@ impl Browser {
         }
     }
 
+    /// A browser already logged in as the test server's admin.
+    async fn logged_in(server: &TestServer, width: u32, height: u32) -> Browser {
+        let browser = Browser::open(width, height).await;
+        browser.log_in(server, ADMIN, ADMIN_PASSWORD).await;
+        browser
+    }
+
+    /// Logs in through the login form.
+    async fn log_in(&self, server: &TestServer, name: &str, password: &str) {
+        self.client.goto(&server.url).await.expect("open app");
+        self.type_into("[data-testid=login-name]", name).await;
+        self.type_into("[data-testid=login-password]", password)
+            .await;
+        self.click("[data-testid=login-submit]").await;
+        self.until_text("[data-testid=signed-in-as]", name).await;
+    }
+
     async fn click(&self, css: &str) {
         self.client
             .wait()
@@ -152,7 +169,7 @@ impl Browser {
 async fn a_person_runs_a_command_approves_it_and_sees_it_complete() {
     let server = TestServer::start().await;
     let demo = server.demo_assistant().await;
-    let browser = Browser::open(1280, 860).await;
+    let browser = Browser::logged_in(&server, 1280, 860).await;
     browser.client.goto(&server.url).await.expect("open app");
     browser
         .type_into("[data-testid=new-prompt]", "echo hello > hello.txt")
@@ -210,7 +227,7 @@ async fn a_denied_approval_does_not_run_the_command() {
     let server = TestServer::start().await;
     let demo = server.demo_assistant().await;
     let session = server.start_session(&demo, "touch denied.txt").await;
-    let browser = Browser::open(1280, 860).await;
+    let browser = Browser::logged_in(&server, 1280, 860).await;
     browser
         .client
         .goto(&format!("{}/#/sessions/{}", server.url, session.id))
@@ -266,7 +283,7 @@ async fn broken_agents_show_their_reason_and_other_sessions_go_on() {
             json!({"turns": [[{"do": "message", "text": "All good."}]]}),
         )
         .await;
-    let browser = Browser::open(1280, 860).await;
+    let browser = Browser::logged_in(&server, 1280, 860).await;
     for (assistant, reason) in [
         (&garbage, "broke the protocol"),
         (&crash, "mid-turn"),
@@ -314,7 +331,7 @@ async fn after_kill_9_the_page_reconnects_and_shows_the_session_interrupted() {
         )
         .await;
     let session = server.start_session(&assistant, "go").await;
-    let browser = Browser::open(1280, 860).await;
+    let browser = Browser::logged_in(&server, 1280, 860).await;
     browser
         .client
         .goto(&format!("{}/#/sessions/{}", server.url, session.id))
@@ -349,7 +366,7 @@ async fn after_kill_9_the_page_reconnects_and_shows_the_session_interrupted() {
 #[tokio::test]
 async fn the_assistant_page_chats_edits_the_profile_and_the_board_assigns_tasks() {
     let server = TestServer::start().await;
-    let browser = Browser::open(1280, 860).await;
+    let browser = Browser::logged_in(&server, 1280, 860).await;
     browser.client.goto(&server.url).await.expect("open app");
     browser.click("[data-testid=assistant-item]").await;
     browser
@@ -411,4 +428,148 @@ async fn the_assistant_page_chats_edits_the_profile_and_the_board_assigns_tasks(
         .await;
     browser.screenshot("desktop-tasks").await;
     browser.close().await;
+}
+
+#[tokio::test]
+async fn two_members_share_an_approval_a_stranger_sees_nothing_and_a_link_dies_on_revoke() {
+    let server = TestServer::start().await;
+    let alice = server.person("alice").await;
+    let bob = server.person("bob").await;
+    let _carol = server.person("carol").await;
+    let assistant = server
+        .scripted_assistant(
+            "Pair",
+            json!({"turns": [[
+                {"do": "message", "text": "<script>window.__owned = 1</script><img src=x onerror=\"window.__owned = 2\"> [click](javascript:window.__owned=3)"},
+                {"do": "permission", "id": "p1", "title": "Deploy to staging", "kind": "execute"},
+                {"do": "message", "text": "Deployed."}
+            ]]}),
+        )
+        .await;
+    for person in [&alice, &bob] {
+        let (status, _) = server
+            .post(
+                &format!("/api/assistants/{}/members", assistant.id),
+                json!({"user_id": person.id}),
+            )
+            .await;
+        assert_eq!(status, 200);
+    }
+    let session = server.start_session(&assistant, "deploy").await;
+    let session_url = format!("{}/#/sessions/{}", server.url, session.id);
+
+    let alice_browser = Browser::open(1280, 860).await;
+    alice_browser
+        .log_in(&server, "alice", "alice-password")
+        .await;
+    let bob_browser = Browser::open(1280, 860).await;
+    bob_browser.log_in(&server, "bob", "bob-password").await;
+    for browser in [&alice_browser, &bob_browser] {
+        browser
+            .client
+            .goto(&session_url)
+            .await
+            .expect("open session");
+        browser
+            .until_text("[data-testid=approval-card]", "Deploy to staging")
+            .await;
+        browser
+            .until_text("[data-testid=approvals-badge]", "1 waiting")
+            .await;
+    }
+    alice_browser
+        .screenshot("desktop-approval-two-people")
+        .await;
+    bob_browser
+        .click("[data-testid=approval-option][data-option=yes]")
+        .await;
+    alice_browser
+        .until_text("[data-testid=approval-verdict]", "by bob")
+        .await;
+    alice_browser
+        .until_text("[data-testid=session-status]", "Completed")
+        .await;
+    // Transcript text is text: nothing in it ran.
+    let owned = alice_browser
+        .client
+        .execute("return window.__owned === undefined", vec![])
+        .await
+        .expect("script");
+    assert_eq!(owned, json!(true), "agent text must never run as HTML");
+    assert!(alice_browser
+        .texts("[data-testid=entry-agent]")
+        .await
+        .iter()
+        .any(|t| t.contains("<script>")));
+    alice_browser.close().await;
+    bob_browser.close().await;
+
+    // A person who is not a member sees neither the session nor the assistant.
+    let carol_browser = Browser::open(1280, 860).await;
+    carol_browser
+        .log_in(&server, "carol", "carol-password")
+        .await;
+    assert!(carol_browser
+        .texts("[data-testid=session-item]")
+        .await
+        .is_empty());
+    assert!(carol_browser
+        .texts("[data-testid=assistant-item]")
+        .await
+        .iter()
+        .all(|name| !name.contains("Pair")));
+    carol_browser.client.goto(&session_url).await.expect("open");
+    carol_browser
+        .until_text(".banner-error", "no session with that id")
+        .await;
+    assert!(carol_browser
+        .texts("[data-testid=entry-agent]")
+        .await
+        .is_empty());
+    carol_browser.screenshot("desktop-not-a-member").await;
+    carol_browser.close().await;
+
+    // The admin shares a second, live session; a stranger watches it
+    // read-only until the link is revoked.
+    let live = server.start_session(&assistant, "deploy again").await;
+    let admin = Browser::logged_in(&server, 1280, 860).await;
+    admin
+        .client
+        .goto(&format!("{}/#/sessions/{}", server.url, live.id))
+        .await
+        .expect("open session");
+    admin.click("[data-testid=share]").await;
+    admin.click("[data-testid=share-create]").await;
+    admin.until_text("[data-testid=share-url]", "/s/").await;
+    let link = admin.texts("[data-testid=share-url]").await.remove(0);
+    admin.screenshot("desktop-share-panel").await;
+    let stranger = Browser::open(1280, 860).await;
+    stranger.client.goto(&link).await.expect("open link");
+    stranger
+        .until_text("[data-testid=approval-card]", "Waiting for a decision")
+        .await;
+    assert!(
+        stranger
+            .texts("[data-testid=approval-option]")
+            .await
+            .is_empty(),
+        "no controls on a shared page"
+    );
+    assert!(stranger.texts("[data-testid=composer]").await.is_empty());
+    assert!(stranger.texts("[data-testid=stop]").await.is_empty());
+    assert!(stranger.texts(".sidebar").await.is_empty(), "no navigation");
+    stranger.screenshot("desktop-share-page").await;
+    admin
+        .click("[data-testid=approval-option][data-option=yes]")
+        .await;
+    stranger
+        .until_text("[data-testid=entry-agent]", "Deployed.")
+        .await;
+    admin.click("[data-testid=share-revoke]").await;
+    stranger
+        .until_text("[data-testid=share-gone]", "revoked")
+        .await;
+    stranger.screenshot("desktop-share-revoked").await;
+    stranger.close().await;
+    admin.close().await;
 }

@@ -1,0 +1,199 @@
+//! Settings: one's own account and API tokens, and the team.
+
+use crate::api;
+use crate::app::AppState;
+use crate::views::assistant::when;
+use leptos::prelude::*;
+use tandem_shared::auth::{ApiToken, ChangePassword, CreateToken, CreateUser, CreatedToken, User};
+
+#[component]
+pub fn Settings() -> impl IntoView {
+    let state = expect_context::<AppState>();
+    let me = state.user.get_value();
+    view! {
+        <section class="assistant-page" data-testid="settings">
+            <header class="session-header"><h1>"Settings"</h1></header>
+            <div class="tab-body">
+                <Account me=me.clone() />
+                <Tokens />
+                <Team admin=me.admin />
+            </div>
+        </section>
+    }
+}
+
+#[component]
+fn Account(me: User) -> impl IntoView {
+    let state = expect_context::<AppState>();
+    let current = RwSignal::new(String::new());
+    let new = RwSignal::new(String::new());
+    let note = RwSignal::new(None::<String>);
+    let change = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let body = ChangePassword {
+            current: current.get_untracked(),
+            new: new.get_untracked(),
+        };
+        leptos::task::spawn_local(async move {
+            match api::post_unit("/api/auth/password", &body).await {
+                Ok(()) => {
+                    current.set(String::new());
+                    new.set(String::new());
+                    note.set(Some(
+                        "Password changed; your other logins have ended.".into(),
+                    ));
+                }
+                Err(message) => state.error.set(Some(message)),
+            }
+        });
+    };
+    let logout = move |_| {
+        leptos::task::spawn_local(async move {
+            let _ = api::post_unit("/api/auth/logout", &()).await;
+            if let Some(window) = web_sys::window() {
+                let _ = window.location().set_hash("");
+                let _ = window.location().reload();
+            }
+        });
+    };
+    let role = if me.admin { "admin" } else { "member" };
+    view! {
+        <div class="card">
+            <h2>"Your account"</h2>
+            <p>"Logged in as " <strong data-testid="me">{me.name.clone()}</strong> " (" {role} ")"</p>
+            <form class="form" on:submit=change>
+                <label class="field"><span>"Current password"</span><input type="password" autocomplete="current-password"
+                    prop:value=move || current.get() on:input=move |ev| current.set(event_target_value(&ev)) /></label>
+                <label class="field"><span>"New password"</span><input type="password" autocomplete="new-password"
+                    prop:value=move || new.get() on:input=move |ev| new.set(event_target_value(&ev)) /></label>
+                <button class="button" type="submit">"Change password"</button>
+            </form>
+            {move || note.get().map(|n| view! { <p class="muted" role="status">{n}</p> })}
+            <button class="button" data-testid="logout" on:click=logout>"Log out"</button>
+        </div>
+    }
+}
+
+#[component]
+fn Tokens() -> impl IntoView {
+    let state = expect_context::<AppState>();
+    let tokens = RwSignal::new(Vec::<ApiToken>::new());
+    let name = RwSignal::new(String::new());
+    let secret = RwSignal::new(None::<String>);
+    let load = move || {
+        leptos::task::spawn_local(async move {
+            match api::get::<Vec<ApiToken>>("/api/tokens").await {
+                Ok(list) => tokens.set(list),
+                Err(message) => state.error.set(Some(message)),
+            }
+        });
+    };
+    load();
+    let create = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let body = CreateToken {
+            name: name.get_untracked(),
+        };
+        leptos::task::spawn_local(async move {
+            match api::post::<_, CreatedToken>("/api/tokens", &body).await {
+                Ok(created) => {
+                    secret.set(Some(created.secret));
+                    name.set(String::new());
+                    load();
+                }
+                Err(message) => state.error.set(Some(message)),
+            }
+        });
+    };
+    view! {
+        <div class="card">
+            <h2>"API tokens"</h2>
+            <p class="muted">"For automation: send " <code>"Authorization: Bearer <token>"</code> "."</p>
+            {move || secret.get().map(|s| view! {
+                <div class="secret" role="status">"Copy it now; it is not shown again: " <code data-testid="token-secret">{s}</code></div>
+            })}
+            <ul class="plain-list">
+                <For each=move || tokens.get() key=|t| t.id.clone() children=move |t| {
+                    let path = format!("/api/tokens/{}", t.id);
+                    let used = t.last_used_at.map(|at| format!("used {}", when(at))).unwrap_or_else(|| "never used".into());
+                    view! {
+                        <li class="row">
+                            <span>{t.name.clone()}</span>
+                            <span class="muted">"made " {when(t.created_at)} " · " {used}</span>
+                            <button class="button small" on:click=move |_| {
+                                let path = path.clone();
+                                leptos::task::spawn_local(async move {
+                                    state.report(api::delete(&path).await);
+                                    load();
+                                });
+                            }>"Revoke"</button>
+                        </li>
+                    }
+                } />
+            </ul>
+            <form class="form" on:submit=create>
+                <label class="field"><span>"Token name"</span><input data-testid="token-name" placeholder="CI"
+                    prop:value=move || name.get() on:input=move |ev| name.set(event_target_value(&ev)) /></label>
+                <button class="button" type="submit" data-testid="token-create">"Create token"</button>
+            </form>
+        </div>
+    }
+}
+
+#[component]
+fn Team(admin: bool) -> impl IntoView {
+    let state = expect_context::<AppState>();
+    let users = RwSignal::new(Vec::<User>::new());
+    let name = RwSignal::new(String::new());
+    let password = RwSignal::new(String::new());
+    let make_admin = RwSignal::new(false);
+    let load = move || {
+        leptos::task::spawn_local(async move {
+            match api::get::<Vec<User>>("/api/users").await {
+                Ok(list) => users.set(list),
+                Err(message) => state.error.set(Some(message)),
+            }
+        });
+    };
+    load();
+    let add = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let body = CreateUser {
+            name: name.get_untracked().trim().to_owned(),
+            password: password.get_untracked(),
+            admin: make_admin.get_untracked(),
+        };
+        leptos::task::spawn_local(async move {
+            match api::post::<_, User>("/api/users", &body).await {
+                Ok(_) => {
+                    name.set(String::new());
+                    password.set(String::new());
+                    load();
+                }
+                Err(message) => state.error.set(Some(message)),
+            }
+        });
+    };
+    view! {
+        <div class="card">
+            <h2>"Team"</h2>
+            <ul class="plain-list" data-testid="users">
+                <For each=move || users.get() key=|u| u.id.clone() children=|u| view! {
+                    <li class="row"><span>{u.name.clone()}</span>
+                        <span class="muted">{if u.admin { "admin" } else { "member" }}</span></li>
+                } />
+            </ul>
+            {admin.then(|| view! {
+                <form class="form" on:submit=add>
+                    <label class="field"><span>"Name"</span><input data-testid="user-name" autocomplete="off"
+                        prop:value=move || name.get() on:input=move |ev| name.set(event_target_value(&ev)) /></label>
+                    <label class="field"><span>"Password"</span><input type="password" data-testid="user-password" autocomplete="new-password"
+                        prop:value=move || password.get() on:input=move |ev| password.set(event_target_value(&ev)) /></label>
+                    <label class="check"><input type="checkbox" prop:checked=move || make_admin.get()
+                        on:change=move |ev| make_admin.set(event_target_checked(&ev)) />"Admin"</label>
+                    <button class="button" type="submit" data-testid="user-add">"Add person"</button>
+                </form>
+            })}
+        </div>
+    }
+}
