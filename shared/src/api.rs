@@ -181,6 +181,10 @@ pub struct CreateSession {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SendMessage {
     pub text: String,
+    /// Cancel the running turn and deliver this first ("interrupt and
+    /// send"); otherwise it waits for the turn to end.
+    #[serde(default)]
+    pub interrupt: bool,
 }
 
 /// What happened to a message sent into a session.

@@ -81,6 +81,7 @@ impl From<SessionError> for ApiError {
                 ApiError::Conflict("the assistant is archived; bring it back first".into())
             }
             SessionError::Busy => ApiError::Unavailable("the session is busy; try again".into()),
+            SessionError::NotNow(message) => ApiError::Conflict(message),
             SessionError::Store(error) => error.into(),
         }
     }

@@ -123,6 +123,8 @@ pub fn router(state: AppState, static_dir: Option<PathBuf>) -> Router {
         .route("/sessions/{id}/events", get(sessions::events))
         .route("/sessions/{id}/messages", post(sessions::send_message))
         .route("/sessions/{id}/stop", post(sessions::stop))
+        .route("/sessions/{id}/pause", post(sessions::pause))
+        .route("/sessions/{id}/resume", post(sessions::resume))
         .route(
             "/sessions/{id}/share-links",
             get(share::list).post(share::create),

@@ -43,6 +43,8 @@ use utoipa::OpenApi;
         super::sessions::events,
         super::sessions::send_message,
         super::sessions::stop,
+        super::sessions::pause,
+        super::sessions::resume,
         super::approvals::decide,
         super::approvals::pending,
         super::agent_tools::call,

@@ -8,7 +8,7 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use serde::Deserialize;
 use tandem_shared::api::{
-    CreateSession, EventPage, SendMessage, SendMessageResult, SessionSummary,
+    CreateSession, Delivery, EventPage, SendMessage, SendMessageResult, SessionSummary,
 };
 use tandem_shared::{Seq, SessionId};
 
@@ -113,10 +113,17 @@ pub async fn send_message(
 ) -> Result<(StatusCode, ApiJson<SendMessageResult>), ApiError> {
     let id = SessionId(id);
     access::session(&state, &caller, &id).await?;
-    let delivery = state
-        .sessions
-        .send_message(&id, &body.text, Some(caller.name()))
-        .await?;
+    let delivery = if body.interrupt {
+        state
+            .sessions
+            .interrupt_with(&id, &body.text, Some(caller.name()))
+            .await?
+    } else {
+        state
+            .sessions
+            .send_message(&id, &body.text, Some(caller.name()))
+            .await?
+    };
     Ok((
         StatusCode::ACCEPTED,
         ApiJson(SendMessageResult { delivery }),
@@ -137,3 +144,60 @@ pub async fn stop(
     state.sessions.stop(&id, Some(caller.name())).await?;
     Ok(StatusCode::ACCEPTED)
 }
+
+/// Freezes the agent: its process group is stopped and nothing runs until
+/// it is resumed. Everyone sees the session `paused`, and by whom.
+#[utoipa::path(post, path = "/api/sessions/{id}/pause",
+    params(("id" = String, Path, description = "session id")),
+    responses((status = 204), (status = 404, body = tandem_shared::api::ErrorBody),
+        (status = 409, body = tandem_shared::api::ErrorBody)))]
+pub async fn pause(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiPath(id): ApiPath<String>,
+) -> Result<StatusCode, ApiError> {
+    let id = SessionId(id);
+    access::session(&state, &caller, &id).await?;
+    state.sessions.pause(&id, Some(caller.name())).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Continues a paused session; an ended or interrupted one is resumed
+/// with a request to carry on (warm or cold per the continuity rules).
+#[utoipa::path(post, path = "/api/sessions/{id}/resume",
+    params(("id" = String, Path, description = "session id")),
+    responses((status = 202, body = SendMessageResult), (status = 404, body = tandem_shared::api::ErrorBody),
+        (status = 409, body = tandem_shared::api::ErrorBody)))]
+pub async fn resume(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiPath(id): ApiPath<String>,
+) -> Result<(StatusCode, ApiJson<SendMessageResult>), ApiError> {
+    let id = SessionId(id);
+    let record = access::session(&state, &caller, &id).await?;
+    if record.summary.status == tandem_shared::SessionStatus::Paused {
+        state.sessions.unpause(&id, Some(caller.name())).await?;
+        return Ok((
+            StatusCode::ACCEPTED,
+            ApiJson(SendMessageResult {
+                delivery: Delivery::Delivered,
+            }),
+        ));
+    }
+    if record.summary.status.is_live() {
+        return Err(ApiError::Conflict(
+            "the session is running, not paused".into(),
+        ));
+    }
+    let delivery = state
+        .sessions
+        .send_message(&id, CARRY_ON, Some(caller.name()))
+        .await?;
+    Ok((
+        StatusCode::ACCEPTED,
+        ApiJson(SendMessageResult { delivery }),
+    ))
+}
+
+/// What a bare resume of an ended session says to the agent.
+const CARRY_ON: &str = "Please carry on where you left off.";

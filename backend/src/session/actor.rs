@@ -14,7 +14,7 @@ use crate::acp::jsonrpc::{Incoming, RpcError};
 use crate::acp::schema as acp;
 use crate::agent_tools::{mcp_server, Grant};
 use crate::hub::Batch;
-use crate::store::{DecideOutcome, SessionRecord};
+use crate::store::{DecideOutcome, QueuedMessage, SessionRecord};
 use serde_json::Value;
 use std::collections::{HashMap, VecDeque};
 use std::path::PathBuf;
@@ -127,7 +127,13 @@ pub struct SessionActor {
     assistant: Assistant,
     launch: LaunchSpec,
     seq: Seq,
-    queue: VecDeque<(String, Option<String>)>,
+    /// Follow-ups in delivery order; each is also a row in the store until
+    /// it is delivered, so a crash loses none.
+    queue: VecDeque<QueuedMessage>,
+    /// The message this run was started with, queued when it runs.
+    first_message: Option<(String, Option<String>)>,
+    /// Set while paused: the status to go back to on resume.
+    paused: Option<SessionStatus>,
     staged: Vec<EventBody>,
     pending: HashMap<ApprovalId, PendingPermission>,
     /// Set when a person asked to stop: who, and until when the agent may
@@ -163,7 +169,9 @@ impl SessionActor {
             mailbox,
             assistant,
             launch,
-            queue: first_message.into_iter().collect(),
+            queue: VecDeque::new(),
+            first_message,
+            paused: None,
             staged: Vec::new(),
             pending: HashMap::new(),
             stopping: None,
@@ -172,14 +180,37 @@ impl SessionActor {
     }
 
     pub async fn run(mut self) {
+        // Follow-ups left queued by a crash go first, then this run's own.
+        match self.ctx.store.queued_messages(&self.summary.id).await {
+            Ok(left) => self.queue.extend(left),
+            Err(error) => {
+                tracing::error!(session = %self.summary.id, %error, "could not read queued follow-ups")
+            }
+        }
+        if let Some((text, author)) = self.first_message.take() {
+            if let Err(error) = self.enqueue(text.clone(), author.clone(), false).await {
+                tracing::error!(session = %self.summary.id, %error, "could not queue the first message");
+                // Still run it: the message is in memory.
+                self.queue.push_back(QueuedMessage {
+                    id: self.ctx.ids.new_id("msg"),
+                    text,
+                    author,
+                });
+            }
+        }
         loop {
             let ending = self.drive().await;
             // Messages the agent never took are recorded, not retried: a
             // failing agent must not turn into a loop of failing runs.
             let undelivered = std::mem::take(&mut self.queue);
+            self.paused = None;
             if !undelivered.is_empty() {
-                for (text, author) in undelivered {
-                    self.staged.push(EventBody::UserMessage { text, author });
+                for message in undelivered {
+                    let _ = self.ctx.store.unqueue_message(&message.id).await;
+                    self.staged.push(EventBody::UserMessage {
+                        text: message.text,
+                        author: message.author,
+                    });
                 }
                 self.staged.push(EventBody::Error {
                     message: "The message above was not delivered: the session ended first.".into(),
@@ -209,10 +240,22 @@ impl SessionActor {
                         author,
                         reply,
                     }) => {
-                        self.queue.push_back((text, author));
+                        let _ = self.enqueue(text, author, false).await;
                         let _ = reply.send(Delivery::Resumed);
                     }
-                    Ok(Command::Stop { reply, .. }) => {
+                    Ok(Command::Interrupt {
+                        text,
+                        author,
+                        reply,
+                    }) => {
+                        let _ = self.enqueue(text, author, false).await;
+                        let _ = reply.send(Ok(Delivery::Resumed));
+                    }
+                    Ok(
+                        Command::Stop { reply, .. }
+                        | Command::Pause { reply, .. }
+                        | Command::Resume { reply, .. },
+                    ) => {
                         let _ = reply.send(Err(SessionError::NotRunning));
                     }
                     Ok(Command::Decide { reply, .. }) => {
@@ -417,17 +460,24 @@ impl SessionActor {
             }
         };
 
-        while let Some((text, author)) = self.queue.pop_front() {
+        while let Some(message) = self.queue.pop_front() {
             if let Some((by, _)) = &self.stopping {
+                self.queue.push_front(message);
                 return Ending::stopped(by.clone());
             }
+            let text = message.text.clone();
             self.staged.push(EventBody::UserMessage {
                 text: text.clone(),
-                author,
+                author: message.author.clone(),
             });
             self.set_status(SessionStatus::Running, None);
             if let Err(ending) = self.flush().await {
                 return ending;
+            }
+            // In the transcript now: no longer queued. (A crash between the
+            // two delivers it again rather than never.)
+            if let Err(error) = self.ctx.store.unqueue_message(&message.id).await {
+                return Ending::failed(format!("storage error: {error}"));
             }
             // A cold start's first prompt carries the context block first.
             let mut blocks = Vec::new();
@@ -487,8 +537,10 @@ impl SessionActor {
         // while nobody is being asked anything, is hung.
         let mut last_activity = Instant::now();
         loop {
-            let hang_at = (phase == Phase::Turn && self.pending.is_empty())
-                .then(|| last_activity + self.ctx.config.hang_timeout);
+            // Nor while a person has paused it.
+            let hang_at =
+                (phase == Phase::Turn && self.pending.is_empty() && self.paused.is_none())
+                    .then(|| last_activity + self.ctx.config.hang_timeout);
             let stop_at = self.stopping.as_ref().map(|(_, at)| *at);
             let wake_at = [deadline, stop_at, hang_at].into_iter().flatten().min();
             let timer = async {
@@ -686,7 +738,7 @@ impl SessionActor {
             tool_call,
             options,
         });
-        self.set_status(SessionStatus::WaitingApproval, None);
+        self.set_live_status(SessionStatus::WaitingApproval, None);
         Ok(())
     }
 
@@ -801,8 +853,88 @@ impl SessionActor {
                 author,
                 reply,
             } => {
-                self.queue.push_back((text, author));
-                let _ = reply.send(Delivery::Queued);
+                match self.enqueue(text, author, false).await {
+                    Ok(()) => {
+                        let _ = reply.send(Delivery::Queued);
+                    }
+                    // The sender hears of it; the turn goes on.
+                    Err(error) => {
+                        tracing::error!(session = %self.summary.id, %error, "could not queue a message");
+                        drop(reply);
+                    }
+                }
+                Ok(())
+            }
+            Command::Interrupt {
+                text,
+                author,
+                reply,
+            } => {
+                if let Err(error) = self.enqueue(text, author.clone(), true).await {
+                    tracing::error!(session = %self.summary.id, %error, "could not queue a message");
+                    let _ = reply.send(Err(SessionError::Store(error)));
+                    return Ok(());
+                }
+                if phase == Phase::Turn {
+                    self.thaw(conn, &author, "interrupted");
+                    let who = author.map(|a| format!(" by {a}")).unwrap_or_default();
+                    let reason = format!("turn interrupted{who}");
+                    // Always on the record, even when the status stays Running.
+                    self.staged.push(EventBody::StatusChange {
+                        status: SessionStatus::Running,
+                        reason: Some(reason.clone()),
+                    });
+                    self.settle_pending(
+                        Some(conn),
+                        &Ending {
+                            status: SessionStatus::Running,
+                            reason: Some(reason),
+                        },
+                    )
+                    .await;
+                    if let Some(agent_session) = self.agent_session_id.clone() {
+                        let cancel = acp::CancelNotification::new(agent_session);
+                        let _ = conn.notify("session/cancel", cancel).await;
+                    }
+                }
+                let _ = reply.send(Ok(Delivery::Queued));
+                Ok(())
+            }
+            Command::Pause { by, reply } => {
+                if phase != Phase::Turn {
+                    let _ = reply.send(Err(SessionError::NotNow(
+                        "the agent is still starting; pause it once it runs".into(),
+                    )));
+                    return Ok(());
+                }
+                if self.paused.is_some() {
+                    let _ = reply.send(Err(SessionError::NotNow(
+                        "the session is paused already".into(),
+                    )));
+                    return Ok(());
+                }
+                if !conn.signal(nix::sys::signal::Signal::SIGSTOP) {
+                    let _ = reply.send(Err(SessionError::NotNow(
+                        "the agent process could not be paused".into(),
+                    )));
+                    return Ok(());
+                }
+                let before = self.staged_status().unwrap_or(self.summary.status);
+                self.paused = Some(before);
+                let who = by.map(|b| format!(" by {b}")).unwrap_or_default();
+                self.set_status(SessionStatus::Paused, Some(format!("paused{who}")));
+                let _ = reply.send(Ok(()));
+                Ok(())
+            }
+            Command::Resume { by, reply } => {
+                if self.paused.is_none() {
+                    let _ = reply.send(Err(SessionError::NotNow(
+                        "the session is not paused".into(),
+                    )));
+                    return Ok(());
+                }
+                self.thaw(conn, &by, "resumed");
+                let _ = reply.send(Ok(()));
                 Ok(())
             }
             Command::Decide {
@@ -817,6 +949,8 @@ impl SessionActor {
             }
             Command::Stop { by, reply } => {
                 let _ = reply.send(Ok(()));
+                // A frozen agent cannot end its turn: let it run to hear the cancel.
+                self.thaw(conn, &by, "resumed to stop");
                 if phase != Phase::Turn {
                     return Err(Ending::stopped(by));
                 }
@@ -921,7 +1055,7 @@ impl SessionActor {
             by,
         });
         if self.pending.is_empty() {
-            self.set_status(SessionStatus::Running, None);
+            self.set_live_status(SessionStatus::Running, None);
         }
         Ok(DecisionResult {
             approval_id,
@@ -1064,6 +1198,49 @@ impl SessionActor {
         self.staged.push(EventBody::Summary { text: text.clone() });
         self.set_status(ending.status, ending.reason.clone());
         (ending, text)
+    }
+
+    /// Queues a follow-up, in the store first.
+    async fn enqueue(
+        &mut self,
+        text: String,
+        author: Option<String>,
+        front: bool,
+    ) -> Result<(), crate::store::StoreError> {
+        let message = QueuedMessage {
+            id: self.ctx.ids.new_id("msg"),
+            text,
+            author,
+        };
+        self.ctx
+            .store
+            .queue_message(&self.summary.id, &message, front, self.ctx.clock.now_ms())
+            .await?;
+        if front {
+            self.queue.push_front(message);
+        } else {
+            self.queue.push_back(message);
+        }
+        Ok(())
+    }
+
+    /// Continues a paused agent, recording who did it and why.
+    fn thaw(&mut self, conn: &AgentConnection, by: &Option<String>, what: &str) {
+        let Some(before) = self.paused.take() else {
+            return;
+        };
+        conn.signal(nix::sys::signal::Signal::SIGCONT);
+        let who = by.as_ref().map(|b| format!(" by {b}")).unwrap_or_default();
+        self.set_status(before, Some(format!("{what}{who}")));
+    }
+
+    /// A live status change that waits while the session is paused: it
+    /// becomes the status a resume goes back to.
+    fn set_live_status(&mut self, status: SessionStatus, reason: Option<String>) {
+        match &mut self.paused {
+            Some(before) => *before = status,
+            None => self.set_status(status, reason),
+        }
     }
 
     fn set_status(&mut self, status: SessionStatus, reason: Option<String>) {

@@ -21,6 +21,21 @@ pub enum Command {
         by: Option<String>,
         reply: oneshot::Sender<Result<(), SessionError>>,
     },
+    /// Freeze the agent's process group until `Resume`.
+    Pause {
+        by: Option<String>,
+        reply: oneshot::Sender<Result<(), SessionError>>,
+    },
+    Resume {
+        by: Option<String>,
+        reply: oneshot::Sender<Result<(), SessionError>>,
+    },
+    /// Cancel the running turn, then deliver this message first.
+    Interrupt {
+        text: String,
+        author: Option<String>,
+        reply: oneshot::Sender<Result<Delivery, SessionError>>,
+    },
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -37,6 +52,10 @@ pub enum SessionError {
     Archived,
     #[error("the session is busy; try again")]
     Busy,
+    /// The session is live but cannot do that now (pause while starting,
+    /// resume when not paused …).
+    #[error("{0}")]
+    NotNow(String),
     #[error(transparent)]
     Store(#[from] StoreError),
 }

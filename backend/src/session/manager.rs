@@ -144,6 +144,69 @@ impl Sessions {
         }
     }
 
+    /// Interrupt and send: cancels the running turn, then delivers `text`
+    /// before anything else queued. Into an ended session it resumes it.
+    pub async fn interrupt_with(
+        &self,
+        session_id: &SessionId,
+        text: &str,
+        author: Option<String>,
+    ) -> Result<Delivery, SessionError> {
+        let text = validate_message(text)?;
+        let (reply, answer) = oneshot::channel();
+        let command = Command::Interrupt {
+            text,
+            author,
+            reply,
+        };
+        match self.registry.send(session_id, command) {
+            Ok(()) => answer.await.map_err(|_| SessionError::Busy)?,
+            Err(SendError::Busy(_)) => Err(SessionError::Busy),
+            Err(SendError::NoActor(Command::Interrupt { text, author, .. })) => {
+                self.resume(session_id, text, author).await
+            }
+            Err(SendError::NoActor(_)) => Err(SessionError::Busy),
+        }
+    }
+
+    /// Freezes the agent (its process group) until `unpause`.
+    pub async fn pause(
+        &self,
+        session_id: &SessionId,
+        by: Option<String>,
+    ) -> Result<(), SessionError> {
+        let (reply, answer) = oneshot::channel();
+        self.live_command(session_id, Command::Pause { by, reply }, answer)
+            .await
+    }
+
+    pub async fn unpause(
+        &self,
+        session_id: &SessionId,
+        by: Option<String>,
+    ) -> Result<(), SessionError> {
+        let (reply, answer) = oneshot::channel();
+        self.live_command(session_id, Command::Resume { by, reply }, answer)
+            .await
+    }
+
+    /// Sends a command only a live session takes.
+    async fn live_command(
+        &self,
+        session_id: &SessionId,
+        command: Command,
+        answer: oneshot::Receiver<Result<(), SessionError>>,
+    ) -> Result<(), SessionError> {
+        match self.registry.send(session_id, command) {
+            Ok(()) => answer.await.map_err(|_| SessionError::NotRunning)?,
+            Err(SendError::Busy(_)) => Err(SessionError::Busy),
+            Err(SendError::NoActor(_)) => match self.ctx.store.get_session(session_id).await? {
+                Some(_) => Err(SessionError::NotRunning),
+                None => Err(SessionError::NotFound),
+            },
+        }
+    }
+
     async fn resume(
         &self,
         session_id: &SessionId,
@@ -220,14 +283,8 @@ impl Sessions {
         by: Option<String>,
     ) -> Result<(), SessionError> {
         let (reply, answer) = oneshot::channel();
-        match self.registry.send(session_id, Command::Stop { by, reply }) {
-            Ok(()) => answer.await.map_err(|_| SessionError::NotRunning)?,
-            Err(SendError::Busy(_)) => Err(SessionError::Busy),
-            Err(SendError::NoActor(_)) => match self.ctx.store.get_session(session_id).await? {
-                Some(_) => Err(SessionError::NotRunning),
-                None => Err(SessionError::NotFound),
-            },
-        }
+        self.live_command(session_id, Command::Stop { by, reply }, answer)
+            .await
     }
 
     /// At start-up no actor runs yet: sessions the store still calls live

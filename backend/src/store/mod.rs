@@ -11,6 +11,7 @@ mod chat;
 mod credentials;
 mod events;
 mod members;
+mod queued;
 mod routines;
 mod rules;
 mod sessions;
@@ -21,6 +22,7 @@ mod wakes;
 
 pub use appender::{AppendError, Appender};
 pub use approvals::{ApprovalRecord, DecideOutcome};
+pub use queued::QueuedMessage;
 pub use sessions::{NewSession, SessionRecord};
 pub use users::NewUserOutcome;
 

@@ -129,7 +129,7 @@ pub fn EntryView(entry: Entry) -> impl IntoView {
             .into_any()
         }
         // Running and waiting show in the header; the log keeps the rest.
-        Entry::Status { status: SessionStatus::Running | SessionStatus::WaitingApproval, .. } => ().into_any(),
+        Entry::Status { status: SessionStatus::Running | SessionStatus::WaitingApproval, reason: None, .. } => ().into_any(),
         Entry::Status { status, reason, .. } => view! {
             <li class="entry status-line" data-testid="entry-status" data-status=status.as_str()>
                 {status.label()} {reason.map(|r| format!(" — {r}"))}

@@ -57,21 +57,32 @@ pub fn SessionView(id: SessionId) -> impl IntoView {
             state.report(api::post_unit(&path, &()).await);
         });
     };
+    // Pause or resume: `action` is the last part of the route.
+    let step = move |action: &'static str| {
+        let path = id.with_value(|id| format!("/api/sessions/{id}/{action}"));
+        leptos::task::spawn_local(async move {
+            state.report(api::post_unit(&path, &()).await);
+        });
+    };
     let sharing = RwSignal::new(false);
     let draft = RwSignal::new(String::new());
-    let send = move || {
+    let deliver = move |interrupt: bool| {
         let text = draft.get_untracked();
         if text.trim().is_empty() {
             return;
         }
         let path = id.with_value(|id| format!("/api/sessions/{id}/messages"));
         leptos::task::spawn_local(async move {
-            match api::post::<_, SendMessageResult>(&path, &SendMessage { text }).await {
+            let body = SendMessage { text, interrupt };
+            match api::post::<_, SendMessageResult>(&path, &body).await {
                 Ok(_) => draft.set(String::new()),
                 Err(message) => state.error.set(Some(message)),
             }
         });
     };
+    let send = move || deliver(false);
+    let live = move || status.get().is_some_and(|s| s.is_live());
+    let paused = move || status.get() == Some(tandem_shared::SessionStatus::Paused);
 
     view! {
         <section class="session-view" data-testid="session-view">
@@ -88,7 +99,13 @@ pub fn SessionView(id: SessionId) -> impl IntoView {
                 <div class="header-actions">
                     <button class="button" data-testid="share" aria-expanded=move || sharing.get().to_string()
                         on:click=move |_| sharing.update(|open| *open = !*open)>"Share"</button>
-                    <Show when=move || status.get().is_some_and(|s| s.is_live())>
+                    <Show when=move || live() && !paused()>
+                        <button class="button" data-testid="pause" on:click=move |_| step("pause")>"Pause"</button>
+                    </Show>
+                    <Show when=move || paused() || status.get().is_some_and(|s| !s.is_live())>
+                        <button class="button" data-testid="resume" on:click=move |_| step("resume")>"Resume"</button>
+                    </Show>
+                    <Show when=live>
                         <button class="button danger" data-testid="stop" on:click=stop>"Stop"</button>
                     </Show>
                 </div>
@@ -97,7 +114,13 @@ pub fn SessionView(id: SessionId) -> impl IntoView {
                 <SharePanel id=id.get_value() />
             </Show>
             <TranscriptList transcript=state.transcript />
-            <Composer draft=draft on_send=send placeholder="Send a follow-up (Enter sends, Shift+Enter for a new line)" testid="composer" button_testid="send" />
+            <Composer draft=draft on_send=send placeholder="Send a follow-up (Enter sends, Shift+Enter for a new line; while the agent works it waits for the turn to end)" testid="composer" button_testid="send" />
+            <Show when=live>
+                <div class="composer-extra">
+                    <button class="button small" data-testid="interrupt-send" title="Cancel the agent's turn and send this now"
+                        on:click=move |_| deliver(true)>"Interrupt and send"</button>
+                </div>
+            </Show>
         </section>
     }
 }

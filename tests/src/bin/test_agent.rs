@@ -94,6 +94,11 @@ enum Step {
     },
     /// Waits for `session/cancel`, then ends the turn cancelled.
     WaitForCancel,
+    /// Like `wait_for_cancel`, but sends a thought every `interval_ms`
+    /// meanwhile, as an agent at work does (so it never looks hung).
+    WorkUntilCancel {
+        interval_ms: u64,
+    },
     /// Calls a tool of the first MCP server Tandem offered, and says the
     /// answer as a message: `mcp <tool>: <text>` or `mcp <tool> failed: <text>`.
     Mcp {
@@ -465,6 +470,19 @@ fn play(agent: &mut Agent, steps: &[Step], prompt: &str) -> &'static str {
                 };
                 agent.update(json!({"sessionUpdate":"agent_message_chunk","content":text(&format!("{said}\n"))}));
             }
+            Step::WorkUntilCancel { interval_ms } => loop {
+                match agent.rx.recv_timeout(Duration::from_millis(*interval_ms)) {
+                    Ok(message) => {
+                        if message.get("method").and_then(Value::as_str) == Some("session/cancel") {
+                            return "cancelled";
+                        }
+                    }
+                    Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {
+                        agent.update(json!({"sessionUpdate":"agent_thought_chunk","content":text(".")}));
+                    }
+                    Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => return "cancelled",
+                }
+            },
             Step::WaitForCancel => {
                 while let Ok(message) = agent.rx.recv() {
                     if message.get("method").and_then(Value::as_str) == Some("session/cancel") {

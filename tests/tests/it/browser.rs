@@ -573,3 +573,76 @@ async fn two_members_share_an_approval_a_stranger_sees_nothing_and_a_link_dies_o
     stranger.close().await;
     admin.close().await;
 }
+
+#[tokio::test]
+async fn two_people_pause_resume_interrupt_and_stop_a_session() {
+    let server = TestServer::start().await;
+    let alice = server.person("alice").await;
+    let assistant = server
+        .scripted_assistant(
+            "Steady",
+            json!({"turns": [
+                [
+                    {"do": "message", "text": "one "},
+                    {"do": "sleep", "ms": 1500},
+                    {"do": "message", "text": "two "},
+                    {"do": "work_until_cancel", "interval_ms": 500}
+                ],
+                [{"do": "echo_prompt"}, {"do": "work_until_cancel", "interval_ms": 500}]
+            ]}),
+        )
+        .await;
+    let (status, _) = server
+        .post(
+            &format!("/api/assistants/{}/members", assistant.id),
+            json!({"user_id": alice.id}),
+        )
+        .await;
+    assert_eq!(status, 200);
+    let session = server.start_session(&assistant, "go").await;
+    let session_url = format!("{}/#/sessions/{}", server.url, session.id);
+    let admin = Browser::logged_in(&server, 1280, 860).await;
+    let other = Browser::open(1280, 860).await;
+    other.log_in(&server, "alice", "alice-password").await;
+    for browser in [&admin, &other] {
+        browser
+            .client
+            .goto(&session_url)
+            .await
+            .expect("open session");
+        browser.until_text("[data-testid=entry-agent]", "one").await;
+    }
+    admin.click("[data-testid=pause]").await;
+    other
+        .until_text("[data-testid=session-status]", "Paused")
+        .await;
+    other
+        .until_text("[data-testid=entry-status]", "paused by admin")
+        .await;
+    other.screenshot("desktop-paused").await;
+    other.click("[data-testid=resume]").await;
+    admin.until_text("[data-testid=entry-agent]", "two").await;
+    admin
+        .until_text("[data-testid=entry-status]", "resumed by alice")
+        .await;
+    admin
+        .type_into("[data-testid=composer]", "switch to this")
+        .await;
+    admin.click("[data-testid=interrupt-send]").await;
+    other
+        .until_text("[data-testid=entry-status]", "turn interrupted by admin")
+        .await;
+    other
+        .until_text("[data-testid=entry-agent]", "switch to this")
+        .await;
+    other.click("[data-testid=stop]").await;
+    admin
+        .until_text("[data-testid=session-status]", "Stopped")
+        .await;
+    admin
+        .until_text("[data-testid=entry-status]", "stopped by alice")
+        .await;
+    admin.screenshot("desktop-stepped-in").await;
+    admin.close().await;
+    other.close().await;
+}

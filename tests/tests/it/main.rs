@@ -2,6 +2,7 @@
 //! per area.
 //!
 //! - `access`: accounts, tokens, members, shared approvals, share links.
+//! - `stepping_in`: pause, resume, interrupt and send, durable follow-ups.
 //! - `store`: the SQL module on SQLite and PostgreSQL.
 //! - `http_api`: the REST surface, including bad input.
 //! - `streaming`: the WebSocket: replay, live tail, reconnects, bad frames.
@@ -22,6 +23,7 @@ mod browser;
 mod continuity;
 mod http_api;
 mod rules;
+mod stepping_in;
 mod store;
 mod streaming;
 mod wakes;
