@@ -634,6 +634,8 @@ impl SessionActor {
             AgentInput::Message(Incoming::Notification { method, params }) => {
                 if method == "session/update" && phase != Phase::Loading {
                     self.on_update(params);
+                } else if method == "$/cancel_request" {
+                    self.on_withdrawn(conn, params).await;
                 }
                 Ok(None)
             }
@@ -1198,6 +1200,56 @@ impl SessionActor {
         self.staged.push(EventBody::Summary { text: text.clone() });
         self.set_status(ending.status, ending.reason.clone());
         (ending, text)
+    }
+
+    /// The agent withdrew a request (`$/cancel_request`). When it was a
+    /// permission request, its approval is cancelled for everyone and the
+    /// request answered with "request cancelled" (-32800), as ACP asks.
+    async fn on_withdrawn(&mut self, conn: &mut AgentConnection, params: Value) {
+        let Some(request_id) = params.get("requestId") else {
+            return;
+        };
+        let Some(approval_id) = self
+            .pending
+            .iter()
+            .find(|(_, pending)| &pending.rpc_id == request_id)
+            .map(|(id, _)| id.clone())
+        else {
+            return;
+        };
+        let Some(pending) = self.pending.remove(&approval_id) else {
+            return;
+        };
+        let now = self.ctx.clock.now_ms();
+        if let Err(error) = self
+            .ctx
+            .store
+            .settle_approval(&approval_id, ApprovalState::Cancelled, now)
+            .await
+        {
+            tracing::error!(session = %self.summary.id, %error, "could not cancel an approval");
+        }
+        self.ctx.hub.approvals_changed();
+        let _ = conn
+            .respond::<Value>(
+                &pending.rpc_id,
+                Err(RpcError {
+                    code: -32800,
+                    message: "request cancelled".into(),
+                    data: None,
+                }),
+            )
+            .await;
+        self.staged.push(EventBody::PermissionDecision {
+            approval_id,
+            outcome: DecisionOutcome::Cancelled {
+                reason: "the agent withdrew the request".into(),
+            },
+            by: None,
+        });
+        if self.pending.is_empty() {
+            self.set_live_status(SessionStatus::Running, None);
+        }
     }
 
     /// Queues a follow-up, in the store first.

@@ -120,6 +120,26 @@ impl Store {
         })
     }
 
+    /// Marks one pending approval `state` (cancelled or expired); false when
+    /// it was no longer pending.
+    pub async fn settle_approval(
+        &self,
+        id: &ApprovalId,
+        state: ApprovalState,
+        at: i64,
+    ) -> Result<bool, StoreError> {
+        let result = sqlx::query(
+            "UPDATE approvals SET state = $1, decided_at = $2 WHERE id = $3 AND state = $4",
+        )
+        .bind(state.as_str())
+        .bind(at)
+        .bind(id.as_str())
+        .bind(ApprovalState::Pending.as_str())
+        .execute(&self.writer)
+        .await?;
+        Ok(result.rows_affected() == 1)
+    }
+
     /// Marks every pending approval of a session as `state` (cancelled or
     /// expired) and returns their ids.
     pub async fn settle_pending_approvals(
@@ -136,16 +156,7 @@ impl Store {
         let mut settled = Vec::new();
         for row in rows {
             let id = ApprovalId(text(&row, "id")?);
-            let result = sqlx::query(
-                "UPDATE approvals SET state = $1, decided_at = $2 WHERE id = $3 AND state = $4",
-            )
-            .bind(state.as_str())
-            .bind(at)
-            .bind(id.as_str())
-            .bind(ApprovalState::Pending.as_str())
-            .execute(&self.writer)
-            .await?;
-            if result.rows_affected() == 1 {
+            if self.settle_approval(&id, state, at).await? {
                 settled.push(id);
             }
         }

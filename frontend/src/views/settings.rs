@@ -66,7 +66,7 @@ fn Account(me: User) -> impl IntoView {
                     prop:value=move || current.get() on:input=move |ev| current.set(event_target_value(&ev)) /></label>
                 <label class="field"><span>"New password"</span><input type="password" autocomplete="new-password"
                     prop:value=move || new.get() on:input=move |ev| new.set(event_target_value(&ev)) /></label>
-                <button class="button" type="submit">"Change password"</button>
+                <div class="row"><button class="button" type="submit">"Change password"</button></div>
             </form>
             {move || note.get().map(|n| view! { <p class="muted" role="status">{n}</p> })}
             <button class="button" data-testid="logout" on:click=logout>"Log out"</button>
@@ -134,7 +134,7 @@ fn Tokens() -> impl IntoView {
             <form class="form" on:submit=create>
                 <label class="field"><span>"Token name"</span><input data-testid="token-name" placeholder="CI"
                     prop:value=move || name.get() on:input=move |ev| name.set(event_target_value(&ev)) /></label>
-                <button class="button" type="submit" data-testid="token-create">"Create token"</button>
+                <div class="row"><button class="button" type="submit" data-testid="token-create">"Create token"</button></div>
             </form>
         </div>
     }
@@ -191,7 +191,7 @@ fn Team(admin: bool) -> impl IntoView {
                         prop:value=move || password.get() on:input=move |ev| password.set(event_target_value(&ev)) /></label>
                     <label class="check"><input type="checkbox" prop:checked=move || make_admin.get()
                         on:change=move |ev| make_admin.set(event_target_checked(&ev)) />"Admin"</label>
-                    <button class="button" type="submit" data-testid="user-add">"Add person"</button>
+                    <div class="row"><button class="button" type="submit" data-testid="user-add">"Add person"</button></div>
                 </form>
             })}
         </div>

@@ -65,6 +65,13 @@ enum Step {
         #[serde(default = "default_kind")]
         kind: String,
     },
+    /// Asks permission, then after `after_ms` withdraws the request
+    /// (`$/cancel_request`) and says how the client answered it.
+    WithdrawnPermission {
+        id: String,
+        title: String,
+        after_ms: u64,
+    },
     Sleep {
         ms: u64,
     },
@@ -423,6 +430,27 @@ fn play(agent: &mut Agent, steps: &[Step], prompt: &str) -> &'static str {
                         return "end_turn";
                     }
                     _ => return "cancelled",
+                }
+            }
+            Step::WithdrawnPermission { id, title, after_ms } => {
+                let request = agent.next_id;
+                agent.next_id += 1;
+                let session_id = agent.session_id.clone();
+                agent.send(json!({"jsonrpc":"2.0","id":request,"method":"session/request_permission","params":{
+                    "sessionId": session_id,
+                    "toolCall": {"toolCallId": id, "title": title, "kind": "execute"},
+                    "options": [
+                        {"optionId":"yes","name":"Allow once","kind":"allow_once"},
+                        {"optionId":"no","name":"Reject","kind":"reject_once"}]}}));
+                std::thread::sleep(Duration::from_millis(*after_ms));
+                agent.send(json!({"jsonrpc":"2.0","method":"$/cancel_request","params":{"requestId":request}}));
+                while let Ok(message) = agent.rx.recv() {
+                    if message.get("id") == Some(&json!(request)) && message.get("method").is_none() {
+                        let code = message["error"]["code"].as_i64().unwrap_or(0);
+                        agent.update(json!({"sessionUpdate":"agent_message_chunk",
+                            "content":text(&format!("withdrawn; answered with code {code}"))}));
+                        break;
+                    }
                 }
             }
             Step::Sleep { ms } => std::thread::sleep(Duration::from_millis(*ms)),

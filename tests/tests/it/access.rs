@@ -557,3 +557,85 @@ async fn a_share_link_reads_one_session_live_and_dies_on_revoke() {
         .unwrap();
     assert_eq!(response.status().as_u16(), 404, "revoked at once");
 }
+
+#[tokio::test]
+async fn changing_a_password_ends_other_logins_and_bad_cli_input_is_refused() {
+    let server = TestServer::start().await;
+    let (_, first) = server.login(ADMIN, ADMIN_PASSWORD).await;
+    let (_, second) = server.login(ADMIN, ADMIN_PASSWORD).await;
+    let (first, second) = (first.unwrap(), second.unwrap());
+    let client = reqwest::Client::new();
+    let change = |current: &str, new: &str| {
+        client
+            .post(format!("{}/api/auth/password", server.url))
+            .header("cookie", &first)
+            .header("origin", &server.url)
+            .json(&json!({"current": current, "new": new}))
+            .send()
+    };
+    assert_eq!(
+        change("wrong", "a new password")
+            .await
+            .unwrap()
+            .status()
+            .as_u16(),
+        400
+    );
+    assert_eq!(
+        change(ADMIN_PASSWORD, "short")
+            .await
+            .unwrap()
+            .status()
+            .as_u16(),
+        400
+    );
+    assert_eq!(
+        change(ADMIN_PASSWORD, "a new password")
+            .await
+            .unwrap()
+            .status()
+            .as_u16(),
+        204
+    );
+    let read = |cookie: String| {
+        let client = client.clone();
+        let url = format!("{}/api/sessions", server.url);
+        async move {
+            client
+                .get(url)
+                .header("cookie", cookie)
+                .send()
+                .await
+                .unwrap()
+                .status()
+                .as_u16()
+        }
+    };
+    assert_eq!(read(first.clone()).await, 200, "this login goes on");
+    assert_eq!(read(second).await, 401, "other logins end");
+    assert_eq!(server.login(ADMIN, ADMIN_PASSWORD).await.0, 401);
+    assert_eq!(server.login(ADMIN, "a new password").await.0, 200);
+
+    // The command line refuses bad input with a reason, and changes nothing.
+    let output = tokio::process::Command::new(crate::support::tandem_bin())
+        .args(["user", "add", "bad name"])
+        .arg("--data-dir")
+        .arg(&server.data_dir)
+        .stdin(std::process::Stdio::null())
+        .output()
+        .await
+        .unwrap();
+    assert!(!output.status.success());
+    assert!(String::from_utf8_lossy(&output.stderr).contains("name"));
+    let output = tokio::process::Command::new(crate::support::tandem_bin())
+        .args(["token", "create", "--user", "nobody"])
+        .arg("--data-dir")
+        .arg(&server.data_dir)
+        .output()
+        .await
+        .unwrap();
+    assert!(!output.status.success());
+    assert!(String::from_utf8_lossy(&output.stderr).contains("nobody"));
+    let (_, users) = server.get("/api/users").await;
+    assert_eq!(users.as_array().unwrap().len(), 1);
+}

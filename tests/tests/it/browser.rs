@@ -646,3 +646,51 @@ async fn two_people_pause_resume_interrupt_and_stop_a_session() {
     admin.close().await;
     other.close().await;
 }
+
+#[tokio::test]
+async fn the_first_run_makes_the_admin_who_can_log_out_and_in_again() {
+    let server = TestServer::start_without_accounts().await;
+    let browser = Browser::open(1280, 860).await;
+    browser.client.goto(&server.url).await.expect("open app");
+    browser.type_into("[data-testid=setup-name]", "ada").await;
+    browser
+        .type_into("[data-testid=setup-password]", "a long password")
+        .await;
+    browser
+        .type_into("[data-testid=setup-repeat]", "a different one")
+        .await;
+    browser.click("[data-testid=setup-submit]").await;
+    browser.until_text(".form-error", "differ").await;
+    browser.screenshot("desktop-first-run").await;
+    let repeat = browser
+        .client
+        .find(Locator::Css("[data-testid=setup-repeat]"))
+        .await
+        .expect("repeat field");
+    repeat.clear().await.expect("clear");
+    repeat.send_keys("a long password").await.expect("type");
+    browser.click("[data-testid=setup-submit]").await;
+    browser
+        .until_text("[data-testid=signed-in-as]", "ada")
+        .await;
+    browser.click("[data-testid=settings-link]").await;
+    browser.until_text("[data-testid=me]", "ada").await;
+    browser.type_into("[data-testid=token-name]", "ci").await;
+    browser.click("[data-testid=token-create]").await;
+    browser
+        .until_text("[data-testid=token-secret]", "tdm_")
+        .await;
+    browser.screenshot("desktop-settings").await;
+    browser.click("[data-testid=logout]").await;
+    browser
+        .until_text("[data-testid=login-submit]", "Log in")
+        .await;
+    browser.type_into("[data-testid=login-name]", "ada").await;
+    browser
+        .type_into("[data-testid=login-password]", "wrong password")
+        .await;
+    browser.click("[data-testid=login-submit]").await;
+    browser.until_text(".form-error", "do not match").await;
+    browser.screenshot("desktop-login").await;
+    browser.close().await;
+}

@@ -250,3 +250,50 @@ async fn queued_follow_ups_survive_a_crash_and_go_first_on_resume() {
     );
     assert!(viewer.agent_text().contains("do not lose me"));
 }
+
+#[tokio::test]
+async fn an_approval_the_agent_withdraws_is_cancelled_for_everyone() {
+    let server = TestServer::start().await;
+    let assistant = server
+        .scripted_assistant(
+            "fickle",
+            json!({"turns": [[
+                {"do": "withdrawn_permission", "id": "p1", "title": "Maybe", "after_ms": 700},
+                {"do": "message", "text": " and done"}
+            ]]}),
+        )
+        .await;
+    let session = server.start_session(&assistant, "go").await;
+    let mut viewer = Viewer::connect(&server).await;
+    viewer
+        .until("the first count", |v| v.pending_approvals.is_some())
+        .await;
+    viewer.subscribe(&session.id, Seq::ZERO).await;
+    let (approval, options) = viewer.until_approval().await;
+    assert_eq!(viewer.until_ended().await, SessionStatus::Completed);
+    let withdrawn = viewer.events.iter().any(|e| matches!(&e.body,
+        EventBody::PermissionDecision { approval_id, outcome: DecisionOutcome::Cancelled { reason }, .. }
+            if approval_id.0 == approval && reason.contains("withdrew")));
+    assert!(withdrawn, "the card says the agent withdrew it");
+    assert!(
+        viewer.agent_text().contains("code -32800"),
+        "{}",
+        viewer.agent_text()
+    );
+    let (status, body) = server
+        .post(
+            &format!("/api/approvals/{approval}/decision"),
+            json!({"option_id": options[0]}),
+        )
+        .await;
+    assert_eq!(status, 409, "{body}");
+    assert!(body["error"]["message"]
+        .as_str()
+        .unwrap()
+        .contains("cancelled"));
+    let (_, pending) = server.get("/api/approvals").await;
+    assert!(pending.as_array().unwrap().is_empty());
+    viewer
+        .until("the badge back at zero", |v| v.pending_approvals == Some(0))
+        .await;
+}
