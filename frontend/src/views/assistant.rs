@@ -1,8 +1,10 @@
 //! An assistant's page: chat, sessions, profile (persona, constitution,
-//! memory), journal, routines, every wake with the queue, and members.
+//! memory), journal, routines, every wake with the queue, approval rules
+//! and members.
 
 use super::composer::Composer;
 use super::members::MembersTab;
+use super::rules::RulesList;
 use crate::api;
 use crate::app::{AppState, Page};
 use leptos::prelude::*;
@@ -20,17 +22,19 @@ enum Tab {
     Journal,
     Routines,
     Wakes,
+    Rules,
     Members,
 }
 
 impl Tab {
-    const ALL: [Tab; 7] = [
+    const ALL: [Tab; 8] = [
         Tab::Chat,
         Tab::Sessions,
         Tab::Profile,
         Tab::Journal,
         Tab::Routines,
         Tab::Wakes,
+        Tab::Rules,
         Tab::Members,
     ];
 
@@ -42,6 +46,7 @@ impl Tab {
             Tab::Journal => "Journal",
             Tab::Routines => "Routines",
             Tab::Wakes => "Wakes",
+            Tab::Rules => "Rules",
             Tab::Members => "Members",
         }
     }
@@ -102,6 +107,10 @@ pub fn AssistantPage(id: AssistantId) -> impl IntoView {
                         Tab::Journal => view! { <JournalTab id=id /> }.into_any(),
                         Tab::Routines => view! { <RoutinesTab id=id /> }.into_any(),
                         Tab::Wakes => view! { <WakesTab id=id /> }.into_any(),
+                        Tab::Rules => view! {
+                            <p class="muted">"Allow or Block answers without asking; Ask asks. A Tandem-wide Block wins. \"Always\" answers land here."</p>
+                            <RulesList path=format!("/api/assistants/{id}/rules") can_edit=true />
+                        }.into_any(),
                         Tab::Members => view! { <MembersTab id=id /> }.into_any(),
                     }
                 }}

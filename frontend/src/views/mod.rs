@@ -6,6 +6,7 @@ pub mod entry;
 pub mod login;
 pub mod members;
 pub mod new_session;
+pub mod rules;
 pub mod session;
 pub mod settings;
 pub mod share;

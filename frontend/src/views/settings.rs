@@ -3,6 +3,7 @@
 use crate::api;
 use crate::app::AppState;
 use crate::views::assistant::when;
+use crate::views::rules::RulesList;
 use leptos::prelude::*;
 use tandem_shared::auth::{ApiToken, ChangePassword, CreateToken, CreateUser, CreatedToken, User};
 
@@ -17,6 +18,11 @@ pub fn Settings() -> impl IntoView {
                 <Account me=me.clone() />
                 <Tokens />
                 <Team admin=me.admin />
+                <div class="card">
+                    <h2>"Tandem-wide approval rules"</h2>
+                    <p class="muted">"Apply to every assistant; a Block here wins over any assistant's Allow. Only admins change them."</p>
+                    <RulesList path="/api/rules".to_owned() can_edit=me.admin />
+                </div>
             </div>
         </section>
     }

@@ -681,6 +681,19 @@ async fn the_first_run_makes_the_admin_who_can_log_out_and_in_again() {
         .until_text("[data-testid=token-secret]", "tdm_")
         .await;
     browser.screenshot("desktop-settings").await;
+    // The demo assistant's rules: the defaults, and one more.
+    browser.click("[data-testid=assistant-item]").await;
+    browser.click("[data-testid=tab-rules]").await;
+    browser.until_text("[data-testid=rule]", "edit:").await;
+    browser
+        .type_into("[data-testid=rule-prefix]", "git status")
+        .await;
+    browser.click("[data-testid=rule-add]").await;
+    browser
+        .until_text("[data-testid=rule]", "execute:git status")
+        .await;
+    browser.screenshot("desktop-assistant-rules").await;
+    browser.click("[data-testid=settings-link]").await;
     browser.click("[data-testid=logout]").await;
     browser
         .until_text("[data-testid=login-submit]", "Log in")

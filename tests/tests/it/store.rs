@@ -2,11 +2,12 @@
 
 use crate::support::{fresh_postgres, TestServer, Viewer};
 use serde_json::json;
-use tandem::store::{DecideOutcome, NewSession, Store};
+use tandem::store::{DecideOutcome, NewSession, NewUserOutcome, QueuedMessage, Scope, Store};
 use tandem_shared::api::{AgentSpec, Assistant};
+use tandem_shared::auth::{ApiToken, ShareLink, User};
 use tandem_shared::{
     ApprovalId, ApprovalState, AssistantId, EventBody, Seq, SessionId, SessionStatus,
-    TranscriptEvent,
+    TranscriptEvent, UserId,
 };
 
 async fn sqlite() -> (Store, tempfile::TempDir) {
@@ -143,6 +144,158 @@ async fn check_store(store: Store) {
         store.get_approval(&other).await.unwrap().unwrap().state,
         ApprovalState::Expired
     );
+    check_accounts(&store, &session).await;
+}
+
+/// People, credentials, membership scopes, share links and the durable
+/// follow-up queue: the same SQL on both databases.
+async fn check_accounts(store: &Store, session: &SessionId) {
+    let ada = User {
+        id: UserId("usr_1".into()),
+        name: "ada".into(),
+        admin: false,
+        created_at: 1,
+    };
+    assert_eq!(
+        store.create_user(&ada, "hash", true).await.unwrap(),
+        NewUserOutcome::Created
+    );
+    let bob = User {
+        id: UserId("usr_2".into()),
+        name: "bob".into(),
+        ..ada.clone()
+    };
+    assert_eq!(
+        store.create_user(&bob, "hash", true).await.unwrap(),
+        NewUserOutcome::NotFirst,
+        "only while nobody has an account"
+    );
+    assert_eq!(
+        store.create_user(&ada, "hash", false).await.unwrap(),
+        NewUserOutcome::NameTaken
+    );
+    store.create_user(&bob, "hash", false).await.unwrap();
+
+    store
+        .create_login_session("cookie", &ada.id, 10, 100)
+        .await
+        .unwrap();
+    assert_eq!(
+        store.user_by_login_session("cookie", 50).await.unwrap(),
+        Some(ada.clone())
+    );
+    assert_eq!(
+        store.user_by_login_session("cookie", 100).await.unwrap(),
+        None,
+        "expired"
+    );
+
+    let token = ApiToken {
+        id: "tok_1".into(),
+        name: "ci".into(),
+        created_at: 1,
+        last_used_at: None,
+    };
+    store
+        .create_api_token(&token, &ada.id, "digest")
+        .await
+        .unwrap();
+    assert_eq!(
+        store.user_by_api_token("digest", 1_000_000).await.unwrap(),
+        Some(ada.clone())
+    );
+    assert!(store.list_api_tokens(&ada.id).await.unwrap()[0]
+        .last_used_at
+        .is_some());
+    assert!(!store.revoke_api_token(&bob.id, "tok_1", 2).await.unwrap());
+    assert!(store.revoke_api_token(&ada.id, "tok_1", 2).await.unwrap());
+    assert_eq!(store.user_by_api_token("digest", 3).await.unwrap(), None);
+
+    let assistant = AssistantId("ast_1".into());
+    assert!(store
+        .list_sessions(Scope::MemberOf(&ada.id), 10)
+        .await
+        .unwrap()
+        .is_empty());
+    store.add_member(&assistant, &ada.id, 5).await.unwrap();
+    store.add_member(&assistant, &ada.id, 6).await.unwrap();
+    assert_eq!(store.members(&assistant).await.unwrap(), vec![ada.clone()]);
+    assert_eq!(
+        store
+            .list_sessions(Scope::MemberOf(&ada.id), 10)
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
+    assert_eq!(store.list_sessions(Scope::All, 10).await.unwrap().len(), 1);
+    assert!(store
+        .list_assistants(Scope::MemberOf(&bob.id))
+        .await
+        .unwrap()
+        .is_empty());
+    assert_eq!(
+        store
+            .pending_approval_count(Scope::MemberOf(&bob.id))
+            .await
+            .unwrap(),
+        0
+    );
+
+    let link = ShareLink {
+        id: "shl_1".into(),
+        session_id: session.clone(),
+        created_by: "ada".into(),
+        created_at: 10,
+        expires_at: Some(1_000),
+    };
+    store
+        .create_share_link(&link, "link", &ada.id)
+        .await
+        .unwrap();
+    assert_eq!(
+        store.share_link_by_token("link", 500).await.unwrap(),
+        Some(link.clone())
+    );
+    assert_eq!(
+        store.share_link_by_token("link", 1_000).await.unwrap(),
+        None,
+        "expired"
+    );
+    assert!(store.share_link_live("shl_1", 500).await.unwrap());
+    assert!(store
+        .revoke_share_link(session, "shl_1", 600)
+        .await
+        .unwrap());
+    assert!(!store.share_link_live("shl_1", 700).await.unwrap());
+
+    let message = |id: &str| QueuedMessage {
+        id: id.into(),
+        text: id.into(),
+        author: Some("ada".into()),
+    };
+    store
+        .queue_message(session, &message("b"), false, 1)
+        .await
+        .unwrap();
+    store
+        .queue_message(session, &message("c"), false, 2)
+        .await
+        .unwrap();
+    store
+        .queue_message(session, &message("a"), true, 3)
+        .await
+        .unwrap();
+    let order: Vec<String> = store
+        .queued_messages(session)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|m| m.id)
+        .collect();
+    assert_eq!(order, vec!["a", "b", "c"]);
+    store.unqueue_message("b").await.unwrap();
+    assert_eq!(store.queued_count(session).await.unwrap(), 2);
 }
 
 #[tokio::test]
