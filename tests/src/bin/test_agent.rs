@@ -75,6 +75,11 @@ enum Step {
     Sleep {
         ms: u64,
     },
+    /// `bytes` of agent text as fast as it can, in chunks of `chunk` bytes.
+    Flood {
+        bytes: u64,
+        chunk: u64,
+    },
     /// `count` message chunks, one every `interval_ms`.
     Stream {
         count: u64,
@@ -454,6 +459,14 @@ fn play(agent: &mut Agent, steps: &[Step], prompt: &str) -> &'static str {
                 }
             }
             Step::Sleep { ms } => std::thread::sleep(Duration::from_millis(*ms)),
+            Step::Flood { bytes, chunk } => {
+                let piece = "x".repeat((*chunk).max(1) as usize);
+                let mut sent = 0;
+                while sent < *bytes {
+                    agent.update(json!({"sessionUpdate":"agent_message_chunk","content":text(&piece)}));
+                    sent += piece.len() as u64;
+                }
+            }
             Step::Stream { count, interval_ms } => {
                 for i in 0..*count {
                     agent.update(json!({"sessionUpdate":"agent_message_chunk","content":text(&format!("chunk {i} "))}));

@@ -4,6 +4,7 @@
 //! - `access`: accounts, tokens, members, shared approvals, share links.
 //! - `stepping_in`: pause, resume, interrupt and send, durable follow-ups.
 //! - `store`: the SQL module on SQLite and PostgreSQL.
+//! - `faults`: agents that ignore cancel or flood output.
 //! - `http_api`: the REST surface, including bad input.
 //! - `streaming`: the WebSocket: replay, live tail, reconnects, bad frames.
 //! - `agent_tools`: the MCP tools agents call back with.
@@ -21,6 +22,7 @@ mod agent_runtime;
 mod agent_tools;
 mod browser;
 mod continuity;
+mod faults;
 mod http_api;
 mod rules;
 mod stepping_in;

@@ -228,6 +228,19 @@ impl TestServer {
         format!("{}/api/ws", self.url.replacen("http", "ws", 1))
     }
 
+    /// The server's resident memory in MB, from /proc.
+    pub fn rss_mb(&self) -> f64 {
+        let pid = self.child.as_ref().and_then(Child::id).expect("server pid");
+        let status = std::fs::read_to_string(format!("/proc/{pid}/status")).expect("status");
+        status
+            .lines()
+            .find_map(|line| line.strip_prefix("VmRSS:"))
+            .and_then(|rest| rest.split_whitespace().next())
+            .and_then(|kb| kb.parse::<f64>().ok())
+            .map(|kb| kb / 1024.0)
+            .expect("VmRSS")
+    }
+
     /// `kill -9`: no chance to clean up.
     pub async fn kill(&mut self) {
         if let Some(mut child) = self.child.take() {
