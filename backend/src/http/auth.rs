@@ -149,6 +149,7 @@ pub async fn setup(
     headers: HeaderMap,
     ApiJson(body): ApiJson<Credentials>,
 ) -> Result<Response, ApiError> {
+    refuse_other_origins(&headers)?;
     let user = create_user(&state, &body.name, &body.password, true, true).await?;
     let cookie = start_login(&state, &user.id, &headers).await?;
     Ok((StatusCode::CREATED, cookie, ApiJson(user)).into_response())
@@ -163,6 +164,7 @@ pub async fn login(
     headers: HeaderMap,
     ApiJson(body): ApiJson<Credentials>,
 ) -> Result<Response, ApiError> {
+    refuse_other_origins(&headers)?;
     if !state.login_limiter.attempt(client.ip()) {
         return Err(ApiError::TooManyRequests(
             "too many login attempts; wait a minute".into(),
@@ -281,6 +283,22 @@ async fn start_login(
         .max_age(cookie::time::Duration::days(LOGIN_DAYS))
         .build();
     Ok([(SET_COOKIE, header_value(&cookie.to_string())?)])
+}
+
+/// A page elsewhere must not log a browser in (into an account of its
+/// choosing). Tools that send no `Origin` (curl, scripts) may.
+fn refuse_other_origins(headers: &HeaderMap) -> Result<(), ApiError> {
+    let Some(origin_header) = headers.get(ORIGIN).and_then(|value| value.to_str().ok()) else {
+        return Ok(());
+    };
+    let host = headers.get(HOST).and_then(|value| value.to_str().ok());
+    if origin::allowed("POST", false, Some(origin_header), host) {
+        Ok(())
+    } else {
+        Err(ApiError::Forbidden(
+            "refused: logging in must happen on Tandem's own pages".into(),
+        ))
+    }
 }
 
 fn header_value(text: &str) -> Result<HeaderValue, ApiError> {

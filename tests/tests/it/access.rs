@@ -126,6 +126,18 @@ async fn cookies_need_the_same_origin_and_logins_are_limited() {
     assert_eq!(status, 401);
     let (status, _) = server.login("nobody", "wrong password").await;
     assert_eq!(status, 401);
+    let elsewhere = reqwest::Client::new()
+        .post(format!("{}/api/auth/login", server.url))
+        .header("origin", "http://evil.example")
+        .json(&json!({"name": ADMIN, "password": ADMIN_PASSWORD}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        elsewhere.status().as_u16(),
+        403,
+        "no logging in from another site"
+    );
     let (status, cookie) = server.login(ADMIN, ADMIN_PASSWORD).await;
     assert_eq!(status, 200);
     let cookie = cookie.unwrap();
