@@ -1,5 +1,6 @@
 //! Agents that misbehave hurt only their own session, within a bounded
-//! time, with bounded memory.
+//! time, with bounded memory; and many viewers reconnecting after a
+//! restart each end with exactly the full log.
 
 use crate::support::{TestServer, Viewer};
 use serde_json::json;
@@ -86,4 +87,67 @@ async fn a_50_mb_flood_is_stored_whole_with_bounded_memory() {
     assert_eq!(text, 50 * 1024 * 1024, "every byte stored");
     assert!(peak < 400.0, "server RSS peaked at {peak:.0} MB");
     println!("50 MB flood: server RSS peak {peak:.0} MB");
+}
+
+#[tokio::test]
+async fn a_thousand_viewers_reconnect_at_once_after_a_restart_each_from_its_own_seq() {
+    raise_open_file_limit();
+    let mut server = TestServer::start().await;
+    let talker = server
+        .scripted_assistant(
+            "talker",
+            json!({"turns": [[{"do": "stream", "count": 300, "interval_ms": 0}]]}),
+        )
+        .await;
+    let session = server.start_session(&talker, "go").await;
+    let mut first = Viewer::connect(&server).await;
+    first.subscribe(&session.id, Seq::ZERO).await;
+    first.until_ended().await;
+    let full = server.all_events(&session.id).await;
+    let total = full.len() as u64;
+    assert!(total > 300);
+    let data_dir = server.data_dir.clone();
+    server.kill().await;
+    let server = TestServer::start_in(&data_dir, None).await;
+
+    // Viewer i held the first i % (total + 1) events when the server died.
+    let viewers = futures_util::future::join_all((0..1000u64).map(|i| {
+        let server = &server;
+        let session = session.id.clone();
+        async move {
+            let held = i % (total + 1);
+            let mut viewer = Viewer::connect(server).await;
+            viewer.subscribe(&session, Seq(held)).await;
+            viewer
+                .until("the rest of the log", |v| {
+                    v.events.last().map(|e| e.seq.0).unwrap_or(held) >= total
+                })
+                .await;
+            (held, viewer)
+        }
+    }))
+    .await;
+    for (held, viewer) in viewers {
+        let seqs: Vec<u64> = viewer.events.iter().map(|e| e.seq.0).collect();
+        let expected: Vec<u64> = (held + 1..=total).collect();
+        assert_eq!(
+            seqs, expected,
+            "viewer holding {held}: no gap, no duplicate"
+        );
+        for event in &viewer.events {
+            assert_eq!(event, &full[event.seq.0 as usize - 1]);
+        }
+    }
+}
+
+/// 1,000 sockets on each side need more than a common default of 1,024
+/// open files: lift the soft limit to the hard one (the server, started
+/// after, inherits it).
+fn raise_open_file_limit() {
+    use nix::sys::resource::{getrlimit, setrlimit, Resource};
+    if let Ok((soft, hard)) = getrlimit(Resource::RLIMIT_NOFILE) {
+        if soft < hard {
+            let _ = setrlimit(Resource::RLIMIT_NOFILE, hard, hard);
+        }
+    }
 }
