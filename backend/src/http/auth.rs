@@ -171,14 +171,11 @@ pub async fn login(
         ));
     }
     let found = state.store.user_with_hash(&body.name).await?;
-    let password = body.password.clone();
     let (user, stored) = match found {
         Some((user, stored)) => (Some(user), stored),
         None => (None, password::decoy().to_owned()),
     };
-    let matches = tokio::task::spawn_blocking(move || password::verify(&password, &stored))
-        .await
-        .map_err(|_| ApiError::Internal)?;
+    let matches = verify_password(body.password.clone(), stored).await?;
     let user = match (user, matches) {
         (Some(user), true) => user,
         _ => {
@@ -224,10 +221,7 @@ pub async fn change_password(
         .password_hash(&caller.user.id)
         .await?
         .ok_or(ApiError::Internal)?;
-    let current = body.current.clone();
-    let matches = tokio::task::spawn_blocking(move || password::verify(&current, &stored))
-        .await
-        .map_err(|_| ApiError::Internal)?;
+    let matches = verify_password(body.current.clone(), stored).await?;
     if !matches {
         return Err(ApiError::BadRequest(
             "current: that is not your password".into(),
@@ -245,6 +239,13 @@ pub async fn change_password(
         .delete_login_sessions_except(&caller.user.id, caller.login.as_deref())
         .await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// Checks a password off the async threads (argon2 is slow on purpose).
+async fn verify_password(password: String, stored: String) -> Result<bool, ApiError> {
+    tokio::task::spawn_blocking(move || password::verify(&password, &stored))
+        .await
+        .map_err(|_| ApiError::Internal)
 }
 
 /// Adds a person through the HTTP API.

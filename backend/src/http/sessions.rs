@@ -113,17 +113,10 @@ pub async fn send_message(
 ) -> Result<(StatusCode, ApiJson<SendMessageResult>), ApiError> {
     let id = SessionId(id);
     access::session(&state, &caller, &id).await?;
-    let delivery = if body.interrupt {
-        state
-            .sessions
-            .interrupt_with(&id, &body.text, Some(caller.name()))
-            .await?
-    } else {
-        state
-            .sessions
-            .send_message(&id, &body.text, Some(caller.name()))
-            .await?
-    };
+    let delivery = state
+        .sessions
+        .send_message(&id, &body.text, Some(caller.name()), body.interrupt)
+        .await?;
     Ok((
         StatusCode::ACCEPTED,
         ApiJson(SendMessageResult { delivery }),
@@ -191,7 +184,7 @@ pub async fn resume(
     }
     let delivery = state
         .sessions
-        .send_message(&id, CARRY_ON, Some(caller.name()))
+        .send_message(&id, CARRY_ON, Some(caller.name()), false)
         .await?;
     Ok((
         StatusCode::ACCEPTED,

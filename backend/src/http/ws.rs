@@ -16,7 +16,6 @@
 use super::auth::Caller;
 use super::AppState;
 use crate::hub::EventBatch;
-use crate::store::Scope;
 use axum::extract::ws::{Message, Utf8Bytes, WebSocket, WebSocketUpgrade};
 use axum::extract::State;
 use axum::response::Response;
@@ -294,12 +293,7 @@ async fn watch_person(state: AppState, caller: Caller, out: Out) {
     let mut visible = visible_assistants(&state, &caller).await;
     let mut count: Option<i64> = None;
     loop {
-        let scope = if caller.user.admin {
-            Scope::All
-        } else {
-            Scope::MemberOf(&caller.user.id)
-        };
-        match state.store.pending_approval_count(scope).await {
+        match state.store.pending_approval_count(caller.scope()).await {
             Ok(now) if count != Some(now) => {
                 count = Some(now);
                 let count = u32::try_from(now).unwrap_or(u32::MAX);

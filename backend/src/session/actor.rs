@@ -235,18 +235,12 @@ impl SessionActor {
             // Commands that arrived after the end: a message resumes.
             loop {
                 match self.mailbox.try_recv() {
+                    // Nothing left to interrupt: it simply resumes the session.
                     Ok(Command::Send {
                         text,
                         author,
                         reply,
-                    }) => {
-                        let _ = self.enqueue(text, author, false).await;
-                        let _ = reply.send(Delivery::Resumed);
-                    }
-                    Ok(Command::Interrupt {
-                        text,
-                        author,
-                        reply,
+                        ..
                     }) => {
                         let _ = self.enqueue(text, author, false).await;
                         let _ = reply.send(Ok(Delivery::Resumed));
@@ -853,31 +847,18 @@ impl SessionActor {
             Command::Send {
                 text,
                 author,
+                interrupt,
                 reply,
             } => {
-                match self.enqueue(text, author, false).await {
-                    Ok(()) => {
-                        let _ = reply.send(Delivery::Queued);
-                    }
-                    // The sender hears of it; the turn goes on.
-                    Err(error) => {
-                        tracing::error!(session = %self.summary.id, %error, "could not queue a message");
-                        drop(reply);
-                    }
-                }
-                Ok(())
-            }
-            Command::Interrupt {
-                text,
-                author,
-                reply,
-            } => {
-                if let Err(error) = self.enqueue(text, author.clone(), true).await {
+                if let Err(error) = self.enqueue(text, author.clone(), interrupt).await {
                     tracing::error!(session = %self.summary.id, %error, "could not queue a message");
-                    let _ = reply.send(Err(SessionError::Store(error)));
+                    // An interrupt says why; a plain follow-up reads as busy.
+                    if interrupt {
+                        let _ = reply.send(Err(SessionError::Store(error)));
+                    }
                     return Ok(());
                 }
-                if phase == Phase::Turn {
+                if interrupt && phase == Phase::Turn {
                     self.thaw(conn, &author, "interrupted");
                     let who = author.map(|a| format!(" by {a}")).unwrap_or_default();
                     let reason = format!("turn interrupted{who}");

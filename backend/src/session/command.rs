@@ -6,10 +6,13 @@ use tandem_shared::ApprovalId;
 use tokio::sync::oneshot;
 
 pub enum Command {
+    /// A follow-up; with `interrupt`, the running turn is cancelled and
+    /// this goes first ("interrupt and send").
     Send {
         text: String,
         author: Option<String>,
-        reply: oneshot::Sender<Delivery>,
+        interrupt: bool,
+        reply: oneshot::Sender<Result<Delivery, SessionError>>,
     },
     Decide {
         approval_id: ApprovalId,
@@ -29,12 +32,6 @@ pub enum Command {
     Resume {
         by: Option<String>,
         reply: oneshot::Sender<Result<(), SessionError>>,
-    },
-    /// Cancel the running turn, then deliver this message first.
-    Interrupt {
-        text: String,
-        author: Option<String>,
-        reply: oneshot::Sender<Result<Delivery, SessionError>>,
     },
 }
 

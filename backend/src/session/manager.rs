@@ -119,51 +119,29 @@ impl Sessions {
         Ok(summary)
     }
 
-    /// Sends a follow-up: queued behind the current turn, or resuming an
-    /// ended session.
+    /// Sends a follow-up: queued behind the current turn (or, with
+    /// `interrupt`, ahead of everything after cancelling the turn), or
+    /// resuming an ended session.
     pub async fn send_message(
         &self,
         session_id: &SessionId,
         text: &str,
         author: Option<String>,
+        interrupt: bool,
     ) -> Result<Delivery, SessionError> {
         let text = validate_message(text)?;
         let (reply, answer) = oneshot::channel();
         let command = Command::Send {
             text,
             author,
-            reply,
-        };
-        match self.registry.send(session_id, command) {
-            Ok(()) => answer.await.map_err(|_| SessionError::Busy),
-            Err(SendError::Busy(_)) => Err(SessionError::Busy),
-            Err(SendError::NoActor(Command::Send { text, author, .. })) => {
-                self.resume(session_id, text, author).await
-            }
-            Err(SendError::NoActor(_)) => Err(SessionError::Busy),
-        }
-    }
-
-    /// Interrupt and send: cancels the running turn, then delivers `text`
-    /// before anything else queued. Into an ended session it resumes it.
-    pub async fn interrupt_with(
-        &self,
-        session_id: &SessionId,
-        text: &str,
-        author: Option<String>,
-    ) -> Result<Delivery, SessionError> {
-        let text = validate_message(text)?;
-        let (reply, answer) = oneshot::channel();
-        let command = Command::Interrupt {
-            text,
-            author,
+            interrupt,
             reply,
         };
         match self.registry.send(session_id, command) {
             Ok(()) => answer.await.map_err(|_| SessionError::Busy)?,
             Err(SendError::Busy(_)) => Err(SessionError::Busy),
-            Err(SendError::NoActor(Command::Interrupt { text, author, .. })) => {
-                self.resume(session_id, text, author).await
+            Err(SendError::NoActor(Command::Send { text, author, .. })) => {
+                self.resume(session_id, text, author, interrupt).await
             }
             Err(SendError::NoActor(_)) => Err(SessionError::Busy),
         }
@@ -212,6 +190,7 @@ impl Sessions {
         session_id: &SessionId,
         text: String,
         author: Option<String>,
+        interrupt: bool,
     ) -> Result<Delivery, SessionError> {
         let record = self
             .ctx
@@ -227,7 +206,7 @@ impl Sessions {
             .ok_or(SessionError::AssistantNotFound)?;
         let Some(mailbox) = self.registry.register(session_id) else {
             // Another request resumed it a moment ago: join that run.
-            return Box::pin(self.send_message(session_id, &text, author)).await;
+            return Box::pin(self.send_message(session_id, &text, author, interrupt)).await;
         };
         let actor = SessionActor::new(
             self.ctx.clone(),

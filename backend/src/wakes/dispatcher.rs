@@ -151,7 +151,7 @@ impl Dispatcher {
         match (request.trigger, live) {
             (WakeTrigger::Chat, Some(session_id)) => {
                 self.sessions
-                    .send_message(&session_id, &message, Some(request.source.clone()))
+                    .send_message(&session_id, &message, Some(request.source.clone()), false)
                     .await?;
                 store
                     .set_wake_state(&wake.id, WakeState::Delivered, &session_id)

@@ -249,37 +249,15 @@ impl TestServer {
     }
 
     pub async fn get(&self, path: &str) -> (u16, Value) {
-        let response = self
-            .http
-            .get(format!("{}{path}", self.url))
-            .send()
-            .await
-            .expect("GET");
-        let status = response.status().as_u16();
-        (status, response.json().await.unwrap_or(Value::Null))
+        answer(self.http.get(format!("{}{path}", self.url))).await
     }
 
     pub async fn post(&self, path: &str, body: Value) -> (u16, Value) {
-        let response = self
-            .http
-            .post(format!("{}{path}", self.url))
-            .json(&body)
-            .send()
-            .await
-            .expect("POST");
-        let status = response.status().as_u16();
-        (status, response.json().await.unwrap_or(Value::Null))
+        answer(self.http.post(format!("{}{path}", self.url)).json(&body)).await
     }
 
     pub async fn delete(&self, path: &str) -> (u16, Value) {
-        let response = self
-            .http
-            .delete(format!("{}{path}", self.url))
-            .send()
-            .await
-            .expect("DELETE");
-        let status = response.status().as_u16();
-        (status, response.json().await.unwrap_or(Value::Null))
+        answer(self.http.delete(format!("{}{path}", self.url))).await
     }
 
     /// Logs in with a password; the login cookie (`name=value`) on success.
@@ -411,27 +389,19 @@ pub struct Person {
 
 impl Person {
     pub async fn get(&self, path: &str) -> (u16, Value) {
-        let response = self
-            .http
-            .get(format!("{}{path}", self.url))
-            .send()
-            .await
-            .expect("GET");
-        let status = response.status().as_u16();
-        (status, response.json().await.unwrap_or(Value::Null))
+        answer(self.http.get(format!("{}{path}", self.url))).await
     }
 
     pub async fn post(&self, path: &str, body: Value) -> (u16, Value) {
-        let response = self
-            .http
-            .post(format!("{}{path}", self.url))
-            .json(&body)
-            .send()
-            .await
-            .expect("POST");
-        let status = response.status().as_u16();
-        (status, response.json().await.unwrap_or(Value::Null))
+        answer(self.http.post(format!("{}{path}", self.url)).json(&body)).await
     }
+}
+
+/// Sends a request; its status and JSON body (`null` when there is none).
+async fn answer(request: reqwest::RequestBuilder) -> (u16, Value) {
+    let response = request.send().await.expect("request");
+    let status = response.status().as_u16();
+    (status, response.json().await.unwrap_or(Value::Null))
 }
 
 /// Where `cargo xtask test` put the built web app, if it did.
