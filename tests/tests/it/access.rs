@@ -366,6 +366,20 @@ async fn people_see_only_the_assistants_they_belong_to() {
         .await;
     let (status, _) = alice.get(&format!("/api/sessions/{s}")).await;
     assert_eq!(status, 404);
+    let (status, body) = server
+        .post(
+            &format!("/api/assistants/{a}/members"),
+            json!({"user_id": "usr_nobody"}),
+        )
+        .await;
+    assert_eq!(status, 400, "{body}");
+    let (status, _) = server
+        .post(
+            &format!("/api/assistants/{a}/members"),
+            json!({"user": "x"}),
+        )
+        .await;
+    assert_eq!(status, 400, "malformed body");
 }
 
 async fn add_member(server: &TestServer, assistant: &Assistant, person: &Person) {

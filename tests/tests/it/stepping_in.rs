@@ -39,6 +39,10 @@ async fn pause_freezes_the_agent_until_resume() {
     viewer
         .until("the first message", |v| v.agent_text().contains("one"))
         .await;
+    let (status, body) = server
+        .post(&format!("/api/sessions/{}/resume", session.id), json!({}))
+        .await;
+    assert_eq!(status, 409, "a running session is not paused: {body}");
     let pause = format!("/api/sessions/{}/pause", session.id);
     let (status, body) = server.post(&pause, json!({})).await;
     assert_eq!(status, 204, "{body}");
