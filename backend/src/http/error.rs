@@ -28,6 +28,9 @@ pub enum ApiError {
     TooManyRequests(String),
     #[error("{0}")]
     Unavailable(String),
+    /// The data directory cannot be written: full or read-only disk.
+    #[error("{0}; nothing already saved is lost")]
+    Storage(crate::store::StorageFault),
     #[error("internal error")]
     Internal,
 }
@@ -43,6 +46,7 @@ impl ApiError {
             ApiError::PayloadTooLarge(_) => (StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large"),
             ApiError::TooManyRequests(_) => (StatusCode::TOO_MANY_REQUESTS, "too_many_requests"),
             ApiError::Unavailable(_) => (StatusCode::SERVICE_UNAVAILABLE, "unavailable"),
+            ApiError::Storage(_) => (StatusCode::SERVICE_UNAVAILABLE, "storage"),
             ApiError::Internal => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
         }
     }
@@ -64,7 +68,10 @@ impl IntoResponse for ApiError {
 impl From<StoreError> for ApiError {
     fn from(error: StoreError) -> Self {
         tracing::error!(%error, "store error");
-        ApiError::Internal
+        match error.storage_fault() {
+            Some(fault) => ApiError::Storage(fault),
+            None => ApiError::Internal,
+        }
     }
 }
 

@@ -219,6 +219,16 @@ impl SessionActor {
             let (ending, summary) = self.conclude(&ending);
             if let Err(error) = self.store_staged().await {
                 tracing::error!(session = %self.summary.id, %error, "could not store the end of a session");
+                // The log cannot take the end, but people must still learn
+                // the session stopped and why; after a restart the store
+                // says `interrupted`, which is resumable.
+                self.staged.clear();
+                self.summary.status = ending.status;
+                self.summary.status_reason = ending
+                    .reason
+                    .clone()
+                    .or_else(|| Some(format!("storage error: {}", error.explain())));
+                self.ctx.hub.publish_session(self.summary.clone());
             }
             let _ = self
                 .ctx
@@ -351,7 +361,7 @@ impl SessionActor {
 
         let identity = match self.identity().await {
             Ok(identity) => identity,
-            Err(error) => return Ending::failed(format!("storage error: {error}")),
+            Err(error) => return Ending::failed(format!("storage error: {}", error.explain())),
         };
         let now = self.ctx.clock.now_ms();
         let mut mode = continuity::decide(&ContinuityInput {
@@ -434,7 +444,7 @@ impl SessionActor {
                     .set_agent_session(&self.summary.id, &id, &identity.fingerprint, now)
                     .await
                 {
-                    return Ending::failed(format!("storage error: {error}"));
+                    return Ending::failed(format!("storage error: {}", error.explain()));
                 }
                 self.agent_session_id = Some(id.clone());
                 self.agent_fingerprint = Some(identity.fingerprint.clone());
@@ -471,7 +481,7 @@ impl SessionActor {
             // In the transcript now: no longer queued. (A crash between the
             // two delivers it again rather than never.)
             if let Err(error) = self.ctx.store.unqueue_message(&message.id).await {
-                return Ending::failed(format!("storage error: {error}"));
+                return Ending::failed(format!("storage error: {}", error.explain()));
             }
             // A cold start's first prompt carries the context block first.
             let mut blocks = Vec::new();
@@ -481,7 +491,7 @@ impl SessionActor {
             blocks.push(acp::ContentBlock::from(text));
             let prompt = acp::PromptRequest::new(agent_session.clone(), blocks);
             if let Err(error) = self.ctx.store.count_agent_turn(&self.summary.id).await {
-                return Ending::failed(format!("storage error: {error}"));
+                return Ending::failed(format!("storage error: {}", error.explain()));
             }
             self.agent_turns += 1;
             let answer = match self
@@ -719,7 +729,7 @@ impl SessionActor {
                 self.ctx.clock.now_ms(),
             )
             .await
-            .map_err(|error| Ending::failed(format!("storage error: {error}")))?;
+            .map_err(|error| Ending::failed(format!("storage error: {}", error.explain())))?;
         self.ctx.hub.approvals_changed();
         self.pending.insert(
             approval_id.clone(),
@@ -776,8 +786,9 @@ impl SessionActor {
         tool_call: &ToolCallPatch,
         options: &[PermissionOption],
     ) -> Result<Option<()>, Ending> {
-        let storage =
-            |error: crate::store::StoreError| Ending::failed(format!("storage error: {error}"));
+        let storage = |error: crate::store::StoreError| {
+            Ending::failed(format!("storage error: {}", error.explain()))
+        };
         let subject = rules::Subject::of(&self.full_call(tool_call));
         let tandem = self.ctx.store.rules(None).await.map_err(storage)?;
         let own = self
@@ -1297,7 +1308,7 @@ impl SessionActor {
     async fn flush(&mut self) -> Result<(), Ending> {
         self.store_staged()
             .await
-            .map_err(|error| Ending::failed(format!("storage error: {error}")))
+            .map_err(|error| Ending::failed(format!("storage error: {}", error.explain())))
     }
 
     /// Gives the staged events their `seq`, stores them, and only then

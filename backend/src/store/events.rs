@@ -59,63 +59,15 @@ impl Store {
         if rows.is_empty() {
             return Ok(());
         }
-        let mut tx = self.writer.begin().await?;
-        for chunk in rows.chunks(ROWS_PER_INSERT) {
-            let mut sql =
-                String::from("INSERT INTO events (session_id, seq, at, kind, payload) VALUES ");
-            for i in 0..chunk.len() {
-                let p = i * 5;
-                if i > 0 {
-                    sql.push_str(", ");
-                }
-                let _ = write!(
-                    sql,
-                    "(${}, ${}, ${}, ${}, ${})",
-                    p + 1,
-                    p + 2,
-                    p + 3,
-                    p + 4,
-                    p + 5
-                );
-            }
-            let mut query = sqlx::query(&sql);
-            for (session_id, event) in chunk {
-                query = query
-                    .bind(session_id.as_str())
-                    .bind(seq_to_i64(event.seq))
-                    .bind(event.at)
-                    .bind(event.body.kind())
-                    .bind(to_json(&event.body)?);
-            }
-            query.execute(&mut *tx).await?;
+        let mut conn = self.writer.acquire().await?;
+        let result = write_appends(&mut conn, appends, &rows).await;
+        if result.is_err() {
+            // A commit that fails on a full or failing disk can leave the
+            // database's transaction open on this connection, and every
+            // later write would then vanish into it: start a fresh one.
+            conn.close_on_drop();
         }
-        for (session_id, events) in appends {
-            let Some(last) = events.last() else {
-                continue;
-            };
-            let change = SessionChange::from_events(events);
-            let mut sql = String::from("UPDATE sessions SET last_seq = $1, updated_at = $2");
-            let mut n = 2;
-            if change.status.is_some() {
-                let _ = write!(sql, ", status = ${}, status_reason = ${}", n + 1, n + 2);
-                n += 2;
-            }
-            if change.title.is_some() {
-                let _ = write!(sql, ", title = ${}", n + 1);
-                n += 1;
-            }
-            let _ = write!(sql, " WHERE id = ${}", n + 1);
-            let mut query = sqlx::query(&sql).bind(seq_to_i64(last.seq)).bind(last.at);
-            if let Some((status, reason)) = &change.status {
-                query = query.bind(status.as_str()).bind(reason.clone());
-            }
-            if let Some(title) = &change.title {
-                query = query.bind(title.clone());
-            }
-            query.bind(session_id.as_str()).execute(&mut *tx).await?;
-        }
-        tx.commit().await?;
-        Ok(())
+        result
     }
 
     /// Events with `seq > after`, oldest first, at most `limit`.
@@ -151,4 +103,71 @@ impl Store {
 
 fn seq_to_i64(seq: Seq) -> i64 {
     i64::try_from(seq.0).unwrap_or(i64::MAX)
+}
+
+/// The rows and session updates of one group commit, in one transaction.
+async fn write_appends(
+    conn: &mut sqlx::AnyConnection,
+    appends: &[(SessionId, Vec<TranscriptEvent>)],
+    rows: &[(&SessionId, &TranscriptEvent)],
+) -> Result<(), StoreError> {
+    use sqlx::Connection;
+    let mut tx = conn.begin().await?;
+
+    for chunk in rows.chunks(ROWS_PER_INSERT) {
+        let mut sql =
+            String::from("INSERT INTO events (session_id, seq, at, kind, payload) VALUES ");
+        for i in 0..chunk.len() {
+            let p = i * 5;
+            if i > 0 {
+                sql.push_str(", ");
+            }
+            let _ = write!(
+                sql,
+                "(${}, ${}, ${}, ${}, ${})",
+                p + 1,
+                p + 2,
+                p + 3,
+                p + 4,
+                p + 5
+            );
+        }
+        let mut query = sqlx::query(&sql);
+        for (session_id, event) in chunk {
+            query = query
+                .bind(session_id.as_str())
+                .bind(seq_to_i64(event.seq))
+                .bind(event.at)
+                .bind(event.body.kind())
+                .bind(to_json(&event.body)?);
+        }
+        query.execute(&mut *tx).await?;
+    }
+    for (session_id, events) in appends {
+        let Some(last) = events.last() else {
+            continue;
+        };
+        let change = SessionChange::from_events(events);
+        let mut sql = String::from("UPDATE sessions SET last_seq = $1, updated_at = $2");
+        let mut n = 2;
+        if change.status.is_some() {
+            let _ = write!(sql, ", status = ${}, status_reason = ${}", n + 1, n + 2);
+            n += 2;
+        }
+        if change.title.is_some() {
+            let _ = write!(sql, ", title = ${}", n + 1);
+            n += 1;
+        }
+        let _ = write!(sql, " WHERE id = ${}", n + 1);
+        let mut query = sqlx::query(&sql).bind(seq_to_i64(last.seq)).bind(last.at);
+        if let Some((status, reason)) = &change.status {
+            query = query.bind(status.as_str()).bind(reason.clone());
+        }
+        if let Some(title) = &change.title {
+            query = query.bind(title.clone());
+        }
+        query.bind(session_id.as_str()).execute(&mut *tx).await?;
+    }
+    tx.commit().await?;
+    Ok(())
 }

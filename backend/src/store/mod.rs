@@ -10,6 +10,7 @@ mod assistants;
 mod chat;
 mod credentials;
 mod events;
+mod fault;
 mod members;
 mod queued;
 mod routines;
@@ -22,6 +23,7 @@ mod wakes;
 
 pub use appender::{AppendError, Appender};
 pub use approvals::{ApprovalRecord, DecideOutcome};
+pub use fault::StorageFault;
 pub use queued::QueuedMessage;
 pub use sessions::{NewSession, SessionRecord};
 pub use users::NewUserOutcome;

@@ -148,13 +148,21 @@ impl TestServer {
     /// A first run: nobody has an account yet (`token` is empty).
     pub async fn start_without_accounts() -> TestServer {
         let tmp = tempfile::tempdir().expect("temp dir");
-        let mut server = TestServer::launch_with(tmp.path(), None, "127.0.0.1:0", false).await;
+        let mut server =
+            TestServer::launch_with(tmp.path(), None, "127.0.0.1:0", false, None).await;
         server._tmp = Some(tmp);
         server
     }
 
+    /// A server whose process may not write any file past `bytes`: a full
+    /// disk for its data directory, without needing a small file system
+    /// (tests run as root, so a read-only mode would not stop them).
+    pub async fn start_in_with_file_size_limit(data_dir: &Path, bytes: u64) -> TestServer {
+        TestServer::launch_with(data_dir, None, "127.0.0.1:0", true, Some(bytes)).await
+    }
+
     async fn launch(data_dir: &Path, database_url: Option<String>, addr: &str) -> TestServer {
-        TestServer::launch_with(data_dir, database_url, addr, true).await
+        TestServer::launch_with(data_dir, database_url, addr, true, None).await
     }
 
     async fn launch_with(
@@ -162,6 +170,7 @@ impl TestServer {
         database_url: Option<String>,
         addr: &str,
         with_admin: bool,
+        file_size_limit: Option<u64>,
     ) -> TestServer {
         let token = if with_admin {
             admin_token(data_dir, database_url.as_deref()).await
@@ -193,6 +202,20 @@ impl TestServer {
         }
         if let Some(dir) = static_dir() {
             command.arg("--static-dir").arg(dir);
+        }
+        if let Some(bytes) = file_size_limit {
+            // SAFETY: only async-signal-safe calls (setrlimit, sigaction)
+            // between fork and exec.
+            unsafe {
+                command.pre_exec(move || {
+                    use nix::sys::resource::{setrlimit, Resource};
+                    use nix::sys::signal::{signal, SigHandler, Signal};
+                    // Ignored, a write past the limit fails with EFBIG
+                    // instead of killing the process.
+                    signal(Signal::SIGXFSZ, SigHandler::SigIgn).map_err(std::io::Error::from)?;
+                    setrlimit(Resource::RLIMIT_FSIZE, bytes, bytes).map_err(std::io::Error::from)
+                });
+            }
         }
         let mut child = command.spawn().expect("start tandem");
         let stdout = child.stdout.take().expect("stdout");
@@ -498,6 +521,22 @@ impl Viewer {
                 self.events.iter().map(|e| &e.body).collect::<Vec<_>>()
             );
         }
+    }
+
+    /// Reads until the server closes the socket (it was killed, say),
+    /// keeping everything that arrived before.
+    pub async fn until_closed(&mut self) {
+        let result = tokio::time::timeout(DEADLINE, async {
+            while let Some(Ok(message)) = self.socket.next().await {
+                if let Message::Text(text) = message {
+                    let message: ServerMessage =
+                        serde_json::from_str(text.as_str()).expect("server message");
+                    self.record(message);
+                }
+            }
+        })
+        .await;
+        assert!(result.is_ok(), "the socket did not close");
     }
 
     /// Connects to a share link's stream.
