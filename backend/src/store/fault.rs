@@ -50,21 +50,20 @@ impl super::AppendError {
     }
 }
 
-/// SQLite result codes (extended codes keep the primary one in the low
-/// byte) and PostgreSQL SQLSTATEs.
+/// PostgreSQL SQLSTATEs (always five characters) and SQLite result codes
+/// (at most four digits; extended codes keep the primary in the low byte).
 fn fault_from_code(code: &str) -> Option<StorageFault> {
-    if let Ok(number) = code.parse::<i64>() {
-        return match number & 0xff {
-            13 => Some(StorageFault::Full),
-            8 => Some(StorageFault::ReadOnly),
-            10 | 14 => Some(StorageFault::Io),
-            _ => None,
-        };
-    }
     match code {
-        "53100" => Some(StorageFault::Full),
-        "25006" => Some(StorageFault::ReadOnly),
-        "58030" => Some(StorageFault::Io),
+        "53100" => return Some(StorageFault::Full),
+        "25006" => return Some(StorageFault::ReadOnly),
+        "58030" => return Some(StorageFault::Io),
+        _ if code.len() == 5 => return None,
+        _ => {}
+    }
+    match code.parse::<i64>().ok()? & 0xff {
+        13 => Some(StorageFault::Full),
+        8 => Some(StorageFault::ReadOnly),
+        10 | 14 => Some(StorageFault::Io),
         _ => None,
     }
 }
