@@ -26,6 +26,13 @@ pub enum ClientMessage {
     },
 }
 
+impl ClientMessage {
+    /// Decodes one text frame; the error says what is wrong with it.
+    pub fn decode(text: &str) -> Result<ClientMessage, serde_json::Error> {
+        serde_json::from_str(text)
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(tag = "type", rename_all = "snake_case")]

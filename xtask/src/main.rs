@@ -1,15 +1,17 @@
-//! `cargo xtask run | test`: the project's own set-up. On a machine with only
+//! `cargo xtask run | test | bench | fuzz`: the project's own set-up. On a machine with only
 //! the Rust toolchain it installs what is missing (the wasm32 target, Trunk,
 //! the wasm-bindgen CLI matching Cargo.lock, wasm-opt, Chromium and its
 //! driver, PostgreSQL), builds the web app, and runs Tandem or its tests.
 
+mod fuzz;
 mod setup;
 
 use anyhow::{bail, Context, Result};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-const USAGE: &str = "usage: cargo xtask <run [-- tandem serve args…] | test | bench>";
+const USAGE: &str =
+    "usage: cargo xtask <run [-- tandem serve args…] | test | bench | fuzz [seconds per target]>";
 
 fn main() -> Result<()> {
     let mut args = std::env::args().skip(1);
@@ -20,6 +22,7 @@ fn main() -> Result<()> {
         "run" => run(&root, &rest),
         "test" => test(&root),
         "bench" => bench(&root),
+        "fuzz" => fuzz::fuzz(&root, &rest),
         "" | "help" | "--help" | "-h" => {
             println!("{USAGE}");
             Ok(())

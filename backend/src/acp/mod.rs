@@ -7,6 +7,7 @@
 
 pub mod connection;
 pub mod fold;
+pub mod inbound;
 pub mod jsonrpc;
 
 pub use agent_client_protocol_schema::v1 as schema;

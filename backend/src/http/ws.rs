@@ -158,7 +158,7 @@ async fn connection(socket: WebSocket, state: AppState, reader: Reader) {
                 continue;
             }
         };
-        let message = match serde_json::from_str::<ClientMessage>(text.as_str()) {
+        let message = match ClientMessage::decode(text.as_str()) {
             Ok(message) => message,
             Err(err) => {
                 let _ = out

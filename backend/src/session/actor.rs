@@ -9,7 +9,7 @@ use super::rules;
 use super::summary::{self, OutcomeBuilder};
 use super::{client_fs, Context, Lifecycle};
 use crate::acp::connection::{AgentConnection, AgentInput, LaunchSpec};
-use crate::acp::fold;
+use crate::acp::inbound;
 use crate::acp::jsonrpc::{Incoming, RpcError};
 use crate::acp::schema as acp;
 use crate::agent_tools::{mcp_server, Grant};
@@ -651,8 +651,8 @@ impl SessionActor {
     }
 
     fn on_update(&mut self, params: Value) {
-        match serde_json::from_value::<acp::SessionNotification>(params) {
-            Ok(notification) => self.staged.extend(fold::fold_update(&notification.update)),
+        match inbound::update_events(params) {
+            Ok(events) => self.staged.extend(events),
             // An update kind this version does not know, or an extension:
             // not a reason to fail anybody's session.
             Err(error) => tracing::debug!(session = %self.summary.id, %error, "update ignored"),
@@ -693,7 +693,7 @@ impl SessionActor {
         rpc_id: Value,
         params: Value,
     ) -> Result<(), Ending> {
-        let request: acp::RequestPermissionRequest = match serde_json::from_value(params) {
+        let ask = match inbound::permission_request(params) {
             Ok(request) => request,
             Err(error) => {
                 let answer: Result<Value, _> = Err(RpcError::new(
@@ -707,12 +707,7 @@ impl SessionActor {
             }
         };
         let approval_id = ApprovalId(self.ctx.ids.new_id("apr"));
-        let tool_call = fold::tool_call_patch(&request.tool_call);
-        let options: Vec<PermissionOption> = request
-            .options
-            .iter()
-            .map(fold::permission_option)
-            .collect();
+        let inbound::PermissionAsk { tool_call, options } = ask;
         if let Some(done) = self
             .apply_rules(conn, &rpc_id, &approval_id, &tool_call, &options)
             .await?

@@ -23,6 +23,7 @@ mod agent_tools;
 mod browser;
 mod continuity;
 mod faults;
+mod fuzz_regressions;
 mod http_api;
 mod rules;
 mod stepping_in;
