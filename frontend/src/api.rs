@@ -8,6 +8,9 @@ use serde::de::DeserializeOwned;
 use serde::Serialize;
 use tandem_shared::api::ErrorBody;
 
+/// The error when no answer came at all: offline, or the server is down.
+pub const UNREACHABLE: &str = "Tandem cannot be reached";
+
 pub async fn get<T: DeserializeOwned>(path: &str) -> Result<T, String> {
     read(path, send(Request::get(path)).await?).await
 }
@@ -30,7 +33,7 @@ pub async fn delete(path: &str) -> Result<(), String> {
 }
 
 async fn send(request: RequestBuilder) -> Result<Response, String> {
-    request.send().await.map_err(|e| e.to_string())
+    request.send().await.map_err(|_| UNREACHABLE.to_owned())
 }
 
 async fn send_json<B: Serialize>(request: RequestBuilder, body: &B) -> Result<Response, String> {
@@ -39,7 +42,7 @@ async fn send_json<B: Serialize>(request: RequestBuilder, body: &B) -> Result<Re
         .map_err(|e| e.to_string())?
         .send()
         .await
-        .map_err(|e| e.to_string())
+        .map_err(|_| UNREACHABLE.to_owned())
 }
 
 async fn read<T: DeserializeOwned>(path: &str, response: Response) -> Result<T, String> {

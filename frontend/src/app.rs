@@ -1,17 +1,24 @@
 //! App state, shared through context, and the top-level layout.
 
 use crate::api;
+use crate::pwa;
 use crate::socket::Socket;
 use crate::views::{
-    assistant::AssistantPage, new_session::NewSession, session::SessionView, settings::Settings,
-    sidebar::Sidebar, tasks::TasksPage,
+    approvals::ApprovalsPage,
+    assistant::AssistantPage,
+    new_session::NewSession,
+    session::SessionView,
+    settings::Settings,
+    sidebar::{AssistantList, SessionList, Sidebar},
+    tabbar::TabBar,
+    tasks::TasksPage,
 };
 use leptos::prelude::*;
 use tandem_shared::api::{Assistant, SessionSummary};
 use tandem_shared::auth::User;
 use tandem_shared::transcript::Transcript;
 use tandem_shared::ws::{ClientMessage, ServerMessage};
-use tandem_shared::{AssistantId, Seq, SessionId};
+use tandem_shared::{AssistantId, Seq, SessionId, SessionStatus};
 
 /// What the main area shows; mirrored in the URL hash.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -21,6 +28,10 @@ pub enum Page {
     Assistant(AssistantId),
     Tasks,
     Settings,
+    /// Phones: the tab bar's lists (on desktop the sidebar shows them).
+    Chats,
+    Sessions,
+    Approvals,
 }
 
 impl Page {
@@ -31,6 +42,9 @@ impl Page {
             Page::Assistant(id) => format!("#/assistants/{id}"),
             Page::Tasks => "#/tasks".into(),
             Page::Settings => "#/settings".into(),
+            Page::Chats => "#/chats".into(),
+            Page::Sessions => "#/sessions".into(),
+            Page::Approvals => "#/approvals".into(),
         }
     }
 
@@ -44,6 +58,12 @@ impl Page {
             Page::Tasks
         } else if hash == "#/settings" {
             Page::Settings
+        } else if hash == "#/chats" {
+            Page::Chats
+        } else if hash == "#/sessions" {
+            Page::Sessions
+        } else if hash == "#/approvals" {
+            Page::Approvals
         } else {
             Page::NewSession
         }
@@ -140,12 +160,32 @@ pub fn App(user: User) -> impl IntoView {
             }
         }
         ServerMessage::Session { session } => {
-            sessions.update(|list| match list.iter_mut().find(|s| s.id == session.id) {
-                Some(existing) => *existing = session,
-                None => list.insert(0, session),
+            let before = sessions
+                .with_untracked(|list| list.iter().find(|s| s.id == session.id).map(|s| s.status));
+            announce(before, &session);
+            sessions.update(|list| {
+                if session.archived {
+                    list.retain(|s| s.id != session.id);
+                    return;
+                }
+                match list.iter_mut().find(|s| s.id == session.id) {
+                    Some(existing) => *existing = session,
+                    None => {
+                        // Newest first: a session brought back from the
+                        // archive goes where its day is.
+                        let at = list
+                            .iter()
+                            .position(|s| s.created_at < session.created_at)
+                            .unwrap_or(list.len());
+                        list.insert(at, session)
+                    }
+                }
             })
         }
-        ServerMessage::PendingApprovals { count } => pending.set(count),
+        ServerMessage::PendingApprovals { count } => {
+            pending.set(count);
+            pwa::set_badge(count);
+        }
         ServerMessage::Error { message, .. } => error.set(Some(message)),
         ServerMessage::CaughtUp { .. } | ServerMessage::Pong { .. } => {}
     };
@@ -196,13 +236,22 @@ pub fn App(user: User) -> impl IntoView {
         }
     });
 
+    let online = pwa::online();
     view! {
         <div class="app">
             <Sidebar />
             <main class="main">
-                <Show when=move || !socket.connected.get()>
-                    <div class="banner banner-warn" role="status">"Reconnecting…"</div>
-                </Show>
+                {move || if !online.get() {
+                    Some(view! {
+                        <div class="banner banner-warn" role="status" data-testid="offline-banner">
+                            "Offline: Tandem will catch up when the network is back."
+                        </div>
+                    }.into_any())
+                } else if !socket.connected.get() {
+                    Some(view! { <div class="banner banner-warn" role="status">"Reconnecting…"</div> }.into_any())
+                } else {
+                    None
+                }}
                 {move || error.get().map(|message| view! {
                     <div class="banner banner-error" role="alert">
                         <span>{message}</span>
@@ -215,9 +264,48 @@ pub fn App(user: User) -> impl IntoView {
                     Page::Tasks => view! { <TasksPage /> }.into_any(),
                     Page::Settings => view! { <Settings /> }.into_any(),
                     Page::NewSession => view! { <NewSession /> }.into_any(),
+                    Page::Approvals => view! { <ApprovalsPage /> }.into_any(),
+                    Page::Sessions => view! {
+                        <section class="list-page" data-testid="sessions-page">
+                            <div class="list-page-head">
+                                <h1>"Sessions"</h1>
+                                <button class="button primary" on:click=move |_| state.select(None)>"New session"</button>
+                            </div>
+                            <SessionList />
+                        </section>
+                    }.into_any(),
+                    Page::Chats => view! {
+                        <section class="list-page" data-testid="chats-page">
+                            <div class="list-page-head"><h1>"Assistants"</h1></div>
+                            <AssistantList />
+                            <button class="nav-item" data-testid="chats-settings" on:click=move |_| state.go(Page::Settings)>"⚙ Settings"</button>
+                        </section>
+                    }.into_any(),
                 }}
             </main>
+            <TabBar />
         </div>
+    }
+}
+
+/// A notification, while the app is hidden, when a session starts waiting
+/// for a decision or ends.
+fn announce(before: Option<SessionStatus>, now: &SessionSummary) {
+    let hash = format!("#/sessions/{}", now.id);
+    if now.status == SessionStatus::WaitingApproval
+        && before != Some(SessionStatus::WaitingApproval)
+    {
+        pwa::notify(
+            &format!("{} needs a decision", now.assistant_name),
+            &now.title,
+            &hash,
+        );
+    } else if before.is_some_and(|s| s.is_live()) && !now.status.is_live() {
+        pwa::notify(
+            &format!("{}: {}", now.assistant_name, now.status.label()),
+            &now.title,
+            &hash,
+        );
     }
 }
 

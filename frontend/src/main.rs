@@ -4,11 +4,13 @@
 
 mod api;
 mod app;
+mod pwa;
 mod root;
 mod socket;
 mod views;
 
 fn main() {
     console_error_panic_hook::set_once();
+    pwa::register_service_worker();
     leptos::mount::mount_to_body(root::Root);
 }

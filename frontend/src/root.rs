@@ -26,6 +26,24 @@ pub fn Root() -> impl IntoView {
     view! {
         {move || match auth.get() {
             None => view! { <div class="center-screen muted">"Loading…"</div> }.into_any(),
+            // Offline (the installed app opened from its kept shell) or the
+            // server is down: say so, and try again by itself.
+            Some(Err(message)) if message == api::UNREACHABLE => {
+                leptos::task::spawn_local(async move {
+                    gloo_timers::future::TimeoutFuture::new(3_000).await;
+                    load();
+                });
+                view! {
+                    <div class="center-screen">
+                        <div class="auth-card">
+                            <div class="brand">"Tandem"</div>
+                            <div class="banner banner-warn" role="status" data-testid="offline-banner">
+                                "Offline: Tandem cannot be reached. This page reconnects by itself."
+                            </div>
+                        </div>
+                    </div>
+                }.into_any()
+            }
             Some(Err(message)) => view! {
                 <div class="center-screen"><div class="banner banner-error" role="alert">{message}</div></div>
             }.into_any(),

@@ -167,6 +167,35 @@ pub struct SessionSummary {
     pub updated_at: i64,
     /// The highest `seq` stored.
     pub last_seq: Seq,
+    /// Archived: out of the sidebar, still found by search.
+    #[serde(default)]
+    pub archived: bool,
+}
+
+/// Which sessions `GET /api/sessions` lists.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::IntoParams))]
+#[cfg_attr(feature = "openapi", into_params(parameter_in = Query))]
+pub struct SessionQuery {
+    /// Words in the title or the transcript (the person's and the agent's
+    /// messages); archived sessions are searched too.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub q: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub assistant_id: Option<AssistantId>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<SessionStatus>,
+    /// Only archived sessions (without `q`: only those not archived).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub archived: Option<bool>,
+}
+
+/// `POST /api/sessions/archive`: archive or bring back several at once.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ArchiveSessions {
+    pub session_ids: Vec<SessionId>,
+    pub archived: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -119,6 +119,7 @@ pub fn router(state: AppState, static_dir: Option<PathBuf>) -> Router {
             get(assistants::org_constitution).put(assistants::set_org_constitution),
         )
         .route("/sessions", get(sessions::list).post(sessions::create))
+        .route("/sessions/archive", post(sessions::archive))
         .route("/sessions/{id}", get(sessions::get))
         .route("/sessions/{id}/events", get(sessions::events))
         .route("/sessions/{id}/messages", post(sessions::send_message))

@@ -39,6 +39,7 @@ use utoipa::OpenApi;
         super::tasks::update,
         super::sessions::list,
         super::sessions::create,
+        super::sessions::archive,
         super::sessions::get,
         super::sessions::events,
         super::sessions::send_message,

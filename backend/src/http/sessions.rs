@@ -8,21 +8,81 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use serde::Deserialize;
 use tandem_shared::api::{
-    CreateSession, Delivery, EventPage, SendMessage, SendMessageResult, SessionSummary,
+    ArchiveSessions, CreateSession, Delivery, EventPage, SendMessage, SendMessageResult,
+    SessionQuery, SessionSummary,
 };
 use tandem_shared::{Seq, SessionId};
 
 const DEFAULT_PAGE: i64 = 500;
 const MAX_PAGE: i64 = 5000;
 
-#[utoipa::path(get, path = "/api/sessions", responses((status = 200, body = Vec<SessionSummary>)))]
+/// Search words, at most this many characters.
+const MAX_QUERY: usize = 200;
+/// Sessions archived or brought back in one request, at most.
+const MAX_ARCHIVE: usize = 500;
+
+#[utoipa::path(get, path = "/api/sessions", params(SessionQuery),
+    responses((status = 200, body = Vec<SessionSummary>), (status = 400, body = tandem_shared::api::ErrorBody)))]
 pub async fn list(
     State(state): State<AppState>,
     caller: Caller,
+    ApiQuery(query): ApiQuery<SessionQuery>,
 ) -> Result<ApiJson<Vec<SessionSummary>>, ApiError> {
+    if query
+        .q
+        .as_deref()
+        .is_some_and(|q| q.chars().count() > MAX_QUERY)
+    {
+        return Err(ApiError::BadRequest(format!(
+            "q: at most {MAX_QUERY} characters"
+        )));
+    }
     Ok(ApiJson(
-        state.store.list_sessions(caller.scope(), 500).await?,
+        state
+            .store
+            .list_sessions(caller.scope(), &query, 500)
+            .await?,
     ))
+}
+
+#[utoipa::path(post, path = "/api/sessions/archive", request_body = ArchiveSessions,
+    responses((status = 204), (status = 400, body = tandem_shared::api::ErrorBody),
+        (status = 404, body = tandem_shared::api::ErrorBody)))]
+pub async fn archive(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiJson(body): ApiJson<ArchiveSessions>,
+) -> Result<StatusCode, ApiError> {
+    if body.session_ids.is_empty() || body.session_ids.len() > MAX_ARCHIVE {
+        return Err(ApiError::BadRequest(format!(
+            "session_ids: 1 to {MAX_ARCHIVE} sessions"
+        )));
+    }
+    // Every one must be the caller's to see before any changes.
+    let mut records = Vec::with_capacity(body.session_ids.len());
+    for id in &body.session_ids {
+        let record = access::session(&state, &caller, id).await?;
+        // A live session's actor republishes its summary on every change:
+        // it would come straight back. Archive what has ended.
+        if body.archived && record.summary.status.is_live() {
+            return Err(ApiError::Conflict(format!(
+                "\"{}\" is still {}; stop it before archiving",
+                record.summary.title,
+                record.summary.status.label().to_lowercase()
+            )));
+        }
+        records.push(record);
+    }
+    let at = body.archived.then(|| state.now_ms());
+    for mut record in records {
+        state
+            .store
+            .set_session_archived(&record.summary.id, at)
+            .await?;
+        record.summary.archived = body.archived;
+        state.hub.publish_session(record.summary);
+    }
+    Ok(StatusCode::NO_CONTENT)
 }
 
 #[utoipa::path(post, path = "/api/sessions", request_body = CreateSession,

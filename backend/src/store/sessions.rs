@@ -3,7 +3,8 @@
 use super::{int, opt_text, text, Scope, Store, StoreError};
 use sqlx::any::AnyRow;
 use sqlx::Row;
-use tandem_shared::api::SessionSummary;
+use std::fmt::Write as _;
+use tandem_shared::api::{SessionQuery, SessionSummary};
 use tandem_shared::{AssistantId, Seq, SessionId, SessionStatus};
 
 pub struct NewSession {
@@ -26,8 +27,8 @@ pub struct SessionRecord {
 
 const SELECT: &str = "SELECT s.id, s.assistant_id, a.name AS assistant_name, \
     a.color AS assistant_color, s.title, s.status, s.status_reason, s.agent_session_id, \
-    s.agent_fingerprint, s.agent_started_at, s.agent_turns, s.created_at, s.updated_at, s.last_seq \
-    FROM sessions s JOIN assistants a ON a.id = s.assistant_id";
+    s.agent_fingerprint, s.agent_started_at, s.agent_turns, s.created_at, s.updated_at, s.last_seq, \
+    s.archived_at FROM sessions s JOIN assistants a ON a.id = s.assistant_id";
 
 impl Store {
     pub async fn create_session(&self, session: &NewSession) -> Result<(), StoreError> {
@@ -54,21 +55,57 @@ impl Store {
         row.as_ref().map(session_from_row).transpose()
     }
 
-    /// Newest first.
+    /// Newest first: those not archived, or only archived ones, or (with
+    /// words to find) both, matching titles and the person's and agent's
+    /// messages, case-insensitively.
     pub async fn list_sessions(
         &self,
         scope: Scope<'_>,
+        query: &SessionQuery,
         limit: i64,
     ) -> Result<Vec<SessionSummary>, StoreError> {
-        let sql = format!(
-            "{SELECT} WHERE {} ORDER BY s.created_at DESC, s.id DESC LIMIT $2",
-            scope.condition("s.assistant_id", 1)
+        let words = query.q.as_deref().map(str::trim).unwrap_or_default();
+        let mut sql = format!("{SELECT} WHERE {}", scope.condition("s.assistant_id", 1));
+        let mut binds: Vec<String> = vec![scope.bind_value().to_owned()];
+        let next = |value: String, binds: &mut Vec<String>| {
+            binds.push(value);
+            format!("${}", binds.len())
+        };
+        if !words.is_empty() {
+            let like = next(
+                format!("%{}%", escape_like(&words.to_lowercase())),
+                &mut binds,
+            );
+            let _ = write!(
+                sql,
+                " AND (LOWER(s.title) LIKE {like} ESCAPE '\\' OR EXISTS (SELECT 1 FROM events e \
+                 WHERE e.session_id = s.id AND e.kind IN ('user_message', 'agent_message_chunk') \
+                 AND LOWER(e.payload) LIKE {like} ESCAPE '\\'))"
+            );
+        }
+        match (query.archived, words.is_empty()) {
+            (Some(true), _) => sql.push_str(" AND s.archived_at IS NOT NULL"),
+            (Some(false), _) | (None, true) => sql.push_str(" AND s.archived_at IS NULL"),
+            (None, false) => {}
+        }
+        if let Some(assistant) = &query.assistant_id {
+            let n = next(assistant.as_str().to_owned(), &mut binds);
+            let _ = write!(sql, " AND s.assistant_id = {n}");
+        }
+        if let Some(status) = query.status {
+            let n = next(status.as_str().to_owned(), &mut binds);
+            let _ = write!(sql, " AND s.status = {n}");
+        }
+        let _ = write!(
+            sql,
+            " ORDER BY s.created_at DESC, s.id DESC LIMIT ${}",
+            binds.len() + 1
         );
-        let rows = sqlx::query(&sql)
-            .bind(scope.bind_value())
-            .bind(limit)
-            .fetch_all(&self.pool)
-            .await?;
+        let mut statement = sqlx::query(&sql);
+        for value in &binds {
+            statement = statement.bind(value.as_str());
+        }
+        let rows = statement.bind(limit).fetch_all(&self.pool).await?;
         rows.iter()
             .map(|row| session_from_row(row).map(|record| record.summary))
             .collect()
@@ -105,6 +142,20 @@ impl Store {
         Ok(())
     }
 
+    /// Archives (or brings back) one session; false when there is none.
+    pub async fn set_session_archived(
+        &self,
+        id: &SessionId,
+        archived_at: Option<i64>,
+    ) -> Result<bool, StoreError> {
+        let done = sqlx::query("UPDATE sessions SET archived_at = $1 WHERE id = $2")
+            .bind(archived_at)
+            .bind(id.as_str())
+            .execute(&self.writer)
+            .await?;
+        Ok(done.rows_affected() > 0)
+    }
+
     pub async fn count_agent_turn(&self, id: &SessionId) -> Result<(), StoreError> {
         sqlx::query("UPDATE sessions SET agent_turns = agent_turns + 1 WHERE id = $1")
             .bind(id.as_str())
@@ -130,10 +181,34 @@ fn session_from_row(row: &AnyRow) -> Result<SessionRecord, StoreError> {
             created_at: int(row, "created_at")?,
             updated_at: int(row, "updated_at")?,
             last_seq: Seq(u64::try_from(int(row, "last_seq")?).unwrap_or(0)),
+            archived: row.try_get::<Option<i64>, _>("archived_at")?.is_some(),
         },
         agent_session_id: opt_text(row, "agent_session_id")?,
         agent_fingerprint: opt_text(row, "agent_fingerprint")?,
         agent_started_at: row.try_get::<Option<i64>, _>("agent_started_at")?,
         agent_turns: int(row, "agent_turns")?,
     })
+}
+
+/// The person's words taken literally by LIKE (with `ESCAPE '\'`).
+fn escape_like(words: &str) -> String {
+    let mut escaped = String::with_capacity(words.len());
+    for c in words.chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            escaped.push('\\');
+        }
+        escaped.push(c);
+    }
+    escaped
+}
+
+#[cfg(test)]
+mod tests {
+    use super::escape_like;
+
+    #[test]
+    fn like_wildcards_are_taken_literally() {
+        assert_eq!(escape_like("50%_off\\x"), "50\\%\\_off\\\\x");
+        assert_eq!(escape_like("plain words"), "plain words");
+    }
 }

@@ -6,7 +6,8 @@ use leptos::prelude::*;
 use tandem_shared::api::{Decide, DecisionResult};
 use tandem_shared::transcript::Entry;
 use tandem_shared::{
-    DecisionOutcome, PermissionKind, PlanStatus, SessionStatus, StartMode, ToolContent, ToolStatus,
+    ApprovalId, DecisionOutcome, PermissionKind, PermissionOption, PlanStatus, SessionStatus,
+    StartMode, ToolContent, ToolStatus,
 };
 
 #[component]
@@ -100,29 +101,7 @@ pub fn EntryView(entry: Entry) -> impl IntoView {
                     {match (verdict, state) {
                         (Some((class, text)), _) => view! { <div class=class data-testid="approval-verdict">{text}</div> }.into_any(),
                         (None, None) => view! { <div class="muted">"Waiting for a decision"</div> }.into_any(),
-                        (None, Some(state)) => view! {
-                            <div class="approval-options">
-                                {options.into_iter().map(|option| {
-                                    let class = match option.kind {
-                                        PermissionKind::AllowOnce | PermissionKind::AllowAlways => "button primary",
-                                        _ => "button",
-                                    };
-                                    let path = format!("/api/approvals/{}/decision", approval_id);
-                                    let body = Decide { option_id: option.option_id.clone() };
-                                    view! {
-                                        <button class=class data-testid="approval-option" data-option=option.option_id.clone()
-                                            on:click=move |_| {
-                                                let path = path.clone();
-                                                let body = body.clone();
-                                                leptos::task::spawn_local(async move {
-                                                    let result = api::post::<_, DecisionResult>(&path, &body).await.map(|_| ());
-                                                    state.report(result);
-                                                });
-                                            }>{option.name}</button>
-                                    }
-                                }).collect_view()}
-                            </div>
-                        }.into_any(),
+                        (None, Some(_)) => view! { <ApprovalOptions approval_id=approval_id options=options /> }.into_any(),
                     }}
                 </li>
             }
@@ -159,5 +138,35 @@ pub fn EntryView(entry: Entry) -> impl IntoView {
             <li class="entry error" role="alert" data-testid="entry-error">{message}</li>
         }
         .into_any(),
+    }
+}
+
+/// The answers an approval offers, as buttons; the first answer anyone
+/// gives wins, and the card then shows who gave it.
+#[component]
+pub fn ApprovalOptions(approval_id: ApprovalId, options: Vec<PermissionOption>) -> impl IntoView {
+    let state = expect_context::<AppState>();
+    view! {
+        <div class="approval-options">
+            {options.into_iter().map(|option| {
+                let class = match option.kind {
+                    PermissionKind::AllowOnce | PermissionKind::AllowAlways => "button primary",
+                    _ => "button",
+                };
+                let path = format!("/api/approvals/{approval_id}/decision");
+                let body = Decide { option_id: option.option_id.clone() };
+                view! {
+                    <button class=class data-testid="approval-option" data-option=option.option_id.clone()
+                        on:click=move |_| {
+                            let path = path.clone();
+                            let body = body.clone();
+                            leptos::task::spawn_local(async move {
+                                let result = api::post::<_, DecisionResult>(&path, &body).await.map(|_| ());
+                                state.report(result);
+                            });
+                        }>{option.name}</button>
+                }
+            }).collect_view()}
+        </div>
     }
 }

@@ -1,5 +1,6 @@
 //! One module per view.
 
+pub mod approvals;
 pub mod assistant;
 pub mod composer;
 pub mod entry;
@@ -11,4 +12,5 @@ pub mod session;
 pub mod settings;
 pub mod share;
 pub mod sidebar;
+pub mod tabbar;
 pub mod tasks;

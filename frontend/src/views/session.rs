@@ -6,7 +6,7 @@ use super::entry::EntryView;
 use crate::api;
 use crate::app::AppState;
 use leptos::prelude::*;
-use tandem_shared::api::{SendMessage, SendMessageResult};
+use tandem_shared::api::{ArchiveSessions, SendMessage, SendMessageResult};
 use tandem_shared::auth::{CreateShareLink, CreatedShareLink, ShareLink};
 use tandem_shared::transcript::{Entry, Transcript};
 use tandem_shared::SessionId;
@@ -64,6 +64,18 @@ pub fn SessionView(id: SessionId) -> impl IntoView {
             state.report(api::post_unit(&path, &()).await);
         });
     };
+    let archive = move |_| {
+        let body = ArchiveSessions {
+            session_ids: vec![id.get_value()],
+            archived: true,
+        };
+        leptos::task::spawn_local(async move {
+            match api::post_unit("/api/sessions/archive", &body).await {
+                Ok(()) => state.select(None),
+                Err(message) => state.error.set(Some(message)),
+            }
+        });
+    };
     let sharing = RwSignal::new(false);
     let draft = RwSignal::new(String::new());
     let deliver = move |interrupt: bool| {
@@ -108,13 +120,17 @@ pub fn SessionView(id: SessionId) -> impl IntoView {
                     <Show when=live>
                         <button class="button danger" data-testid="stop" on:click=stop>"Stop"</button>
                     </Show>
+                    <Show when=move || status.get().is_some_and(|s| !s.is_live())>
+                        <button class="button" data-testid="archive-session" title="Out of the sidebar; search still finds it"
+                            on:click=archive>"Archive"</button>
+                    </Show>
                 </div>
             </header>
             <Show when=move || sharing.get()>
                 <SharePanel id=id.get_value() />
             </Show>
             <TranscriptList transcript=state.transcript />
-            <Composer draft=draft on_send=send placeholder="Send a follow-up (Enter sends, Shift+Enter for a new line; while the agent works it waits for the turn to end)" testid="composer" button_testid="send" />
+            <Composer draft=draft on_send=send placeholder="Send a follow-up (Enter sends, Shift+Enter: new line)" testid="composer" button_testid="send" />
             <Show when=live>
                 <div class="composer-extra">
                     <button class="button small" data-testid="interrupt-send" title="Cancel the agent's turn and send this now"

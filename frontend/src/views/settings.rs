@@ -2,6 +2,7 @@
 
 use crate::api;
 use crate::app::AppState;
+use crate::pwa;
 use crate::views::assistant::when;
 use crate::views::rules::RulesList;
 use leptos::prelude::*;
@@ -16,6 +17,7 @@ pub fn Settings() -> impl IntoView {
             <header class="session-header"><h1>"Settings"</h1></header>
             <div class="tab-body">
                 <Account me=me.clone() />
+                <Notifications />
                 <Tokens />
                 <Team admin=me.admin />
                 <div class="card">
@@ -25,6 +27,33 @@ pub fn Settings() -> impl IntoView {
                 </div>
             </div>
         </section>
+    }
+}
+
+/// Notifications of new approvals and ended sessions while the app is
+/// hidden; the browser asks the person once.
+#[component]
+fn Notifications() -> impl IntoView {
+    let allowed = RwSignal::new(pwa::notifications_allowed());
+    view! {
+        <div class="card">
+            <h2>"Notifications"</h2>
+            {if !pwa::notifications_supported() {
+                view! { <p class="muted">"This browser does not offer notifications."</p> }.into_any()
+            } else {
+                view! {
+                    <p class="muted">"While Tandem is in the background: an approval waiting for you, and a session that ends. The installed app's icon also shows how many approvals wait."</p>
+                    {move || if allowed.get() {
+                        view! { <p class="ok-text" data-testid="notifications-on">"Notifications are on."</p> }.into_any()
+                    } else {
+                        view! {
+                            <button class="button" data-testid="notifications-allow"
+                                on:click=move |_| pwa::ask_for_notifications(allowed)>"Allow notifications"</button>
+                        }.into_any()
+                    }}
+                }.into_any()
+            }}
+        </div>
     }
 }
 

@@ -1,8 +1,12 @@
-//! The sidebar: every session, newest first, live.
+//! The sidebar: assistants, and every session grouped by day, live. The
+//! two lists are components of their own: on a phone the tab bar shows
+//! each as a page.
 
+use crate::api;
 use crate::app::{AppState, Page};
 use leptos::prelude::*;
-use tandem_shared::SessionStatus;
+use tandem_shared::api::{ArchiveSessions, SessionSummary};
+use tandem_shared::{SessionId, SessionStatus};
 
 #[component]
 pub fn Sidebar() -> impl IntoView {
@@ -17,70 +21,27 @@ pub fn Sidebar() -> impl IntoView {
             <button class="button primary new-session" data-testid="new-session"
                 on:click=move |_| state.select(None)>"New session"</button>
             <div class="nav-heading">"Assistants"</div>
+            <AssistantList />
             <ul class="assistant-list">
-                <For each=move || state.assistants.get() key=|a| (a.id.clone(), a.name.clone())
-                    children=move |a| {
-                        let id = a.id.clone();
-                        let selected_id = a.id.clone();
-                        let initial = a.name.chars().next().unwrap_or('?').to_string();
-                        view! {
-                            <li>
-                                <button class="nav-item" data-testid="assistant-item"
-                                    class:selected=move || state.page.get() == Page::Assistant(selected_id.clone())
-                                    on:click=move |_| state.go(Page::Assistant(id.clone()))>
-                                    <span class="avatar small" style=format!("background:{}", a.color)>{initial}</span>
-                                    {a.name.clone()}
-                                </button>
-                            </li>
-                        }
-                    } />
                 <li>
                     <button class="nav-item" data-testid="tasks-link"
                         class:selected=move || state.page.get() == Page::Tasks
                         on:click=move |_| state.go(Page::Tasks)>"☑ Tasks"</button>
                 </li>
+                <li>
+                    <button class="nav-item" data-testid="approvals-link"
+                        class:selected=move || state.page.get() == Page::Approvals
+                        on:click=move |_| state.go(Page::Approvals)>
+                        "✋ Approvals"
+                        <Show when=move || { waiting.get() > 0 }>
+                            <span class="badge" data-testid="approvals-badge"
+                                title="Approvals waiting for you">{move || waiting.get()} " waiting"</span>
+                        </Show>
+                    </button>
+                </li>
             </ul>
-            <div class="nav-heading">
-                "Sessions"
-                <Show when=move || { waiting.get() > 0 }>
-                    <span class="badge" data-testid="approvals-badge"
-                        title="Approvals waiting for you">{move || waiting.get()} " waiting"</span>
-                </Show>
-            </div>
-            <ul class="session-list">
-                <For
-                    each=move || state.sessions.get()
-                    key=|s| (s.id.clone(), s.status, s.title.clone())
-                    children=move |s| {
-                        let id = s.id.clone();
-                        let selected_id = s.id.clone();
-                        let is_selected = move || state.selected.get().as_ref() == Some(&selected_id);
-                        let initial = s.assistant_name.chars().next().unwrap_or('?').to_string();
-                        let live = s.status.is_live();
-                        let waiting = s.status == SessionStatus::WaitingApproval;
-                        view! {
-                            <li>
-                                <button class="session-item" class:selected=is_selected
-                                    data-testid="session-item" data-status=s.status.as_str()
-                                    on:click=move |_| state.select(Some(id.clone()))>
-                                    <span class="avatar" style=format!("background:{}", s.assistant_color)>{initial}</span>
-                                    <span class="session-text">
-                                        <span class="session-title">{s.title.clone()}</span>
-                                        <span class="session-meta">
-                                            {s.assistant_name.clone()} " · "
-                                            <span class=format!("status status-{}", s.status.as_str())>
-                                                {live.then(|| view! { <span class="live-dot" aria-hidden="true"></span> })}
-                                                {waiting.then_some("⚠ ")}
-                                                {s.status.label()}
-                                            </span>
-                                        </span>
-                                    </span>
-                                </button>
-                            </li>
-                        }
-                    }
-                />
-            </ul>
+            <div class="nav-heading">"Sessions"</div>
+            <SessionList />
             <div class="sidebar-foot">
                 <button class="nav-item" data-testid="settings-link"
                     class:selected=move || state.page.get() == Page::Settings
@@ -89,4 +50,245 @@ pub fn Sidebar() -> impl IntoView {
             </div>
         </nav>
     }
+}
+
+#[component]
+pub fn AssistantList() -> impl IntoView {
+    let state = expect_context::<AppState>();
+    view! {
+        <ul class="assistant-list">
+            <For each=move || state.assistants.get() key=|a| (a.id.clone(), a.name.clone())
+                children=move |a| {
+                    let id = a.id.clone();
+                    let selected_id = a.id.clone();
+                    let initial = a.name.chars().next().unwrap_or('?').to_string();
+                    view! {
+                        <li>
+                            <button class="nav-item" data-testid="assistant-item"
+                                class:selected=move || state.page.get() == Page::Assistant(selected_id.clone())
+                                on:click=move |_| state.go(Page::Assistant(id.clone()))>
+                                <span class="avatar small" aria-hidden="true" style=format!("background:{}", a.color)>{initial}</span>
+                                {a.name.clone()}
+                            </button>
+                        </li>
+                    }
+                } />
+        </ul>
+    }
+}
+
+/// Sessions newest first, under a heading per day: filtered by assistant
+/// and status, searched (titles and transcript text, archived ones too),
+/// and archived one or many at a time.
+#[component]
+pub fn SessionList() -> impl IntoView {
+    let state = expect_context::<AppState>();
+    let words = RwSignal::new(String::new());
+    let assistant = RwSignal::new(String::new());
+    // "" (any), a status, or "archived".
+    let status = RwSignal::new(String::new());
+    // From the server while searching or looking at the archive.
+    let found = RwSignal::new(None::<Vec<SessionSummary>>);
+    let asked = RwSignal::new(0u32);
+    let selecting = RwSignal::new(false);
+    let chosen = RwSignal::new(Vec::<SessionId>::new());
+    let in_archive = move || status.get() == "archived";
+
+    let fetch = move || {
+        let q = words.get_untracked();
+        let archive = status.get_untracked() == "archived";
+        if q.trim().is_empty() && !archive {
+            found.set(None);
+            return;
+        }
+        asked.update(|n| *n += 1);
+        let ticket = asked.get_untracked();
+        let mut path = format!("/api/sessions?q={}", encode(q.trim()));
+        if archive {
+            path.push_str("&archived=true");
+        }
+        leptos::task::spawn_local(async move {
+            // Typing goes on: only the last question's answer counts.
+            gloo_timers::future::TimeoutFuture::new(200).await;
+            if ticket != asked.get_untracked() {
+                return;
+            }
+            match api::get::<Vec<SessionSummary>>(&path).await {
+                Ok(list) if ticket == asked.get_untracked() => found.set(Some(list)),
+                Ok(_) => {}
+                Err(message) => state.error.set(Some(message)),
+            }
+        });
+    };
+    let shown = move || {
+        let assistant = assistant.get();
+        let status = status.get();
+        let list = found.get().unwrap_or_else(|| state.sessions.get());
+        by_day(
+            list.into_iter()
+                .filter(|s| assistant.is_empty() || s.assistant_id.as_str() == assistant)
+                .filter(|s| match status.as_str() {
+                    "" | "archived" => true,
+                    "live" => s.status.is_live(),
+                    other => s.status.as_str() == other,
+                })
+                .collect(),
+        )
+    };
+    let archive = move |_| {
+        let body = ArchiveSessions {
+            session_ids: chosen.get_untracked(),
+            archived: !in_archive(),
+        };
+        if body.session_ids.is_empty() {
+            return;
+        }
+        leptos::task::spawn_local(async move {
+            match api::post_unit("/api/sessions/archive", &body).await {
+                Ok(()) => {
+                    chosen.set(Vec::new());
+                    selecting.set(false);
+                    fetch();
+                }
+                Err(message) => state.error.set(Some(message)),
+            }
+        });
+    };
+    view! {
+        <div class="session-tools">
+            <input type="search" class="search" data-testid="session-search" aria-label="Search sessions"
+                placeholder="Search titles and transcripts"
+                prop:value=move || words.get()
+                on:input=move |ev| { words.set(event_target_value(&ev)); fetch(); } />
+            <div class="row">
+                <select aria-label="Assistant" data-testid="filter-assistant" class="grow"
+                    on:change=move |ev| assistant.set(event_target_value(&ev))>
+                    <option value="">"All assistants"</option>
+                    {move || state.assistants.get().into_iter().map(|a| view! {
+                        <option value=a.id.as_str().to_owned()>{a.name}</option>
+                    }).collect_view()}
+                </select>
+                <select aria-label="Status" data-testid="filter-status" class="grow"
+                    on:change=move |ev| { status.set(event_target_value(&ev)); chosen.set(Vec::new()); fetch(); }>
+                    <option value="">"Any status"</option>
+                    <option value="live">"Live"</option>
+                    <option value="waiting_approval">"Waiting for approval"</option>
+                    <option value="completed">"Completed"</option>
+                    <option value="failed">"Failed"</option>
+                    <option value="stopped">"Stopped"</option>
+                    <option value="interrupted">"Interrupted"</option>
+                    <option value="archived">"Archived"</option>
+                </select>
+            </div>
+            <div class="row">
+                <button class="button small" data-testid="select-sessions" aria-pressed=move || selecting.get().to_string()
+                    on:click=move |_| { selecting.update(|on| *on = !*on); chosen.set(Vec::new()); }>
+                    {move || if selecting.get() { "Cancel" } else { "Select" }}
+                </button>
+                <Show when=move || selecting.get()>
+                    <button class="button small" data-testid="archive-selected"
+                        disabled=move || chosen.with(Vec::is_empty) on:click=archive>
+                        {move || format!("{} ({})", if in_archive() { "Bring back" } else { "Archive" }, chosen.with(Vec::len))}
+                    </button>
+                </Show>
+            </div>
+        </div>
+        <div class="session-list">
+            {move || {
+                let groups = shown();
+                if groups.is_empty() {
+                    let what = if found.with(Option::is_some) { "No session matches." } else { "No sessions yet." };
+                    return view! { <p class="muted empty-note" data-testid="sessions-empty">{what}</p> }.into_any();
+                }
+                groups.into_iter().map(|(day, list)| view! {
+                    <h2 class="day-heading" data-testid="day-heading">{day}</h2>
+                    <ul class="plain">
+                        {list.into_iter().map(|s| view! { <SessionItem s=s selecting=selecting chosen=chosen /> }).collect_view()}
+                    </ul>
+                }).collect_view().into_any()
+            }}
+        </div>
+    }
+}
+
+/// A query-string value, percent-encoded.
+fn encode(value: &str) -> String {
+    String::from(js_sys::encode_uri_component(value))
+}
+
+#[component]
+fn SessionItem(
+    s: SessionSummary,
+    selecting: RwSignal<bool>,
+    chosen: RwSignal<Vec<SessionId>>,
+) -> impl IntoView {
+    let state = expect_context::<AppState>();
+    let id = s.id.clone();
+    let selected_id = s.id.clone();
+    let is_selected = move || state.selected.get().as_ref() == Some(&selected_id);
+    let initial = s.assistant_name.chars().next().unwrap_or('?').to_string();
+    let live = s.status.is_live();
+    let waiting = s.status == SessionStatus::WaitingApproval;
+    let check_id = StoredValue::new(s.id.clone());
+    let is_chosen = move || check_id.with_value(|id| chosen.with(|c| c.contains(id)));
+    let check_label = format!("Select {}", s.title);
+    view! {
+        <li class="session-row">
+            <Show when=move || selecting.get()>
+                <input type="checkbox" class="session-check" data-testid="session-check"
+                    aria-label=check_label.clone()
+                    prop:checked=is_chosen
+                    on:change=move |_| check_id.with_value(|id| chosen.update(|c| {
+                        match c.iter().position(|x| x == id) {
+                            Some(at) => { c.remove(at); }
+                            None => c.push(id.clone()),
+                        }
+                    })) />
+            </Show>
+            <button class="session-item" class:selected=is_selected
+                data-testid="session-item" data-status=s.status.as_str()
+                on:click=move |_| state.select(Some(id.clone()))>
+                <span class="avatar" aria-hidden="true" style=format!("background:{}", s.assistant_color)>{initial}</span>
+                <span class="session-text">
+                    <span class="session-title">{s.title.clone()}</span>
+                    <span class="session-meta">
+                        {s.assistant_name.clone()} " · "
+                        <span class=format!("status status-{}", s.status.as_str())>
+                            {live.then(|| view! { <span class="live-dot" aria-hidden="true"></span> })}
+                            {waiting.then_some("⚠ ")}
+                            {s.status.label()}
+                        </span>
+                        {s.archived.then(|| view! { " · " <span class="archived-tag">"archived"</span> })}
+                    </span>
+                </span>
+            </button>
+        </li>
+    }
+}
+
+/// Consecutive sessions of one local day, labelled "Today", "Yesterday"
+/// or the date.
+fn by_day(sessions: Vec<SessionSummary>) -> Vec<(String, Vec<SessionSummary>)> {
+    let today = day_of(js_sys::Date::now());
+    let yesterday = day_of(js_sys::Date::now() - 86_400_000.0);
+    let mut groups: Vec<(String, Vec<SessionSummary>)> = Vec::new();
+    for session in sessions {
+        let day = day_of(session.created_at as f64);
+        let label = if day == today {
+            "Today".to_owned()
+        } else if day == yesterday {
+            "Yesterday".to_owned()
+        } else {
+            day
+        };
+        match groups.last_mut() {
+            Some((last, list)) if *last == label => list.push(session),
+            _ => groups.push((label, vec![session])),
+        }
+    }
+    groups
+}
+
+fn day_of(ms: f64) -> String {
+    String::from(js_sys::Date::new(&wasm_bindgen::JsValue::from_f64(ms)).to_date_string())
 }

@@ -57,11 +57,16 @@ impl Browser {
         let mut args: Vec<String> = CHROMIUM_FLAGS.iter().map(|f| (*f).to_owned()).collect();
         args.push(format!("--user-data-dir={}", profile.path().display()));
         args.push(format!("--window-size={width},{height}"));
+        let mut options = json!({"binary": "/usr/bin/chromium", "args": args});
+        if width < 500 {
+            // A headless window is at least 500 px wide: a phone is
+            // emulated instead, touch and pixel ratio included.
+            options["mobileEmulation"] = json!({
+                "deviceMetrics": {"width": width, "height": height, "pixelRatio": 2.0, "touch": true},
+            });
+        }
         let mut caps = serde_json::Map::new();
-        caps.insert(
-            "goog:chromeOptions".into(),
-            json!({"binary": "/usr/bin/chromium", "args": args}),
-        );
+        caps.insert("goog:chromeOptions".into(), options);
         let started = Instant::now();
         let client = loop {
             match ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
@@ -98,7 +103,32 @@ impl Browser {
         self.type_into("[data-testid=login-password]", password)
             .await;
         self.click("[data-testid=login-submit]").await;
-        self.until_text("[data-testid=signed-in-as]", name).await;
+        self.until_dom_text("[data-testid=signed-in-as]", name)
+            .await;
+    }
+
+    /// Like `until_text`, for elements that may be hidden (a phone's
+    /// sidebar): reads the DOM's text, not what is painted.
+    async fn until_dom_text(&self, css: &str, needle: &str) {
+        let started = Instant::now();
+        loop {
+            let text = self
+                .client
+                .execute(
+                    "const e = document.querySelector(arguments[0]); return e ? e.textContent : '';",
+                    vec![json!(css)],
+                )
+                .await
+                .unwrap_or_default();
+            if text.as_str().is_some_and(|t| t.contains(needle)) {
+                return;
+            }
+            assert!(
+                started.elapsed() < DEADLINE,
+                "{css} never held {needle:?}: {text}"
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
     }
 
     async fn click(&self, css: &str) {
@@ -162,6 +192,48 @@ impl Browser {
 
     async fn close(self) {
         let _ = self.client.close().await;
+    }
+
+    /// A Chrome DevTools Protocol command, through chromedriver.
+    async fn cdp(&self, cmd: &'static str, params: serde_json::Value) -> serde_json::Value {
+        self.client
+            .issue_cmd(Cdp { cmd, params })
+            .await
+            .unwrap_or_else(|e| panic!("{cmd}: {e}"))
+    }
+
+    /// Whether the element matching `css` is laid out (not `display: none`).
+    async fn is_shown(&self, css: &str) -> bool {
+        match self.client.find(Locator::Css(css)).await {
+            Ok(element) => element.is_displayed().await.unwrap_or(false),
+            Err(_) => false,
+        }
+    }
+}
+
+#[derive(Debug)]
+struct Cdp {
+    cmd: &'static str,
+    params: serde_json::Value,
+}
+
+impl fantoccini::wd::WebDriverCompatibleCommand for Cdp {
+    fn endpoint(
+        &self,
+        base_url: &url::Url,
+        session_id: Option<&str>,
+    ) -> Result<url::Url, url::ParseError> {
+        base_url.join(&format!(
+            "session/{}/goog/cdp/execute",
+            session_id.unwrap_or_default()
+        ))
+    }
+
+    fn method_and_body(&self, _: &url::Url) -> (http::Method, Option<String>) {
+        (
+            http::Method::POST,
+            Some(json!({"cmd": self.cmd, "params": self.params}).to_string()),
+        )
     }
 }
 
@@ -705,5 +777,179 @@ async fn the_first_run_makes_the_admin_who_can_log_out_and_in_again() {
     browser.click("[data-testid=login-submit]").await;
     browser.until_text(".form-error", "do not match").await;
     browser.screenshot("desktop-login").await;
+    browser.close().await;
+}
+
+const PHONE: (u32, u32) = (390, 844);
+
+#[tokio::test]
+async fn on_a_phone_the_tab_bar_carries_the_approvals_badge_and_reaches_everything() {
+    let server = TestServer::start().await;
+    let asker = server
+        .scripted_assistant(
+            "asker",
+            json!({"turns": [[
+                {"do": "message", "text": "May I deploy?"},
+                {"do": "permission", "id": "p1", "title": "Deploy to staging", "kind": "execute"},
+                {"do": "message", "text": "Deployed."}
+            ]]}),
+        )
+        .await;
+    let session = server.start_session(&asker, "deploy please").await;
+    let browser = Browser::logged_in(&server, PHONE.0, PHONE.1).await;
+    assert!(!browser.is_shown(".sidebar").await, "no sidebar on a phone");
+    assert!(browser.is_shown(".tabbar").await, "a tab bar on a phone");
+    browser.until_text("[data-testid=tab-badge]", "1").await;
+
+    browser.click("[data-testid=tab-sessions]").await;
+    browser
+        .until_text(
+            "[data-testid=sessions-page] [data-testid=day-heading]",
+            "Today",
+        )
+        .await;
+    browser
+        .until_text(
+            "[data-testid=sessions-page] [data-testid=session-item]",
+            "Waiting for approval",
+        )
+        .await;
+    browser.screenshot("phone-sessions").await;
+    browser
+        .click("[data-testid=sessions-page] [data-testid=session-item]")
+        .await;
+    browser
+        .until_text("[data-testid=approval-card]", "Deploy to staging")
+        .await;
+    browser.screenshot("phone-session").await;
+
+    browser.click("[data-testid=tab-chat]").await;
+    browser
+        .until_text("[data-testid=chats-page]", "asker")
+        .await;
+    browser.screenshot("phone-chats").await;
+    browser.click("[data-testid=tab-tasks]").await;
+    browser.until_text(".tasks-page", "DONE").await;
+    browser.screenshot("phone-tasks").await;
+    browser.click("[data-testid=tab-chat]").await;
+    browser.click("[data-testid=chats-settings]").await;
+    browser.until_text("[data-testid=me]", ADMIN).await;
+    browser.screenshot("phone-settings").await;
+
+    // The inbox answers for the whole team; the badge goes.
+    browser.click("[data-testid=tab-approvals]").await;
+    browser
+        .until_text("[data-testid=inbox-approval]", "Deploy to staging")
+        .await;
+    browser.screenshot("phone-approvals").await;
+    browser
+        .click("[data-testid=inbox-approval] [data-option=yes]")
+        .await;
+    browser
+        .until_text("[data-testid=approvals-empty]", "Nothing is waiting")
+        .await;
+    assert!(!browser.is_shown("[data-testid=tab-badge]").await);
+    let events = server.all_events(&session.id).await;
+    assert!(
+        events.iter().any(|e| matches!(
+            &e.body,
+            tandem_shared::EventBody::PermissionDecision { by: Some(by), .. } if by == ADMIN
+        )),
+        "the inbox answered the session's approval"
+    );
+    browser.close().await;
+}
+
+#[tokio::test]
+async fn the_app_is_installable_and_opens_offline_from_its_kept_shell() {
+    let mut server = TestServer::start().await;
+    let browser = Browser::logged_in(&server, 1280, 860).await;
+    // The service worker has kept this build's shell.
+    let active = browser
+        .client
+        .execute_async(
+            "const done = arguments[0]; \
+             navigator.serviceWorker.ready.then(r => done(!!r.active)).catch(e => done(String(e)));",
+            vec![],
+        )
+        .await
+        .expect("service worker");
+    assert_eq!(active, json!(true), "the service worker is active");
+    let manifest = browser.cdp("Page.getAppManifest", json!({})).await;
+    assert_eq!(manifest["errors"], json!([]), "{manifest}");
+    // Chromium's own verdict.
+    let verdict = browser.cdp("Page.getInstallabilityErrors", json!({})).await;
+    assert_eq!(
+        verdict["installabilityErrors"],
+        json!([]),
+        "Chromium finds it installable: {verdict}"
+    );
+
+    // Server gone: a reload opens the kept shell, which says it is offline.
+    let addr = server.url.trim_start_matches("http://").to_owned();
+    let data_dir = server.data_dir.clone();
+    server.kill().await;
+    browser.client.refresh().await.expect("reload");
+    browser
+        .until_text("[data-testid=offline-banner]", "Offline")
+        .await;
+    browser.screenshot("desktop-offline").await;
+    // Back again: the page finds it by itself, still logged in.
+    let _restarted = TestServer::start_in_at(&data_dir, &addr).await;
+    browser
+        .until_text("[data-testid=signed-in-as]", ADMIN)
+        .await;
+    browser.close().await;
+}
+
+#[tokio::test]
+async fn a_new_user_goes_from_first_run_to_an_approved_command_summed_up_in_chat() {
+    let server = TestServer::start_without_accounts().await;
+    let browser = Browser::open(1280, 860).await;
+    browser.client.goto(&server.url).await.expect("open app");
+    browser.type_into("[data-testid=setup-name]", "grace").await;
+    browser
+        .type_into("[data-testid=setup-password]", "a long password")
+        .await;
+    browser
+        .type_into("[data-testid=setup-repeat]", "a long password")
+        .await;
+    browser.click("[data-testid=setup-submit]").await;
+    browser
+        .until_text("[data-testid=signed-in-as]", "grace")
+        .await;
+    // The demo assistant is there from the start.
+    browser.click("[data-testid=assistant-item]").await;
+    browser
+        .until_text("[data-testid=assistant-page] h1", "Demo")
+        .await;
+    browser
+        .type_into("[data-testid=chat-composer]", "echo first run\n")
+        .await;
+    browser
+        .until_text("[data-testid=approvals-badge]", "1 waiting")
+        .await;
+    browser.click("[data-testid=approvals-link]").await;
+    browser
+        .until_text("[data-testid=inbox-approval]", "echo first run")
+        .await;
+    browser.screenshot("desktop-approvals").await;
+    browser
+        .click("[data-testid=inbox-approval] [data-option=allow-once]")
+        .await;
+    browser
+        .until_text("[data-testid=approvals-empty]", "Nothing is waiting")
+        .await;
+    browser.click("[data-testid=assistant-item]").await;
+    browser
+        .until_text("[data-testid=chat-message][data-kind=summary]", "Finished.")
+        .await;
+    browser
+        .until_text(
+            "[data-testid=chat-message][data-kind=summary]",
+            "echo first run",
+        )
+        .await;
+    browser.screenshot("desktop-first-run-summary").await;
     browser.close().await;
 }

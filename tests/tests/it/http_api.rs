@@ -207,3 +207,110 @@ async fn events_are_paged_by_seq() {
     assert_eq!(page["events"].as_array().unwrap().len(), 1);
     assert_eq!(page["more"], false);
 }
+
+#[tokio::test]
+async fn sessions_are_searched_filtered_and_archived_in_bulk() {
+    use crate::support::Viewer;
+    use tandem_shared::Seq;
+    let server = TestServer::start().await;
+    let alpha = server
+        .scripted_assistant(
+            "alpha",
+            json!({"turns": [[{"do": "message", "text": "The Quick Brown fox"}]]}),
+        )
+        .await;
+    let beta = server
+        .scripted_assistant(
+            "beta",
+            json!({"turns": [[{"do": "message", "text": "a lazy dog"}, {"do": "wait_for_cancel"}]]}),
+        )
+        .await;
+    let first = server.start_session(&alpha, "first errand").await;
+    let second = server.start_session(&beta, "second errand").await;
+    let mut viewer = Viewer::connect(&server).await;
+    viewer.subscribe(&first.id, Seq::ZERO).await;
+    viewer.until_ended().await;
+    let mut watcher = Viewer::connect(&server).await;
+    watcher.subscribe(&second.id, Seq::ZERO).await;
+    watcher
+        .until("the dog", |v| v.agent_text().contains("lazy dog"))
+        .await;
+
+    let ids = |body: &Value| -> Vec<String> {
+        body.as_array()
+            .map(|list| {
+                list.iter()
+                    .filter_map(|s| s["id"].as_str().map(str::to_owned))
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    let (status, found) = server.get("/api/sessions?q=brown%20FOX").await;
+    assert_eq!(status, 200, "{found}");
+    assert_eq!(
+        ids(&found),
+        vec![first.id.to_string()],
+        "agent text, any case"
+    );
+    let (_, found) = server.get("/api/sessions?q=second").await;
+    assert_eq!(ids(&found), vec![second.id.to_string()], "titles");
+    let (_, found) = server.get("/api/sessions?q=%25").await;
+    assert_eq!(ids(&found), Vec::<String>::new(), "% is taken literally");
+    let (_, found) = server
+        .get(&format!("/api/sessions?assistant_id={}", beta.id))
+        .await;
+    assert_eq!(ids(&found), vec![second.id.to_string()]);
+    let (_, found) = server.get("/api/sessions?status=completed").await;
+    assert_eq!(ids(&found), vec![first.id.to_string()]);
+
+    // Archive: out of the list, into the archive, still found.
+    let (status, body) = server
+        .post(
+            "/api/sessions/archive",
+            json!({"session_ids": [first.id], "archived": true}),
+        )
+        .await;
+    assert_eq!(status, 204, "{body}");
+    let (_, listed) = server.get("/api/sessions").await;
+    assert_eq!(ids(&listed), vec![second.id.to_string()]);
+    let (_, archived) = server.get("/api/sessions?archived=true").await;
+    assert_eq!(ids(&archived), vec![first.id.to_string()]);
+    assert_eq!(archived[0]["archived"], true);
+    let (_, found) = server.get("/api/sessions?q=quick").await;
+    assert_eq!(ids(&found), vec![first.id.to_string()]);
+
+    // Bad input: clear errors, nothing changed.
+    for (body, code) in [
+        (json!({"session_ids": [], "archived": true}), 400),
+        (json!({"session_ids": ["ses_nope"], "archived": true}), 404),
+        (json!({"session_ids": [second.id], "archived": true}), 409),
+        (json!({"session_ids": "all", "archived": true}), 400),
+    ] {
+        let (status, answer) = server.post("/api/sessions/archive", body.clone()).await;
+        assert_eq!(status, code, "{body} → {answer}");
+        assert!(answer["error"]["message"].as_str().is_some(), "{answer}");
+    }
+    let (status, _) = server.get("/api/sessions?status=bogus").await;
+    assert_eq!(status, 400);
+    let (status, _) = server
+        .get(&format!("/api/sessions?q={}", "x".repeat(201)))
+        .await;
+    assert_eq!(status, 400);
+    let (_, listed) = server.get("/api/sessions").await;
+    assert_eq!(
+        ids(&listed),
+        vec![second.id.to_string()],
+        "the live one stays"
+    );
+
+    // And back.
+    let (status, _) = server
+        .post(
+            "/api/sessions/archive",
+            json!({"session_ids": [first.id], "archived": false}),
+        )
+        .await;
+    assert_eq!(status, 204);
+    let (_, listed) = server.get("/api/sessions").await;
+    assert_eq!(ids(&listed).len(), 2);
+}

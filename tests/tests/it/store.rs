@@ -86,6 +86,33 @@ async fn check_store(store: Store) {
     assert_eq!(record.summary.last_seq, Seq(451));
     assert_eq!(record.summary.status, SessionStatus::Completed);
 
+    // Search reads titles and agent text, any case, `%` literally; an
+    // archived session leaves the plain list and stays found.
+    let search = |q: &str, archived: Option<bool>| tandem_shared::api::SessionQuery {
+        q: (!q.is_empty()).then(|| q.to_owned()),
+        archived,
+        ..Default::default()
+    };
+    let count = |query: tandem_shared::api::SessionQuery| {
+        let store = store.clone();
+        async move {
+            store
+                .list_sessions(Scope::All, &query, 10)
+                .await
+                .unwrap()
+                .len()
+        }
+    };
+    assert_eq!(count(search("E449", None)).await, 1);
+    assert_eq!(count(search("e9999", None)).await, 0);
+    assert_eq!(count(search("%", None)).await, 0);
+    assert!(store.set_session_archived(&session, Some(9)).await.unwrap());
+    assert_eq!(count(search("", None)).await, 0);
+    assert_eq!(count(search("", Some(true))).await, 1);
+    assert_eq!(count(search("e449", None)).await, 1);
+    assert!(store.set_session_archived(&session, None).await.unwrap());
+    assert_eq!(count(search("", None)).await, 1);
+
     // The same seq twice is refused: the log is append-only.
     assert!(store
         .append_events(&session, &events(&session, 451, 1))
@@ -213,7 +240,7 @@ async fn check_accounts(store: &Store, session: &SessionId) {
 
     let assistant = AssistantId("ast_1".into());
     assert!(store
-        .list_sessions(Scope::MemberOf(&ada.id), 10)
+        .list_sessions(Scope::MemberOf(&ada.id), &Default::default(), 10)
         .await
         .unwrap()
         .is_empty());
@@ -222,13 +249,20 @@ async fn check_accounts(store: &Store, session: &SessionId) {
     assert_eq!(store.members(&assistant).await.unwrap(), vec![ada.clone()]);
     assert_eq!(
         store
-            .list_sessions(Scope::MemberOf(&ada.id), 10)
+            .list_sessions(Scope::MemberOf(&ada.id), &Default::default(), 10)
             .await
             .unwrap()
             .len(),
         1
     );
-    assert_eq!(store.list_sessions(Scope::All, 10).await.unwrap().len(), 1);
+    assert_eq!(
+        store
+            .list_sessions(Scope::All, &Default::default(), 10)
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
     assert!(store
         .list_assistants(Scope::MemberOf(&bob.id))
         .await
