@@ -9,6 +9,7 @@ pub mod event;
 pub mod ids;
 pub mod status;
 pub mod transcript;
+pub mod window;
 pub mod ws;
 
 pub use event::*;

@@ -2,30 +2,13 @@
 
 use super::assistant::when;
 use super::composer::Composer;
-use super::entry::EntryView;
+use super::transcript::TranscriptList;
 use crate::api;
 use crate::app::AppState;
 use leptos::prelude::*;
 use tandem_shared::api::{ArchiveSessions, SendMessage, SendMessageResult};
 use tandem_shared::auth::{CreateShareLink, CreatedShareLink, ShareLink};
-use tandem_shared::transcript::{Entry, Transcript};
 use tandem_shared::SessionId;
-
-/// Changes whenever an entry's rendering would: keyed lists re-render only
-/// the entries that changed.
-fn fingerprint(entry: &Entry) -> usize {
-    match entry {
-        Entry::Agent { text, .. } | Entry::Thought { text, .. } => text.len(),
-        Entry::Tool { call, .. } => {
-            call.status as usize * 1_000_003
-                + call.content.len() * 7919
-                + format!("{:?}", call.content).len()
-        }
-        Entry::Plan { entries, .. } => format!("{entries:?}").len(),
-        Entry::Approval { decision, .. } => usize::from(decision.is_some()),
-        _ => 0,
-    }
-}
 
 #[component]
 pub fn SessionView(id: SessionId) -> impl IntoView {
@@ -138,37 +121,6 @@ pub fn SessionView(id: SessionId) -> impl IntoView {
                 </div>
             </Show>
         </section>
-    }
-}
-
-/// The transcript as it streams. Follows the live end while the reader is
-/// at the bottom; stays put when they scrolled up to read.
-#[component]
-pub fn TranscriptList(transcript: RwSignal<Transcript>) -> impl IntoView {
-    let list = NodeRef::<leptos::html::Ol>::new();
-    let following = RwSignal::new(true);
-    Effect::new(move |_| {
-        transcript.track();
-        if following.get_untracked() {
-            if let Some(list) = list.get() {
-                list.set_scroll_top(list.scroll_height());
-            }
-        }
-    });
-    let on_scroll = move |_| {
-        if let Some(list) = list.get() {
-            let from_bottom = list.scroll_height() - list.scroll_top() - list.client_height();
-            following.set(from_bottom < 40);
-        }
-    };
-    view! {
-        <ol class="transcript" data-testid="transcript" aria-live="polite" node_ref=list on:scroll=on_scroll>
-            <For
-                each=move || transcript.with(|t| t.entries.iter().map(|e| (e.seq(), fingerprint(e), e.clone())).collect::<Vec<_>>())
-                key=|(seq, print, _)| (*seq, *print)
-                children=move |(_, _, entry)| view! { <EntryView entry=entry /> }
-            />
-        </ol>
     }
 }
 

@@ -1,7 +1,7 @@
 //! `/s/<token>`: one session's transcript, live, for anyone with the link.
 //! No navigation, no controls, nothing else of Tandem.
 
-use super::session::TranscriptList;
+use super::transcript::TranscriptList;
 use crate::api;
 use crate::socket::Socket;
 use leptos::prelude::*;

@@ -2,6 +2,7 @@
 //! two lists are components of their own: on a phone the tab bar shows
 //! each as a page.
 
+use super::icons::{Icon, APPROVALS, TASKS};
 use crate::api;
 use crate::app::{AppState, Page};
 use leptos::prelude::*;
@@ -26,13 +27,13 @@ pub fn Sidebar() -> impl IntoView {
                 <li>
                     <button class="nav-item" data-testid="tasks-link"
                         class:selected=move || state.page.get() == Page::Tasks
-                        on:click=move |_| state.go(Page::Tasks)>"☑ Tasks"</button>
+                        on:click=move |_| state.go(Page::Tasks)><Icon path=TASKS /> "Tasks"</button>
                 </li>
                 <li>
                     <button class="nav-item" data-testid="approvals-link"
                         class:selected=move || state.page.get() == Page::Approvals
                         on:click=move |_| state.go(Page::Approvals)>
-                        "✋ Approvals"
+                        <Icon path=APPROVALS /> "Approvals"
                         <Show when=move || { waiting.get() > 0 }>
                             <span class="badge" data-testid="approvals-badge"
                                 title="Approvals waiting for you">{move || waiting.get()} " waiting"</span>

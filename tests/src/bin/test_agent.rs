@@ -80,6 +80,11 @@ enum Step {
         bytes: u64,
         chunk: u64,
     },
+    /// `count` transcript entries: a tool call and a message in turn, each
+    /// numbered (a long transcript, not one long message).
+    Entries {
+        count: u64,
+    },
     /// `count` message chunks, one every `interval_ms`.
     Stream {
         count: u64,
@@ -465,6 +470,16 @@ fn play(agent: &mut Agent, steps: &[Step], prompt: &str) -> &'static str {
                 while sent < *bytes {
                     agent.update(json!({"sessionUpdate":"agent_message_chunk","content":text(&piece)}));
                     sent += piece.len() as u64;
+                }
+            }
+            Step::Entries { count } => {
+                for i in 0..*count {
+                    if i % 2 == 0 {
+                        agent.update(json!({"sessionUpdate":"tool_call","toolCallId":format!("call-{i}"),
+                            "title":format!("entry {i}"),"kind":"read","status":"completed"}));
+                    } else {
+                        agent.update(json!({"sessionUpdate":"agent_message_chunk","content":text(&format!("entry {i}"))}));
+                    }
                 }
             }
             Step::Stream { count, interval_ms } => {

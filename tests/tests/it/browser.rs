@@ -953,3 +953,84 @@ async fn a_new_user_goes_from_first_run_to_an_approved_command_summed_up_in_chat
     browser.screenshot("desktop-first-run-summary").await;
     browser.close().await;
 }
+
+#[tokio::test]
+async fn a_long_transcript_keeps_a_window_of_rows_and_scrolls_back_to_the_start() {
+    let server = TestServer::start().await;
+    let talker = server
+        .scripted_assistant(
+            "talker",
+            json!({"turns": [[{"do": "entries", "count": 3000}]]}),
+        )
+        .await;
+    let session = server.start_session(&talker, "go").await;
+    let browser = Browser::logged_in(&server, 1280, 860).await;
+    browser
+        .client
+        .goto(&format!("{}/#/sessions/{}", server.url, session.id))
+        .await
+        .expect("open session");
+    browser
+        .until_text("[data-testid=session-status]", "Completed")
+        .await;
+    browser.until_text(".transcript", "entry 2999").await;
+    let rows = || async {
+        browser
+            .client
+            .execute(
+                "return document.querySelectorAll('.transcript > li').length;",
+                vec![],
+            )
+            .await
+            .expect("count rows")
+            .as_u64()
+            .unwrap_or(0)
+    };
+    let at_open = rows().await;
+    assert!(at_open <= 502, "{at_open} rows in the page at open");
+    assert!(
+        !browser
+            .texts(".transcript")
+            .await
+            .concat()
+            .contains("entry 0"),
+        "the start is not rendered yet"
+    );
+    // The reader scrolls up, again and again, to the very start.
+    let started = Instant::now();
+    loop {
+        browser
+            .client
+            .execute(
+                "const t = document.querySelector('.transcript'); t.scrollTop = 0; \
+                 t.dispatchEvent(new Event('scroll'));",
+                vec![],
+            )
+            .await
+            .expect("scroll");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        let at_start = browser
+            .client
+            .execute(
+                "return document.querySelector('.transcript').textContent.includes('entry 0');",
+                vec![],
+            )
+            .await
+            .expect("read");
+        if at_start == json!(true) {
+            break;
+        }
+        assert!(
+            started.elapsed() < DEADLINE,
+            "never reached the start: {:?}",
+            browser.texts("[data-testid=older-entries]").await
+        );
+        let now = rows().await;
+        assert!(now <= 502, "{now} rows in the page while scrolling");
+    }
+    browser.screenshot("desktop-long-transcript-start").await;
+    browser.click("[data-testid=jump-live]").await;
+    browser.until_text(".transcript", "entry 2999").await;
+    assert!(rows().await <= 502);
+    browser.close().await;
+}

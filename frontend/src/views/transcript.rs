@@ -1,0 +1,124 @@
+//! The transcript as it streams. Follows the live end while the reader is
+//! at the bottom and stays put when they scroll up to read, with a "jump to
+//! live" button. Only a window of entries is in the page (see
+//! `tandem_shared::window`): older ones come in as the reader scrolls up.
+
+use super::entry::EntryView;
+use leptos::prelude::*;
+use tandem_shared::transcript::{Entry, Transcript};
+use tandem_shared::window::Window;
+use wasm_bindgen::JsCast;
+use web_sys::HtmlElement;
+
+/// Within this many pixels of an edge counts as at it.
+const EDGE: i32 = 120;
+
+/// Changes whenever an entry's rendering would: keyed lists re-render only
+/// the entries that changed.
+fn fingerprint(entry: &Entry) -> usize {
+    match entry {
+        Entry::Agent { text, .. } | Entry::Thought { text, .. } => text.len(),
+        Entry::Tool { call, .. } => {
+            call.status as usize * 1_000_003
+                + call.content.len() * 7919
+                + format!("{:?}", call.content).len()
+        }
+        Entry::Plan { entries, .. } => format!("{entries:?}").len(),
+        Entry::Approval { decision, .. } => usize::from(decision.is_some()),
+        _ => 0,
+    }
+}
+
+/// The first row at least partly in view, and its distance below the top
+/// of the view (negative when it starts above it).
+fn first_visible(list: &HtmlElement) -> Option<(HtmlElement, i32)> {
+    let top = list.scroll_top();
+    let rows = list.children();
+    (0..rows.length())
+        .filter_map(|i| {
+            rows.item(i)
+                .and_then(|row| row.dyn_into::<HtmlElement>().ok())
+        })
+        .find(|row| row.offset_top() + row.offset_height() > top)
+        .map(|row| {
+            let offset = row.offset_top() - top;
+            (row, offset)
+        })
+}
+
+#[component]
+pub fn TranscriptList(transcript: RwSignal<Transcript>) -> impl IntoView {
+    let list = NodeRef::<leptos::html::Ol>::new();
+    let following = RwSignal::new(true);
+    let window = RwSignal::new(Window::live());
+    // The row the reader was looking at when the window moved, and how far
+    // below the top of the view it was: put back, so their place holds.
+    let anchor = StoredValue::new_local(None::<(HtmlElement, i32)>);
+    let len = Memo::new(move |_| transcript.with(|t| t.entries.len()));
+    let range = Memo::new(move |_| window.get().range(len.get()));
+
+    Effect::new(move |_| {
+        transcript.track();
+        range.track();
+        let Some(list) = list.get() else {
+            return;
+        };
+        let held = anchor.try_update_value(Option::take).flatten();
+        if let Some((row, offset)) = held.filter(|(row, _)| row.is_connected()) {
+            list.set_scroll_top(row.offset_top() - offset);
+        } else if following.get_untracked() {
+            list.set_scroll_top(list.scroll_height());
+        }
+    });
+    let on_scroll = move |_| {
+        let Some(list) = list.get() else {
+            return;
+        };
+        let from_bottom = list.scroll_height() - list.scroll_top() - list.client_height();
+        let current = window.get_untracked();
+        following.set(from_bottom < 40 && current.follows_live_end());
+        if list.scroll_top() < EDGE && range.get_untracked().start > 0 {
+            anchor.set_value(first_visible(&list));
+            window.set(current.older(len.get_untracked()));
+        } else if from_bottom < EDGE && !current.follows_live_end() {
+            anchor.set_value(first_visible(&list));
+            window.set(current.newer(len.get_untracked()));
+        }
+    };
+    let jump_to_live = move |_| {
+        window.set(Window::live());
+        following.set(true);
+        if let Some(list) = list.get() {
+            list.set_scroll_top(list.scroll_height());
+        }
+    };
+    view! {
+        <div class="transcript-frame">
+            <ol class="transcript" data-testid="transcript" aria-live="polite" node_ref=list on:scroll=on_scroll>
+                <Show when=move || { range.get().start > 0 }>
+                    <li class="entry status-line" data-testid="older-entries">
+                        {move || format!("{} earlier entries — scroll up for more", range.get().start)}
+                    </li>
+                </Show>
+                <For
+                    each=move || {
+                        let range = range.get();
+                        transcript.with(|t| {
+                            t.entries[range.start.min(t.entries.len())..range.end.min(t.entries.len())]
+                                .iter()
+                                .map(|e| (e.seq(), fingerprint(e), e.clone()))
+                                .collect::<Vec<_>>()
+                        })
+                    }
+                    key=|(seq, print, _)| (*seq, *print)
+                    children=move |(_, _, entry)| view! { <EntryView entry=entry /> }
+                />
+            </ol>
+            <Show when=move || !following.get()>
+                <button class="button primary jump-live" data-testid="jump-live" on:click=jump_to_live>
+                    "Jump to live ↓"
+                </button>
+            </Show>
+        </div>
+    }
+}
