@@ -4,6 +4,7 @@
 
 mod api;
 mod app;
+mod markdown;
 mod pwa;
 mod root;
 mod socket;

@@ -2,6 +2,7 @@
 
 use crate::api;
 use crate::app::AppState;
+use crate::markdown;
 use leptos::prelude::*;
 use tandem_shared::api::{Decide, DecisionResult};
 use tandem_shared::transcript::Entry;
@@ -21,7 +22,7 @@ pub fn EntryView(entry: Entry) -> impl IntoView {
         }
         .into_any(),
         Entry::Agent { text, .. } => view! {
-            <li class="entry agent" data-testid="entry-agent"><div class="text">{text}</div></li>
+            <li class="entry agent" data-testid="entry-agent"><Markdown text=text /></li>
         }
         .into_any(),
         Entry::Thought { text, .. } => view! {
@@ -169,4 +170,28 @@ pub fn ApprovalOptions(approval_id: ApprovalId, options: Vec<PermissionOption>) 
             }).collect_view()}
         </div>
     }
+}
+
+/// Agent text rendered as markdown (see `crate::markdown`); the plain text
+/// is shown if the browser will not build the nodes.
+#[component]
+fn Markdown(text: String) -> impl IntoView {
+    let holder = NodeRef::<leptos::html::Div>::new();
+    let text = StoredValue::new(text);
+    Effect::new(move |_| {
+        let Some(holder) = holder.get() else {
+            return;
+        };
+        let rendered = web_sys::window()
+            .and_then(|w| w.document())
+            .and_then(|document| text.with_value(|t| markdown::render(&document, t)));
+        match rendered {
+            Some(node) => {
+                holder.set_text_content(None);
+                let _ = holder.append_child(&node);
+            }
+            None => text.with_value(|t| holder.set_text_content(Some(t))),
+        }
+    });
+    view! { <div class="text" node_ref=holder></div> }
 }

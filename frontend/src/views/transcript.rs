@@ -7,6 +7,7 @@ use super::entry::EntryView;
 use leptos::prelude::*;
 use tandem_shared::transcript::{Entry, Transcript};
 use tandem_shared::window::Window;
+use tandem_shared::ToolContent;
 use wasm_bindgen::JsCast;
 use web_sys::HtmlElement;
 
@@ -19,11 +20,23 @@ fn fingerprint(entry: &Entry) -> usize {
     match entry {
         Entry::Agent { text, .. } | Entry::Thought { text, .. } => text.len(),
         Entry::Tool { call, .. } => {
-            call.status as usize * 1_000_003
-                + call.content.len() * 7919
-                + format!("{:?}", call.content).len()
+            let content: usize = call
+                .content
+                .iter()
+                .map(|c| match c {
+                    ToolContent::Text { text } => text.len(),
+                    ToolContent::Diff { new_text, .. } => new_text.len() + 1,
+                    ToolContent::Terminal { terminal_id: s }
+                    | ToolContent::Other { description: s } => s.len() + 2,
+                })
+                .sum();
+            call.status as usize * 1_000_003 + call.content.len() * 7919 + content
         }
-        Entry::Plan { entries, .. } => format!("{entries:?}").len(),
+        Entry::Plan { entries, .. } => entries
+            .iter()
+            .enumerate()
+            .map(|(i, e)| (i + 1) * (e.status as usize + 1) + e.content.len())
+            .sum(),
         Entry::Approval { decision, .. } => usize::from(decision.is_some()),
         _ => 0,
     }

@@ -514,7 +514,7 @@ async fn two_members_share_an_approval_a_stranger_sees_nothing_and_a_link_dies_o
             json!({"turns": [[
                 {"do": "message", "text": "<script>window.__owned = 1</script><img src=x onerror=\"window.__owned = 2\"> [click](javascript:window.__owned=3)"},
                 {"do": "permission", "id": "p1", "title": "Deploy to staging", "kind": "execute"},
-                {"do": "message", "text": "Deployed."}
+                {"do": "message", "text": "Deployed **staging**:\n\n- ran `make deploy`\n- see [the log](https://ci.example/1)\n\n```sh\nmake deploy\n```"}
             ]]}),
         )
         .await;
@@ -568,6 +568,22 @@ async fn two_members_share_an_approval_a_stranger_sees_nothing_and_a_link_dies_o
         .await
         .expect("script");
     assert_eq!(owned, json!(true), "agent text must never run as HTML");
+    // Markdown becomes structure, and no link can run code.
+    let shape = alice_browser
+        .client
+        .execute(
+            "const agent = [...document.querySelectorAll('[data-testid=entry-agent]')]; \
+             return [agent.some(e => e.querySelector('strong')), \
+                     agent.some(e => e.querySelector('li code')), \
+                     agent.some(e => e.querySelector('pre code')), \
+                     agent.some(e => e.querySelector('a[href=\"https://ci.example/1\"]')), \
+                     document.querySelectorAll('a[href^=javascript], img, script[src]').length];",
+            vec![],
+        )
+        .await
+        .expect("markdown shape");
+    assert_eq!(shape, json!([true, true, true, true, 0]), "{shape}");
+    alice_browser.screenshot("desktop-markdown").await;
     assert!(alice_browser
         .texts("[data-testid=entry-agent]")
         .await
@@ -635,7 +651,7 @@ async fn two_members_share_an_approval_a_stranger_sees_nothing_and_a_link_dies_o
         .click("[data-testid=approval-option][data-option=yes]")
         .await;
     stranger
-        .until_text("[data-testid=entry-agent]", "Deployed.")
+        .until_text("[data-testid=entry-agent]", "Deployed staging")
         .await;
     admin.click("[data-testid=share-revoke]").await;
     stranger

@@ -23,6 +23,11 @@ pub struct Server {
 impl Server {
     /// Starts the server and times spawn → first answer to `/api/health`.
     pub async fn start(bin_dir: &Path) -> Result<Server> {
+        Server::start_serving(bin_dir, None).await
+    }
+
+    /// Also serves the built web app from `dist`.
+    pub async fn start_serving(bin_dir: &Path, dist: Option<&Path>) -> Result<Server> {
         let data = tempfile::tempdir()?;
         let tandem = bin_dir.join("tandem-under-test");
         let token = admin_token(&tandem, data.path()).await?;
@@ -34,6 +39,10 @@ impl Server {
             .env("TANDEM_LOG", "error")
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
+            .args(
+                dist.map(|dir| vec!["--static-dir".into(), dir.as_os_str().to_owned()])
+                    .unwrap_or_default(),
+            )
             .kill_on_drop(true)
             .spawn()
             .context("starting tandem")?;

@@ -1,0 +1,165 @@
+//! The web app under a long transcript: headless Chromium opens a
+//! 100,000-event session, cold, and the figure is navigation start → the
+//! first transcript row painted (the page's own clock); then, once the
+//! whole log is folded in, how many rows the page holds.
+
+use crate::server::Server;
+use anyhow::{bail, Context, Result};
+use fantoccini::{Client, ClientBuilder};
+use serde_json::json;
+use std::path::Path;
+use std::process::Stdio;
+use std::time::{Duration, Instant};
+use tokio::process::Command;
+
+pub const EVENTS: u64 = 100_000;
+
+pub struct Opened {
+    pub first_paint_ms: f64,
+    pub all_folded_ms: f64,
+    pub rows: u64,
+}
+
+pub async fn open_long_session(bin: &Path, dist: &Path) -> Result<Opened> {
+    let server = Server::start_serving(bin, Some(dist)).await?;
+    // A tool call and a message in turn: 100,000 entries, not one message.
+    let assistant = server
+        .assistant("long", json!([{"do": "entries", "count": EVENTS}]))
+        .await?;
+    let session = server.session(&assistant).await?;
+    let started = Instant::now();
+    loop {
+        let summary: serde_json::Value = server
+            .http
+            .get(format!("{}/api/sessions/{session}", server.url))
+            .send()
+            .await?
+            .json()
+            .await?;
+        if summary["status"] == "completed" {
+            break;
+        }
+        if started.elapsed() > Duration::from_secs(120) {
+            bail!("the long session did not complete: {summary}");
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+
+    let (client, _driver, _profile) = chromium().await?;
+    let result = measure(&client, &server, &session).await;
+    let _ = client.close().await;
+    result
+}
+
+async fn measure(client: &Client, server: &Server, session: &str) -> Result<Opened> {
+    // Log in within the page (same origin), so the cookie is the browser's.
+    client.goto(&format!("{}/api/health", server.url)).await?;
+    let login = client
+        .execute_async(
+            "const done = arguments[0]; fetch('/api/auth/login', {method: 'POST', \
+             headers: {'content-type': 'application/json'}, \
+             body: JSON.stringify({name: 'bench', password: 'bench-password'})}) \
+             .then(r => done(r.status)).catch(e => done(String(e)));",
+            vec![],
+        )
+        .await?;
+    if login != json!(204) && login != json!(200) {
+        bail!("login from the page failed: {login}");
+    }
+    client
+        .goto(&format!("{}/#/sessions/{session}", server.url))
+        .await?;
+    let first_paint = client
+        .execute_async(
+            "const done = arguments[0]; \
+             (function poll() { \
+               if (document.querySelector('.transcript > li')) { \
+                 requestAnimationFrame(() => done(performance.now())); \
+               } else { setTimeout(poll, 2); } \
+             })();",
+            vec![],
+        )
+        .await?
+        .as_f64()
+        .context("first paint time")?;
+    let all_folded = client
+        .execute_async(
+            "const done = arguments[0]; \
+             (function poll() { \
+               const status = document.querySelector('[data-testid=session-status]'); \
+               const text = document.querySelector('.transcript').textContent; \
+               if (status && status.textContent.includes('Completed') && text.includes('entry 99999')) { \
+                 done(performance.now()); \
+               } else { setTimeout(poll, 10); } \
+             })();",
+            vec![],
+        )
+        .await?
+        .as_f64()
+        .context("fold time")?;
+    let rows = client
+        .execute(
+            "return document.querySelectorAll('.transcript > li').length;",
+            vec![],
+        )
+        .await?
+        .as_u64()
+        .context("row count")?;
+    Ok(Opened {
+        first_paint_ms: first_paint,
+        all_folded_ms: all_folded,
+        rows,
+    })
+}
+
+/// Debian's Chromium through its chromedriver, on a fresh profile.
+async fn chromium() -> Result<(Client, tokio::process::Child, tempfile::TempDir)> {
+    let driver_path = std::env::var("TANDEM_TEST_CHROMEDRIVER")
+        .unwrap_or_else(|_| "/usr/bin/chromedriver".into());
+    let port = std::net::TcpListener::bind("127.0.0.1:0")?
+        .local_addr()?
+        .port();
+    let driver = Command::new(&driver_path)
+        .arg(format!("--port={port}"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .with_context(|| format!("starting {driver_path}"))?;
+    let profile = tempfile::tempdir()?;
+    let args = [
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--disable-dev-shm-usage",
+        "--window-size=1280,860",
+    ]
+    .iter()
+    .map(|a| a.to_string())
+    .chain([format!("--user-data-dir={}", profile.path().display())])
+    .collect::<Vec<_>>();
+    let mut caps = serde_json::Map::new();
+    caps.insert(
+        "goog:chromeOptions".into(),
+        json!({"binary": "/usr/bin/chromium", "args": args}),
+    );
+    let started = Instant::now();
+    loop {
+        match ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
+            .capabilities(caps.clone())
+            .connect(&format!("http://127.0.0.1:{port}"))
+            .await
+        {
+            Ok(client) => return Ok((client, driver, profile)),
+            Err(_) if started.elapsed() < Duration::from_secs(20) => {
+                tokio::time::sleep(Duration::from_millis(100)).await
+            }
+            Err(error) => bail!("could not start Chromium: {error}"),
+        }
+    }
+}
