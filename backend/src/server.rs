@@ -125,6 +125,14 @@ pub async fn serve(
     let bound = listener.local_addr().map_err(ServeError::Serve)?;
     let _ = ctx.api_url.set(format!("http://{bound}"));
     println!("Tandem listening on http://{bound}");
+    // Small frames (a subscription's events, a live chunk) go out at once:
+    // with Nagle's algorithm on, one behind an unacknowledged frame waited
+    // for the peer's delayed ACK, about 40 ms.
+    let listener = axum::serve::ListenerExt::tap_io(listener, |stream| {
+        if let Err(error) = stream.set_nodelay(true) {
+            tracing::debug!(%error, "could not set TCP_NODELAY");
+        }
+    });
     // The client address is what login attempts are counted by.
     axum::serve(
         listener,
