@@ -111,21 +111,31 @@ impl Store {
             return Err(StoreError::UnsupportedUrl(url.to_owned()));
         };
         let options = || AnyPoolOptions::new().acquire_timeout(Duration::from_secs(30));
-        let sqlite = |max: u32| {
-            options().max_connections(max).after_connect(|conn, _| {
-                Box::pin(async move {
-                    conn.execute("PRAGMA busy_timeout = 10000").await?;
-                    conn.execute("PRAGMA synchronous = NORMAL").await?;
-                    conn.execute("PRAGMA foreign_keys = ON").await?;
-                    Ok(())
+        let sqlite = |max: u32, writer: bool| {
+            options()
+                .max_connections(max)
+                .after_connect(move |conn, _| {
+                    Box::pin(async move {
+                        conn.execute("PRAGMA busy_timeout = 10000").await?;
+                        conn.execute("PRAGMA synchronous = NORMAL").await?;
+                        conn.execute("PRAGMA foreign_keys = ON").await?;
+                        if writer {
+                            // Checkpoints (the one write that syncs the
+                            // disk) run beside the writer, not inside a
+                            // commit that live viewers wait for.
+                            conn.execute("PRAGMA wal_autocheckpoint = 0").await?;
+                        }
+                        Ok(())
+                    })
                 })
-            })
         };
         let (pool, writer) = match backend {
             Backend::Sqlite => {
                 // The writer first: it creates the file for the readers.
-                let writer = sqlite(1).connect(url).await?;
-                (sqlite(4).connect(url).await?, writer)
+                let writer = sqlite(1, true).connect(url).await?;
+                let pool = sqlite(4, false).connect(url).await?;
+                tokio::spawn(checkpoints(pool.clone()));
+                (pool, writer)
             }
             Backend::Postgres => {
                 let pool = options().max_connections(16).connect(url).await?;
@@ -157,6 +167,25 @@ impl Store {
     pub async fn close(&self) {
         self.pool.close().await;
         self.writer.close().await;
+    }
+}
+
+/// Moves the SQLite WAL into the database file every half second, without
+/// blocking the writer (PASSIVE), until the pool closes.
+async fn checkpoints(pool: AnyPool) {
+    let mut tick = tokio::time::interval(Duration::from_millis(500));
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tick.tick().await;
+        if pool.is_closed() {
+            return;
+        }
+        if let Err(error) = sqlx::query("PRAGMA wal_checkpoint(PASSIVE)")
+            .fetch_optional(&pool)
+            .await
+        {
+            tracing::debug!(%error, "WAL checkpoint");
+        }
     }
 }
 
