@@ -2,6 +2,7 @@
 //! memory), journal, routines, every wake with the queue, approval rules
 //! and members.
 
+use super::avatar::Avatar;
 use super::composer::Composer;
 use super::members::MembersTab;
 use super::rules::RulesList;
@@ -76,7 +77,7 @@ pub fn AssistantPage(id: AssistantId) -> impl IntoView {
             <header class="session-header">
                 {move || assistant.get().map(|a| view! {
                     <div class="assistant-head">
-                        <span class="avatar" style=format!("background:{}", a.color)>{a.name.chars().next().unwrap_or('?').to_string()}</span>
+                        <Avatar name=a.name.clone() color=a.color.clone() />
                         <div>
                             <h1>{a.name.clone()}</h1>
                             <div class="session-meta">{a.agent.kind_name()} " agent · " <code>{a.workspace.clone()}</code></div>

@@ -2,6 +2,7 @@
 
 pub mod approvals;
 pub mod assistant;
+pub mod avatar;
 pub mod composer;
 pub mod entry;
 pub mod icons;

@@ -2,6 +2,7 @@
 //! two lists are components of their own: on a phone the tab bar shows
 //! each as a page.
 
+use super::avatar::Avatar;
 use super::icons::{Icon, APPROVALS, TASKS};
 use crate::api;
 use crate::app::{AppState, Page};
@@ -62,13 +63,12 @@ pub fn AssistantList() -> impl IntoView {
                 children=move |a| {
                     let id = a.id.clone();
                     let selected_id = a.id.clone();
-                    let initial = a.name.chars().next().unwrap_or('?').to_string();
                     view! {
                         <li>
                             <button class="nav-item" data-testid="assistant-item"
                                 class:selected=move || state.page.get() == Page::Assistant(selected_id.clone())
                                 on:click=move |_| state.go(Page::Assistant(id.clone()))>
-                                <span class="avatar small" aria-hidden="true" style=format!("background:{}", a.color)>{initial}</span>
+                                <Avatar name=a.name.clone() color=a.color.clone() small=true />
                                 {a.name.clone()}
                             </button>
                         </li>
@@ -227,7 +227,6 @@ fn SessionItem(
     let id = s.id.clone();
     let selected_id = s.id.clone();
     let is_selected = move || state.selected.get().as_ref() == Some(&selected_id);
-    let initial = s.assistant_name.chars().next().unwrap_or('?').to_string();
     let live = s.status.is_live();
     let waiting = s.status == SessionStatus::WaitingApproval;
     let check_id = StoredValue::new(s.id.clone());
@@ -249,7 +248,7 @@ fn SessionItem(
             <button class="session-item" class:selected=is_selected
                 data-testid="session-item" data-status=s.status.as_str()
                 on:click=move |_| state.select(Some(id.clone()))>
-                <span class="avatar" aria-hidden="true" style=format!("background:{}", s.assistant_color)>{initial}</span>
+                <Avatar name=s.assistant_name.clone() color=s.assistant_color.clone() />
                 <span class="session-text">
                     <span class="session-title">{s.title.clone()}</span>
                     <span class="session-meta">

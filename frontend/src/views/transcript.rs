@@ -5,42 +5,14 @@
 
 use super::entry::EntryView;
 use leptos::prelude::*;
-use tandem_shared::transcript::{Entry, Transcript};
+use tandem_shared::transcript::Transcript;
 use tandem_shared::window::Window;
-use tandem_shared::ToolContent;
+use tandem_shared::Seq;
 use wasm_bindgen::JsCast;
 use web_sys::HtmlElement;
 
 /// Within this many pixels of an edge counts as at it.
 const EDGE: i32 = 120;
-
-/// Changes whenever an entry's rendering would: keyed lists re-render only
-/// the entries that changed.
-fn fingerprint(entry: &Entry) -> usize {
-    match entry {
-        Entry::Agent { text, .. } | Entry::Thought { text, .. } => text.len(),
-        Entry::Tool { call, .. } => {
-            let content: usize = call
-                .content
-                .iter()
-                .map(|c| match c {
-                    ToolContent::Text { text } => text.len(),
-                    ToolContent::Diff { new_text, .. } => new_text.len() + 1,
-                    ToolContent::Terminal { terminal_id: s }
-                    | ToolContent::Other { description: s } => s.len() + 2,
-                })
-                .sum();
-            call.status as usize * 1_000_003 + call.content.len() * 7919 + content
-        }
-        Entry::Plan { entries, .. } => entries
-            .iter()
-            .enumerate()
-            .map(|(i, e)| (i + 1) * (e.status as usize + 1) + e.content.len())
-            .sum(),
-        Entry::Approval { decision, .. } => usize::from(decision.is_some()),
-        _ => 0,
-    }
-}
 
 /// The first row at least partly in view, and its distance below the top
 /// of the view (negative when it starts above it).
@@ -107,24 +79,43 @@ pub fn TranscriptList(transcript: RwSignal<Transcript>) -> impl IntoView {
     };
     view! {
         <div class="transcript-frame">
+            <Show when=move || { range.get().start > 0 }>
+                <div class="older-entries" data-testid="older-entries">
+                    {move || format!("{} earlier entries — scroll up for more", range.get().start)}
+                </div>
+            </Show>
             <ol class="transcript" data-testid="transcript" aria-live="polite" node_ref=list on:scroll=on_scroll>
-                <Show when=move || { range.get().start > 0 }>
-                    <li class="entry status-line" data-testid="older-entries">
-                        {move || format!("{} earlier entries — scroll up for more", range.get().start)}
-                    </li>
-                </Show>
+                // Keyed by `seq` (and, for the tool card and approval card
+                // one permission request makes, their order within it):
+                // keys never change, and an entry that grows (streamed text,
+                // a tool's status, a decision) re-renders alone via its memo.
                 <For
                     each=move || {
                         let range = range.get();
                         transcript.with(|t| {
-                            t.entries[range.start.min(t.entries.len())..range.end.min(t.entries.len())]
-                                .iter()
-                                .map(|e| (e.seq(), fingerprint(e), e.clone()))
-                                .collect::<Vec<_>>()
+                            let shown = &t.entries[range.start.min(t.entries.len())..range.end.min(t.entries.len())];
+                            let mut keys: Vec<(Seq, usize)> = Vec::with_capacity(shown.len());
+                            for entry in shown {
+                                let seq = entry.seq();
+                                let nth = match keys.last() {
+                                    Some((last, n)) if *last == seq => n + 1,
+                                    _ => 0,
+                                };
+                                keys.push((seq, nth));
+                            }
+                            keys
                         })
                     }
-                    key=|(seq, print, _)| (*seq, *print)
-                    children=move |(_, _, entry)| view! { <EntryView entry=entry /> }
+                    key=|key| *key
+                    children=move |(seq, nth)| {
+                        let entry = Memo::new(move |_| {
+                            transcript.with(|t| {
+                                let first = t.entries.partition_point(|e| e.seq() < seq);
+                                t.entries.get(first + nth).filter(|e| e.seq() == seq).cloned()
+                            })
+                        });
+                        move || entry.get().map(|entry| view! { <EntryView entry=entry /> })
+                    }
                 />
             </ol>
             <Show when=move || !following.get()>

@@ -1050,3 +1050,188 @@ async fn a_long_transcript_keeps_a_window_of_rows_and_scrolls_back_to_the_start(
     assert!(rows().await <= 502);
     browser.close().await;
 }
+
+/// Every visible piece of text against its background: WCAG AA asks 4.5:1,
+/// or 3:1 for large text. Disabled controls are exempt, as WCAG says.
+const CONTRAST_FAILURES: &str = r#"
+function parse(c) {
+  let m = c.match(/rgba?\(([^)]+)\)/);
+  if (m) { const p = m[1].split(/[ ,\/]+/).filter(Boolean).map(Number); return [p[0], p[1], p[2], p.length > 3 ? p[3] : 1]; }
+  m = c.match(/color\(srgb ([^)]+)\)/);
+  if (m) { const p = m[1].split(/[ \/]+/).filter(Boolean).map(Number); return [p[0] * 255, p[1] * 255, p[2] * 255, p.length > 3 ? p[3] : 1]; }
+  return null;
+}
+function lum([r, g, b]) {
+  const f = (v) => { v /= 255; return v <= 0.03928 ? v / 12.92 : Math.pow((v + 0.055) / 1.055, 2.4); };
+  return 0.2126 * f(r) + 0.7152 * f(g) + 0.0722 * f(b);
+}
+function over(top, under) {
+  const a = top[3];
+  return [0, 1, 2].map((i) => top[i] * a + under[i] * (1 - a)).concat([1]);
+}
+function background(el) {
+  const layers = [];
+  for (let e = el; e; e = e.parentElement) {
+    const c = parse(getComputedStyle(e).backgroundColor);
+    if (c && c[3] > 0) { layers.push(c); if (c[3] >= 1) break; }
+  }
+  let bg = [255, 255, 255, 1];
+  if (!layers.length || layers[layers.length - 1][3] < 1) {
+    const root = parse(getComputedStyle(document.documentElement).backgroundColor);
+    if (root && root[3] > 0) bg = root;
+  }
+  for (let i = layers.length - 1; i >= 0; i--) bg = over(layers[i], bg);
+  return bg;
+}
+const failures = [];
+for (const el of document.querySelectorAll('body *')) {
+  const own = [...el.childNodes].some((n) => n.nodeType === 3 && n.textContent.trim());
+  if (!own || el.closest('[disabled], [aria-hidden=true]')) continue;
+  const r = el.getBoundingClientRect();
+  const style = getComputedStyle(el);
+  if (!r.width || !r.height || style.visibility === 'hidden') continue;
+  const fg = parse(style.color); if (!fg) continue;
+  const bg = background(el);
+  const color = over(fg, bg);
+  const [a, b] = [lum(color), lum(bg)].sort((x, y) => y - x);
+  const ratio = (a + 0.05) / (b + 0.05);
+  const size = parseFloat(style.fontSize);
+  const large = size >= 24 || (size >= 18.66 && Number(style.fontWeight) >= 700);
+  if (ratio < (large ? 3 : 4.5)) failures.push(`${ratio.toFixed(2)} ${el.tagName.toLowerCase()}.${el.className}: ${el.textContent.trim().slice(0, 40)}`);
+}
+const unlabelled = [...document.querySelectorAll('input, select, textarea, button')].filter((c) => {
+  if (!c.getClientRects().length) return false;
+  const named = c.getAttribute('aria-label') || c.closest('label') ||
+    (c.id && document.querySelector(`label[for="${c.id}"]`)) ||
+    (c.tagName === 'BUTTON' && (c.textContent.trim() || c.querySelector('svg + span')));
+  return !named;
+}).map((c) => c.outerHTML.slice(0, 80));
+return failures.concat(unlabelled.map((u) => 'unlabelled ' + u));
+"#;
+
+#[tokio::test]
+async fn the_main_views_meet_wcag_aa_contrast_and_label_every_control_in_light_and_dark() {
+    let server = TestServer::start().await;
+    let asker = server
+        .scripted_assistant(
+            "asker",
+            json!({"turns": [[
+                {"do": "thought", "text": "Thinking it over"},
+                {"do": "message", "text": "May I **deploy**? See `make deploy`."},
+                {"do": "tool_call", "id": "t1", "title": "Read Makefile", "kind": "read"},
+                {"do": "permission", "id": "p1", "title": "Deploy to staging", "kind": "execute"}
+            ]]}),
+        )
+        .await;
+    let session = server.start_session(&asker, "deploy please").await;
+    for (width, height) in [(1280, 860), PHONE] {
+        let browser = Browser::logged_in(&server, width, height).await;
+        for dark in [false, true] {
+            browser
+                .cdp(
+                    "Emulation.setEmulatedMedia",
+                    json!({"features": [{"name": "prefers-color-scheme",
+                        "value": if dark { "dark" } else { "light" }}]}),
+                )
+                .await;
+            for (page, ready) in [
+                (
+                    format!("#/sessions/{}", session.id),
+                    "[data-testid=approval-card]",
+                ),
+                ("#/approvals".to_owned(), "[data-testid=inbox-approval]"),
+                (
+                    format!("#/assistants/{}", asker.id),
+                    "[data-testid=assistant-page]",
+                ),
+                ("#/tasks".to_owned(), ".tasks-page"),
+                ("#/settings".to_owned(), "[data-testid=me]"),
+                ("#/sessions".to_owned(), "[data-testid=sessions-page]"),
+            ] {
+                browser
+                    .client
+                    .goto(&format!("{}/{page}", server.url))
+                    .await
+                    .expect("open page");
+                browser
+                    .client
+                    .wait()
+                    .at_most(DEADLINE)
+                    .for_element(Locator::Css(ready))
+                    .await
+                    .unwrap_or_else(|e| panic!("{page}: {ready} never appeared: {e}"));
+                tokio::time::sleep(Duration::from_millis(200)).await;
+                let failures = browser
+                    .client
+                    .execute(CONTRAST_FAILURES, vec![])
+                    .await
+                    .expect("contrast check");
+                assert_eq!(failures, json!([]), "{page} at {width}px, dark: {dark}");
+            }
+        }
+        browser.close().await;
+    }
+}
+
+#[tokio::test]
+async fn a_decided_approval_replaces_its_buttons_and_keeps_its_tool_card() {
+    // A permission request makes two entries with one seq (the tool call
+    // and the approval): each must stay one row through the decision.
+    let server = TestServer::start().await;
+    let asker = server
+        .scripted_assistant(
+            "asker",
+            json!({"turns": [[
+                {"do": "message", "text": "first"},
+                {"do": "permission", "id": "p1", "title": "Deploy", "kind": "execute"},
+                {"do": "message", "text": "Deployed **staging**:\n\n- ran `x`"}
+            ]]}),
+        )
+        .await;
+    let session = server.start_session(&asker, "go").await;
+    let browser = Browser::logged_in(&server, 1280, 860).await;
+    browser
+        .client
+        .goto(&format!("{}/#/sessions/{}", server.url, session.id))
+        .await
+        .expect("open session");
+    browser
+        .until_text("[data-testid=approval-card]", "Deploy")
+        .await;
+    let (_, pending) = server.get("/api/approvals").await;
+    let approval = pending[0]["approval_id"]
+        .as_str()
+        .expect("one pending approval")
+        .to_owned();
+    let (status, body) = server
+        .post(
+            &format!("/api/approvals/{approval}/decision"),
+            json!({"option_id": "yes"}),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    browser
+        .until_text("[data-testid=session-status]", "Completed")
+        .await;
+    let rows = browser
+        .client
+        .execute(
+            "const t = document.querySelector('.transcript'); return [ \
+             t.querySelectorAll('[data-testid=approval-card]').length, \
+             t.querySelectorAll('[data-testid=approval-option]').length, \
+             t.querySelectorAll('[data-testid=entry-tool]').length, \
+             t.querySelectorAll('[data-testid=entry-status]').length];",
+            vec![],
+        )
+        .await
+        .expect("rows");
+    assert_eq!(
+        rows,
+        json!([1, 0, 1, 1]),
+        "approval, buttons, tool, status rows"
+    );
+    browser
+        .until_text("[data-testid=approval-verdict]", "Allow once by admin")
+        .await;
+    browser.close().await;
+}
