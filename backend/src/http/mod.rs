@@ -120,6 +120,7 @@ pub fn router(state: AppState, static_dir: Option<PathBuf>) -> Router {
         )
         .route("/sessions", get(sessions::list).post(sessions::create))
         .route("/sessions/archive", post(sessions::archive))
+        .route("/share-links", get(share::list_all))
         .route("/sessions/{id}", get(sessions::get))
         .route("/sessions/{id}/events", get(sessions::events))
         .route("/sessions/{id}/messages", post(sessions::send_message))

@@ -64,6 +64,7 @@ use utoipa::OpenApi;
         super::users::remove_member,
         super::share::create,
         super::share::list,
+        super::share::list_all,
         super::share::revoke,
         super::share::shared,
         super::share::events,

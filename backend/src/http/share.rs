@@ -63,6 +63,21 @@ pub async fn create(
     ))
 }
 
+#[utoipa::path(get, path = "/api/share-links",
+    responses((status = 200, body = Vec<ShareLink>)))]
+/// Every live link of the sessions the caller can see (Settings).
+pub async fn list_all(
+    State(state): State<AppState>,
+    caller: Caller,
+) -> Result<ApiJson<Vec<ShareLink>>, ApiError> {
+    Ok(ApiJson(
+        state
+            .store
+            .all_share_links(caller.scope(), state.now_ms())
+            .await?,
+    ))
+}
+
 #[utoipa::path(get, path = "/api/sessions/{id}/share-links",
     params(("id" = String, Path, description = "session id")),
     responses((status = 200, body = Vec<ShareLink>), (status = 404, body = ErrorBody)))]

@@ -1,6 +1,6 @@
 //! Read-only share links, found by the digest of their token.
 
-use super::{int, text, Store, StoreError};
+use super::{int, text, Scope, Store, StoreError};
 use sqlx::any::AnyRow;
 use sqlx::Row;
 use tandem_shared::auth::ShareLink;
@@ -42,6 +42,25 @@ impl Store {
              AND (l.expires_at IS NULL OR l.expires_at > $2) ORDER BY l.created_at, l.id"
         ))
         .bind(session_id.as_str())
+        .bind(now)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(link_from_row).collect()
+    }
+
+    /// Every live link of the sessions `scope` covers, newest first.
+    pub async fn all_share_links(
+        &self,
+        scope: Scope<'_>,
+        now: i64,
+    ) -> Result<Vec<ShareLink>, StoreError> {
+        let rows = sqlx::query(&format!(
+            "{SELECT} JOIN sessions s ON s.id = l.session_id WHERE {} \
+             AND l.revoked_at IS NULL AND (l.expires_at IS NULL OR l.expires_at > $2) \
+             ORDER BY l.created_at DESC, l.id LIMIT 500",
+            scope.condition("s.assistant_id", 1)
+        ))
+        .bind(scope.bind_value())
         .bind(now)
         .fetch_all(&self.pool)
         .await?;

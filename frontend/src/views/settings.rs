@@ -1,12 +1,14 @@
 //! Settings: one's own account and API tokens, and the team.
 
 use crate::api;
-use crate::app::AppState;
+use crate::app::{AppState, Page};
 use crate::pwa;
 use crate::views::assistant::when;
 use crate::views::rules::RulesList;
 use leptos::prelude::*;
-use tandem_shared::auth::{ApiToken, ChangePassword, CreateToken, CreateUser, CreatedToken, User};
+use tandem_shared::auth::{
+    ApiToken, ChangePassword, CreateToken, CreateUser, CreatedToken, ShareLink, User,
+};
 
 #[component]
 pub fn Settings() -> impl IntoView {
@@ -19,6 +21,7 @@ pub fn Settings() -> impl IntoView {
                 <Account me=me.clone() />
                 <Notifications />
                 <Tokens />
+                <ShareLinks />
                 <Team admin=me.admin />
                 <div class="card">
                     <h2>"Tandem-wide approval rules"</h2>
@@ -53,6 +56,57 @@ fn Notifications() -> impl IntoView {
                     }}
                 }.into_any()
             }}
+        </div>
+    }
+}
+
+/// Every live read-only link to a session this person can see.
+#[component]
+fn ShareLinks() -> impl IntoView {
+    let state = expect_context::<AppState>();
+    let links = RwSignal::new(Vec::<ShareLink>::new());
+    let load = move || {
+        leptos::task::spawn_local(async move {
+            match api::get::<Vec<ShareLink>>("/api/share-links").await {
+                Ok(found) => links.set(found),
+                Err(message) => state.error.set(Some(message)),
+            }
+        });
+    };
+    load();
+    let title = move |link: &ShareLink| {
+        state.sessions.with_untracked(|all| {
+            all.iter()
+                .find(|s| s.id == link.session_id)
+                .map(|s| s.title.clone())
+                .unwrap_or_else(|| link.session_id.to_string())
+        })
+    };
+    view! {
+        <div class="card">
+            <h2>"Share links"</h2>
+            <p class="muted">"Read-only links to sessions; make them from a session's Share button."</p>
+            {move || links.with(Vec::is_empty).then(|| view! { <p class="muted">"No live links."</p> })}
+            <ul class="plain-list" data-testid="all-share-links">
+                <For each=move || links.get() key=|l| l.id.clone() children=move |link| {
+                    let session = link.session_id.clone();
+                    let revoke_path = format!("/api/sessions/{}/share-links/{}", link.session_id, link.id);
+                    let expiry = link.expires_at.map(|at| format!("expires {}", when(at))).unwrap_or_else(|| "never expires".into());
+                    view! {
+                        <li class="row wrap">
+                            <button class="link" on:click=move |_| state.go(Page::Session(session.clone()))>{title(&link)}</button>
+                            <span class="muted">"by " {link.created_by.clone()} " · " {expiry}</span>
+                            <button class="button small" data-testid="all-share-revoke" on:click=move |_| {
+                                let revoke_path = revoke_path.clone();
+                                leptos::task::spawn_local(async move {
+                                    state.report(api::delete(&revoke_path).await);
+                                    load();
+                                });
+                            }>"Revoke"</button>
+                        </li>
+                    }
+                } />
+            </ul>
         </div>
     }
 }

@@ -249,6 +249,18 @@ async fn people_see_only_the_assistants_they_belong_to() {
     assert!(sessions.as_array().unwrap().is_empty(), "{sessions}");
     let (_, sessions) = alice.get("/api/sessions").await;
     assert_eq!(sessions.as_array().unwrap().len(), 1);
+    // Settings' list of share links: members see the session's, others none.
+    let (status, _) = server
+        .post(
+            &format!("/api/sessions/{}/share-links", session.id),
+            json!({}),
+        )
+        .await;
+    assert_eq!(status, 201);
+    let (_, links) = alice.get("/api/share-links").await;
+    assert_eq!(links[0]["session_id"], session.id.0.as_str(), "{links}");
+    let (_, links) = mallory.get("/api/share-links").await;
+    assert_eq!(links, json!([]));
 
     let a = &assistant.id;
     let s = &session.id;

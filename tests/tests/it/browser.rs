@@ -653,7 +653,13 @@ async fn two_members_share_an_approval_a_stranger_sees_nothing_and_a_link_dies_o
     stranger
         .until_text("[data-testid=entry-agent]", "Deployed staging")
         .await;
-    admin.click("[data-testid=share-revoke]").await;
+    // Settings lists every live link; revoking there ends the page at once.
+    admin.click("[data-testid=settings-link]").await;
+    admin
+        .until_text("[data-testid=all-share-links]", "by admin")
+        .await;
+    admin.screenshot("desktop-settings-share-links").await;
+    admin.click("[data-testid=all-share-revoke]").await;
     stranger
         .until_text("[data-testid=share-gone]", "revoked")
         .await;
@@ -844,6 +850,13 @@ async fn on_a_phone_the_tab_bar_carries_the_approvals_badge_and_reaches_everythi
         .until_text("[data-testid=chats-page]", "asker")
         .await;
     browser.screenshot("phone-chats").await;
+    browser
+        .click("[data-testid=chats-page] [data-testid=assistant-item]")
+        .await;
+    browser
+        .until_text("[data-testid=assistant-page] h1", "Demo")
+        .await;
+    browser.screenshot("phone-assistant").await;
     browser.click("[data-testid=tab-tasks]").await;
     browser.until_text(".tasks-page", "DONE").await;
     browser.screenshot("phone-tasks").await;
