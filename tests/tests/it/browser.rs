@@ -1248,3 +1248,84 @@ async fn a_decided_approval_replaces_its_buttons_and_keeps_its_tool_card() {
         .await;
     browser.close().await;
 }
+
+#[tokio::test]
+async fn the_keyboard_reaches_every_control_with_a_visible_focus() {
+    let server = TestServer::start().await;
+    let asker = server
+        .scripted_assistant(
+            "asker",
+            json!({"turns": [[
+                {"do": "permission", "id": "p1", "title": "Deploy to staging", "kind": "execute"}
+            ]]}),
+        )
+        .await;
+    let session = server.start_session(&asker, "deploy please").await;
+    let browser = Browser::logged_in(&server, 1280, 860).await;
+    browser
+        .client
+        .goto(&format!("{}/#/sessions/{}", server.url, session.id))
+        .await
+        .expect("open session");
+    browser
+        .until_text("[data-testid=approval-card]", "Deploy to staging")
+        .await;
+    // Tab through the page: note each focused control and its outline.
+    let walk = browser
+        .client
+        .execute(
+            "document.activeElement && document.activeElement.blur(); return true;",
+            vec![],
+        )
+        .await;
+    assert!(walk.is_ok());
+    let mut reached = Vec::new();
+    for _ in 0..40 {
+        browser
+            .client
+            .active_element()
+            .await
+            .expect("active element")
+            .send_keys("\u{E004}") // Tab
+            .await
+            .expect("tab");
+        let focused = browser
+            .client
+            .execute(
+                "const e = document.activeElement; const s = getComputedStyle(e); \
+                 return [e.dataset.testid || e.tagName.toLowerCase(), \
+                         s.outlineStyle !== 'none' && parseFloat(s.outlineWidth) >= 2];",
+                vec![],
+            )
+            .await
+            .expect("focus");
+        reached.push(focused);
+    }
+    let names: Vec<&str> = reached.iter().filter_map(|f| f[0].as_str()).collect();
+    for wanted in [
+        "new-session",
+        "session-search",
+        "session-item",
+        "settings-link",
+        "share",
+        "stop",
+        "approval-option",
+        "composer",
+    ] {
+        assert!(
+            names.contains(&wanted),
+            "Tab never reached {wanted}: {names:?}"
+        );
+    }
+    for focused in &reached {
+        if focused[0] != "body" {
+            assert_eq!(
+                focused[1],
+                json!(true),
+                "no visible focus on {}",
+                focused[0]
+            );
+        }
+    }
+    browser.close().await;
+}
