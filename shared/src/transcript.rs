@@ -5,6 +5,8 @@
 //! permission before announcing the call), and a decision lands on its
 //! approval card. Pure code, so the frontend and tests share it.
 
+use std::collections::HashMap;
+
 use crate::{
     ApprovalId, DecisionOutcome, EventBody, PermissionOption, PlanEntry, Seq, SessionStatus,
     StartMode, ToolCall, ToolCallPatch, TranscriptEvent,
@@ -86,6 +88,11 @@ pub struct Transcript {
     pub last_seq: Seq,
     pub title: Option<String>,
     pub status: Option<SessionStatus>,
+    /// Where each tool call's entry is, by id, and the plan's: finding them
+    /// by scanning made folding a long session quadratic. Entries are only
+    /// ever pushed, so an index stays right.
+    tools: HashMap<String, usize>,
+    plan: Option<usize>,
 }
 
 impl Transcript {
@@ -119,23 +126,23 @@ impl Transcript {
             },
             EventBody::ToolCall(call) => match self.tool_mut(&call.id) {
                 Some(existing) => *existing = call.clone(),
-                None => self.entries.push(Entry::Tool {
-                    seq,
-                    call: call.clone(),
-                }),
+                None => self.push_tool(seq, call.clone()),
             },
             EventBody::ToolCallUpdate(patch) => self.patch_tool(seq, patch),
             EventBody::Plan { entries } => {
-                let existing = self.entries.iter_mut().find_map(|entry| match entry {
-                    Entry::Plan { entries, .. } => Some(entries),
+                let existing = self.plan.and_then(|at| match self.entries.get_mut(at) {
+                    Some(Entry::Plan { entries, .. }) => Some(entries),
                     _ => None,
                 });
                 match existing {
                     Some(old) => *old = entries.clone(),
-                    None => self.entries.push(Entry::Plan {
-                        seq,
-                        entries: entries.clone(),
-                    }),
+                    None => {
+                        self.plan = Some(self.entries.len());
+                        self.entries.push(Entry::Plan {
+                            seq,
+                            entries: entries.clone(),
+                        });
+                    }
                 }
             }
             EventBody::PermissionRequest {
@@ -212,10 +219,16 @@ impl Transcript {
     }
 
     fn tool_mut(&mut self, id: &str) -> Option<&mut ToolCall> {
-        self.entries.iter_mut().rev().find_map(|entry| match entry {
-            Entry::Tool { call, .. } if call.id == id => Some(call),
+        let at = *self.tools.get(id)?;
+        match self.entries.get_mut(at) {
+            Some(Entry::Tool { call, .. }) => Some(call),
             _ => None,
-        })
+        }
+    }
+
+    fn push_tool(&mut self, seq: Seq, call: ToolCall) {
+        self.tools.insert(call.id.clone(), self.entries.len());
+        self.entries.push(Entry::Tool { seq, call });
     }
 
     fn patch_tool(&mut self, seq: Seq, patch: &ToolCallPatch) {
@@ -232,7 +245,7 @@ impl Transcript {
                     raw_input: None,
                 };
                 apply_patch(&mut call, patch);
-                self.entries.push(Entry::Tool { seq, call });
+                self.push_tool(seq, call);
             }
         }
     }
@@ -415,5 +428,51 @@ mod tests {
         ]);
         assert_eq!(t.title.as_deref(), Some("Fix it"));
         assert_eq!(t.status, Some(SessionStatus::Completed));
+    }
+
+    #[test]
+    fn updates_find_their_call_among_thousands_and_plans_are_replaced() {
+        let mut bodies = Vec::new();
+        for i in 0..5_000 {
+            bodies.push(EventBody::ToolCallUpdate(ToolCallPatch {
+                id: format!("c{i}"),
+                title: Some(format!("call {i}")),
+                status: Some(ToolStatus::InProgress),
+                ..Default::default()
+            }));
+            bodies.push(EventBody::AgentMessageChunk {
+                text: format!("after {i}"),
+            });
+        }
+        bodies.push(EventBody::ToolCallUpdate(ToolCallPatch {
+            id: "c17".into(),
+            status: Some(ToolStatus::Completed),
+            ..Default::default()
+        }));
+        bodies.push(EventBody::Plan { entries: vec![] });
+        bodies.push(EventBody::Plan {
+            entries: vec![PlanEntry {
+                content: "one".into(),
+                priority: crate::PlanPriority::High,
+                status: crate::PlanStatus::Pending,
+            }],
+        });
+        let transcript = fold(bodies);
+        assert_eq!(
+            transcript.entries.len(),
+            10_001,
+            "5,000 calls, 5,000 messages, one plan"
+        );
+        let Entry::Tool { call, .. } = &transcript.entries[34] else {
+            panic!("{:?}", transcript.entries[34]);
+        };
+        assert_eq!(
+            (call.id.as_str(), call.status),
+            ("c17", ToolStatus::Completed)
+        );
+        let Some(Entry::Plan { entries, .. }) = transcript.entries.last() else {
+            panic!("the plan is last");
+        };
+        assert_eq!(entries.len(), 1, "the second plan replaced the first");
     }
 }
