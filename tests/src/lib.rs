@@ -1,1 +1,3 @@
-//! Test support shared by the end-to-end tests.
+//! Test support shared by the end-to-end tests and the bench.
+
+pub mod chromium;

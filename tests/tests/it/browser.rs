@@ -3,36 +3,20 @@
 //! like in the UI. Screenshots land in `target/screenshots/`.
 
 use crate::support::{static_dir, TestServer, ADMIN, ADMIN_PASSWORD, DEADLINE};
-use fantoccini::{Client, ClientBuilder, Locator};
+use fantoccini::{Client, Locator};
 use serde_json::json;
 use std::path::PathBuf;
-use std::process::Stdio;
 use std::time::{Duration, Instant};
-use tokio::process::{Child, Command};
-
-const CHROMIUM_FLAGS: [&str; 9] = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--disable-dev-shm-usage",
-];
 
 /// Chromium and its driver, on a fresh profile.
 struct Browser {
     client: Client,
-    _driver: Child,
-    _profile: tempfile::TempDir,
+    _chromium: tandem_tests::chromium::Chromium,
 }
 
 impl Browser {
     async fn open(width: u32, height: u32) -> Browser {
-        let driver_path = std::env::var("TANDEM_TEST_CHROMEDRIVER")
-            .unwrap_or_else(|_| "/usr/bin/chromedriver".into());
+        let driver_path = tandem_tests::chromium::driver_path();
         assert!(
             std::path::Path::new(&driver_path).exists(),
             "browser tests need Chromium and chromedriver: run `cargo xtask test`, which \
@@ -42,51 +26,30 @@ impl Browser {
             static_dir().is_some(),
             "browser tests need the built web app: run `cargo xtask test` (it runs trunk build)"
         );
-        let port = {
-            let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("free port");
-            listener.local_addr().expect("addr").port()
-        };
-        let driver = Command::new(&driver_path)
-            .arg(format!("--port={port}"))
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .kill_on_drop(true)
-            .spawn()
-            .expect("start chromedriver");
-        let profile = tempfile::tempdir().expect("profile dir");
-        let mut args: Vec<String> = CHROMIUM_FLAGS.iter().map(|f| (*f).to_owned()).collect();
-        args.push(format!("--user-data-dir={}", profile.path().display()));
-        args.push(format!("--window-size={width},{height}"));
-        let mut options = json!({"binary": "/usr/bin/chromium", "args": args});
-        if width < 500 {
-            // A headless window is at least 500 px wide: a phone is
-            // emulated instead, touch and pixel ratio included.
-            options["mobileEmulation"] = json!({
-                "deviceMetrics": {"width": width, "height": height, "pixelRatio": 2.0, "touch": true},
-            });
-        }
-        let mut caps = serde_json::Map::new();
-        caps.insert("goog:chromeOptions".into(), options);
-        let started = Instant::now();
-        let client = loop {
-            match ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
-                .capabilities(caps.clone())
-                .connect(&format!("http://127.0.0.1:{port}"))
-                .await
-            {
-                Ok(client) => break client,
-                Err(error) if started.elapsed() < DEADLINE => {
-                    let _ = error;
-                    tokio::time::sleep(Duration::from_millis(100)).await;
-                }
-                Err(error) => panic!("could not start Chromium through chromedriver: {error}"),
-            }
-        };
+        let chromium = tandem_tests::chromium::launch(width, height)
+            .await
+            .unwrap_or_else(|error| panic!("{error}"));
         Browser {
-            client,
-            _driver: driver,
-            _profile: profile,
+            client: chromium.client.clone(),
+            _chromium: chromium,
         }
+    }
+
+    /// Opens one session's page.
+    async fn open_session(&self, server: &TestServer, session: &tandem_shared::SessionId) {
+        self.client
+            .goto(&format!("{}/#/sessions/{session}", server.url))
+            .await
+            .expect("open session");
+    }
+
+    /// The first-run form, filled in and sent.
+    async fn set_up(&self, name: &str, password: &str, repeat: &str) {
+        self.type_into("[data-testid=setup-name]", name).await;
+        self.type_into("[data-testid=setup-password]", password)
+            .await;
+        self.type_into("[data-testid=setup-repeat]", repeat).await;
+        self.click("[data-testid=setup-submit]").await;
     }
 
     /// A browser already logged in as the test server's admin.
@@ -300,11 +263,7 @@ async fn a_denied_approval_does_not_run_the_command() {
     let demo = server.demo_assistant().await;
     let session = server.start_session(&demo, "touch denied.txt").await;
     let browser = Browser::logged_in(&server, 1280, 860).await;
-    browser
-        .client
-        .goto(&format!("{}/#/sessions/{}", server.url, session.id))
-        .await
-        .expect("open session");
+    browser.open_session(&server, &session.id).await;
     browser
         .click("[data-testid=approval-option][data-option=reject]")
         .await;
@@ -362,11 +321,7 @@ async fn broken_agents_show_their_reason_and_other_sessions_go_on() {
         (&hang, "did not answer initialize"),
     ] {
         let session = server.start_session(assistant, "go").await;
-        browser
-            .client
-            .goto(&format!("{}/#/sessions/{}", server.url, session.id))
-            .await
-            .expect("open session");
+        browser.open_session(&server, &session.id).await;
         browser
             .until_text("[data-testid=entry-error]", reason)
             .await;
@@ -376,11 +331,7 @@ async fn broken_agents_show_their_reason_and_other_sessions_go_on() {
     }
     browser.screenshot("desktop-failed").await;
     let session = server.start_session(&fine, "go").await;
-    browser
-        .client
-        .goto(&format!("{}/#/sessions/{}", server.url, session.id))
-        .await
-        .expect("open session");
+    browser.open_session(&server, &session.id).await;
     browser
         .until_text("[data-testid=entry-agent]", "All good.")
         .await;
@@ -404,11 +355,7 @@ async fn after_kill_9_the_page_reconnects_and_shows_the_session_interrupted() {
         .await;
     let session = server.start_session(&assistant, "go").await;
     let browser = Browser::logged_in(&server, 1280, 860).await;
-    browser
-        .client
-        .goto(&format!("{}/#/sessions/{}", server.url, session.id))
-        .await
-        .expect("open session");
+    browser.open_session(&server, &session.id).await;
     browser
         .until_text("[data-testid=approval-card]", "Wait")
         .await;
@@ -621,11 +568,7 @@ async fn two_members_share_an_approval_a_stranger_sees_nothing_and_a_link_dies_o
     // read-only until the link is revoked.
     let live = server.start_session(&assistant, "deploy again").await;
     let admin = Browser::logged_in(&server, 1280, 860).await;
-    admin
-        .client
-        .goto(&format!("{}/#/sessions/{}", server.url, live.id))
-        .await
-        .expect("open session");
+    admin.open_session(&server, &live.id).await;
     admin.click("[data-testid=share]").await;
     admin.click("[data-testid=share-create]").await;
     admin.until_text("[data-testid=share-url]", "/s/").await;
@@ -746,14 +689,9 @@ async fn the_first_run_makes_the_admin_who_can_log_out_and_in_again() {
     let server = TestServer::start_without_accounts().await;
     let browser = Browser::open(1280, 860).await;
     browser.client.goto(&server.url).await.expect("open app");
-    browser.type_into("[data-testid=setup-name]", "ada").await;
     browser
-        .type_into("[data-testid=setup-password]", "a long password")
+        .set_up("ada", "a long password", "a different one")
         .await;
-    browser
-        .type_into("[data-testid=setup-repeat]", "a different one")
-        .await;
-    browser.click("[data-testid=setup-submit]").await;
     browser.until_text(".form-error", "differ").await;
     browser.screenshot("desktop-first-run").await;
     let repeat = browser
@@ -936,14 +874,9 @@ async fn a_new_user_goes_from_first_run_to_an_approved_command_summed_up_in_chat
     let server = TestServer::start_without_accounts().await;
     let browser = Browser::open(1280, 860).await;
     browser.client.goto(&server.url).await.expect("open app");
-    browser.type_into("[data-testid=setup-name]", "grace").await;
     browser
-        .type_into("[data-testid=setup-password]", "a long password")
+        .set_up("grace", "a long password", "a long password")
         .await;
-    browser
-        .type_into("[data-testid=setup-repeat]", "a long password")
-        .await;
-    browser.click("[data-testid=setup-submit]").await;
     browser
         .until_text("[data-testid=signed-in-as]", "grace")
         .await;
@@ -994,11 +927,7 @@ async fn a_long_transcript_keeps_a_window_of_rows_and_scrolls_back_to_the_start(
         .await;
     let session = server.start_session(&talker, "go").await;
     let browser = Browser::logged_in(&server, 1280, 860).await;
-    browser
-        .client
-        .goto(&format!("{}/#/sessions/{}", server.url, session.id))
-        .await
-        .expect("open session");
+    browser.open_session(&server, &session.id).await;
     browser
         .until_text("[data-testid=session-status]", "Completed")
         .await;
@@ -1203,11 +1132,7 @@ async fn a_decided_approval_replaces_its_buttons_and_keeps_its_tool_card() {
         .await;
     let session = server.start_session(&asker, "go").await;
     let browser = Browser::logged_in(&server, 1280, 860).await;
-    browser
-        .client
-        .goto(&format!("{}/#/sessions/{}", server.url, session.id))
-        .await
-        .expect("open session");
+    browser.open_session(&server, &session.id).await;
     browser
         .until_text("[data-testid=approval-card]", "Deploy")
         .await;
@@ -1262,11 +1187,7 @@ async fn the_keyboard_reaches_every_control_with_a_visible_focus() {
         .await;
     let session = server.start_session(&asker, "deploy please").await;
     let browser = Browser::logged_in(&server, 1280, 860).await;
-    browser
-        .client
-        .goto(&format!("{}/#/sessions/{}", server.url, session.id))
-        .await
-        .expect("open session");
+    browser.open_session(&server, &session.id).await;
     browser
         .until_text("[data-testid=approval-card]", "Deploy to staging")
         .await;

@@ -5,12 +5,10 @@
 
 use crate::server::Server;
 use anyhow::{bail, Context, Result};
-use fantoccini::{Client, ClientBuilder};
+use fantoccini::Client;
 use serde_json::json;
 use std::path::Path;
-use std::process::Stdio;
 use std::time::{Duration, Instant};
-use tokio::process::Command;
 
 pub const EVENTS: u64 = 100_000;
 
@@ -45,9 +43,9 @@ pub async fn open_long_session(bin: &Path, dist: &Path) -> Result<Opened> {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
 
-    let (client, _driver, _profile) = chromium().await?;
-    let result = measure(&client, &server, &session).await;
-    let _ = client.close().await;
+    let chromium = tandem_tests::chromium::launch(1280, 860).await?;
+    let result = measure(&chromium.client, &server, &session).await;
+    let _ = chromium.client.clone().close().await;
     result
 }
 
@@ -110,56 +108,4 @@ async fn measure(client: &Client, server: &Server, session: &str) -> Result<Open
         all_folded_ms: all_folded,
         rows,
     })
-}
-
-/// Debian's Chromium through its chromedriver, on a fresh profile.
-async fn chromium() -> Result<(Client, tokio::process::Child, tempfile::TempDir)> {
-    let driver_path = std::env::var("TANDEM_TEST_CHROMEDRIVER")
-        .unwrap_or_else(|_| "/usr/bin/chromedriver".into());
-    let port = std::net::TcpListener::bind("127.0.0.1:0")?
-        .local_addr()?
-        .port();
-    let driver = Command::new(&driver_path)
-        .arg(format!("--port={port}"))
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .kill_on_drop(true)
-        .spawn()
-        .with_context(|| format!("starting {driver_path}"))?;
-    let profile = tempfile::tempdir()?;
-    let args = [
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-quic",
-        "--no-first-run",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        "--disable-dev-shm-usage",
-        "--window-size=1280,860",
-    ]
-    .iter()
-    .map(|a| a.to_string())
-    .chain([format!("--user-data-dir={}", profile.path().display())])
-    .collect::<Vec<_>>();
-    let mut caps = serde_json::Map::new();
-    caps.insert(
-        "goog:chromeOptions".into(),
-        json!({"binary": "/usr/bin/chromium", "args": args}),
-    );
-    let started = Instant::now();
-    loop {
-        match ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
-            .capabilities(caps.clone())
-            .connect(&format!("http://127.0.0.1:{port}"))
-            .await
-        {
-            Ok(client) => return Ok((client, driver, profile)),
-            Err(_) if started.elapsed() < Duration::from_secs(20) => {
-                tokio::time::sleep(Duration::from_millis(100)).await
-            }
-            Err(error) => bail!("could not start Chromium: {error}"),
-        }
-    }
 }
