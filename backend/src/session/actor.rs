@@ -55,6 +55,11 @@ impl Ending {
         }
     }
 
+    /// The store could not take a write; `explanation` says why.
+    fn storage(explanation: String) -> Ending {
+        Ending::failed(storage_reason(&explanation))
+    }
+
     fn stopped(by: Option<String>) -> Ending {
         Ending {
             status: SessionStatus::Stopped,
@@ -64,6 +69,10 @@ impl Ending {
             }),
         }
     }
+}
+
+fn storage_reason(explanation: &str) -> String {
+    format!("storage error: {explanation}")
 }
 
 struct Identity {
@@ -227,7 +236,7 @@ impl SessionActor {
                 self.summary.status_reason = ending
                     .reason
                     .clone()
-                    .or_else(|| Some(format!("storage error: {}", error.explain())));
+                    .or_else(|| Some(storage_reason(&error.explain())));
                 self.ctx.hub.publish_session(self.summary.clone());
             }
             let _ = self
@@ -361,7 +370,7 @@ impl SessionActor {
 
         let identity = match self.identity().await {
             Ok(identity) => identity,
-            Err(error) => return Ending::failed(format!("storage error: {}", error.explain())),
+            Err(error) => return Ending::storage(error.explain()),
         };
         let now = self.ctx.clock.now_ms();
         let mut mode = continuity::decide(&ContinuityInput {
@@ -444,7 +453,7 @@ impl SessionActor {
                     .set_agent_session(&self.summary.id, &id, &identity.fingerprint, now)
                     .await
                 {
-                    return Ending::failed(format!("storage error: {}", error.explain()));
+                    return Ending::storage(error.explain());
                 }
                 self.agent_session_id = Some(id.clone());
                 self.agent_fingerprint = Some(identity.fingerprint.clone());
@@ -481,7 +490,7 @@ impl SessionActor {
             // In the transcript now: no longer queued. (A crash between the
             // two delivers it again rather than never.)
             if let Err(error) = self.ctx.store.unqueue_message(&message.id).await {
-                return Ending::failed(format!("storage error: {}", error.explain()));
+                return Ending::storage(error.explain());
             }
             // A cold start's first prompt carries the context block first.
             let mut blocks = Vec::new();
@@ -491,7 +500,7 @@ impl SessionActor {
             blocks.push(acp::ContentBlock::from(text));
             let prompt = acp::PromptRequest::new(agent_session.clone(), blocks);
             if let Err(error) = self.ctx.store.count_agent_turn(&self.summary.id).await {
-                return Ending::failed(format!("storage error: {}", error.explain()));
+                return Ending::storage(error.explain());
             }
             self.agent_turns += 1;
             let answer = match self
@@ -724,7 +733,7 @@ impl SessionActor {
                 self.ctx.clock.now_ms(),
             )
             .await
-            .map_err(|error| Ending::failed(format!("storage error: {}", error.explain())))?;
+            .map_err(|error| Ending::storage(error.explain()))?;
         self.ctx.hub.approvals_changed();
         self.pending.insert(
             approval_id.clone(),
@@ -781,9 +790,7 @@ impl SessionActor {
         tool_call: &ToolCallPatch,
         options: &[PermissionOption],
     ) -> Result<Option<()>, Ending> {
-        let storage = |error: crate::store::StoreError| {
-            Ending::failed(format!("storage error: {}", error.explain()))
-        };
+        let storage = |error: crate::store::StoreError| Ending::storage(error.explain());
         let subject = rules::Subject::of(&self.full_call(tool_call));
         let tandem = self.ctx.store.rules(None).await.map_err(storage)?;
         let own = self
@@ -1303,7 +1310,7 @@ impl SessionActor {
     async fn flush(&mut self) -> Result<(), Ending> {
         self.store_staged()
             .await
-            .map_err(|error| Ending::failed(format!("storage error: {}", error.explain())))
+            .map_err(|error| Ending::storage(error.explain()))
     }
 
     /// Gives the staged events their `seq`, stores them, and only then

@@ -184,18 +184,28 @@ fn SharePanel(id: SessionId) -> impl IntoView {
                         <li class="row">
                             <span>"Link by " {link.created_by.clone()}</span>
                             <span class="muted">{when(link.created_at)} " · " {expiry}</span>
-                            <button class="button small" data-testid="share-revoke" on:click=move |_| {
-                                let revoke_path = revoke_path.clone();
-                                leptos::task::spawn_local(async move {
-                                    state.report(api::delete(&revoke_path).await);
-                                    fresh.set(None);
-                                    load();
-                                });
-                            }>"Revoke"</button>
+                            <RevokeLink path=revoke_path testid="share-revoke"
+                                then=Callback::new(move |()| { fresh.set(None); load(); }) />
                         </li>
                     }
                 } />
             </ul>
         </div>
+    }
+}
+
+/// Revokes one share link (`path` is its DELETE route), then `then` runs
+/// (the list around it reloads).
+#[component]
+pub fn RevokeLink(path: String, testid: &'static str, then: Callback<()>) -> impl IntoView {
+    let state = expect_context::<AppState>();
+    let path = StoredValue::new(path);
+    view! {
+        <button class="button small" data-testid=testid on:click=move |_| {
+            leptos::task::spawn_local(async move {
+                state.report(api::delete(&path.get_value()).await);
+                then.run(());
+            });
+        }>"Revoke"</button>
     }
 }

@@ -5,6 +5,7 @@ use crate::app::{AppState, Page};
 use crate::pwa;
 use crate::views::assistant::when;
 use crate::views::rules::RulesList;
+use crate::views::session::RevokeLink;
 use leptos::prelude::*;
 use tandem_shared::auth::{
     ApiToken, ChangePassword, CreateToken, CreateUser, CreatedToken, ShareLink, User,
@@ -96,13 +97,7 @@ fn ShareLinks() -> impl IntoView {
                         <li class="row wrap">
                             <button class="link" on:click=move |_| state.go(Page::Session(session.clone()))>{title(&link)}</button>
                             <span class="muted">"by " {link.created_by.clone()} " · " {expiry}</span>
-                            <button class="button small" data-testid="all-share-revoke" on:click=move |_| {
-                                let revoke_path = revoke_path.clone();
-                                leptos::task::spawn_local(async move {
-                                    state.report(api::delete(&revoke_path).await);
-                                    load();
-                                });
-                            }>"Revoke"</button>
+                            <RevokeLink path=revoke_path testid="all-share-revoke" then=Callback::new(move |()| load()) />
                         </li>
                     }
                 } />
