@@ -220,6 +220,23 @@ async fn create_token(user: String, name: String, data: DataArgs) -> anyhow::Res
     Ok(())
 }
 
+/// SIGTERM (a service manager, `kill`) or Ctrl-C.
+async fn stop_signal() {
+    use tokio::signal::unix::{signal, SignalKind};
+    match signal(SignalKind::terminate()) {
+        Ok(mut terminate) => {
+            tokio::select! {
+                _ = terminate.recv() => {}
+                _ = tokio::signal::ctrl_c() => {}
+            }
+        }
+        Err(error) => {
+            tracing::warn!(%error, "cannot listen for SIGTERM; Ctrl-C still stops Tandem");
+            let _ = tokio::signal::ctrl_c().await;
+        }
+    }
+}
+
 async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     use anyhow::Context as _;
     tracing_subscriber::fmt()
@@ -231,11 +248,9 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         .init();
     let exe = std::env::current_exe().context("finding the tandem binary")?;
     let config = args.into_config(exe);
-    crate::server::serve(config, async {
-        let _ = tokio::signal::ctrl_c().await;
-    })
-    .await
-    .context("serving")
+    crate::server::serve(config, crate::clock::Seams::system(), stop_signal())
+        .await
+        .context("serving")
 }
 
 #[cfg(test)]

@@ -1,7 +1,25 @@
 //! Seams for time and identifiers, so tests control them.
 
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
+
+/// The clock and id source a server runs with: the system's in
+/// production; tests may pass their own.
+#[derive(Clone)]
+pub struct Seams {
+    pub clock: Arc<dyn Clock>,
+    pub ids: Arc<dyn IdGen>,
+}
+
+impl Seams {
+    pub fn system() -> Seams {
+        Seams {
+            clock: Arc::new(SystemClock),
+            ids: Arc::new(RandomIds),
+        }
+    }
+}
 
 pub trait Clock: Send + Sync {
     /// Milliseconds since the Unix epoch.

@@ -15,5 +15,7 @@ pub mod routines;
 pub mod server;
 pub mod session;
 pub mod shell_agent;
+pub mod shutdown;
 pub mod store;
+pub mod test_hooks;
 pub mod wakes;

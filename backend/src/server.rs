@@ -1,17 +1,20 @@
 //! Bringing Tandem up: data directory, store, start-up sweep, the demo
 //! assistant, and the HTTP server on one port.
 
-use crate::clock::{RandomIds, SystemClock};
+use crate::clock::Seams;
 use crate::http::{self, AppState};
 use crate::hub::Hub;
 use crate::routines::RoutineScheduler;
 use crate::session::{Context, RuntimeConfig, Sessions};
+use crate::shutdown::Shutdown;
 use crate::store::{Store, StoreError};
 use crate::wakes::Dispatcher;
 use std::future::Future;
+use std::future::IntoFuture;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
+use std::time::Duration;
 use tandem_shared::api::{AgentSpec, Assistant};
 use tandem_shared::AssistantId;
 
@@ -48,11 +51,21 @@ pub fn default_database_url(data_dir: &std::path::Path) -> String {
     format!("sqlite://{}?mode=rwc", data_dir.join("tandem.db").display())
 }
 
-/// Runs until `shutdown` completes. Prints `Tandem listening on http://…`
-/// once the port is bound.
+/// How long shutdown waits for session actors to cancel their agents'
+/// turns, end the agents' process groups and record their sessions
+/// `interrupted`; and then for open HTTP requests to finish.
+const ACTORS_GRACE: Duration = Duration::from_secs(10);
+const REQUESTS_GRACE: Duration = Duration::from_secs(5);
+
+/// Runs until `stop` completes, then shuts down in order: stop accepting,
+/// end every session's run (its agent is cancelled, then its process group
+/// terminated; the session is recorded `interrupted`, resumable), stop the
+/// dispatcher and scheduler, write what the store writer holds, close the
+/// pool. Prints `Tandem listening on http://…` once the port is bound.
 pub async fn serve(
     config: ServeConfig,
-    shutdown: impl Future<Output = ()> + Send + 'static,
+    seams: Seams,
+    stop: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), ServeError> {
     std::fs::create_dir_all(&config.data_dir).map_err(|source| ServeError::DataDir {
         path: config.data_dir.clone(),
@@ -71,6 +84,7 @@ pub async fn serve(
         .unwrap_or_else(|| default_database_url(&data_dir));
     let store = Store::connect(&url).await?;
     let hub = Arc::new(Hub::new());
+    let shutdown = Shutdown::new();
     let (lifecycle, lifecycle_rx) = tokio::sync::mpsc::channel(1024);
     let ctx = Arc::new(Context {
         appender: crate::store::Appender::start(store.clone()),
@@ -79,9 +93,10 @@ pub async fn serve(
         tool_tokens: Arc::new(crate::agent_tools::ToolTokens::default()),
         api_url: Arc::new(std::sync::OnceLock::new()),
         hub: hub.clone(),
-        clock: Arc::new(SystemClock),
-        ids: Arc::new(RandomIds),
+        clock: seams.clock,
+        ids: seams.ids,
         config: config.runtime.clone(),
+        shutdown: shutdown.clone(),
     });
     let sessions = Arc::new(Sessions::new(ctx.clone()));
     let interrupted = sessions.interrupt_orphans().await?;
@@ -93,20 +108,21 @@ pub async fn serve(
     }
     ensure_demo_assistant(&ctx, &data_dir).await?;
     let (dispatcher, wakes) = Dispatcher::new(ctx.clone(), sessions.clone(), lifecycle_rx);
-    tokio::spawn(dispatcher.run());
+    shutdown.spawn(dispatcher.run());
     let routines_changed = Arc::new(tokio::sync::Notify::new());
-    tokio::spawn(
+    shutdown.spawn(
         RoutineScheduler {
             store: store.clone(),
             wakes: wakes.clone(),
             clock: ctx.clock.clone(),
             changed: routines_changed.clone(),
+            shutdown: shutdown.clone(),
         }
         .run(),
     );
 
     let state = AppState {
-        sessions,
+        sessions: sessions.clone(),
         wakes,
         routines_changed,
         store: store.clone(),
@@ -134,14 +150,40 @@ pub async fn serve(
         }
     });
     // The client address is what login attempts are counted by.
-    axum::serve(
-        listener,
-        app.into_make_service_with_connect_info::<SocketAddr>(),
-    )
-    .with_graceful_shutdown(shutdown)
-    .await
-    .map_err(ServeError::Serve)?;
+    let mut http = tokio::spawn(
+        axum::serve(
+            listener,
+            app.into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .with_graceful_shutdown(shutdown.begun_owned())
+        .into_future(),
+    );
+    tokio::select! {
+        _ = stop => {}
+        served = &mut http => {
+            shutdown.begin();
+            return match served {
+                Ok(result) => result.map_err(ServeError::Serve),
+                Err(error) => Err(ServeError::Serve(std::io::Error::other(error))),
+            };
+        }
+    }
+    tracing::info!(live = sessions.live_count(), "shutting down");
+    shutdown.begin();
+    if !shutdown.finished(ACTORS_GRACE).await {
+        tracing::warn!(
+            running = shutdown.running(),
+            "sessions still ending after the grace; their agents are killed on exit"
+        );
+    }
+    match tokio::time::timeout(REQUESTS_GRACE, http).await {
+        Ok(Ok(Err(error))) => tracing::warn!(%error, "the HTTP server ended with an error"),
+        Err(_) => tracing::warn!("requests still open after the grace; closing them"),
+        _ => {}
+    }
+    ctx.appender.finish().await;
     store.close().await;
+    tracing::info!("Tandem stopped");
     Ok(())
 }
 

@@ -4,10 +4,13 @@
 
 mod api;
 mod app;
+mod endpoints;
+mod follow;
 mod markdown;
 mod pwa;
 mod root;
 mod socket;
+mod state;
 mod views;
 
 fn main() {

@@ -3,6 +3,7 @@
 
 use crate::api;
 use crate::app::App;
+use crate::endpoints;
 use crate::views::login::{LoginForm, SetupForm};
 use crate::views::share::SharePage;
 use leptos::prelude::*;
@@ -19,7 +20,7 @@ pub fn Root() -> impl IntoView {
     let auth = RwSignal::new(None::<Result<AuthState, String>>);
     let load = move || {
         leptos::task::spawn_local(async move {
-            auth.set(Some(api::get::<AuthState>("/api/auth/state").await));
+            auth.set(Some(endpoints::auth::state().await));
         });
     };
     load();
@@ -47,7 +48,11 @@ pub fn Root() -> impl IntoView {
             Some(Err(message)) => view! {
                 <div class="center-screen"><div class="banner banner-error" role="alert">{message}</div></div>
             }.into_any(),
-            Some(Ok(AuthState { user: Some(user), .. })) => view! { <App user=user /> }.into_any(),
+            // A login that ends while the app is open (the socket is refused)
+            // asks again, and the login form shows.
+            Some(Ok(AuthState { user: Some(user), .. })) => {
+                view! { <App user=user logged_out=Callback::new(move |()| load()) /> }.into_any()
+            }
             Some(Ok(AuthState { setup_needed: true, .. })) => view! { <SetupForm on_done=load /> }.into_any(),
             Some(Ok(_)) => view! { <LoginForm on_done=load /> }.into_any(),
         }}

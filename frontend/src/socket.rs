@@ -1,49 +1,85 @@
-//! The one WebSocket of the app. It resubscribes from the last `seq` held
-//! after every reconnect, with backoff, so nothing is missed or doubled.
+//! The app's WebSocket. A `Socket` owns its one connection and that
+//! connection's handlers: on a reconnect the old ones are dropped, not
+//! leaked. It reconnects with backoff until it is closed, or until the
+//! server refuses it for good (`end`).
 
 use leptos::prelude::*;
-use std::cell::RefCell;
 use tandem_shared::ws::{ClientMessage, ServerMessage};
 use wasm_bindgen::closure::Closure;
 use wasm_bindgen::JsCast;
 use web_sys::{MessageEvent, WebSocket};
 
-thread_local! {
-    static SOCKET: RefCell<Option<WebSocket>> = const { RefCell::new(None) };
+type OnMessage = Box<dyn Fn(ServerMessage)>;
+type OnOpen = Box<dyn Fn()>;
+
+/// One open (or opening) WebSocket and the closures it calls.
+struct Connection {
+    ws: WebSocket,
+    _on_message: Closure<dyn FnMut(MessageEvent)>,
+    _on_open: Closure<dyn FnMut()>,
+    _on_close: Closure<dyn FnMut()>,
+}
+
+impl Drop for Connection {
+    fn drop(&mut self) {
+        // The browser must not call closures that are about to be freed.
+        self.ws.set_onmessage(None);
+        self.ws.set_onopen(None);
+        self.ws.set_onclose(None);
+        let _ = self.ws.close();
+    }
 }
 
 #[derive(Clone, Copy)]
 pub struct Socket {
     pub connected: RwSignal<bool>,
-    on_message: StoredValue<Box<dyn Fn(ServerMessage) + Send + Sync>>,
-    on_open: StoredValue<Box<dyn Fn() + Send + Sync>>,
-    attempt: RwSignal<u32>,
-    /// `/api/ws`, or a share link's `/api/share/<token>/ws`.
-    path: StoredValue<String>,
-    /// Set when the server says the socket will never be allowed again (a
-    /// revoked share link): no more reconnects.
+    /// Set when the socket will never be allowed again (a login that
+    /// ended, a revoked share link) or was closed: no more reconnects.
     pub ended: RwSignal<bool>,
+    attempt: RwSignal<u32>,
+    /// `/api/ws`, or a share link's socket.
+    path: StoredValue<String>,
+    on_message: StoredValue<Option<OnMessage>, LocalStorage>,
+    on_open: StoredValue<Option<OnOpen>, LocalStorage>,
+    connection: StoredValue<Option<Connection>, LocalStorage>,
 }
 
 impl Socket {
-    pub fn new(
-        path: String,
-        on_message: impl Fn(ServerMessage) + Send + Sync + 'static,
-        on_open: impl Fn() + Send + Sync + 'static,
-    ) -> Socket {
-        let socket = Socket {
+    /// A socket for `path`, not yet connected: `start` connects it.
+    pub fn new(path: String) -> Socket {
+        Socket {
             connected: RwSignal::new(false),
-            on_message: StoredValue::new(Box::new(on_message)),
-            on_open: StoredValue::new(Box::new(on_open)),
+            ended: RwSignal::new(false),
             attempt: RwSignal::new(0),
             path: StoredValue::new(path),
-            ended: RwSignal::new(false),
-        };
-        socket.connect();
-        socket
+            on_message: StoredValue::new_local(None),
+            on_open: StoredValue::new_local(None),
+            connection: StoredValue::new_local(None),
+        }
+    }
+
+    /// Connects; `on_message` gets every server message, `on_open` runs
+    /// after every (re)connect.
+    pub fn start(self, on_message: impl Fn(ServerMessage) + 'static, on_open: impl Fn() + 'static) {
+        self.on_message.set_value(Some(Box::new(on_message)));
+        self.on_open.set_value(Some(Box::new(on_open)));
+        self.connect();
+    }
+
+    /// No more reconnects; the open connection, if any, is closed.
+    pub fn end(self) {
+        self.ended.set(true);
+        self.connected.set(false);
+        // Dropped later, outside the handler that may be running now.
+        leptos::task::spawn_local(async move {
+            self.connection.set_value(None);
+        });
     }
 
     fn connect(self) {
+        if self.ended.get_untracked() {
+            return;
+        }
         let Some(window) = web_sys::window() else {
             return;
         };
@@ -64,28 +100,40 @@ impl Socket {
                 return;
             };
             if let Ok(message) = serde_json::from_str::<ServerMessage>(&text) {
-                self.on_message.with_value(|handle| handle(message));
+                self.on_message.with_value(|handler| {
+                    if let Some(handler) = handler {
+                        handler(message)
+                    }
+                });
             }
         });
-        ws.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
-        on_message.forget();
         let on_open = Closure::<dyn FnMut()>::new(move || {
             self.connected.set(true);
             self.attempt.set(0);
-            self.on_open.with_value(|handle| handle());
+            self.on_open.with_value(|handler| {
+                if let Some(handler) = handler {
+                    handler()
+                }
+            });
         });
-        ws.set_onopen(Some(on_open.as_ref().unchecked_ref()));
-        on_open.forget();
         let on_close = Closure::<dyn FnMut()>::new(move || {
             self.connected.set(false);
             self.retry();
         });
+        ws.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
+        ws.set_onopen(Some(on_open.as_ref().unchecked_ref()));
         ws.set_onclose(Some(on_close.as_ref().unchecked_ref()));
-        on_close.forget();
-        SOCKET.with(|slot| *slot.borrow_mut() = Some(ws));
+        // The previous connection (closed by now) goes, with its closures.
+        self.connection.set_value(Some(Connection {
+            ws,
+            _on_message: on_message,
+            _on_open: on_open,
+            _on_close: on_close,
+        }));
     }
 
-    /// Backoff: 0.5 s, 1 s, 2 s … up to 10 s.
+    /// Backoff: 0.5 s, 1 s, 2 s … up to 10 s. Runs from a timer, never
+    /// inside a handler of the connection it replaces.
     fn retry(self) {
         if self.ended.get_untracked() {
             return;
@@ -103,10 +151,11 @@ impl Socket {
         let Ok(text) = serde_json::to_string(message) else {
             return;
         };
-        SOCKET.with(|slot| {
-            if let Some(ws) = slot.borrow().as_ref() {
-                if ws.ready_state() == WebSocket::OPEN {
-                    let _ = ws.send_with_str(&text);
+        self.connection.with_value(|connection| {
+            if let Some(connection) = connection {
+                if connection.ws.ready_state() == WebSocket::OPEN {
+                    // A closed socket resubscribes on reconnect anyway.
+                    let _ = connection.ws.send_with_str(&text);
                 }
             }
         });

@@ -13,10 +13,38 @@ pub struct ErrorBody {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ErrorDetail {
-    /// Stable, machine-readable: `not_found`, `bad_request`, `conflict`, …
-    pub code: String,
+    pub code: ErrorCode,
     /// For people.
     pub message: String,
+}
+
+/// Every error code on the wire, in REST error bodies and WebSocket error
+/// frames: stable and machine-readable, so clients match on the enum and
+/// never on strings.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum ErrorCode {
+    NotFound,
+    BadRequest,
+    Conflict,
+    /// No credentials, or they ended (a login, a token): log in again.
+    Unauthorized,
+    Forbidden,
+    PayloadTooLarge,
+    TooManyRequests,
+    Unavailable,
+    /// The data directory cannot take writes (full or read-only disk).
+    Storage,
+    Internal,
+    /// A WebSocket frame that is not a client message.
+    BadFrame,
+    TooManySubscriptions,
+    /// The share link was revoked or expired: its socket closes for good.
+    LinkRevoked,
+    /// A code this build does not know (a newer server).
+    #[serde(other)]
+    Unknown,
 }
 
 /// How an assistant's agent is launched. Agent kinds are data.

@@ -9,6 +9,8 @@ pub mod event;
 pub mod ids;
 pub mod markdown;
 pub mod status;
+pub mod summary_fold;
+pub mod tool_calls;
 pub mod transcript;
 pub mod window;
 pub mod ws;

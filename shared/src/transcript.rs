@@ -90,7 +90,9 @@ pub struct Transcript {
     pub status: Option<SessionStatus>,
     /// Where each tool call's entry is, by id, and the plan's: finding them
     /// by scanning made folding a long session quadratic. Entries are only
-    /// ever pushed, so an index stays right.
+    /// ever pushed, so an index stays right. (The calls live in their
+    /// entries, in transcript order, so this is an index of entries rather
+    /// than a `ToolCalls`; the merge itself is `ToolCall::apply`.)
     tools: HashMap<String, usize>,
     plan: Option<usize>,
 }
@@ -233,43 +235,13 @@ impl Transcript {
 
     fn patch_tool(&mut self, seq: Seq, patch: &ToolCallPatch) {
         match self.tool_mut(&patch.id) {
-            Some(call) => apply_patch(call, patch),
+            Some(call) => call.apply(patch),
             None => {
-                let mut call = ToolCall {
-                    id: patch.id.clone(),
-                    title: String::new(),
-                    kind: Default::default(),
-                    status: Default::default(),
-                    content: Vec::new(),
-                    locations: Vec::new(),
-                    raw_input: None,
-                };
-                apply_patch(&mut call, patch);
+                let mut call = ToolCall::empty(&patch.id);
+                call.apply(patch);
                 self.push_tool(seq, call);
             }
         }
-    }
-}
-
-/// Applies the fields a `tool_call_update` carries; absent fields stay.
-pub fn apply_patch(call: &mut ToolCall, patch: &ToolCallPatch) {
-    if let Some(title) = &patch.title {
-        call.title = title.clone();
-    }
-    if let Some(kind) = patch.kind {
-        call.kind = kind;
-    }
-    if let Some(status) = patch.status {
-        call.status = status;
-    }
-    if let Some(content) = &patch.content {
-        call.content = content.clone();
-    }
-    if let Some(locations) = &patch.locations {
-        call.locations = locations.clone();
-    }
-    if let Some(raw) = &patch.raw_input {
-        call.raw_input = Some(raw.clone());
     }
 }
 

@@ -59,9 +59,11 @@ pub enum ServerMessage {
     PendingApprovals {
         count: u32,
     },
-    /// A frame was refused, or a subscription failed. The socket stays open.
+    /// A frame was refused, or a subscription failed: the socket stays
+    /// open. Or the socket itself was refused (`unauthorized`, `not_found`,
+    /// `link_revoked`): then this is its first and last frame.
     Error {
-        code: String,
+        code: crate::api::ErrorCode,
         message: String,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         session_id: Option<SessionId>,

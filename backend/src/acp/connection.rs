@@ -80,6 +80,20 @@ pub struct AgentConnection {
     incoming: mpsc::Receiver<AgentInput>,
     next_id: u64,
     stderr_tail: Arc<Mutex<VecDeque<String>>>,
+    /// Set once `shutdown` has reaped the process: its group id may be
+    /// reused after that and must not be signalled.
+    reaped: bool,
+}
+
+/// However a connection is dropped (a run that ended early, an actor that
+/// panicked, a runtime shutting down), nothing of the agent's group lives on.
+impl Drop for AgentConnection {
+    fn drop(&mut self) {
+        if !self.reaped {
+            self.signal(Signal::SIGCONT);
+            self.signal(Signal::SIGKILL);
+        }
+    }
 }
 
 impl AgentConnection {
@@ -132,6 +146,7 @@ impl AgentConnection {
             incoming,
             next_id: 0,
             stderr_tail,
+            reaped: false,
         })
     }
 
@@ -195,6 +210,25 @@ impl AgentConnection {
         self.child.try_wait().ok().flatten()
     }
 
+    /// Why the agent is gone, for the session's reason: how it exited and
+    /// the last line it wrote to stderr.
+    pub fn exit_reason(&mut self, when: &str) -> String {
+        let status = self
+            .try_exit_status()
+            .map(|status| match status.code() {
+                Some(code) => format!(" with exit code {code}"),
+                None => " on a signal".to_owned(),
+            })
+            .unwrap_or_default();
+        let stderr = self.stderr_tail();
+        let mut reason = format!("the agent exited{status} {when}");
+        if !stderr.is_empty() {
+            reason.push_str(": ");
+            reason.push_str(stderr.lines().last().unwrap_or_default());
+        }
+        reason
+    }
+
     /// Waits a little for the process to exit (after its stdout closed) and
     /// reports how it ended.
     pub async fn exit_status(&mut self, wait: Duration) -> Option<ExitStatus> {
@@ -235,6 +269,7 @@ impl AgentConnection {
         if status.is_none() {
             status = self.child.wait().await.ok();
         }
+        self.reaped = true;
         status
     }
 }

@@ -18,6 +18,8 @@ impl RpcError {
     pub const METHOD_NOT_FOUND: i64 = -32601;
     pub const INVALID_PARAMS: i64 = -32602;
     pub const INTERNAL_ERROR: i64 = -32603;
+    /// A request the sender withdrew (`$/cancel_request`).
+    pub const REQUEST_CANCELLED: i64 = -32800;
     pub const AUTH_REQUIRED: i64 = -32000;
     pub const RESOURCE_NOT_FOUND: i64 = -32002;
 

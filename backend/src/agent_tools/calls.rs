@@ -76,7 +76,7 @@ pub async fn call(
             Ok("Journal entry added.".into())
         }
         ToolCallRequest::ListTasks => {
-            let tasks = store.list_tasks().await?;
+            let tasks = store.list_tasks(crate::store::Scope::All).await?;
             if tasks.is_empty() {
                 return Ok("No tasks.".into());
             }

@@ -2,7 +2,7 @@
 //! its assistant, gone when the run ends.
 
 use std::collections::HashMap;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use tandem_shared::{AssistantId, SessionId};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -39,6 +39,32 @@ impl ToolTokens {
             grants.remove(token);
         }
     }
+
+    /// A token that is revoked when the guard drops, however its run ends
+    /// (a panic included).
+    pub fn issue_for_run(self: &Arc<Self>, grant: Grant) -> RunToken {
+        RunToken {
+            secret: self.issue(grant),
+            tokens: self.clone(),
+        }
+    }
+}
+
+pub struct RunToken {
+    secret: String,
+    tokens: Arc<ToolTokens>,
+}
+
+impl RunToken {
+    pub fn secret(&self) -> &str {
+        &self.secret
+    }
+}
+
+impl Drop for RunToken {
+    fn drop(&mut self) {
+        self.tokens.revoke(&self.secret);
+    }
 }
 
 #[cfg(test)]
@@ -55,9 +81,15 @@ mod tests {
         let one = tokens.issue(grant.clone());
         let two = tokens.issue(grant.clone());
         assert_ne!(one, two);
-        assert_eq!(tokens.check(&one), Some(grant));
+        assert_eq!(tokens.check(&one), Some(grant.clone()));
         tokens.revoke(&one);
         assert_eq!(tokens.check(&one), None);
+        let tokens = Arc::new(tokens);
+        let scoped = tokens.issue_for_run(grant.clone());
+        let secret = scoped.secret().to_owned();
+        assert_eq!(tokens.check(&secret), Some(grant));
+        drop(scoped);
+        assert_eq!(tokens.check(&secret), None);
         assert!(tokens.check("tdm_guess").is_none());
     }
 }

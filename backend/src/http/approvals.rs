@@ -1,12 +1,12 @@
 //! Answering an agent's permission request: the first answer wins.
 
-use super::access;
+use super::access::Visible;
 use super::auth::Caller;
-use super::error::{ApiError, ApiJson, ApiPath};
+use super::error::{ApiError, ApiJson};
 use super::AppState;
+use crate::store::ApprovalRecord;
 use axum::extract::State;
 use tandem_shared::api::{Decide, DecisionResult, PendingApproval};
-use tandem_shared::ApprovalId;
 
 #[utoipa::path(post, path = "/api/approvals/{id}/decision", request_body = Decide,
     params(("id" = String, Path, description = "approval id")),
@@ -15,19 +15,12 @@ use tandem_shared::ApprovalId;
         (status = 409, description = "already decided", body = tandem_shared::api::ErrorBody)))]
 pub async fn decide(
     State(state): State<AppState>,
-    caller: Caller,
-    ApiPath(id): ApiPath<String>,
+    Visible { caller, item }: Visible<ApprovalRecord>,
     ApiJson(body): ApiJson<Decide>,
 ) -> Result<ApiJson<DecisionResult>, ApiError> {
-    let id = ApprovalId(id);
-    let not_found = || ApiError::NotFound("no pending approval with that id".into());
-    let record = state.store.get_approval(&id).await?.ok_or_else(not_found)?;
-    access::session(&state, &caller, &record.session_id)
-        .await
-        .map_err(|_| not_found())?;
     let result = state
         .sessions
-        .decide(&id, &body.option_id, Some(caller.name()))
+        .decide(&item.id, &body.option_id, Some(caller.name()))
         .await?;
     Ok(ApiJson(result))
 }

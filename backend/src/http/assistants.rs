@@ -1,11 +1,11 @@
 //! `/api/assistants`: who does the work — identity, memory, journal — and
 //! the organisation-wide constitution.
 
-use super::access;
+use super::access::Visible;
 use super::auth::Caller;
-use super::error::{ApiError, ApiJson, ApiPath, ApiQuery};
+use super::error::{ApiError, ApiJson, ApiQuery};
 use super::AppState;
-use crate::session::actor::ORG_CONSTITUTION;
+use crate::session::continuity::ORG_CONSTITUTION;
 use axum::extract::State;
 use axum::http::StatusCode;
 use std::path::Path;
@@ -46,16 +46,8 @@ pub struct ListQuery {
 #[utoipa::path(get, path = "/api/assistants/{id}",
     params(("id" = String, Path, description = "assistant id")),
     responses((status = 200, body = Assistant), (status = 404, body = ErrorBody)))]
-pub async fn get(
-    State(state): State<AppState>,
-    caller: Caller,
-    ApiPath(id): ApiPath<String>,
-) -> Result<ApiJson<Assistant>, ApiError> {
-    Ok(ApiJson(find(&state, &caller, id).await?))
-}
-
-async fn find(state: &AppState, caller: &Caller, id: String) -> Result<Assistant, ApiError> {
-    access::assistant(state, caller, &AssistantId(id)).await
+pub async fn get(Visible { item, .. }: Visible<Assistant>) -> Result<ApiJson<Assistant>, ApiError> {
+    Ok(ApiJson(item))
 }
 
 #[utoipa::path(post, path = "/api/assistants", request_body = CreateAssistant,
@@ -102,11 +94,12 @@ pub async fn create(
     responses((status = 200, body = Assistant), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub async fn update(
     State(state): State<AppState>,
-    caller: Caller,
-    ApiPath(id): ApiPath<String>,
+    Visible {
+        item: mut assistant,
+        ..
+    }: Visible<Assistant>,
     ApiJson(body): ApiJson<UpdateAssistant>,
 ) -> Result<ApiJson<Assistant>, ApiError> {
-    let mut assistant = find(&state, &caller, id).await?;
     if let Some(name) = body.name {
         assistant.name = name.trim().to_owned();
     }
@@ -138,10 +131,10 @@ pub async fn update(
     responses((status = 200, body = Vec<JournalEntry>), (status = 404, body = ErrorBody)))]
 pub async fn journal(
     State(state): State<AppState>,
-    caller: Caller,
-    ApiPath(id): ApiPath<String>,
+    Visible {
+        item: assistant, ..
+    }: Visible<Assistant>,
 ) -> Result<ApiJson<Vec<JournalEntry>>, ApiError> {
-    let assistant = find(&state, &caller, id).await?;
     Ok(ApiJson(
         state.store.recent_journal(&assistant.id, 200).await?,
     ))
@@ -152,11 +145,11 @@ pub async fn journal(
     responses((status = 201, body = JournalEntry), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub async fn add_journal_entry(
     State(state): State<AppState>,
-    caller: Caller,
-    ApiPath(id): ApiPath<String>,
+    Visible {
+        item: assistant, ..
+    }: Visible<Assistant>,
     ApiJson(body): ApiJson<NewJournalEntry>,
 ) -> Result<(StatusCode, ApiJson<JournalEntry>), ApiError> {
-    let assistant = find(&state, &caller, id).await?;
     let text = body.text.trim();
     if text.is_empty() || text.chars().count() > MAX_JOURNAL_ENTRY {
         return Err(ApiError::BadRequest(format!(

@@ -68,13 +68,8 @@ pub async fn authenticate(
     authority: Option<&axum::http::uri::Authority>,
 ) -> Result<Caller, ApiError> {
     let now = state.now_ms();
-    if let Some(value) = headers.get(AUTHORIZATION) {
-        let token = value
-            .to_str()
-            .ok()
-            .and_then(|text| text.strip_prefix("Bearer "))
-            .map(str::trim)
-            .ok_or_else(|| ApiError::Unauthorized("use `Authorization: Bearer <token>`".into()))?;
+    if headers.contains_key(AUTHORIZATION) {
+        let token = bearer_token(headers)?;
         let user = state
             .store
             .user_by_api_token(&secret::digest(token), now)
@@ -108,6 +103,18 @@ pub async fn authenticate(
         user,
         login: Some(digest),
     })
+}
+
+/// The token of an `Authorization: Bearer <token>` header (people's API
+/// tokens and agents' run tokens alike).
+pub fn bearer_token(headers: &HeaderMap) -> Result<&str, ApiError> {
+    headers
+        .get(AUTHORIZATION)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|text| text.strip_prefix("Bearer "))
+        .map(str::trim)
+        .filter(|token| !token.is_empty())
+        .ok_or_else(|| ApiError::Unauthorized("use `Authorization: Bearer <token>`".into()))
 }
 
 fn session_cookie(headers: &HeaderMap) -> Option<String> {

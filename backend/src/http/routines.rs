@@ -1,14 +1,12 @@
 //! Routines of an assistant: create, list, change, delete.
 
-use super::access;
-use super::auth::Caller;
-use super::error::{ApiError, ApiJson, ApiPath};
+use super::access::Visible;
+use super::error::{ApiError, ApiJson};
 use super::AppState;
 use crate::routines::Schedule;
 use axum::extract::State;
 use axum::http::StatusCode;
-use tandem_shared::api::{CreateRoutine, ErrorBody, Routine, UpdateRoutine};
-use tandem_shared::AssistantId;
+use tandem_shared::api::{Assistant, CreateRoutine, ErrorBody, Routine, UpdateRoutine};
 
 const MAX_PROMPT: usize = 20_000;
 
@@ -31,17 +29,6 @@ fn schedule(state: &AppState, routine: &mut Routine) -> Result<(), ApiError> {
     Ok(())
 }
 
-/// A routine of an assistant the caller may see.
-async fn visible_routine(state: &AppState, caller: &Caller, id: &str) -> Result<Routine, ApiError> {
-    let not_found = || ApiError::NotFound("no routine with that id".into());
-    let routine = state.store.get_routine(id).await?.ok_or_else(not_found)?;
-    if access::can_see(state, caller, &routine.assistant_id).await? {
-        Ok(routine)
-    } else {
-        Err(not_found())
-    }
-}
-
 fn described(mut routine: Routine) -> Routine {
     if let Ok(schedule) = Schedule::parse(&routine.cron, &routine.time_zone) {
         routine.description = schedule.describe();
@@ -54,13 +41,9 @@ fn described(mut routine: Routine) -> Routine {
     responses((status = 200, body = Vec<Routine>), (status = 404, body = ErrorBody)))]
 pub async fn list(
     State(state): State<AppState>,
-    caller: Caller,
-    ApiPath(id): ApiPath<String>,
+    Visible { item, .. }: Visible<Assistant>,
 ) -> Result<ApiJson<Vec<Routine>>, ApiError> {
-    let id = access::assistant(&state, &caller, &AssistantId(id))
-        .await?
-        .id;
-    let routines = state.store.list_routines(&id).await?;
+    let routines = state.store.list_routines(&item.id).await?;
     Ok(ApiJson(routines.into_iter().map(described).collect()))
 }
 
@@ -69,13 +52,10 @@ pub async fn list(
     responses((status = 201, body = Routine), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub async fn create(
     State(state): State<AppState>,
-    caller: Caller,
-    ApiPath(id): ApiPath<String>,
+    Visible { item, .. }: Visible<Assistant>,
     ApiJson(body): ApiJson<CreateRoutine>,
 ) -> Result<(StatusCode, ApiJson<Routine>), ApiError> {
-    let id = access::assistant(&state, &caller, &AssistantId(id))
-        .await?
-        .id;
+    let id = item.id;
     let ctx = state.sessions.context();
     let mut routine = Routine {
         id: ctx.ids.new_id("rtn"),
@@ -100,11 +80,11 @@ pub async fn create(
     responses((status = 200, body = Routine), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub async fn update(
     State(state): State<AppState>,
-    caller: Caller,
-    ApiPath(id): ApiPath<String>,
+    Visible {
+        item: mut routine, ..
+    }: Visible<Routine>,
     ApiJson(body): ApiJson<UpdateRoutine>,
 ) -> Result<ApiJson<Routine>, ApiError> {
-    let mut routine = visible_routine(&state, &caller, &id).await?;
     if let Some(cron) = body.cron {
         routine.cron = cron.trim().to_owned();
     }
@@ -128,11 +108,9 @@ pub async fn update(
     responses((status = 204), (status = 404, body = ErrorBody)))]
 pub async fn delete(
     State(state): State<AppState>,
-    caller: Caller,
-    ApiPath(id): ApiPath<String>,
+    Visible { item, .. }: Visible<Routine>,
 ) -> Result<StatusCode, ApiError> {
-    visible_routine(&state, &caller, &id).await?;
-    if !state.store.delete_routine(&id).await? {
+    if !state.store.delete_routine(&item.id).await? {
         return Err(ApiError::NotFound("no routine with that id".into()));
     }
     state.routines_changed.notify_one();

@@ -1,12 +1,12 @@
 //! Approval rules: Tandem-wide and per assistant.
 
-use super::access;
+use super::access::{self, Visible};
 use super::auth::Caller;
 use super::error::{ApiError, ApiJson, ApiPath};
 use super::AppState;
 use axum::extract::State;
 use axum::http::StatusCode;
-use tandem_shared::api::{ApprovalRule, CreateRule, ErrorBody};
+use tandem_shared::api::{ApprovalRule, Assistant, CreateRule, ErrorBody};
 use tandem_shared::AssistantId;
 
 const MAX_PREFIX: usize = 2_000;
@@ -35,13 +35,9 @@ pub async fn create_tandem(
     responses((status = 200, body = Vec<ApprovalRule>), (status = 404, body = ErrorBody)))]
 pub async fn list_assistant(
     State(state): State<AppState>,
-    caller: Caller,
-    ApiPath(id): ApiPath<String>,
+    Visible { item, .. }: Visible<Assistant>,
 ) -> Result<ApiJson<Vec<ApprovalRule>>, ApiError> {
-    let id = access::assistant(&state, &caller, &AssistantId(id))
-        .await?
-        .id;
-    Ok(ApiJson(state.store.rules(Some(&id)).await?))
+    Ok(ApiJson(state.store.rules(Some(&item.id)).await?))
 }
 
 #[utoipa::path(post, path = "/api/assistants/{id}/rules", request_body = CreateRule,
@@ -49,14 +45,10 @@ pub async fn list_assistant(
     responses((status = 201, body = ApprovalRule), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub async fn create_assistant(
     State(state): State<AppState>,
-    caller: Caller,
-    ApiPath(id): ApiPath<String>,
+    Visible { item, .. }: Visible<Assistant>,
     ApiJson(body): ApiJson<CreateRule>,
 ) -> Result<(StatusCode, ApiJson<ApprovalRule>), ApiError> {
-    let id = access::assistant(&state, &caller, &AssistantId(id))
-        .await?
-        .id;
-    create(&state, Some(id), body).await
+    create(&state, Some(item.id), body).await
 }
 
 #[utoipa::path(delete, path = "/api/rules/{id}",

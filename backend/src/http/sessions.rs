@@ -1,9 +1,10 @@
 //! `/api/sessions`: create, list, read, and step in.
 
-use super::access;
+use super::access::{self, Visible};
 use super::auth::Caller;
-use super::error::{ApiError, ApiJson, ApiPath, ApiQuery};
+use super::error::{ApiError, ApiJson, ApiQuery};
 use super::AppState;
+use crate::store::SessionRecord;
 use axum::extract::State;
 use axum::http::StatusCode;
 use serde::Deserialize;
@@ -11,7 +12,7 @@ use tandem_shared::api::{
     ArchiveSessions, CreateSession, Delivery, EventPage, SendMessage, SendMessageResult,
     SessionQuery, SessionSummary,
 };
-use tandem_shared::{Seq, SessionId};
+use tandem_shared::Seq;
 
 const DEFAULT_PAGE: i64 = 500;
 const MAX_PAGE: i64 = 5000;
@@ -106,11 +107,8 @@ pub async fn create(
     params(("id" = String, Path, description = "session id")),
     responses((status = 200, body = SessionSummary), (status = 404, body = tandem_shared::api::ErrorBody)))]
 pub async fn get(
-    State(state): State<AppState>,
-    caller: Caller,
-    ApiPath(id): ApiPath<String>,
+    Visible { item: record, .. }: Visible<SessionRecord>,
 ) -> Result<ApiJson<SessionSummary>, ApiError> {
-    let record = access::session(&state, &caller, &SessionId(id)).await?;
     Ok(ApiJson(record.summary))
 }
 
@@ -128,12 +126,9 @@ pub struct PageQuery {
         (status = 404, body = tandem_shared::api::ErrorBody)))]
 pub async fn events(
     State(state): State<AppState>,
-    caller: Caller,
-    ApiPath(id): ApiPath<String>,
+    Visible { item: record, .. }: Visible<SessionRecord>,
     ApiQuery(query): ApiQuery<PageQuery>,
 ) -> Result<ApiJson<EventPage>, ApiError> {
-    let id = SessionId(id);
-    let record = access::session(&state, &caller, &id).await?;
     page(&state, &record, &query).await
 }
 
@@ -167,12 +162,10 @@ pub async fn page(
         (status = 404, body = tandem_shared::api::ErrorBody)))]
 pub async fn send_message(
     State(state): State<AppState>,
-    caller: Caller,
-    ApiPath(id): ApiPath<String>,
+    Visible { caller, item }: Visible<SessionRecord>,
     ApiJson(body): ApiJson<SendMessage>,
 ) -> Result<(StatusCode, ApiJson<SendMessageResult>), ApiError> {
-    let id = SessionId(id);
-    access::session(&state, &caller, &id).await?;
+    let id = item.summary.id;
     let delivery = state
         .sessions
         .send_message(&id, &body.text, Some(caller.name()), body.interrupt)
@@ -189,11 +182,9 @@ pub async fn send_message(
         (status = 409, body = tandem_shared::api::ErrorBody)))]
 pub async fn stop(
     State(state): State<AppState>,
-    caller: Caller,
-    ApiPath(id): ApiPath<String>,
+    Visible { caller, item }: Visible<SessionRecord>,
 ) -> Result<StatusCode, ApiError> {
-    let id = SessionId(id);
-    access::session(&state, &caller, &id).await?;
+    let id = item.summary.id;
     state.sessions.stop(&id, Some(caller.name())).await?;
     Ok(StatusCode::ACCEPTED)
 }
@@ -206,11 +197,9 @@ pub async fn stop(
         (status = 409, body = tandem_shared::api::ErrorBody)))]
 pub async fn pause(
     State(state): State<AppState>,
-    caller: Caller,
-    ApiPath(id): ApiPath<String>,
+    Visible { caller, item }: Visible<SessionRecord>,
 ) -> Result<StatusCode, ApiError> {
-    let id = SessionId(id);
-    access::session(&state, &caller, &id).await?;
+    let id = item.summary.id;
     state.sessions.pause(&id, Some(caller.name())).await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -223,11 +212,12 @@ pub async fn pause(
         (status = 409, body = tandem_shared::api::ErrorBody)))]
 pub async fn resume(
     State(state): State<AppState>,
-    caller: Caller,
-    ApiPath(id): ApiPath<String>,
+    Visible {
+        caller,
+        item: record,
+    }: Visible<SessionRecord>,
 ) -> Result<(StatusCode, ApiJson<SendMessageResult>), ApiError> {
-    let id = SessionId(id);
-    let record = access::session(&state, &caller, &id).await?;
+    let id = record.summary.id.clone();
     if record.summary.status == tandem_shared::SessionStatus::Paused {
         state.sessions.unpause(&id, Some(caller.name())).await?;
         return Ok((

@@ -1,11 +1,11 @@
 //! Read-only share links: members make, list and revoke them; anyone with
 //! the link reads that one transcript, live, and nothing else.
 
-use super::access;
+use super::access::Visible;
 use super::auth::Caller;
 use super::error::{ApiError, ApiJson, ApiPath, ApiQuery};
 use super::sessions::{page, PageQuery};
-use super::ws::{accept, Reader};
+use super::ws::{accept, refuse, Reader};
 use super::AppState;
 use crate::accounts::secret;
 use crate::store::SessionRecord;
@@ -14,7 +14,6 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use tandem_shared::api::{ErrorBody, EventPage};
 use tandem_shared::auth::{CreateShareLink, CreatedShareLink, ShareLink, SharedSession};
-use tandem_shared::SessionId;
 
 const LINK_PREFIX: &str = "tds_";
 /// A year: the longest expiry one can ask for.
@@ -25,11 +24,12 @@ const MAX_HOURS: u32 = 24 * 366;
     responses((status = 201, body = CreatedShareLink), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub async fn create(
     State(state): State<AppState>,
-    caller: Caller,
-    ApiPath(id): ApiPath<String>,
+    Visible {
+        caller,
+        item: record,
+    }: Visible<SessionRecord>,
     ApiJson(body): ApiJson<CreateShareLink>,
 ) -> Result<(StatusCode, ApiJson<CreatedShareLink>), ApiError> {
-    let record = access::session(&state, &caller, &SessionId(id)).await?;
     if body
         .expires_in_hours
         .is_some_and(|hours| hours == 0 || hours > MAX_HOURS)
@@ -83,10 +83,8 @@ pub async fn list_all(
     responses((status = 200, body = Vec<ShareLink>), (status = 404, body = ErrorBody)))]
 pub async fn list(
     State(state): State<AppState>,
-    caller: Caller,
-    ApiPath(id): ApiPath<String>,
+    Visible { item: record, .. }: Visible<SessionRecord>,
 ) -> Result<ApiJson<Vec<ShareLink>>, ApiError> {
-    let record = access::session(&state, &caller, &SessionId(id)).await?;
     Ok(ApiJson(
         state
             .store
@@ -101,10 +99,9 @@ pub async fn list(
     responses((status = 204), (status = 404, body = ErrorBody)))]
 pub async fn revoke(
     State(state): State<AppState>,
-    caller: Caller,
-    ApiPath((id, link_id)): ApiPath<(String, String)>,
+    Visible { item: record, .. }: Visible<SessionRecord>,
+    ApiPath((_id, link_id)): ApiPath<(String, String)>,
 ) -> Result<StatusCode, ApiError> {
-    let record = access::session(&state, &caller, &SessionId(id)).await?;
     if !state
         .store
         .revoke_share_link(&record.summary.id, &link_id, state.now_ms())
@@ -159,11 +156,14 @@ pub async fn events(
 }
 
 /// The live stream for a share link: subscribe to its session only.
+/// A dead or unknown link still gets the upgrade, then one error frame.
 pub async fn socket(
     ws: WebSocketUpgrade,
     State(state): State<AppState>,
     ApiPath(token): ApiPath<String>,
-) -> Result<Response, ApiError> {
-    let (link, _) = open(&state, &token).await?;
-    Ok(accept(ws, state, Reader::Link(link)))
+) -> Response {
+    match open(&state, &token).await {
+        Ok((link, _)) => accept(ws, state, Reader::Link(link)),
+        Err(refusal) => refuse(ws, refusal),
+    }
 }

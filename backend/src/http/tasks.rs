@@ -1,9 +1,9 @@
 //! `/api/tasks`: work with a status and an assignee. Assigning wakes the
 //! assistant with the task; its sessions are linked and move it on.
 
-use super::access;
+use super::access::{self, Guarded, Visible};
 use super::auth::Caller;
-use super::error::{ApiError, ApiJson, ApiPath};
+use super::error::{ApiError, ApiJson};
 use super::AppState;
 use crate::wakes::WakeRequest;
 use axum::extract::State;
@@ -20,37 +20,18 @@ pub async fn list(
     State(state): State<AppState>,
     caller: Caller,
 ) -> Result<ApiJson<Vec<Task>>, ApiError> {
-    let tasks = state.store.list_tasks().await?;
-    if caller.user.admin {
-        return Ok(ApiJson(tasks));
-    }
-    let mine = state.store.member_of(&caller.user.id).await?;
-    Ok(ApiJson(
-        tasks
-            .into_iter()
-            .filter(|task| task.assignee_id.as_ref().is_none_or(|a| mine.contains(a)))
-            .collect(),
-    ))
+    Ok(ApiJson(state.store.list_tasks(caller.scope()).await?))
 }
 
 #[utoipa::path(get, path = "/api/tasks/{id}",
     params(("id" = String, Path, description = "task id")),
     responses((status = 200, body = Task), (status = 404, body = ErrorBody)))]
-pub async fn get(
-    State(state): State<AppState>,
-    caller: Caller,
-    ApiPath(id): ApiPath<String>,
-) -> Result<ApiJson<Task>, ApiError> {
-    find(&state, &caller, &id).await.map(ApiJson)
+pub async fn get(Visible { item, .. }: Visible<Task>) -> Result<ApiJson<Task>, ApiError> {
+    Ok(ApiJson(item))
 }
 
 async fn find(state: &AppState, caller: &Caller, id: &str) -> Result<Task, ApiError> {
-    let not_found = || ApiError::NotFound("no task with that id".into());
-    let task = state.store.get_task(id).await?.ok_or_else(not_found)?;
-    match &task.assignee_id {
-        Some(assistant) if !access::can_see(state, caller, assistant).await? => Err(not_found()),
-        _ => Ok(task),
-    }
+    <Task as Guarded>::find(state, caller, id.to_owned()).await
 }
 
 #[utoipa::path(post, path = "/api/tasks", request_body = CreateTask,
@@ -88,11 +69,12 @@ pub async fn create(
     responses((status = 200, body = Task), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub async fn update(
     State(state): State<AppState>,
-    caller: Caller,
-    ApiPath(id): ApiPath<String>,
+    Visible {
+        caller,
+        item: mut task,
+    }: Visible<Task>,
     ApiJson(body): ApiJson<UpdateTask>,
 ) -> Result<ApiJson<Task>, ApiError> {
-    let mut task = find(&state, &caller, &id).await?;
     let reassigned = body.assignee_id.is_some() && body.assignee_id != task.assignee_id;
     if let Some(title) = body.title {
         task.title = title.trim().to_owned();

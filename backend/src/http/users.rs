@@ -1,15 +1,15 @@
 //! `/api/users`, `/api/tokens` and assistant members: the team and its
 //! keys.
 
-use super::access;
+use super::access::Visible;
 use super::auth::{create_user, Caller};
 use super::error::{ApiError, ApiJson, ApiPath};
 use super::AppState;
 use axum::extract::State;
 use axum::http::StatusCode;
-use tandem_shared::api::ErrorBody;
+use tandem_shared::api::{Assistant, ErrorBody};
 use tandem_shared::auth::{AddMember, ApiToken, CreateToken, CreateUser, CreatedToken, User};
-use tandem_shared::{AssistantId, UserId};
+use tandem_shared::UserId;
 
 /// Everyone with an account: names to add as members.
 #[utoipa::path(get, path = "/api/users", responses((status = 200, body = Vec<User>)))]
@@ -80,10 +80,10 @@ pub async fn revoke_token(
     responses((status = 200, body = Vec<User>), (status = 404, body = ErrorBody)))]
 pub async fn members(
     State(state): State<AppState>,
-    caller: Caller,
-    ApiPath(id): ApiPath<String>,
+    Visible {
+        item: assistant, ..
+    }: Visible<Assistant>,
 ) -> Result<ApiJson<Vec<User>>, ApiError> {
-    let assistant = access::assistant(&state, &caller, &AssistantId(id)).await?;
     Ok(ApiJson(state.store.members(&assistant.id).await?))
 }
 
@@ -93,11 +93,11 @@ pub async fn members(
     responses((status = 200, body = Vec<User>), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub async fn add_member(
     State(state): State<AppState>,
-    caller: Caller,
-    ApiPath(id): ApiPath<String>,
+    Visible {
+        item: assistant, ..
+    }: Visible<Assistant>,
     ApiJson(body): ApiJson<AddMember>,
 ) -> Result<ApiJson<Vec<User>>, ApiError> {
-    let assistant = access::assistant(&state, &caller, &AssistantId(id)).await?;
     if state.store.get_user(&body.user_id).await?.is_none() {
         return Err(ApiError::BadRequest("user_id: nobody has that id".into()));
     }
@@ -114,10 +114,11 @@ pub async fn add_member(
     responses((status = 200, body = Vec<User>), (status = 404, body = ErrorBody)))]
 pub async fn remove_member(
     State(state): State<AppState>,
-    caller: Caller,
-    ApiPath((id, user_id)): ApiPath<(String, String)>,
+    Visible {
+        item: assistant, ..
+    }: Visible<Assistant>,
+    ApiPath((_id, user_id)): ApiPath<(String, String)>,
 ) -> Result<ApiJson<Vec<User>>, ApiError> {
-    let assistant = access::assistant(&state, &caller, &AssistantId(id)).await?;
     if !state
         .store
         .remove_member(&assistant.id, &UserId(user_id))

@@ -1,33 +1,24 @@
 //! An assistant's chat, its wakes, and heartbeats: the ways a person wakes it.
 
-use super::access;
+use super::access::Visible;
 use super::auth::Caller;
-use super::error::{ApiError, ApiJson, ApiPath};
+use super::error::{ApiError, ApiJson};
 use super::AppState;
 use crate::wakes::WakeRequest;
 use axum::extract::State;
 use axum::http::StatusCode;
-use tandem_shared::api::{ChatMessage, ErrorBody, Heartbeat, PostChat, Wake, WakeTrigger};
-use tandem_shared::AssistantId;
-
-async fn assistant_id(
-    state: &AppState,
-    caller: &Caller,
-    id: String,
-) -> Result<AssistantId, ApiError> {
-    Ok(access::assistant(state, caller, &AssistantId(id)).await?.id)
-}
+use tandem_shared::api::{
+    Assistant, ChatMessage, ErrorBody, Heartbeat, PostChat, Wake, WakeTrigger,
+};
 
 #[utoipa::path(get, path = "/api/assistants/{id}/chat",
     params(("id" = String, Path, description = "assistant id")),
     responses((status = 200, body = Vec<ChatMessage>), (status = 404, body = ErrorBody)))]
 pub async fn chat(
     State(state): State<AppState>,
-    caller: Caller,
-    ApiPath(id): ApiPath<String>,
+    Visible { item, .. }: Visible<Assistant>,
 ) -> Result<ApiJson<Vec<ChatMessage>>, ApiError> {
-    let id = assistant_id(&state, &caller, id).await?;
-    Ok(ApiJson(state.store.recent_chat(&id, 200).await?))
+    Ok(ApiJson(state.store.recent_chat(&item.id, 200).await?))
 }
 
 /// Writes in the assistant's chat, which wakes it: a follow-up in its live
@@ -37,23 +28,10 @@ pub async fn chat(
     responses((status = 202, body = Wake), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub async fn post_chat(
     State(state): State<AppState>,
-    caller: Caller,
-    ApiPath(id): ApiPath<String>,
+    Visible { caller, item }: Visible<Assistant>,
     ApiJson(body): ApiJson<PostChat>,
 ) -> Result<(StatusCode, ApiJson<Wake>), ApiError> {
-    let assistant_id = assistant_id(&state, &caller, id).await?;
-    let wake = state
-        .wakes
-        .wake(WakeRequest {
-            assistant_id,
-            trigger: WakeTrigger::Chat,
-            source: caller.name(),
-            message: body.text,
-            task_id: None,
-            title: None,
-        })
-        .await?;
-    Ok((StatusCode::ACCEPTED, ApiJson(wake)))
+    wake_by_person(&state, &caller, item, WakeTrigger::Chat, body.text).await
 }
 
 /// Every wake of the assistant, newest first.
@@ -62,11 +40,9 @@ pub async fn post_chat(
     responses((status = 200, body = Vec<Wake>), (status = 404, body = ErrorBody)))]
 pub async fn list(
     State(state): State<AppState>,
-    caller: Caller,
-    ApiPath(id): ApiPath<String>,
+    Visible { item, .. }: Visible<Assistant>,
 ) -> Result<ApiJson<Vec<Wake>>, ApiError> {
-    let id = assistant_id(&state, &caller, id).await?;
-    Ok(ApiJson(state.store.list_wakes(&id, 500).await?))
+    Ok(ApiJson(state.store.list_wakes(&item.id, 500).await?))
 }
 
 #[utoipa::path(post, path = "/api/assistants/{id}/heartbeat", request_body = Heartbeat,
@@ -74,18 +50,27 @@ pub async fn list(
     responses((status = 202, body = Wake), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub async fn heartbeat(
     State(state): State<AppState>,
-    caller: Caller,
-    ApiPath(id): ApiPath<String>,
+    Visible { caller, item }: Visible<Assistant>,
     ApiJson(body): ApiJson<Heartbeat>,
 ) -> Result<(StatusCode, ApiJson<Wake>), ApiError> {
-    let assistant_id = assistant_id(&state, &caller, id).await?;
+    wake_by_person(&state, &caller, item, WakeTrigger::Heartbeat, body.message).await
+}
+
+/// A person wakes the assistant with a message.
+async fn wake_by_person(
+    state: &AppState,
+    caller: &Caller,
+    assistant: Assistant,
+    trigger: WakeTrigger,
+    message: String,
+) -> Result<(StatusCode, ApiJson<Wake>), ApiError> {
     let wake = state
         .wakes
         .wake(WakeRequest {
-            assistant_id,
-            trigger: WakeTrigger::Heartbeat,
+            assistant_id: assistant.id,
+            trigger,
             source: caller.name(),
-            message: body.message,
+            message,
             task_id: None,
             title: None,
         })

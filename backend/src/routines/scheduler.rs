@@ -63,6 +63,7 @@ pub struct RoutineScheduler {
     pub wakes: Wakes,
     pub clock: Arc<dyn Clock>,
     pub changed: Arc<Notify>,
+    pub shutdown: crate::shutdown::Shutdown,
 }
 
 impl RoutineScheduler {
@@ -80,6 +81,7 @@ impl RoutineScheduler {
             tokio::select! {
                 _ = tokio::time::sleep(sleep) => {}
                 _ = self.changed.notified() => {}
+                _ = self.shutdown.begun() => return,
             }
         }
     }

@@ -49,6 +49,8 @@ pub enum SessionError {
     Archived,
     #[error("the session is busy; try again")]
     Busy,
+    #[error("Tandem is shutting down; try again once it is back")]
+    ShuttingDown,
     /// The session is live but cannot do that now (pause while starting,
     /// resume when not paused …).
     #[error("{0}")]

@@ -54,4 +54,6 @@ pub struct Context {
     pub clock: Arc<dyn Clock>,
     pub ids: Arc<dyn IdGen>,
     pub config: RuntimeConfig,
+    /// Tandem stopping; actors are tracked by it so it can wait for them.
+    pub shutdown: crate::shutdown::Shutdown,
 }

@@ -5,6 +5,7 @@
 use super::actor::SessionActor;
 use super::command::{Command, DecideError, SessionError};
 use super::registry::{Registry, SendError};
+use super::supervisor;
 use super::title::title_from_message;
 use super::Context;
 use crate::store::{NewSession, StoreError};
@@ -68,8 +69,16 @@ impl Sessions {
         .await
     }
 
+    /// A live session of the assistant, if it has one.
+    pub fn live_of(&self, assistant_id: &AssistantId) -> Option<SessionId> {
+        self.registry.live_of(assistant_id)
+    }
+
     /// Creates a session for a wake: its own title and reason to wake.
     pub async fn start(&self, request: StartRequest) -> Result<SessionSummary, SessionError> {
+        if self.ctx.shutdown.has_begun() {
+            return Err(SessionError::ShuttingDown);
+        }
         let prompt = validate_message(&request.prompt)?;
         let assistant = self
             .ctx
@@ -103,7 +112,7 @@ impl Sessions {
             .ok_or(SessionError::NotFound)?;
         let summary = record.summary.clone();
         self.ctx.hub.publish_session(summary.clone());
-        let Some(mailbox) = self.registry.register(&id) else {
+        let Some(mailbox) = self.registry.register(&id, &assistant.id) else {
             return Err(SessionError::Busy);
         };
         let actor = SessionActor::new(
@@ -115,7 +124,7 @@ impl Sessions {
             Some((prompt, request.author)),
             request.why,
         );
-        tokio::spawn(actor.run());
+        supervisor::spawn(&self.ctx, &self.registry, actor);
         Ok(summary)
     }
 
@@ -204,7 +213,10 @@ impl Sessions {
             .get_assistant(&record.summary.assistant_id)
             .await?
             .ok_or(SessionError::AssistantNotFound)?;
-        let Some(mailbox) = self.registry.register(session_id) else {
+        if self.ctx.shutdown.has_begun() {
+            return Err(SessionError::ShuttingDown);
+        }
+        let Some(mailbox) = self.registry.register(session_id, &assistant.id) else {
             // Another request resumed it a moment ago: join that run.
             return Box::pin(self.send_message(session_id, &text, author, interrupt)).await;
         };
@@ -218,7 +230,7 @@ impl Sessions {
             "A person sent a follow-up into this session after it had ended; it follows."
                 .to_owned(),
         );
-        tokio::spawn(actor.run());
+        supervisor::spawn(&self.ctx, &self.registry, actor);
         Ok(Delivery::Resumed)
     }
 

@@ -6,10 +6,18 @@ pub mod client_fs;
 pub mod command;
 pub mod context;
 pub mod continuity;
+pub mod ending;
+pub mod follow_ups;
+mod handshake;
+pub mod log;
 pub mod manager;
+pub mod permissions;
 pub mod registry;
 pub mod rules;
+mod run;
+mod stepping_in;
 pub mod summary;
+mod supervisor;
 pub mod title;
 
 pub use command::{Command, DecideError, SessionError};
@@ -18,14 +26,11 @@ pub use manager::{Sessions, StartRequest};
 
 use tandem_shared::{AssistantId, SessionId, SessionStatus};
 
-/// What session actors tell the wake dispatcher: an assistant's runs start
-/// and end.
+/// What session actors tell the wake dispatcher: a run ended (sent once
+/// the registry knows whether the actor goes on, so the dispatcher sees the
+/// assistant free exactly when it is).
 #[derive(Debug, Clone)]
 pub enum Lifecycle {
-    Started {
-        assistant_id: AssistantId,
-        session_id: SessionId,
-    },
     Ended {
         assistant_id: AssistantId,
         session_id: SessionId,

@@ -1,14 +1,17 @@
-//! Which sessions have a live actor, and the way into each one's mailbox.
+//! Which sessions have a live actor, and the way into each one's mailbox:
+//! the one place Tandem knows what is live (the wake dispatcher asks it;
+//! the status column is what the store remembers across a restart).
 //!
 //! Handlers never touch a session's state: they put a command into its
 //! mailbox. An actor leaves the registry only while its mailbox is empty,
 //! under the same lock senders use, so no command is ever lost between an
-//! actor deciding to end and a sender choosing it.
+//! actor deciding to end and a sender choosing it. An actor that dies any
+//! other way (a panic) is removed by its supervisor.
 
 use super::Command;
 use std::collections::HashMap;
-use std::sync::Mutex;
-use tandem_shared::SessionId;
+use std::sync::{Mutex, MutexGuard};
+use tandem_shared::{AssistantId, SessionId};
 use tokio::sync::mpsc;
 
 pub const MAILBOX_CAPACITY: usize = 64;
@@ -20,19 +23,30 @@ pub enum SendError {
     Busy(Command),
 }
 
+struct Live {
+    assistant_id: AssistantId,
+    mailbox: mpsc::Sender<Command>,
+}
+
 #[derive(Default)]
 pub struct Registry {
-    actors: Mutex<HashMap<SessionId, mpsc::Sender<Command>>>,
+    actors: Mutex<HashMap<SessionId, Live>>,
 }
 
 impl Registry {
+    /// The map, even after a panic elsewhere poisoned the lock: every
+    /// change to it is a single insert or remove, so it is never half-made.
+    fn actors(&self) -> MutexGuard<'_, HashMap<SessionId, Live>> {
+        self.actors
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
     pub fn send(&self, session_id: &SessionId, command: Command) -> Result<(), SendError> {
-        let Ok(actors) = self.actors.lock() else {
-            return Err(SendError::Busy(command));
-        };
+        let actors = self.actors();
         match actors.get(session_id) {
             None => Err(SendError::NoActor(command)),
-            Some(mailbox) => mailbox.try_send(command).map_err(|err| match err {
+            Some(live) => live.mailbox.try_send(command).map_err(|err| match err {
                 mpsc::error::TrySendError::Full(command) => SendError::Busy(command),
                 mpsc::error::TrySendError::Closed(command) => SendError::NoActor(command),
             }),
@@ -41,22 +55,30 @@ impl Registry {
 
     /// Registers a new actor's mailbox unless one is live already; on
     /// success returns the receiving end.
-    pub fn register(&self, session_id: &SessionId) -> Option<mpsc::Receiver<Command>> {
-        let mut actors = self.actors.lock().ok()?;
+    pub fn register(
+        &self,
+        session_id: &SessionId,
+        assistant_id: &AssistantId,
+    ) -> Option<mpsc::Receiver<Command>> {
+        let mut actors = self.actors();
         if actors.contains_key(session_id) {
             return None;
         }
         let (tx, rx) = mpsc::channel(MAILBOX_CAPACITY);
-        actors.insert(session_id.clone(), tx);
+        actors.insert(
+            session_id.clone(),
+            Live {
+                assistant_id: assistant_id.clone(),
+                mailbox: tx,
+            },
+        );
         Some(rx)
     }
 
     /// Called by an actor that has nothing left to do. Returns false, and
     /// keeps the actor registered, when a command arrived meanwhile.
     pub fn finish(&self, session_id: &SessionId, mailbox: &mpsc::Receiver<Command>) -> bool {
-        let Ok(mut actors) = self.actors.lock() else {
-            return true;
-        };
+        let mut actors = self.actors();
         if !mailbox.is_empty() {
             return false;
         }
@@ -64,14 +86,26 @@ impl Registry {
         true
     }
 
+    /// Forgets an actor whatever its mailbox holds (shutdown, or an actor
+    /// that died); commands left in it are dropped, which their senders see
+    /// as "not running".
+    pub fn remove(&self, session_id: &SessionId) {
+        self.actors().remove(session_id);
+    }
+
     pub fn is_live(&self, session_id: &SessionId) -> bool {
-        self.actors
-            .lock()
-            .map(|actors| actors.contains_key(session_id))
-            .unwrap_or(false)
+        self.actors().contains_key(session_id)
+    }
+
+    /// A live session of the assistant, if it has one.
+    pub fn live_of(&self, assistant_id: &AssistantId) -> Option<SessionId> {
+        self.actors()
+            .iter()
+            .find(|(_, live)| &live.assistant_id == assistant_id)
+            .map(|(id, _)| id.clone())
     }
 
     pub fn live_count(&self) -> usize {
-        self.actors.lock().map(|actors| actors.len()).unwrap_or(0)
+        self.actors().len()
     }
 }

@@ -3,6 +3,7 @@
 //! Pure code: the actor calls it when a run ends.
 
 use std::collections::BTreeSet;
+use tandem_shared::tool_calls::ToolCalls;
 use tandem_shared::{EventBody, SessionStatus, ToolCall, ToolContent, ToolKind, ToolStatus};
 
 /// What a run did, gathered from its events.
@@ -55,10 +56,10 @@ pub fn outcome(events: &[EventBody]) -> Outcome {
 }
 
 /// The outcome, folded as events are stored: memory grows with the number
-/// of tool calls, not of events.
+/// of tool calls, not of events, and each event costs O(1).
 #[derive(Debug, Default)]
 pub struct OutcomeBuilder {
-    calls: Vec<ToolCall>,
+    calls: ToolCalls,
     message: String,
     last_message: Option<String>,
 }
@@ -70,39 +71,19 @@ impl OutcomeBuilder {
             self.last_message = Some(std::mem::take(&mut self.message));
         }
         match body {
-            EventBody::ToolCall(call) => match self.calls.iter_mut().find(|c| c.id == call.id) {
-                Some(existing) => *existing = call.clone(),
-                None => self.calls.push(call.clone()),
-            },
-            EventBody::ToolCallUpdate(patch) => {
-                match self.calls.iter_mut().find(|c| c.id == patch.id) {
-                    Some(call) => tandem_shared::transcript::apply_patch(call, patch),
-                    None => {
-                        let mut call = ToolCall {
-                            id: patch.id.clone(),
-                            title: String::new(),
-                            kind: ToolKind::Other,
-                            status: ToolStatus::Pending,
-                            content: vec![],
-                            locations: vec![],
-                            raw_input: None,
-                        };
-                        tandem_shared::transcript::apply_patch(&mut call, patch);
-                        self.calls.push(call);
-                    }
-                }
-            }
             // Bounded: a flood of text must not grow memory.
             EventBody::AgentMessageChunk { text } if self.message.len() < 64 * 1024 => {
                 self.message.push_str(text);
             }
+            EventBody::ToolCall(call) => self.calls.announce(call),
+            EventBody::ToolCallUpdate(patch) => self.calls.patch(patch),
             _ => {}
         }
     }
 
     /// A tool call of this run as folded so far.
     pub fn call(&self, id: &str) -> Option<&ToolCall> {
-        self.calls.iter().find(|call| call.id == id)
+        self.calls.get(id)
     }
 
     pub fn finish(&self) -> Outcome {
@@ -115,7 +96,7 @@ impl OutcomeBuilder {
             last_message: last_message.map(|m| m.trim().to_owned()),
             ..Outcome::default()
         };
-        for call in &self.calls {
+        for call in self.calls.iter() {
             for content in &call.content {
                 if let ToolContent::Diff { path, .. } = content {
                     outcome.files_changed.insert(path.clone());

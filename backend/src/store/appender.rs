@@ -4,9 +4,11 @@
 //! still stored before anyone sees them, and in order per session.
 
 use super::{Store, StoreError};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use tandem_shared::{SessionId, TranscriptEvent};
 use tokio::sync::{mpsc, oneshot};
+use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
 
 /// Appends waiting for the writer; a full queue makes actors wait, which
 /// slows their agents' stdout: memory stays bounded.
@@ -24,17 +26,42 @@ pub enum AppendError {
     Stopped,
 }
 
+type Append = (SessionId, Vec<TranscriptEvent>, Reply);
+
 #[derive(Clone)]
 pub struct Appender {
-    tx: mpsc::Sender<(SessionId, Vec<TranscriptEvent>, Reply)>,
+    tx: mpsc::Sender<Append>,
+    stop: CancellationToken,
+    writer: Arc<Mutex<Option<JoinHandle<()>>>>,
 }
 
 impl Appender {
     /// Starts the writer task for `store`.
     pub fn start(store: Store) -> Appender {
         let (tx, rx) = mpsc::channel(QUEUE);
-        tokio::spawn(run(store, rx));
-        Appender { tx }
+        let stop = CancellationToken::new();
+        let writer = tokio::spawn(run(store, rx, stop.clone()));
+        Appender {
+            tx,
+            stop,
+            writer: Arc::new(Mutex::new(Some(writer))),
+        }
+    }
+
+    /// Writes what is queued, then stops the writer; later appends fail
+    /// with `Stopped`. Shutdown calls it once the session actors are done.
+    pub async fn finish(&self) {
+        self.stop.cancel();
+        let writer = self
+            .writer
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .take();
+        if let Some(writer) = writer {
+            if let Err(error) = writer.await {
+                tracing::error!(%error, "the store writer ended badly");
+            }
+        }
     }
 
     /// Stores the events; returns once they are committed.
@@ -56,8 +83,18 @@ impl Appender {
     }
 }
 
-async fn run(store: Store, mut rx: mpsc::Receiver<(SessionId, Vec<TranscriptEvent>, Reply)>) {
-    while let Some(first) = rx.recv().await {
+async fn run(store: Store, mut rx: mpsc::Receiver<Append>, stop: CancellationToken) {
+    loop {
+        let first = tokio::select! {
+            biased;
+            first = rx.recv() => first,
+            _ = stop.cancelled() => {
+                // Nothing new is taken; what is queued is written.
+                rx.close();
+                rx.recv().await
+            }
+        };
+        let Some(first) = first else { return };
         let mut group = vec![first];
         let mut events = group[0].1.len();
         while events < MAX_GROUP_EVENTS {

@@ -148,10 +148,9 @@ impl Store {
                 .fetch_optional(&writer)
                 .await?;
         }
-        match backend {
-            Backend::Sqlite => sqlx::migrate!("migrations/sqlite").run(&writer).await?,
-            Backend::Postgres => sqlx::migrate!("migrations/postgres").run(&writer).await?,
-        }
+        // One folder serves both databases: every migration so far is SQL
+        // both read alike. One that must differ gets a folder per database.
+        sqlx::migrate!("./migrations").run(&writer).await?;
         Ok(Store {
             pool,
             writer,

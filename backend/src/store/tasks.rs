@@ -1,6 +1,6 @@
 //! Tasks, their assignee and the sessions that worked on them.
 
-use super::{int, opt_text, text, Store, StoreError};
+use super::{int, opt_text, text, Scope, Store, StoreError};
 use sqlx::any::AnyRow;
 use tandem_shared::api::{Task, TaskStatus};
 use tandem_shared::{AssistantId, SessionId};
@@ -58,10 +58,15 @@ impl Store {
     }
 
     /// Newest first.
-    pub async fn list_tasks(&self) -> Result<Vec<Task>, StoreError> {
+    /// The board as `scope` sees it: unassigned tasks, and those of
+    /// assistants in scope.
+    pub async fn list_tasks(&self, scope: Scope<'_>) -> Result<Vec<Task>, StoreError> {
         let rows = sqlx::query(&format!(
-            "SELECT {COLUMNS} FROM tasks ORDER BY created_at DESC, id DESC LIMIT 1000"
+            "SELECT {COLUMNS} FROM tasks WHERE assignee_id IS NULL OR {} \
+             ORDER BY created_at DESC, id DESC LIMIT 1000",
+            scope.condition("assignee_id", 1)
         ))
+        .bind(scope.bind_value())
         .fetch_all(&self.pool)
         .await?;
         let mut tasks = Vec::with_capacity(rows.len());

@@ -3,7 +3,6 @@
 
 use crate::session::{Context, Lifecycle, SessionError, Sessions, StartRequest};
 use crate::store::StoreError;
-use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use tandem_shared::api::{
     ChatAuthorKind, ChatMessage, JournalEntry, Task, TaskStatus, Wake, WakeState, WakeTrigger,
@@ -63,8 +62,6 @@ pub struct Dispatcher {
     sessions: Arc<Sessions>,
     requests: mpsc::Receiver<(WakeRequest, oneshot::Sender<Result<Wake, WakeError>>)>,
     lifecycle: mpsc::Receiver<Lifecycle>,
-    /// Each assistant's live sessions.
-    live: HashMap<AssistantId, HashSet<SessionId>>,
 }
 
 impl Dispatcher {
@@ -80,15 +77,17 @@ impl Dispatcher {
                 sessions,
                 requests,
                 lifecycle,
-                live: HashMap::new(),
             },
             Wakes { tx },
         )
     }
 
     pub async fn run(mut self) {
+        let shutdown = self.ctx.shutdown.clone();
         loop {
             tokio::select! {
+                // What is queued stays queued in the store.
+                _ = shutdown.begun() => return,
                 request = self.requests.recv() => match request {
                     Some((request, reply)) => {
                         let result = self.on_wake(request).await;
@@ -171,9 +170,7 @@ impl Dispatcher {
     }
 
     fn live_session(&self, assistant_id: &AssistantId) -> Option<SessionId> {
-        self.live
-            .get(assistant_id)
-            .and_then(|sessions| sessions.iter().next().cloned())
+        self.sessions.live_of(assistant_id)
     }
 
     async fn start(&mut self, wake: &Wake, title: Option<String>) -> Result<SessionId, WakeError> {
@@ -200,10 +197,6 @@ impl Dispatcher {
                 title,
             })
             .await?;
-        self.live
-            .entry(wake.assistant_id.clone())
-            .or_default()
-            .insert(summary.id.clone());
         let store = &self.ctx.store;
         store
             .set_wake_state(&wake.id, WakeState::Started, &summary.id)
@@ -223,16 +216,6 @@ impl Dispatcher {
 
     async fn on_lifecycle(&mut self, event: Lifecycle) -> Result<(), WakeError> {
         match event {
-            Lifecycle::Started {
-                assistant_id,
-                session_id,
-            } => {
-                self.live
-                    .entry(assistant_id)
-                    .or_default()
-                    .insert(session_id);
-                Ok(())
-            }
             Lifecycle::Ended {
                 assistant_id,
                 session_id,
@@ -241,12 +224,6 @@ impl Dispatcher {
                 reason,
                 summary,
             } => {
-                if let Some(sessions) = self.live.get_mut(&assistant_id) {
-                    sessions.remove(&session_id);
-                    if sessions.is_empty() {
-                        self.live.remove(&assistant_id);
-                    }
-                }
                 self.report(&assistant_id, &session_id, &title, status, reason, summary)
                     .await?;
                 self.start_next(&assistant_id).await

@@ -1,8 +1,8 @@
 //! Every approval waiting for this person, across assistants: answer it
 //! here or open its session. Refreshed whenever the live count changes.
 
-use crate::api;
-use crate::app::{AppState, Page};
+use crate::endpoints::approvals;
+use crate::state::{AppState, Page};
 use crate::views::entry::ApprovalOptions;
 use leptos::prelude::*;
 use tandem_shared::api::PendingApproval;
@@ -14,7 +14,7 @@ pub fn ApprovalsPage() -> impl IntoView {
     Effect::new(move |_| {
         state.pending.track();
         leptos::task::spawn_local(async move {
-            match api::get::<Vec<PendingApproval>>("/api/approvals").await {
+            match approvals::pending().await {
                 Ok(found) => list.set(Some(found)),
                 Err(message) => state.error.set(Some(message)),
             }

@@ -6,8 +6,8 @@ use super::avatar::Avatar;
 use super::composer::Composer;
 use super::members::MembersTab;
 use super::rules::RulesList;
-use crate::api;
-use crate::app::{AppState, Page};
+use crate::endpoints::{assistants, routines};
+use crate::state::{AppState, Page};
 use leptos::prelude::*;
 use tandem_shared::api::{
     Assistant, ChatAuthorKind, ChatMessage, CreateRoutine, Heartbeat, JournalEntry,
@@ -110,7 +110,7 @@ pub fn AssistantPage(id: AssistantId) -> impl IntoView {
                         Tab::Wakes => view! { <WakesTab id=id /> }.into_any(),
                         Tab::Rules => view! {
                             <p class="muted">"Allow or Block answers without asking; Ask asks. A Tandem-wide Block wins. \"Always\" answers land here."</p>
-                            <RulesList path=format!("/api/assistants/{id}/rules") can_edit=true />
+                            <RulesList assistant=Some(id) can_edit=true />
                         }.into_any(),
                         Tab::Members => view! { <MembersTab id=id /> }.into_any(),
                     }
@@ -124,10 +124,10 @@ pub fn AssistantPage(id: AssistantId) -> impl IntoView {
 fn ChatTab(id: AssistantId) -> impl IntoView {
     let state = expect_context::<AppState>();
     let messages = RwSignal::new(Vec::<ChatMessage>::new());
-    let path = StoredValue::new(format!("/api/assistants/{id}/chat"));
+    let me = StoredValue::new(id.clone());
     let load = move || {
         leptos::task::spawn_local(async move {
-            match api::get::<Vec<ChatMessage>>(&path.get_value()).await {
+            match assistants::chat(&me.get_value()).await {
                 Ok(list) => messages.set(list),
                 Err(message) => state.error.set(Some(message)),
             }
@@ -151,7 +151,7 @@ fn ChatTab(id: AssistantId) -> impl IntoView {
             return;
         }
         leptos::task::spawn_local(async move {
-            match api::post::<_, Wake>(&path.get_value(), &PostChat { text }).await {
+            match assistants::post_chat(&me.get_value(), &PostChat { text }).await {
                 Ok(_) => {
                     draft.set(String::new());
                     load();
@@ -220,7 +220,7 @@ fn ProfileTab(assistant: Assistant) -> impl IntoView {
     let constitution = RwSignal::new(assistant.constitution.clone());
     let memory = RwSignal::new(assistant.memory.clone());
     let saved = RwSignal::new(false);
-    let path = StoredValue::new(format!("/api/assistants/{}", assistant.id));
+    let me = StoredValue::new(assistant.id.clone());
     let save = move |_| {
         let body = UpdateAssistant {
             persona: Some(persona.get_untracked()),
@@ -229,7 +229,7 @@ fn ProfileTab(assistant: Assistant) -> impl IntoView {
             ..Default::default()
         };
         leptos::task::spawn_local(async move {
-            match api::patch::<_, Assistant>(&path.get_value(), &body).await {
+            match assistants::update(&me.get_value(), &body).await {
                 Ok(updated) => {
                     saved.set(true);
                     state.assistants.update(|list| {
@@ -248,7 +248,7 @@ fn ProfileTab(assistant: Assistant) -> impl IntoView {
             ..Default::default()
         };
         leptos::task::spawn_local(async move {
-            match api::patch::<_, Assistant>(&path.get_value(), &body).await {
+            match assistants::update(&me.get_value(), &body).await {
                 Ok(archived) => {
                     state
                         .assistants
@@ -291,10 +291,10 @@ fn ProfileTab(assistant: Assistant) -> impl IntoView {
 fn JournalTab(id: AssistantId) -> impl IntoView {
     let state = expect_context::<AppState>();
     let entries = RwSignal::new(Vec::<JournalEntry>::new());
-    let path = StoredValue::new(format!("/api/assistants/{id}/journal"));
+    let me = StoredValue::new(id);
     let load = move || {
         leptos::task::spawn_local(async move {
-            match api::get::<Vec<JournalEntry>>(&path.get_value()).await {
+            match assistants::journal(&me.get_value()).await {
                 Ok(list) => entries.set(list),
                 Err(message) => state.error.set(Some(message)),
             }
@@ -305,7 +305,7 @@ fn JournalTab(id: AssistantId) -> impl IntoView {
     let add = move |_| {
         let text = draft.get_untracked();
         leptos::task::spawn_local(async move {
-            match api::post::<_, JournalEntry>(&path.get_value(), &NewJournalEntry { text }).await {
+            match assistants::add_journal_entry(&me.get_value(), &NewJournalEntry { text }).await {
                 Ok(_) => {
                     draft.set(String::new());
                     load();
@@ -331,12 +331,12 @@ fn JournalTab(id: AssistantId) -> impl IntoView {
 #[component]
 fn RoutinesTab(id: AssistantId) -> impl IntoView {
     let state = expect_context::<AppState>();
-    let routines = RwSignal::new(Vec::<Routine>::new());
-    let path = StoredValue::new(format!("/api/assistants/{id}/routines"));
+    let list = RwSignal::new(Vec::<Routine>::new());
+    let me = StoredValue::new(id);
     let load = move || {
         leptos::task::spawn_local(async move {
-            match api::get::<Vec<Routine>>(&path.get_value()).await {
-                Ok(list) => routines.set(list),
+            match assistants::routines(&me.get_value()).await {
+                Ok(found) => list.set(found),
                 Err(message) => state.error.set(Some(message)),
             }
         });
@@ -356,7 +356,7 @@ fn RoutinesTab(id: AssistantId) -> impl IntoView {
             prompt: prompt.get_untracked(),
         };
         leptos::task::spawn_local(async move {
-            match api::post::<_, Routine>(&path.get_value(), &body).await {
+            match assistants::add_routine(&me.get_value(), &body).await {
                 Ok(_) => {
                     prompt.set(String::new());
                     load();
@@ -378,15 +378,15 @@ fn RoutinesTab(id: AssistantId) -> impl IntoView {
             <div class="row"><button class="button" data-testid="add-routine" on:click=add>"Add routine"</button></div>
         </div>
         <ul class="plain-list" data-testid="routines">
-            <For each=move || routines.get() key=|r| (r.id.clone(), r.enabled, r.next_run_at)
+            <For each=move || list.get() key=|r| (r.id.clone(), r.enabled, r.next_run_at)
                 children=move |r| {
                     let rid = r.id.clone();
                     let enabled = r.enabled;
                     let toggle = move |_| {
-                        let path = format!("/api/routines/{rid}");
+                        let rid = rid.clone();
                         let body = UpdateRoutine { enabled: Some(!enabled), ..Default::default() };
                         leptos::task::spawn_local(async move {
-                            match api::patch::<_, Routine>(&path, &body).await {
+                            match routines::update(&rid, &body).await {
                                 Ok(_) => load(),
                                 Err(message) => state.error.set(Some(message)),
                             }
@@ -423,7 +423,7 @@ impl PipeZone for js_sys::Object {
 fn WakesTab(id: AssistantId) -> impl IntoView {
     let state = expect_context::<AppState>();
     let wakes = RwSignal::new(Vec::<Wake>::new());
-    let path = StoredValue::new(format!("/api/assistants/{id}/wakes"));
+    let me = StoredValue::new(id.clone());
     let mine = id.clone();
     Effect::new(move |_| {
         state.sessions.with(|list| {
@@ -433,18 +433,17 @@ fn WakesTab(id: AssistantId) -> impl IntoView {
                 .collect::<Vec<_>>()
         });
         leptos::task::spawn_local(async move {
-            match api::get::<Vec<Wake>>(&path.get_value()).await {
+            match assistants::wakes(&me.get_value()).await {
                 Ok(list) => wakes.set(list),
                 Err(message) => state.error.set(Some(message)),
             }
         });
     });
     let beat = RwSignal::new(String::new());
-    let beat_path = StoredValue::new(format!("/api/assistants/{id}/heartbeat"));
     let send_beat = move |_| {
         let message = beat.get_untracked();
         leptos::task::spawn_local(async move {
-            match api::post::<_, Wake>(&beat_path.get_value(), &Heartbeat { message }).await {
+            match assistants::heartbeat(&me.get_value(), &Heartbeat { message }).await {
                 Ok(wake) => {
                     beat.set(String::new());
                     wakes.update(|list| list.insert(0, wake));

@@ -1,10 +1,10 @@
 //! One transcript entry. Agent text is shown as text, never as HTML.
 
-use crate::api;
-use crate::app::AppState;
+use crate::endpoints::approvals;
 use crate::markdown;
+use crate::state::AppState;
 use leptos::prelude::*;
-use tandem_shared::api::{Decide, DecisionResult};
+use tandem_shared::api::Decide;
 use tandem_shared::transcript::Entry;
 use tandem_shared::{
     ApprovalId, DecisionOutcome, PermissionKind, PermissionOption, PlanStatus, SessionStatus,
@@ -154,15 +154,15 @@ pub fn ApprovalOptions(approval_id: ApprovalId, options: Vec<PermissionOption>) 
                     PermissionKind::AllowOnce | PermissionKind::AllowAlways => "button primary",
                     _ => "button",
                 };
-                let path = format!("/api/approvals/{approval_id}/decision");
+                let approval_id = approval_id.clone();
                 let body = Decide { option_id: option.option_id.clone() };
                 view! {
                     <button class=class data-testid="approval-option" data-option=option.option_id.clone()
                         on:click=move |_| {
-                            let path = path.clone();
+                            let approval_id = approval_id.clone();
                             let body = body.clone();
                             leptos::task::spawn_local(async move {
-                                let result = api::post::<_, DecisionResult>(&path, &body).await.map(|_| ());
+                                let result = approvals::decide(&approval_id, &body).await.map(|_| ());
                                 state.report(result);
                             });
                         }>{option.name}</button>

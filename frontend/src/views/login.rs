@@ -1,8 +1,8 @@
 //! The first-run admin account, and logging in.
 
-use crate::api;
+use crate::endpoints::auth;
 use leptos::prelude::*;
-use tandem_shared::auth::{check_password, check_user_name, Credentials, User};
+use tandem_shared::auth::{check_password, check_user_name, Credentials};
 
 /// Asks for the first account, which becomes the admin.
 #[component]
@@ -30,7 +30,7 @@ pub fn SetupForm(on_done: impl Fn() + Copy + Send + Sync + 'static) -> impl Into
             return;
         }
         leptos::task::spawn_local(async move {
-            match api::post::<_, User>("/api/auth/setup", &body).await {
+            match auth::setup(&body).await {
                 Ok(_) => on_done(),
                 Err(message) => error.set(Some(message)),
             }
@@ -67,7 +67,7 @@ pub fn LoginForm(on_done: impl Fn() + Copy + Send + Sync + 'static) -> impl Into
             password: password.get_untracked(),
         };
         leptos::task::spawn_local(async move {
-            match api::post::<_, User>("/api/auth/login", &body).await {
+            match auth::login(&body).await {
                 Ok(_) => on_done(),
                 Err(message) => {
                     password.set(String::new());

@@ -1,8 +1,8 @@
 //! Who belongs to an assistant: members (and admins) see its sessions,
 //! chat, approvals and settings.
 
-use crate::api;
-use crate::app::AppState;
+use crate::endpoints::{assistants, people};
+use crate::state::AppState;
 use leptos::prelude::*;
 use tandem_shared::auth::{AddMember, User};
 use tandem_shared::{AssistantId, UserId};
@@ -10,16 +10,16 @@ use tandem_shared::{AssistantId, UserId};
 #[component]
 pub fn MembersTab(id: AssistantId) -> impl IntoView {
     let state = expect_context::<AppState>();
-    let path = StoredValue::new(format!("/api/assistants/{id}/members"));
+    let id = StoredValue::new(id);
     let members = RwSignal::new(Vec::<User>::new());
     let everyone = RwSignal::new(Vec::<User>::new());
     let pick = RwSignal::new(String::new());
     leptos::task::spawn_local(async move {
-        match api::get::<Vec<User>>(&path.get_value()).await {
+        match assistants::members(&id.get_value()).await {
             Ok(list) => members.set(list),
             Err(message) => state.error.set(Some(message)),
         }
-        if let Ok(list) = api::get::<Vec<User>>("/api/users").await {
+        if let Ok(list) = people::list().await {
             everyone.set(list);
         }
     });
@@ -41,7 +41,7 @@ pub fn MembersTab(id: AssistantId) -> impl IntoView {
             user_id: UserId(chosen),
         };
         leptos::task::spawn_local(async move {
-            match api::post::<_, Vec<User>>(&path.get_value(), &body).await {
+            match assistants::add_member(&id.get_value(), &body).await {
                 Ok(list) => {
                     members.set(list);
                     pick.set(String::new());
@@ -54,16 +54,15 @@ pub fn MembersTab(id: AssistantId) -> impl IntoView {
         <p class="muted">"Members see this assistant's sessions, chat and approvals. Admins see everything."</p>
         <ul class="plain-list" data-testid="members">
             <For each=move || members.get() key=|u| u.id.clone() children=move |user| {
-                let remove_path = format!("{}/{}", path.get_value(), user.id);
+                let user_id = user.id.clone();
                 view! {
                     <li class="row">
                         <span data-testid="member">{user.name.clone()}</span>
                         <button class="button small" on:click=move |_| {
-                            let remove_path = remove_path.clone();
+                            let user_id = user_id.clone();
                             leptos::task::spawn_local(async move {
-                                let result = api::delete(&remove_path).await;
-                                state.report(result);
-                                if let Ok(list) = api::get::<Vec<User>>(&path.get_value()).await {
+                                state.report(assistants::remove_member(&id.get_value(), &user_id).await);
+                                if let Ok(list) = assistants::members(&id.get_value()).await {
                                     members.set(list);
                                 }
                             });

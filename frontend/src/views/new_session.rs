@@ -1,9 +1,9 @@
 //! Starting a session: pick an assistant, say what to do.
 
-use crate::api;
-use crate::app::AppState;
+use crate::endpoints::{agents, sessions};
+use crate::state::AppState;
 use leptos::prelude::*;
-use tandem_shared::api::{AgentKindInfo, CreateSession, SessionSummary};
+use tandem_shared::api::{AgentKindInfo, CreateSession};
 use tandem_shared::AssistantId;
 
 #[component]
@@ -12,10 +12,10 @@ pub fn NewSession() -> impl IntoView {
     let chosen = RwSignal::new(None::<AssistantId>);
     let prompt = RwSignal::new(String::new());
     let busy = RwSignal::new(false);
-    let agents = RwSignal::new(Vec::<AgentKindInfo>::new());
+    let kinds = RwSignal::new(Vec::<AgentKindInfo>::new());
     leptos::task::spawn_local(async move {
-        match api::get::<Vec<AgentKindInfo>>("/api/agents").await {
-            Ok(list) => agents.set(list),
+        match agents::list().await {
+            Ok(list) => kinds.set(list),
             Err(message) => state.error.set(Some(message)),
         }
     });
@@ -35,7 +35,7 @@ pub fn NewSession() -> impl IntoView {
         };
         busy.set(true);
         leptos::task::spawn_local(async move {
-            let result = api::post::<_, SessionSummary>("/api/sessions", &body).await;
+            let result = sessions::create(&body).await;
             busy.set(false);
             match result {
                 Ok(session) => {
@@ -83,7 +83,7 @@ pub fn NewSession() -> impl IntoView {
             <section class="agents" aria-labelledby="agents-heading">
                 <h2 id="agents-heading">"Agents on this machine"</h2>
                 <ul class="agent-list" data-testid="agent-list">
-                    <For each=move || agents.get() key=|a| a.kind.clone()
+                    <For each=move || kinds.get() key=|a| a.kind.clone()
                         children=move |a| view! {
                             <li class="agent" data-installed=a.installed.to_string()>
                                 <span class=if a.installed { "agent-mark ok" } else { "agent-mark" }>

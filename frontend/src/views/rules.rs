@@ -1,26 +1,27 @@
 //! Approval rules: an assistant's own (its Rules tab) or Tandem-wide
 //! (Settings, admins). Allow, Ask or Block by tool kind and a prefix.
 
-use crate::api;
-use crate::app::AppState;
+use crate::endpoints::rules;
+use crate::state::AppState;
 use leptos::prelude::*;
 use tandem_shared::api::{ApprovalRule, CreateRule, RuleAction};
-use tandem_shared::ToolKind;
+use tandem_shared::{AssistantId, ToolKind};
 
-/// The rules at `path` (`/api/rules` or `/api/assistants/<id>/rules`).
-/// `can_edit`: whether this person may add and remove them.
+/// The rules of `assistant`, or Tandem-wide ones (`None`). `can_edit`:
+/// whether this person may add and remove them.
 #[component]
-pub fn RulesList(path: String, can_edit: bool) -> impl IntoView {
+pub fn RulesList(assistant: Option<AssistantId>, can_edit: bool) -> impl IntoView {
     let state = expect_context::<AppState>();
-    let path = StoredValue::new(path);
-    let rules = RwSignal::new(Vec::<ApprovalRule>::new());
-    let kind = RwSignal::new(String::from("execute"));
+    let assistant = StoredValue::new(assistant);
+    let list = RwSignal::new(Vec::<ApprovalRule>::new());
+    // `None`: any kind of tool.
+    let kind = RwSignal::new(Some(ToolKind::Execute));
     let prefix = RwSignal::new(String::new());
-    let action = RwSignal::new(String::from("allow"));
+    let action = RwSignal::new(RuleAction::Allow);
     let load = move || {
         leptos::task::spawn_local(async move {
-            match api::get::<Vec<ApprovalRule>>(&path.get_value()).await {
-                Ok(list) => rules.set(list),
+            match rules::list(assistant.get_value().as_ref()).await {
+                Ok(found) => list.set(found),
                 Err(message) => state.error.set(Some(message)),
             }
         });
@@ -28,12 +29,12 @@ pub fn RulesList(path: String, can_edit: bool) -> impl IntoView {
     load();
     let add = move |_| {
         let body = CreateRule {
-            kind: ToolKind::parse(&kind.get_untracked()),
+            kind: kind.get_untracked(),
             prefix: prefix.get_untracked(),
-            action: RuleAction::parse(&action.get_untracked()).unwrap_or(RuleAction::Ask),
+            action: action.get_untracked(),
         };
         leptos::task::spawn_local(async move {
-            match api::post::<_, ApprovalRule>(&path.get_value(), &body).await {
+            match rules::add(assistant.get_value().as_ref(), &body).await {
                 Ok(_) => {
                     prefix.set(String::new());
                     load();
@@ -44,8 +45,8 @@ pub fn RulesList(path: String, can_edit: bool) -> impl IntoView {
     };
     view! {
         <ul class="plain-list" data-testid="rules">
-            <For each=move || rules.get() key=|r| r.id.clone() children=move |rule| {
-                let remove = format!("/api/rules/{}", rule.id);
+            <For each=move || list.get() key=|r| r.id.clone() children=move |rule| {
+                let rule_id = rule.id.clone();
                 let what = match rule.kind {
                     Some(kind) => format!("{}:{}", kind.name(), rule.prefix),
                     None => format!("any:{}", rule.prefix),
@@ -56,9 +57,9 @@ pub fn RulesList(path: String, can_edit: bool) -> impl IntoView {
                         <code data-testid="rule">{what}</code>
                         {can_edit.then(|| view! {
                             <button class="button small" data-testid="rule-remove" on:click=move |_| {
-                                let remove = remove.clone();
+                                let rule_id = rule_id.clone();
                                 leptos::task::spawn_local(async move {
-                                    state.report(api::delete(&remove).await);
+                                    state.report(rules::remove(&rule_id).await);
                                     load();
                                 });
                             }>"Remove"</button>
@@ -70,14 +71,16 @@ pub fn RulesList(path: String, can_edit: bool) -> impl IntoView {
         {can_edit.then(|| view! {
             <div class="row wrap">
                 <label class="field"><span>"Action"</span>
-                    <select prop:value=move || action.get() on:change=move |ev| action.set(event_target_value(&ev))>
+                    <select prop:value=move || action.get().as_str()
+                        on:change=move |ev| action.set(RuleAction::parse(&event_target_value(&ev)).unwrap_or(RuleAction::Ask))>
                         <option value="allow">"Allow"</option>
                         <option value="ask">"Ask"</option>
                         <option value="block">"Block"</option>
                     </select>
                 </label>
                 <label class="field"><span>"Tool kind"</span>
-                    <select prop:value=move || kind.get() on:change=move |ev| kind.set(event_target_value(&ev))>
+                    <select prop:value=move || kind.get().map(|k| k.name()).unwrap_or("")
+                        on:change=move |ev| kind.set(ToolKind::parse(&event_target_value(&ev)))>
                         <option value="">"any"</option>
                         {ToolKind::ALL.into_iter().map(|k| view! { <option value=k.name()>{k.label()}</option> }).collect_view()}
                     </select>

@@ -3,12 +3,19 @@
 use super::assistant::when;
 use super::composer::Composer;
 use super::transcript::TranscriptList;
-use crate::api;
-use crate::app::AppState;
+use crate::endpoints::sessions;
+use crate::state::AppState;
 use leptos::prelude::*;
-use tandem_shared::api::{ArchiveSessions, SendMessage, SendMessageResult};
-use tandem_shared::auth::{CreateShareLink, CreatedShareLink, ShareLink};
+use tandem_shared::api::{ArchiveSessions, SendMessage};
+use tandem_shared::auth::{CreateShareLink, ShareLink};
 use tandem_shared::SessionId;
+
+/// What the header's pause/resume button asks.
+#[derive(Clone, Copy)]
+enum Step {
+    Pause,
+    Resume,
+}
 
 #[component]
 pub fn SessionView(id: SessionId) -> impl IntoView {
@@ -23,28 +30,31 @@ pub fn SessionView(id: SessionId) -> impl IntoView {
     });
     let status = Memo::new(move |_| {
         state
+            .follow
             .transcript
             .with(|t| t.status)
             .or_else(|| summary.get().map(|s| s.status))
     });
     let title = move || {
         state
+            .follow
             .transcript
             .with(|t| t.title.clone())
             .or_else(|| summary.get().map(|s| s.title))
             .unwrap_or_else(|| "Session".into())
     };
     let stop = move |_| {
-        let path = id.with_value(|id| format!("/api/sessions/{id}/stop"));
         leptos::task::spawn_local(async move {
-            state.report(api::post_unit(&path, &()).await);
+            state.report(sessions::stop(&id.get_value()).await);
         });
     };
-    // Pause or resume: `action` is the last part of the route.
-    let step = move |action: &'static str| {
-        let path = id.with_value(|id| format!("/api/sessions/{id}/{action}"));
+    let step = move |step: Step| {
         leptos::task::spawn_local(async move {
-            state.report(api::post_unit(&path, &()).await);
+            let id = id.get_value();
+            state.report(match step {
+                Step::Pause => sessions::pause(&id).await,
+                Step::Resume => sessions::resume(&id).await,
+            });
         });
     };
     let archive = move |_| {
@@ -53,7 +63,7 @@ pub fn SessionView(id: SessionId) -> impl IntoView {
             archived: true,
         };
         leptos::task::spawn_local(async move {
-            match api::post_unit("/api/sessions/archive", &body).await {
+            match sessions::archive(&body).await {
                 Ok(()) => state.select(None),
                 Err(message) => state.error.set(Some(message)),
             }
@@ -66,10 +76,9 @@ pub fn SessionView(id: SessionId) -> impl IntoView {
         if text.trim().is_empty() {
             return;
         }
-        let path = id.with_value(|id| format!("/api/sessions/{id}/messages"));
         leptos::task::spawn_local(async move {
             let body = SendMessage { text, interrupt };
-            match api::post::<_, SendMessageResult>(&path, &body).await {
+            match sessions::send(&id.get_value(), &body).await {
                 Ok(_) => draft.set(String::new()),
                 Err(message) => state.error.set(Some(message)),
             }
@@ -95,10 +104,10 @@ pub fn SessionView(id: SessionId) -> impl IntoView {
                     <button class="button" data-testid="share" aria-expanded=move || sharing.get().to_string()
                         on:click=move |_| sharing.update(|open| *open = !*open)>"Share"</button>
                     <Show when=move || live() && !paused()>
-                        <button class="button" data-testid="pause" on:click=move |_| step("pause")>"Pause"</button>
+                        <button class="button" data-testid="pause" on:click=move |_| step(Step::Pause)>"Pause"</button>
                     </Show>
                     <Show when=move || paused() || status.get().is_some_and(|s| !s.is_live())>
-                        <button class="button" data-testid="resume" on:click=move |_| step("resume")>"Resume"</button>
+                        <button class="button" data-testid="resume" on:click=move |_| step(Step::Resume)>"Resume"</button>
                     </Show>
                     <Show when=live>
                         <button class="button danger" data-testid="stop" on:click=stop>"Stop"</button>
@@ -112,7 +121,7 @@ pub fn SessionView(id: SessionId) -> impl IntoView {
             <Show when=move || sharing.get()>
                 <SharePanel id=id.get_value() />
             </Show>
-            <TranscriptList transcript=state.transcript />
+            <TranscriptList transcript=state.follow.transcript />
             <Composer draft=draft on_send=send placeholder="Send a follow-up (Enter sends, Shift+Enter: new line)" testid="composer" button_testid="send" />
             <Show when=live>
                 <div class="composer-extra">
@@ -129,13 +138,13 @@ pub fn SessionView(id: SessionId) -> impl IntoView {
 #[component]
 fn SharePanel(id: SessionId) -> impl IntoView {
     let state = expect_context::<AppState>();
-    let path = StoredValue::new(format!("/api/sessions/{id}/share-links"));
+    let id = StoredValue::new(id);
     let links = RwSignal::new(Vec::<ShareLink>::new());
     let fresh = RwSignal::new(None::<String>);
     let hours = RwSignal::new(String::from("168"));
     let load = move || {
         leptos::task::spawn_local(async move {
-            match api::get::<Vec<ShareLink>>(&path.get_value()).await {
+            match sessions::share_links(&id.get_value()).await {
                 Ok(list) => links.set(list),
                 Err(message) => state.error.set(Some(message)),
             }
@@ -147,7 +156,7 @@ fn SharePanel(id: SessionId) -> impl IntoView {
             expires_in_hours: hours.get_untracked().parse().ok().filter(|h| *h > 0),
         };
         leptos::task::spawn_local(async move {
-            match api::post::<_, CreatedShareLink>(&path.get_value(), &body).await {
+            match sessions::create_share_link(&id.get_value(), &body).await {
                 Ok(created) => {
                     let origin = web_sys::window()
                         .and_then(|w| w.location().origin().ok())
@@ -178,13 +187,14 @@ fn SharePanel(id: SessionId) -> impl IntoView {
             })}
             <ul class="plain-list" data-testid="share-links">
                 <For each=move || links.get() key=|l| l.id.clone() children=move |link| {
-                    let revoke_path = format!("{}/{}", path.get_value(), link.id);
+                    let session_id = id.get_value();
+                    let link_id = link.id.clone();
                     let expiry = link.expires_at.map(|at| format!("expires {}", when(at))).unwrap_or_else(|| "never expires".into());
                     view! {
                         <li class="row">
                             <span>"Link by " {link.created_by.clone()}</span>
                             <span class="muted">{when(link.created_at)} " · " {expiry}</span>
-                            <RevokeLink path=revoke_path testid="share-revoke"
+                            <RevokeLink session_id=session_id link_id=link_id testid="share-revoke"
                                 then=Callback::new(move |()| { fresh.set(None); load(); }) />
                         </li>
                     }
@@ -194,16 +204,21 @@ fn SharePanel(id: SessionId) -> impl IntoView {
     }
 }
 
-/// Revokes one share link (`path` is its DELETE route), then `then` runs
-/// (the list around it reloads).
+/// Revokes one share link, then `then` runs (the list around it reloads).
 #[component]
-pub fn RevokeLink(path: String, testid: &'static str, then: Callback<()>) -> impl IntoView {
+pub fn RevokeLink(
+    session_id: SessionId,
+    link_id: String,
+    testid: &'static str,
+    then: Callback<()>,
+) -> impl IntoView {
     let state = expect_context::<AppState>();
-    let path = StoredValue::new(path);
+    let target = StoredValue::new((session_id, link_id));
     view! {
         <button class="button small" data-testid=testid on:click=move |_| {
             leptos::task::spawn_local(async move {
-                state.report(api::delete(&path.get_value()).await);
+                let (session_id, link_id) = target.get_value();
+                state.report(sessions::revoke_share_link(&session_id, &link_id).await);
                 then.run(());
             });
         }>"Revoke"</button>

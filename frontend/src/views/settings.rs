@@ -1,15 +1,13 @@
 //! Settings: one's own account and API tokens, and the team.
 
-use crate::api;
-use crate::app::{AppState, Page};
+use crate::endpoints::{auth, people, sessions};
 use crate::pwa;
+use crate::state::{AppState, Page};
 use crate::views::assistant::when;
 use crate::views::rules::RulesList;
 use crate::views::session::RevokeLink;
 use leptos::prelude::*;
-use tandem_shared::auth::{
-    ApiToken, ChangePassword, CreateToken, CreateUser, CreatedToken, ShareLink, User,
-};
+use tandem_shared::auth::{ApiToken, ChangePassword, CreateToken, CreateUser, ShareLink, User};
 
 #[component]
 pub fn Settings() -> impl IntoView {
@@ -27,7 +25,7 @@ pub fn Settings() -> impl IntoView {
                 <div class="card">
                     <h2>"Tandem-wide approval rules"</h2>
                     <p class="muted">"Apply to every assistant; a Block here wins over any assistant's Allow. Only admins change them."</p>
-                    <RulesList path="/api/rules".to_owned() can_edit=me.admin />
+                    <RulesList assistant=None can_edit=me.admin />
                 </div>
             </div>
         </section>
@@ -68,7 +66,7 @@ fn ShareLinks() -> impl IntoView {
     let links = RwSignal::new(Vec::<ShareLink>::new());
     let load = move || {
         leptos::task::spawn_local(async move {
-            match api::get::<Vec<ShareLink>>("/api/share-links").await {
+            match sessions::all_share_links().await {
                 Ok(found) => links.set(found),
                 Err(message) => state.error.set(Some(message)),
             }
@@ -91,13 +89,14 @@ fn ShareLinks() -> impl IntoView {
             <ul class="plain-list" data-testid="all-share-links">
                 <For each=move || links.get() key=|l| l.id.clone() children=move |link| {
                     let session = link.session_id.clone();
-                    let revoke_path = format!("/api/sessions/{}/share-links/{}", link.session_id, link.id);
+                    let session_id = link.session_id.clone();
+                    let link_id = link.id.clone();
                     let expiry = link.expires_at.map(|at| format!("expires {}", when(at))).unwrap_or_else(|| "never expires".into());
                     view! {
                         <li class="row wrap">
                             <button class="link" on:click=move |_| state.go(Page::Session(session.clone()))>{title(&link)}</button>
                             <span class="muted">"by " {link.created_by.clone()} " · " {expiry}</span>
-                            <RevokeLink path=revoke_path testid="all-share-revoke" then=Callback::new(move |()| load()) />
+                            <RevokeLink session_id=session_id link_id=link_id testid="all-share-revoke" then=Callback::new(move |()| load()) />
                         </li>
                     }
                 } />
@@ -119,7 +118,7 @@ fn Account(me: User) -> impl IntoView {
             new: new.get_untracked(),
         };
         leptos::task::spawn_local(async move {
-            match api::post_unit("/api/auth/password", &body).await {
+            match auth::change_password(&body).await {
                 Ok(()) => {
                     current.set(String::new());
                     new.set(String::new());
@@ -133,7 +132,8 @@ fn Account(me: User) -> impl IntoView {
     };
     let logout = move |_| {
         leptos::task::spawn_local(async move {
-            let _ = api::post_unit("/api/auth/logout", &()).await;
+            // Logged out or not, the page reloads into the login.
+            let _ = auth::logout().await;
             if let Some(window) = web_sys::window() {
                 let _ = window.location().set_hash("");
                 let _ = window.location().reload();
@@ -166,7 +166,7 @@ fn Tokens() -> impl IntoView {
     let secret = RwSignal::new(None::<String>);
     let load = move || {
         leptos::task::spawn_local(async move {
-            match api::get::<Vec<ApiToken>>("/api/tokens").await {
+            match people::tokens().await {
                 Ok(list) => tokens.set(list),
                 Err(message) => state.error.set(Some(message)),
             }
@@ -179,7 +179,7 @@ fn Tokens() -> impl IntoView {
             name: name.get_untracked(),
         };
         leptos::task::spawn_local(async move {
-            match api::post::<_, CreatedToken>("/api/tokens", &body).await {
+            match people::create_token(&body).await {
                 Ok(created) => {
                     secret.set(Some(created.secret));
                     name.set(String::new());
@@ -198,16 +198,16 @@ fn Tokens() -> impl IntoView {
             })}
             <ul class="plain-list">
                 <For each=move || tokens.get() key=|t| t.id.clone() children=move |t| {
-                    let path = format!("/api/tokens/{}", t.id);
+                    let token_id = t.id.clone();
                     let used = t.last_used_at.map(|at| format!("used {}", when(at))).unwrap_or_else(|| "never used".into());
                     view! {
                         <li class="row">
                             <span>{t.name.clone()}</span>
                             <span class="muted">"made " {when(t.created_at)} " · " {used}</span>
                             <button class="button small" on:click=move |_| {
-                                let path = path.clone();
+                                let token_id = token_id.clone();
                                 leptos::task::spawn_local(async move {
-                                    state.report(api::delete(&path).await);
+                                    state.report(people::revoke_token(&token_id).await);
                                     load();
                                 });
                             }>"Revoke"</button>
@@ -233,7 +233,7 @@ fn Team(admin: bool) -> impl IntoView {
     let make_admin = RwSignal::new(false);
     let load = move || {
         leptos::task::spawn_local(async move {
-            match api::get::<Vec<User>>("/api/users").await {
+            match people::list().await {
                 Ok(list) => users.set(list),
                 Err(message) => state.error.set(Some(message)),
             }
@@ -248,7 +248,7 @@ fn Team(admin: bool) -> impl IntoView {
             admin: make_admin.get_untracked(),
         };
         leptos::task::spawn_local(async move {
-            match api::post::<_, User>("/api/users", &body).await {
+            match people::create(&body).await {
                 Ok(_) => {
                     name.set(String::new());
                     password.set(String::new());

@@ -2,60 +2,38 @@
 //! No navigation, no controls, nothing else of Tandem.
 
 use super::transcript::TranscriptList;
-use crate::api;
+use crate::endpoints::share;
+use crate::follow::Follow;
 use crate::socket::Socket;
 use leptos::prelude::*;
+use tandem_shared::api::ErrorCode;
 use tandem_shared::auth::SharedSession;
-use tandem_shared::transcript::Transcript;
-use tandem_shared::ws::{ClientMessage, ServerMessage};
+use tandem_shared::ws::ServerMessage;
 
 #[component]
 pub fn SharePage(token: String) -> impl IntoView {
     let shared = RwSignal::new(None::<SharedSession>);
     let gone = RwSignal::new(None::<String>);
-    let transcript = RwSignal::new(Transcript::default());
-    let info_path = format!("/api/share/{token}");
+    let socket = Socket::new(share::socket_path(&token));
+    let follow = Follow::new(socket, None);
+    let transcript = follow.transcript;
     leptos::task::spawn_local(async move {
-        match api::get::<SharedSession>(&info_path).await {
-            Ok(found) => shared.set(Some(found)),
+        match share::info(&token).await {
+            Ok(found) => {
+                let session = found.session.id.clone();
+                shared.set(Some(found));
+                // Connect once the link is known to be good.
+                socket.start(
+                    move |message| on_message(message, follow, socket, gone),
+                    move || follow.resubscribe(),
+                );
+                follow.follow(Some(session));
+            }
             Err(message) => gone.set(Some(message)),
         }
     });
-    let socket_slot = StoredValue::new(None::<Socket>);
-    let on_message = move |message: ServerMessage| match message {
-        ServerMessage::Events { events, .. } => transcript.update(|t| {
-            for event in &events {
-                t.apply(event);
-            }
-        }),
-        ServerMessage::Error { code, message, .. } if code == "link_revoked" => {
-            if let Some(socket) = socket_slot.get_value() {
-                socket.ended.set(true);
-            }
-            gone.set(Some(message));
-        }
-        _ => {}
-    };
-    // After every (re)connect: resubscribe from the last seq held.
-    let on_open = move || {
-        let after = transcript.with_untracked(|t| t.last_seq);
-        if let (Some(socket), Some(found)) = (socket_slot.get_value(), shared.get_untracked()) {
-            socket.send(&ClientMessage::Subscribe {
-                session_id: found.session.id,
-                after,
-            });
-        }
-    };
-    // Connect once the link is known to be good.
-    let socket_path = format!("/api/share/{token}/ws");
-    Effect::new(move |started: Option<bool>| {
-        if started == Some(true) || shared.with(Option::is_none) {
-            return started.unwrap_or(false);
-        }
-        socket_slot.set_value(Some(Socket::new(socket_path.clone(), on_message, on_open)));
-        true
-    });
-    let connected = move || socket_slot.get_value().is_none_or(|s| s.connected.get());
+    on_cleanup(move || socket.end());
+    let connected = move || shared.with(Option::is_none) || socket.connected.get();
     view! {
         <div class="share-page">
             <section class="session-view" data-testid="share-view">
@@ -83,5 +61,31 @@ pub fn SharePage(token: String) -> impl IntoView {
                 <TranscriptList transcript=transcript />
             </section>
         </div>
+    }
+}
+
+fn on_message(
+    message: ServerMessage,
+    follow: Follow,
+    socket: Socket,
+    gone: RwSignal<Option<String>>,
+) {
+    match message {
+        ServerMessage::Events { session_id, events } => follow.on_events(&session_id, &events),
+        // Revoked while open, or dead by the time the socket connected.
+        ServerMessage::Error {
+            code: ErrorCode::LinkRevoked,
+            message,
+            ..
+        }
+        | ServerMessage::Error {
+            code: ErrorCode::NotFound,
+            message,
+            session_id: None,
+        } => {
+            socket.end();
+            gone.set(Some(message));
+        }
+        _ => {}
     }
 }

@@ -4,11 +4,11 @@
 
 use super::avatar::Avatar;
 use super::icons::{Icon, APPROVALS, TASKS};
-use crate::api;
-use crate::app::{AppState, Page};
+use crate::endpoints::sessions;
+use crate::state::{AppState, Page};
 use leptos::prelude::*;
-use tandem_shared::api::{ArchiveSessions, SessionSummary};
-use tandem_shared::{SessionId, SessionStatus};
+use tandem_shared::api::{ArchiveSessions, SessionQuery, SessionSummary};
+use tandem_shared::{AssistantId, SessionId, SessionStatus};
 
 #[component]
 pub fn Sidebar() -> impl IntoView {
@@ -81,40 +81,92 @@ pub fn AssistantList() -> impl IntoView {
 /// Sessions newest first, under a heading per day: filtered by assistant
 /// and status, searched (titles and transcript text, archived ones too),
 /// and archived one or many at a time.
+/// Which sessions the list shows by status.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum StatusFilter {
+    Any,
+    Live,
+    Is(SessionStatus),
+    /// The archive (asked of the server).
+    Archived,
+}
+
+impl StatusFilter {
+    const CHOICES: [(StatusFilter, &'static str); 8] = [
+        (StatusFilter::Any, "Any status"),
+        (StatusFilter::Live, "Live"),
+        (
+            StatusFilter::Is(SessionStatus::WaitingApproval),
+            "Waiting for approval",
+        ),
+        (StatusFilter::Is(SessionStatus::Completed), "Completed"),
+        (StatusFilter::Is(SessionStatus::Failed), "Failed"),
+        (StatusFilter::Is(SessionStatus::Stopped), "Stopped"),
+        (StatusFilter::Is(SessionStatus::Interrupted), "Interrupted"),
+        (StatusFilter::Archived, "Archived"),
+    ];
+
+    /// The `<option>` value.
+    fn value(self) -> &'static str {
+        match self {
+            StatusFilter::Any => "",
+            StatusFilter::Live => "live",
+            StatusFilter::Is(status) => status.as_str(),
+            StatusFilter::Archived => "archived",
+        }
+    }
+
+    fn from_value(value: &str) -> StatusFilter {
+        Self::CHOICES
+            .into_iter()
+            .map(|(filter, _)| filter)
+            .find(|filter| filter.value() == value)
+            .unwrap_or(StatusFilter::Any)
+    }
+
+    fn admits(self, session: &SessionSummary) -> bool {
+        match self {
+            StatusFilter::Any | StatusFilter::Archived => true,
+            StatusFilter::Live => session.status.is_live(),
+            StatusFilter::Is(status) => session.status == status,
+        }
+    }
+}
+
 #[component]
 pub fn SessionList() -> impl IntoView {
     let state = expect_context::<AppState>();
     let words = RwSignal::new(String::new());
-    let assistant = RwSignal::new(String::new());
-    // "" (any), a status, or "archived".
-    let status = RwSignal::new(String::new());
+    let assistant = RwSignal::new(None::<AssistantId>);
+    let status = RwSignal::new(StatusFilter::Any);
     // From the server while searching or looking at the archive.
     let found = RwSignal::new(None::<Vec<SessionSummary>>);
     let asked = RwSignal::new(0u32);
     let selecting = RwSignal::new(false);
     let chosen = RwSignal::new(Vec::<SessionId>::new());
-    let in_archive = move || status.get() == "archived";
+    let in_archive = move || status.get() == StatusFilter::Archived;
 
     let fetch = move || {
         let q = words.get_untracked();
-        let archive = status.get_untracked() == "archived";
+        let archive = status.get_untracked() == StatusFilter::Archived;
         if q.trim().is_empty() && !archive {
             found.set(None);
             return;
         }
         asked.update(|n| *n += 1);
         let ticket = asked.get_untracked();
-        let mut path = format!("/api/sessions?q={}", encode(q.trim()));
-        if archive {
-            path.push_str("&archived=true");
-        }
+        let query = SessionQuery {
+            q: Some(q.trim().to_owned()),
+            archived: archive.then_some(true),
+            ..Default::default()
+        };
         leptos::task::spawn_local(async move {
             // Typing goes on: only the last question's answer counts.
             gloo_timers::future::TimeoutFuture::new(200).await;
             if ticket != asked.get_untracked() {
                 return;
             }
-            match api::get::<Vec<SessionSummary>>(&path).await {
+            match sessions::list(&query).await {
                 Ok(list) if ticket == asked.get_untracked() => found.set(Some(list)),
                 Ok(_) => {}
                 Err(message) => state.error.set(Some(message)),
@@ -127,12 +179,8 @@ pub fn SessionList() -> impl IntoView {
         let list = found.get().unwrap_or_else(|| state.sessions.get());
         by_day(
             list.into_iter()
-                .filter(|s| assistant.is_empty() || s.assistant_id.as_str() == assistant)
-                .filter(|s| match status.as_str() {
-                    "" | "archived" => true,
-                    "live" => s.status.is_live(),
-                    other => s.status.as_str() == other,
-                })
+                .filter(|s| assistant.as_ref().is_none_or(|a| &s.assistant_id == a))
+                .filter(|s| status.admits(s))
                 .collect(),
         )
     };
@@ -145,7 +193,7 @@ pub fn SessionList() -> impl IntoView {
             return;
         }
         leptos::task::spawn_local(async move {
-            match api::post_unit("/api/sessions/archive", &body).await {
+            match sessions::archive(&body).await {
                 Ok(()) => {
                     chosen.set(Vec::new());
                     selecting.set(false);
@@ -163,22 +211,24 @@ pub fn SessionList() -> impl IntoView {
                 on:input=move |ev| { words.set(event_target_value(&ev)); fetch(); } />
             <div class="row">
                 <select aria-label="Assistant" data-testid="filter-assistant" class="grow"
-                    on:change=move |ev| assistant.set(event_target_value(&ev))>
+                    on:change=move |ev| {
+                        let picked = event_target_value(&ev);
+                        assistant.set((!picked.is_empty()).then_some(AssistantId(picked)));
+                    }>
                     <option value="">"All assistants"</option>
                     {move || state.assistants.get().into_iter().map(|a| view! {
                         <option value=a.id.as_str().to_owned()>{a.name}</option>
                     }).collect_view()}
                 </select>
                 <select aria-label="Status" data-testid="filter-status" class="grow"
-                    on:change=move |ev| { status.set(event_target_value(&ev)); chosen.set(Vec::new()); fetch(); }>
-                    <option value="">"Any status"</option>
-                    <option value="live">"Live"</option>
-                    <option value="waiting_approval">"Waiting for approval"</option>
-                    <option value="completed">"Completed"</option>
-                    <option value="failed">"Failed"</option>
-                    <option value="stopped">"Stopped"</option>
-                    <option value="interrupted">"Interrupted"</option>
-                    <option value="archived">"Archived"</option>
+                    on:change=move |ev| {
+                        status.set(StatusFilter::from_value(&event_target_value(&ev)));
+                        chosen.set(Vec::new());
+                        fetch();
+                    }>
+                    {StatusFilter::CHOICES.into_iter().map(|(filter, label)| view! {
+                        <option value=filter.value()>{label}</option>
+                    }).collect_view()}
                 </select>
             </div>
             <div class="row">
@@ -212,11 +262,6 @@ pub fn SessionList() -> impl IntoView {
     }
 }
 
-/// A query-string value, percent-encoded.
-fn encode(value: &str) -> String {
-    String::from(js_sys::encode_uri_component(value))
-}
-
 #[component]
 fn SessionItem(
     s: SessionSummary,
@@ -226,7 +271,7 @@ fn SessionItem(
     let state = expect_context::<AppState>();
     let id = s.id.clone();
     let selected_id = s.id.clone();
-    let is_selected = move || state.selected.get().as_ref() == Some(&selected_id);
+    let is_selected = move || state.selected().as_ref() == Some(&selected_id);
     let live = s.status.is_live();
     let waiting = s.status == SessionStatus::WaitingApproval;
     let check_id = StoredValue::new(s.id.clone());

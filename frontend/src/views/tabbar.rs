@@ -2,7 +2,7 @@
 //! matters, the approvals waiting. Hidden on wide screens (the sidebar).
 
 use super::icons::{Icon, APPROVALS, CHAT, SESSIONS, TASKS};
-use crate::app::{AppState, Page};
+use crate::state::{AppState, Page};
 use leptos::prelude::*;
 
 #[component]

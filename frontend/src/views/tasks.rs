@@ -1,7 +1,7 @@
 //! The tasks board: columns by status; assigning a task wakes the assistant.
 
-use crate::api;
-use crate::app::{AppState, Page};
+use crate::endpoints::tasks;
+use crate::state::{AppState, Page};
 use leptos::prelude::*;
 use tandem_shared::api::{CreateTask, Task, TaskStatus, UpdateTask};
 use tandem_shared::AssistantId;
@@ -17,11 +17,11 @@ const COLUMNS: [(TaskStatus, &str); 5] = [
 #[component]
 pub fn TasksPage() -> impl IntoView {
     let state = expect_context::<AppState>();
-    let tasks = RwSignal::new(Vec::<Task>::new());
+    let board = RwSignal::new(Vec::<Task>::new());
     let load = move || {
         leptos::task::spawn_local(async move {
-            match api::get::<Vec<Task>>("/api/tasks").await {
-                Ok(list) => tasks.set(list),
+            match tasks::list().await {
+                Ok(list) => board.set(list),
                 Err(message) => state.error.set(Some(message)),
             }
         });
@@ -44,7 +44,7 @@ pub fn TasksPage() -> impl IntoView {
             assignee_id: (!chosen.is_empty()).then_some(AssistantId(chosen)),
         };
         leptos::task::spawn_local(async move {
-            match api::post::<_, Task>("/api/tasks", &request).await {
+            match tasks::create(&request).await {
                 Ok(_) => {
                     title.set(String::new());
                     body.set(String::new());
@@ -85,16 +85,16 @@ pub fn TasksPage() -> impl IntoView {
                 {COLUMNS.into_iter().map(|(status, label)| view! {
                     <div class="column" data-testid=format!("column-{}", status.as_str())>
                         <h2>{label}</h2>
-                        <For each=move || tasks.with(|list| list.iter().filter(|t| t.status == status).cloned().collect::<Vec<_>>())
+                        <For each=move || board.with(|list| list.iter().filter(|t| t.status == status).cloned().collect::<Vec<_>>())
                             key=|t| (t.id.clone(), t.status, t.updated_at)
                             children=move |t| {
                                 let tid = t.id.clone();
                                 let change = move |ev: leptos::ev::Event| {
                                     let Some(status) = TaskStatus::parse(&event_target_value(&ev)) else { return };
-                                    let path = format!("/api/tasks/{tid}");
+                                    let tid = tid.clone();
                                     let body = UpdateTask { status: Some(status), ..Default::default() };
                                     leptos::task::spawn_local(async move {
-                                        match api::patch::<_, Task>(&path, &body).await {
+                                        match tasks::update(&tid, &body).await {
                                             Ok(_) => load(),
                                             Err(message) => state.error.set(Some(message)),
                                         }

@@ -85,6 +85,11 @@ enum Step {
     Entries {
         count: u64,
     },
+    /// `count` tool calls, each announced and then completed (the shape of
+    /// a long agent session: the benchmarks' tool-call ingest).
+    ToolCalls {
+        count: u64,
+    },
     /// `count` message chunks, one every `interval_ms`.
     Stream {
         count: u64,
@@ -122,6 +127,21 @@ enum Step {
         tool: String,
         #[serde(default)]
         arguments: Value,
+    },
+    /// Sends a notification of any method (extensions, test hooks).
+    Notify {
+        method: String,
+        #[serde(default)]
+        params: Value,
+    },
+    /// Plays `steps` the first time any process of this agent reaches it
+    /// (a marker file in its cwd remembers), `otherwise` every later time:
+    /// lets a scenario behave differently after a restart or a resume.
+    FirstTime {
+        marker: String,
+        steps: Vec<Step>,
+        #[serde(default)]
+        otherwise: Vec<Step>,
     },
 }
 
@@ -392,6 +412,25 @@ fn text(text: &str) -> Value {
 fn play(agent: &mut Agent, steps: &[Step], prompt: &str) -> &'static str {
     for step in steps {
         match step {
+            Step::Notify { method, params } => {
+                agent.send(json!({"jsonrpc":"2.0","method":method,"params":params}));
+            }
+            Step::FirstTime {
+                marker,
+                steps,
+                otherwise,
+            } => {
+                let path = std::path::Path::new(&agent.cwd).join(format!(".first-time-{marker}"));
+                let first = std::fs::OpenOptions::new()
+                    .write(true)
+                    .create_new(true)
+                    .open(&path)
+                    .is_ok();
+                let stop = play(agent, if first { steps } else { otherwise }, prompt);
+                if stop != "end_turn" {
+                    return stop;
+                }
+            }
             Step::Message { text: t } => agent.update(json!({"sessionUpdate":"agent_message_chunk","content":text(t)})),
             Step::Thought { text: t } => agent.update(json!({"sessionUpdate":"agent_thought_chunk","content":text(t)})),
             Step::EchoPrompt => agent.update(json!({"sessionUpdate":"agent_message_chunk","content":text(&format!("You said: {prompt}"))})),
@@ -480,6 +519,15 @@ fn play(agent: &mut Agent, steps: &[Step], prompt: &str) -> &'static str {
                     } else {
                         agent.update(json!({"sessionUpdate":"agent_message_chunk","content":text(&format!("entry {i}"))}));
                     }
+                }
+            }
+            Step::ToolCalls { count } => {
+                for i in 0..*count {
+                    let id = format!("tool-{i}");
+                    agent.update(json!({"sessionUpdate":"tool_call","toolCallId":id,
+                        "title":format!("cat file-{i}"),"kind":"execute","status":"pending"}));
+                    agent.update(json!({"sessionUpdate":"tool_call_update","toolCallId":id,
+                        "status":"completed","content":[{"type":"content","content":text("ok")}]}));
                 }
             }
             Step::Stream { count, interval_ms } => {

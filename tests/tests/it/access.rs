@@ -3,9 +3,12 @@
 //! read-only share links.
 
 use crate::support::{Person, TestServer, Viewer, ADMIN, ADMIN_PASSWORD};
+use futures_util::StreamExt;
 use serde_json::{json, Value};
-use tandem_shared::api::Assistant;
+use tandem_shared::api::{Assistant, ErrorCode};
+use tandem_shared::ws::ServerMessage;
 use tandem_shared::{EventBody, Seq, SessionStatus};
+use tokio_tungstenite::tungstenite::Message;
 
 /// Routes anyone may call without logging in.
 const PUBLIC: &[&str] = &[
@@ -13,7 +16,6 @@ const PUBLIC: &[&str] = &[
     "/api/auth/state",
     "/api/auth/setup",
     "/api/auth/login",
-    "/api/agent-tools/call",
     "/api/share/{token}",
     "/api/share/{token}/events",
 ];
@@ -65,14 +67,41 @@ async fn every_route_needs_credentials() {
             .unwrap();
         assert_eq!(response.status().as_u16(), 401, "{header}");
     }
-    // The WebSocket too.
-    let refused = tokio_tungstenite::connect_async(server.ws_url()).await;
-    assert!(refused.is_err(), "an anonymous socket is refused");
+    // The WebSocket too: the upgrade is accepted so the page can learn
+    // why, then one typed error frame, then the close.
+    let (mut socket, _) = tokio_tungstenite::connect_async(server.ws_url())
+        .await
+        .expect("the upgrade is accepted");
+    let first = tokio::time::timeout(crate::support::DEADLINE, socket.next())
+        .await
+        .expect("a first frame")
+        .expect("a frame")
+        .expect("not an error");
+    let message: ServerMessage =
+        serde_json::from_str(first.to_text().expect("text")).expect("a server message");
+    assert!(
+        matches!(
+            message,
+            ServerMessage::Error {
+                code: ErrorCode::Unauthorized,
+                session_id: None,
+                ..
+            }
+        ),
+        "{message:?}"
+    );
+    let rest = tokio::time::timeout(crate::support::DEADLINE, socket.next())
+        .await
+        .expect("the close");
+    assert!(
+        matches!(rest, None | Some(Ok(Message::Close(_))) | Some(Err(_))),
+        "nothing else is sent: {rest:?}"
+    );
 }
 
 #[tokio::test]
 async fn the_first_run_makes_one_admin_and_logs_them_in() {
-    let server = TestServer::start_without_accounts().await;
+    let server = TestServer::launch().without_accounts().start().await;
     let (status, state) = server.get("/api/auth/state").await;
     assert_eq!(status, 200);
     assert_eq!(state["setup_needed"], true);
@@ -340,7 +369,7 @@ async fn people_see_only_the_assistants_they_belong_to() {
     outsider
         .until("the refusal", |v| !v.errors.is_empty())
         .await;
-    assert_eq!(outsider.errors[0].0, "not_found");
+    assert_eq!(outsider.errors[0].0, ErrorCode::NotFound);
     assert!(outsider.events.is_empty());
     let mut member = Viewer::connect_as(&server, &alice.token).await;
     member.subscribe(&session.id, Seq::ZERO).await;
@@ -556,7 +585,7 @@ async fn a_share_link_reads_one_session_live_and_dies_on_revoke() {
     let mut reader = Viewer::connect_share(&server, &path).await;
     reader.subscribe(&other.id, Seq::ZERO).await;
     reader.until("a refusal", |v| !v.errors.is_empty()).await;
-    assert_eq!(reader.errors[0].0, "not_found");
+    assert_eq!(reader.errors[0].0, ErrorCode::NotFound);
     reader.subscribe(&session.id, Seq::ZERO).await;
     let (approval, options) = reader.until_approval().await;
     // Live: the reader sees what happens after it connected.
@@ -585,7 +614,9 @@ async fn a_share_link_reads_one_session_live_and_dies_on_revoke() {
     assert_eq!(status, 204);
     reader
         .until("the link to die", |v| {
-            v.errors.iter().any(|(code, _)| code == "link_revoked")
+            v.errors
+                .iter()
+                .any(|(code, _)| *code == ErrorCode::LinkRevoked)
         })
         .await;
     let response = anonymous

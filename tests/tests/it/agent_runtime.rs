@@ -426,7 +426,7 @@ async fn kill_9_mid_session_loses_no_seen_event_and_interrupts_the_session() {
     let seen = viewer.events.clone();
     server.kill().await;
 
-    let restarted = TestServer::start_in(&server.data_dir, None).await;
+    let restarted = TestServer::launch().in_dir(&server.data_dir).start().await;
     let stored = restarted.all_events(&session.id).await;
     for event in &seen {
         assert!(

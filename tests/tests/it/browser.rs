@@ -362,7 +362,11 @@ async fn after_kill_9_the_page_reconnects_and_shows_the_session_interrupted() {
     let addr = server.url.trim_start_matches("http://").to_owned();
     server.kill().await;
     browser.until_text(".banner-warn", "Reconnecting").await;
-    let _restarted = TestServer::start_in_at(&server.data_dir, &addr).await;
+    let _restarted = TestServer::launch()
+        .in_dir(&server.data_dir)
+        .at(&addr)
+        .start()
+        .await;
     browser
         .until_text("[data-testid=session-status]", "Interrupted")
         .await;
@@ -686,7 +690,7 @@ async fn two_people_pause_resume_interrupt_and_stop_a_session() {
 
 #[tokio::test]
 async fn the_first_run_makes_the_admin_who_can_log_out_and_in_again() {
-    let server = TestServer::start_without_accounts().await;
+    let server = TestServer::launch().without_accounts().start().await;
     let browser = Browser::open(1280, 860).await;
     browser.client.goto(&server.url).await.expect("open app");
     browser
@@ -862,7 +866,11 @@ async fn the_app_is_installable_and_opens_offline_from_its_kept_shell() {
         .await;
     browser.screenshot("desktop-offline").await;
     // Back again: the page finds it by itself, still logged in.
-    let _restarted = TestServer::start_in_at(&data_dir, &addr).await;
+    let _restarted = TestServer::launch()
+        .in_dir(&data_dir)
+        .at(&addr)
+        .start()
+        .await;
     browser
         .until_text("[data-testid=signed-in-as]", ADMIN)
         .await;
@@ -871,7 +879,7 @@ async fn the_app_is_installable_and_opens_offline_from_its_kept_shell() {
 
 #[tokio::test]
 async fn a_new_user_goes_from_first_run_to_an_approved_command_summed_up_in_chat() {
-    let server = TestServer::start_without_accounts().await;
+    let server = TestServer::launch().without_accounts().start().await;
     let browser = Browser::open(1280, 860).await;
     browser.client.goto(&server.url).await.expect("open app");
     browser

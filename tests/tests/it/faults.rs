@@ -108,7 +108,7 @@ async fn a_thousand_viewers_reconnect_at_once_after_a_restart_each_from_its_own_
     assert!(total > 300);
     let data_dir = server.data_dir.clone();
     server.kill().await;
-    let server = TestServer::start_in(&data_dir, None).await;
+    let server = TestServer::launch().in_dir(&data_dir).start().await;
 
     // Viewer i held the first i % (total + 1) events when the server died.
     let viewers = futures_util::future::join_all((0..1000u64).map(|i| {
@@ -157,7 +157,11 @@ async fn a_full_disk_fails_the_write_with_a_clear_error_and_loses_nothing_saved(
     let tmp = tempfile::tempdir().expect("temp dir");
     // Enough for the schema, the accounts and a short session; a flood of
     // agent output then meets the limit.
-    let mut server = TestServer::start_in_with_file_size_limit(tmp.path(), 3 * 1024 * 1024).await;
+    let mut server = TestServer::launch()
+        .in_dir(tmp.path())
+        .file_size_limit(3 * 1024 * 1024)
+        .start()
+        .await;
     let quiet = server
         .scripted_assistant(
             "quiet",
@@ -239,7 +243,7 @@ async fn a_full_disk_fails_the_write_with_a_clear_error_and_loses_nothing_saved(
 
     // With room again, everything anyone saw is there.
     server.kill().await;
-    let server = TestServer::start_in(tmp.path(), None).await;
+    let server = TestServer::launch().in_dir(tmp.path()).start().await;
     assert_eq!(server.all_events(&saved.id).await, saved_events);
     let stored = server.all_events(&flooding.id).await;
     for (i, event) in stored.iter().enumerate() {
@@ -316,7 +320,7 @@ async fn kill_9_while_sessions_stream_to_viewers_loses_nothing_anyone_saw() {
     }
     approval_viewer.until_closed().await;
 
-    let server = TestServer::start_in(&data_dir, None).await;
+    let server = TestServer::launch().in_dir(&data_dir).start().await;
     for (n, session) in streaming.iter().enumerate() {
         let stored = server.all_events(&session.id).await;
         for (i, event) in stored.iter().enumerate() {

@@ -13,6 +13,7 @@
 //! - `continuity`: warm resumes, cold starts with context, summaries.
 //! - `wakes`: chat, tasks and heartbeats waking assistants.
 //! - `rules`: approval rules answering without asking.
+//! - `supervision`: actors that panic, and SIGTERM with live sessions.
 //! - `browser`: the web app in headless Chromium.
 
 mod support;
@@ -29,4 +30,5 @@ mod rules;
 mod stepping_in;
 mod store;
 mod streaming;
+mod supervision;
 mod wakes;

@@ -212,7 +212,10 @@ async fn queued_follow_ups_survive_a_crash_and_go_first_on_resume() {
         json!({"turns": [[{"do": "echo_prompt"}]]}).to_string(),
     )
     .unwrap();
-    let server = TestServer::start_in(&server.data_dir.clone(), None).await;
+    let server = TestServer::launch()
+        .in_dir(&server.data_dir.clone())
+        .start()
+        .await;
     let (_, now) = server.get(&format!("/api/sessions/{}", session.id)).await;
     assert_eq!(now["status"], "interrupted");
     let (status, body) = server

@@ -353,7 +353,7 @@ async fn a_bad_database_url_is_a_clear_error() {
 #[tokio::test]
 async fn streaming_runs_on_postgres_too() {
     let url = fresh_postgres().await;
-    let server = TestServer::start_with_database(Some(url)).await;
+    let server = TestServer::launch().database(url).start().await;
     let (_, health) = server.get("/api/health").await;
     assert_eq!(health["database"], "postgres");
     let assistant = server

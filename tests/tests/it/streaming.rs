@@ -4,6 +4,7 @@
 
 use crate::support::{TestServer, Viewer};
 use serde_json::json;
+use tandem_shared::api::ErrorCode;
 use tandem_shared::ws::ClientMessage;
 use tandem_shared::{Seq, SessionId, SessionStatus};
 use tokio_tungstenite::tungstenite::Message;
@@ -122,14 +123,15 @@ async fn bad_frames_get_an_error_and_the_socket_stays_open() {
         .subscribe(&SessionId("ses_missing".into()), Seq::ZERO)
         .await;
     viewer.until("four errors", |v| v.errors.len() == 4).await;
-    let codes: Vec<&str> = viewer
-        .errors
-        .iter()
-        .map(|(code, _)| code.as_str())
-        .collect();
+    let codes: Vec<ErrorCode> = viewer.errors.iter().map(|(code, _)| *code).collect();
     assert_eq!(
         codes,
-        vec!["bad_frame", "bad_frame", "bad_frame", "not_found"]
+        vec![
+            ErrorCode::BadFrame,
+            ErrorCode::BadFrame,
+            ErrorCode::BadFrame,
+            ErrorCode::NotFound
+        ]
     );
     // Still open and answering.
     viewer.send(&ClientMessage::Ping { nonce: 7 }).await;

@@ -105,6 +105,53 @@ async fn admin_token(data_dir: &Path, database_url: Option<&str>) -> String {
     token
 }
 
+/// Live processes (zombies have no command line) whose command line
+/// mentions `dir`: the agents of a test's assistants, whose scenario files
+/// live in its data directory, and their children.
+pub fn processes_mentioning(dir: &Path) -> Vec<(i32, String)> {
+    let needle = dir.display().to_string();
+    let mut found = Vec::new();
+    let Ok(entries) = std::fs::read_dir("/proc") else {
+        return found;
+    };
+    for entry in entries.flatten() {
+        let Some(pid) = entry
+            .file_name()
+            .to_str()
+            .and_then(|n| n.parse::<i32>().ok())
+        else {
+            continue;
+        };
+        if pid == std::process::id() as i32 {
+            continue;
+        }
+        let Ok(raw) = std::fs::read(entry.path().join("cmdline")) else {
+            continue;
+        };
+        let cmdline = String::from_utf8_lossy(&raw).replace('\0', " ");
+        if cmdline.contains(&needle) {
+            found.push((pid, cmdline.trim().to_owned()));
+        }
+    }
+    found
+}
+
+/// Waits (up to `DEADLINE`) until no live process mentions `dir`.
+pub async fn until_no_process_mentions(dir: &Path) {
+    let started = std::time::Instant::now();
+    loop {
+        let left = processes_mentioning(dir);
+        if left.is_empty() {
+            return;
+        }
+        assert!(
+            started.elapsed() < DEADLINE,
+            "processes left behind: {left:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
 /// A client that sends `Authorization: Bearer <token>`.
 pub fn client_with_token(token: &str) -> reqwest::Client {
     let mut headers = reqwest::header::HeaderMap::new();
@@ -118,51 +165,85 @@ pub fn client_with_token(token: &str) -> reqwest::Client {
         .expect("client")
 }
 
-impl TestServer {
-    pub async fn start() -> TestServer {
-        let tmp = tempfile::tempdir().expect("temp dir");
-        let data_dir = tmp.path().to_path_buf();
-        let mut server = TestServer::start_in(&data_dir, None).await;
-        server._tmp = Some(tmp);
-        server
+/// How to start a test server: `TestServer::launch()…start()`. By default a
+/// fresh data directory (removed with the server), SQLite, a free port and
+/// an admin with a token.
+pub struct Launch {
+    data_dir: Option<PathBuf>,
+    database_url: Option<String>,
+    addr: String,
+    with_admin: bool,
+    file_size_limit: Option<u64>,
+}
+
+impl Launch {
+    /// An existing data directory (a restart), kept after the server.
+    pub fn in_dir(mut self, data_dir: &Path) -> Launch {
+        self.data_dir = Some(data_dir.to_path_buf());
+        self
     }
 
-    pub async fn start_with_database(database_url: Option<String>) -> TestServer {
-        let tmp = tempfile::tempdir().expect("temp dir");
-        let data_dir = tmp.path().to_path_buf();
-        let mut server = TestServer::start_in(&data_dir, database_url).await;
-        server._tmp = Some(tmp);
-        server
+    pub fn database(mut self, url: String) -> Launch {
+        self.database_url = Some(url);
+        self
     }
 
-    /// Starts a server on an existing data directory (for restarts).
-    pub async fn start_in(data_dir: &Path, database_url: Option<String>) -> TestServer {
-        TestServer::launch(data_dir, database_url, "127.0.0.1:0").await
-    }
-
-    /// Restarts on the same address, so open pages reconnect.
-    pub async fn start_in_at(data_dir: &Path, addr: &str) -> TestServer {
-        TestServer::launch(data_dir, None, addr).await
+    /// A fixed address: a restart where open pages reconnect.
+    pub fn at(mut self, addr: &str) -> Launch {
+        self.addr = addr.to_owned();
+        self
     }
 
     /// A first run: nobody has an account yet (`token` is empty).
-    pub async fn start_without_accounts() -> TestServer {
-        let tmp = tempfile::tempdir().expect("temp dir");
-        let mut server =
-            TestServer::launch_with(tmp.path(), None, "127.0.0.1:0", false, None).await;
-        server._tmp = Some(tmp);
-        server
+    pub fn without_accounts(mut self) -> Launch {
+        self.with_admin = false;
+        self
     }
 
-    /// A server whose process may not write any file past `bytes`: a full
+    /// The server's process may not write any file past `bytes`: a full
     /// disk for its data directory, without needing a small file system
     /// (tests run as root, so a read-only mode would not stop them).
-    pub async fn start_in_with_file_size_limit(data_dir: &Path, bytes: u64) -> TestServer {
-        TestServer::launch_with(data_dir, None, "127.0.0.1:0", true, Some(bytes)).await
+    pub fn file_size_limit(mut self, bytes: u64) -> Launch {
+        self.file_size_limit = Some(bytes);
+        self
     }
 
-    async fn launch(data_dir: &Path, database_url: Option<String>, addr: &str) -> TestServer {
-        TestServer::launch_with(data_dir, database_url, addr, true, None).await
+    pub async fn start(self) -> TestServer {
+        let (tmp, data_dir) = match self.data_dir {
+            Some(dir) => (None, dir),
+            None => {
+                let tmp = tempfile::tempdir().expect("temp dir");
+                let dir = tmp.path().to_path_buf();
+                (Some(tmp), dir)
+            }
+        };
+        let mut server = TestServer::launch_with(
+            &data_dir,
+            self.database_url,
+            &self.addr,
+            self.with_admin,
+            self.file_size_limit,
+        )
+        .await;
+        server._tmp = tmp;
+        server
+    }
+}
+
+impl TestServer {
+    /// The common case: a fresh server with an admin.
+    pub async fn start() -> TestServer {
+        TestServer::launch().start().await
+    }
+
+    pub fn launch() -> Launch {
+        Launch {
+            data_dir: None,
+            database_url: None,
+            addr: "127.0.0.1:0".into(),
+            with_admin: true,
+            file_size_limit: None,
+        }
     }
 
     async fn launch_with(
@@ -262,6 +343,23 @@ impl TestServer {
             .and_then(|kb| kb.parse::<f64>().ok())
             .map(|kb| kb / 1024.0)
             .expect("VmRSS")
+    }
+
+    /// SIGTERM, as a service manager stops Tandem; waits for the exit (up
+    /// to `DEADLINE`) and returns how the process ended.
+    pub async fn terminate(&mut self) -> std::process::ExitStatus {
+        use nix::sys::signal::{kill, Signal};
+        use nix::unistd::Pid;
+        let mut child = self.child.take().expect("a running server");
+        let pid = child
+            .id()
+            .and_then(|id| i32::try_from(id).ok())
+            .expect("pid");
+        kill(Pid::from_raw(pid), Signal::SIGTERM).expect("SIGTERM");
+        tokio::time::timeout(DEADLINE, child.wait())
+            .await
+            .expect("tandem did not exit in time after SIGTERM")
+            .expect("exit status")
     }
 
     /// `kill -9`: no chance to clean up.
@@ -441,7 +539,7 @@ pub struct Viewer {
     socket: Socket,
     pub events: Vec<TranscriptEvent>,
     pub sidebar: Vec<SessionSummary>,
-    pub errors: Vec<(String, String)>,
+    pub errors: Vec<(tandem_shared::api::ErrorCode, String)>,
     /// The last pending-approvals count the server sent.
     pub pending_approvals: Option<u32>,
 }

@@ -46,6 +46,7 @@ async fn main() -> Result<()> {
     rows.extend(start_and_idle(&bin_dir).await?);
     rows.push(spawn_to_first_event(&bin_dir).await?);
     rows.extend(ingest_and_replay(&bin_dir).await?);
+    rows.push(tool_call_ingest(&bin_dir).await?);
     rows.push(live_latency(&bin_dir).await?);
     rows.push(fan_out(&bin_dir).await?);
     rows.push(idle_viewers(&bin_dir).await?);
@@ -261,6 +262,40 @@ async fn ingest_and_replay(bin: &Path) -> Result<Vec<Row>> {
             ),
         ),
     ])
+}
+
+/// Sessions of 20k … 160k tool calls (each announced, then completed):
+/// every event's cost must stay flat as a session grows, so the time grows
+/// with the count, not its square.
+async fn tool_call_ingest(bin: &Path) -> Result<Row> {
+    const COUNTS: [u64; 4] = [20_000, 40_000, 80_000, 160_000];
+    let server = Server::start(bin).await?;
+    let mut times = Vec::new();
+    for count in COUNTS {
+        let assistant = server
+            .assistant(
+                &format!("tools-{count}"),
+                json!([{"do": "tool_calls", "count": count}]),
+            )
+            .await?;
+        let mut socket = connect(&server.ws_url(), &server.token).await?;
+        let session = server.session(&assistant).await?;
+        subscribe(&mut socket, &session, 0).await?;
+        let started = Instant::now();
+        let seen = watch(&mut socket, 1, Duration::from_secs(300)).await;
+        anyhow::ensure!(seen.ended == 1, "the {count}-call session did not end");
+        times.push(started.elapsed().as_secs_f64());
+    }
+    let ratio = times[3] / times[0];
+    Ok(row(
+        "ingest of sessions of 20k / 40k / 80k / 160k tool calls (announce + complete each)",
+        format!(
+            "{:.1} / {:.1} / {:.1} / {:.1} s; 160k takes {ratio:.1}× 20k",
+            times[0], times[1], times[2], times[3]
+        ),
+        "linear: 160k ≤ 10× 20k",
+        Some(ratio <= 10.0),
+    ))
 }
 
 /// 100 live sessions, each streaming 50 stamped events/s for 10 s, watched

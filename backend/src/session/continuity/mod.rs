@@ -1,8 +1,23 @@
 //! Continuity: whether a run warm-resumes the agent's own session or
 //! cold-starts with the assistant's context loaded, and that context.
-//! Pure code, driven by tests without processes.
+//! `decide` and `context_block` are pure code, driven by tests without
+//! processes; `identity` reads what they need from the store.
 
+pub mod identity;
+
+pub use identity::{join_constitutions, Identity, ORG_CONSTITUTION};
 use std::time::Duration;
+
+/// What Tandem knows of the agent's own session from earlier runs, as the
+/// session row keeps it.
+#[derive(Debug, Clone, Default)]
+pub struct KnownAgentSession {
+    pub id: Option<String>,
+    /// The persona + constitution fingerprint it started with.
+    pub fingerprint: Option<String>,
+    pub started_at: Option<i64>,
+    pub turns: i64,
+}
 
 /// What decides between warm and cold.
 #[derive(Debug, Clone)]

@@ -1,0 +1,143 @@
+//! One subscription of a socket: subscribe to the hub first, then replay
+//! the store after the client's `seq`, then forward the live tail, dropping
+//! by `seq` what was already sent; a lagging subscription re-reads the
+//! store. Nothing is skipped, nothing doubled.
+
+use super::*;
+
+/// Streams one session to one socket, while its reader may see it.
+pub(super) async fn subscription(
+    state: AppState,
+    reader: Reader,
+    assistant: AssistantId,
+    session_id: SessionId,
+    after: Seq,
+    out: Out,
+) {
+    let store = &state.store;
+    // Subscribe first: an event stored while we read is then in the channel.
+    let mut live = state.hub.subscribe(&session_id);
+    let mut access = state.hub.watch_access();
+    let mut last = after;
+    if replay(store, &session_id, &mut last, &out).await.is_err() {
+        return;
+    }
+    if out
+        .send(ServerMessage::CaughtUp {
+            session_id: session_id.clone(),
+            last_seq: last,
+        })
+        .await
+        .is_err()
+    {
+        return;
+    }
+    loop {
+        let received = tokio::select! {
+            received = live.recv() => received,
+            changed = access.changed() => {
+                if changed.is_err() || !reader.may_see(&state, &session_id, &assistant).await {
+                    let _ = out
+                        .send(error(ErrorCode::NotFound, "no session with that id", Some(session_id)))
+                        .await;
+                    return;
+                }
+                continue;
+            }
+        };
+        match received {
+            Ok(batch) => {
+                let starts_after_gap = batch
+                    .events
+                    .iter()
+                    .find(|event| event.seq > last)
+                    .is_some_and(|event| event.seq > last.next());
+                if starts_after_gap {
+                    // Should not happen; the store has whatever is missing.
+                    if replay(store, &session_id, &mut last, &out).await.is_err() {
+                        return;
+                    }
+                    continue;
+                }
+                // The common case: the whole batch is new to this viewer, so
+                // it goes out as serialised once for all viewers.
+                if batch
+                    .events
+                    .first()
+                    .is_some_and(|event| event.seq == last.next())
+                {
+                    if let Some(newest) = batch.events.last() {
+                        last = newest.seq;
+                    }
+                    if out.batch(batch).await.is_err() {
+                        return;
+                    }
+                    continue;
+                }
+                let fresh: Vec<TranscriptEvent> = batch
+                    .events
+                    .iter()
+                    .filter(|event| event.seq > last)
+                    .cloned()
+                    .collect();
+                let Some(newest) = fresh.last() else { continue };
+                last = newest.seq;
+                if out
+                    .send(ServerMessage::Events {
+                        session_id: session_id.clone(),
+                        events: fresh,
+                    })
+                    .await
+                    .is_err()
+                {
+                    return;
+                }
+            }
+            Err(broadcast::error::RecvError::Lagged(_)) => {
+                if replay(store, &session_id, &mut last, &out).await.is_err() {
+                    return;
+                }
+            }
+            Err(broadcast::error::RecvError::Closed) => return,
+        }
+    }
+}
+
+/// Sends every stored event after `last`, moving `last` along.
+async fn replay(
+    store: &crate::store::Store,
+    session_id: &SessionId,
+    last: &mut Seq,
+    out: &Out,
+) -> Result<(), ()> {
+    loop {
+        let page = match store.events_after(session_id, *last, REPLAY_PAGE).await {
+            Ok(page) => page,
+            Err(err) => {
+                tracing::error!(%err, "store error during replay");
+                let _ = out
+                    .send(error(
+                        ErrorCode::Internal,
+                        "could not read the transcript",
+                        Some(session_id.clone()),
+                    ))
+                    .await;
+                return Err(());
+            }
+        };
+        let Some(newest) = page.last() else {
+            return Ok(());
+        };
+        *last = newest.seq;
+        let full = page.len() as i64 == REPLAY_PAGE;
+        out.send(ServerMessage::Events {
+            session_id: session_id.clone(),
+            events: page,
+        })
+        .await
+        .map_err(|_| ())?;
+        if !full {
+            return Ok(());
+        }
+    }
+}

@@ -1,0 +1,113 @@
+//! What a socket watches besides its subscriptions: a person's sidebar
+//! updates and pending-approvals count (filtered to what they may see), or
+//! a share link's life (its socket ends with it).
+
+use super::*;
+
+/// The assistants a person sees; `None` for everything (an admin).
+async fn visible_assistants(state: &AppState, caller: &Caller) -> Option<HashSet<AssistantId>> {
+    if caller.user.admin {
+        return None;
+    }
+    match state.store.member_of(&caller.user.id).await {
+        Ok(ids) => Some(ids.into_iter().collect()),
+        Err(err) => {
+            tracing::error!(%err, "store error reading membership");
+            Some(HashSet::new())
+        }
+    }
+}
+
+/// A person's socket: sidebar updates of the sessions they may see, and
+/// their pending-approvals count whenever it changes.
+pub(super) async fn watch_person(state: AppState, caller: Caller, out: Out) {
+    let mut sidebar = state.hub.subscribe_sidebar();
+    let mut access = state.hub.watch_access();
+    let mut approvals = state.hub.watch_approvals();
+    let mut visible = visible_assistants(&state, &caller).await;
+    let mut count: Option<i64> = None;
+    loop {
+        match state.store.pending_approval_count(caller.scope()).await {
+            Ok(now) if count != Some(now) => {
+                count = Some(now);
+                let count = u32::try_from(now).unwrap_or(u32::MAX);
+                if out
+                    .send(ServerMessage::PendingApprovals { count })
+                    .await
+                    .is_err()
+                {
+                    return;
+                }
+            }
+            Ok(_) => {}
+            Err(err) => tracing::error!(%err, "store error counting approvals"),
+        }
+        loop {
+            tokio::select! {
+                update = sidebar.recv() => match update {
+                    Ok(session) => {
+                        let shown = visible.as_ref().is_none_or(|ids| ids.contains(&session.assistant_id));
+                        if shown && out.send(ServerMessage::Session { session }).await.is_err() {
+                            return;
+                        }
+                    }
+                    // Sidebar entries are whole states: a missed one is
+                    // superseded by the next for that session.
+                    Err(broadcast::error::RecvError::Lagged(_)) => {}
+                    Err(broadcast::error::RecvError::Closed) => return,
+                },
+                changed = access.changed() => {
+                    if changed.is_err() {
+                        return;
+                    }
+                    visible = visible_assistants(&state, &caller).await;
+                    break;
+                }
+                changed = approvals.changed() => {
+                    if changed.is_err() {
+                        return;
+                    }
+                    break;
+                }
+            }
+        }
+    }
+}
+
+/// A share link's socket lives while its link does: until it is revoked
+/// (access changes) or its expiry passes.
+pub(super) async fn watch_link(state: AppState, link: ShareLink, out: Out) {
+    let mut access = state.hub.watch_access();
+    loop {
+        let now = state.now_ms();
+        if !state
+            .store
+            .share_link_live(&link.id, now)
+            .await
+            .unwrap_or(false)
+        {
+            let _ = out
+                .send(error(
+                    ErrorCode::LinkRevoked,
+                    "this share link has been revoked or has expired",
+                    Some(link.session_id.clone()),
+                ))
+                .await;
+            return;
+        }
+        let until_expiry = link
+            .expires_at
+            .map(|at| std::time::Duration::from_millis(u64::try_from(at - now).unwrap_or(0)));
+        tokio::select! {
+            changed = access.changed() => if changed.is_err() { return },
+            _ = sleep_or_forever(until_expiry) => {}
+        }
+    }
+}
+
+async fn sleep_or_forever(duration: Option<std::time::Duration>) {
+    match duration {
+        Some(duration) => tokio::time::sleep(duration).await,
+        None => std::future::pending().await,
+    }
+}

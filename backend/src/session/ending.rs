@@ -1,0 +1,59 @@
+//! How a run of the agent ended: the status the session takes and why.
+
+use tandem_shared::SessionStatus;
+
+#[derive(Debug, Clone)]
+pub struct Ending {
+    pub status: SessionStatus,
+    pub reason: Option<String>,
+}
+
+impl Ending {
+    pub fn completed() -> Ending {
+        Ending {
+            status: SessionStatus::Completed,
+            reason: None,
+        }
+    }
+
+    pub fn failed(reason: impl Into<String>) -> Ending {
+        Ending {
+            status: SessionStatus::Failed,
+            reason: Some(reason.into()),
+        }
+    }
+
+    /// The store could not take a write; `explanation` says why.
+    pub fn storage(explanation: String) -> Ending {
+        Ending::failed(storage_reason(&explanation))
+    }
+
+    pub fn stopped(by: Option<String>) -> Ending {
+        Ending {
+            status: SessionStatus::Stopped,
+            reason: Some(match by {
+                Some(person) => format!("stopped by {person}"),
+                None => "stopped".to_owned(),
+            }),
+        }
+    }
+
+    /// Tandem itself is stopping: the session can be resumed after a start.
+    pub fn shut_down() -> Ending {
+        Ending {
+            status: SessionStatus::Interrupted,
+            reason: Some(SHUT_DOWN_REASON.to_owned()),
+        }
+    }
+
+    pub fn is_shutdown(&self) -> bool {
+        self.status == SessionStatus::Interrupted
+            && self.reason.as_deref() == Some(SHUT_DOWN_REASON)
+    }
+}
+
+pub const SHUT_DOWN_REASON: &str = "Tandem was shut down";
+
+pub fn storage_reason(explanation: &str) -> String {
+    format!("storage error: {explanation}")
+}

@@ -1,0 +1,139 @@
+//! The start of a run: `initialize`, then the agent's own session — warm
+//! (`session/load` of the one it had) or cold (`session/new`, with the
+//! context block for the first prompt), as continuity decides.
+
+use super::continuity::{self, ColdReason, ContinuityInput, Identity, StartMode};
+use super::ending::Ending;
+use super::run::{AgentRun, Phase};
+use crate::acp::schema as acp;
+use std::time::Duration;
+use tandem_shared::{EventBody, SessionStatus};
+use tokio::time::Instant;
+
+impl AgentRun<'_> {
+    /// Returns the agent's session id this run prompts.
+    pub(super) async fn open_agent_session(&mut self) -> Result<String, Ending> {
+        let ctx = self.session.ctx.clone();
+        let deadline = Some(Instant::now() + ctx.config.agent_start_timeout);
+        let init = self.initialize(deadline).await?;
+        let identity = Identity::load(&ctx, &self.session.assistant, &self.session.why)
+            .await
+            .map_err(|error| Ending::storage(error.explain()))?;
+        let known = &self.session.known;
+        let now = ctx.clock.now_ms();
+        let mut mode = continuity::decide(&ContinuityInput {
+            can_load: init.agent_capabilities.load_session,
+            agent_session_id: known.id.as_deref(),
+            started_fingerprint: known.fingerprint.as_deref(),
+            current_fingerprint: &identity.fingerprint,
+            agent_session_age: known
+                .started_at
+                .map(|at| Duration::from_millis(u64::try_from(now - at).unwrap_or(0))),
+            agent_session_turns: u64::try_from(known.turns).unwrap_or(0),
+            max_age: ctx.config.rotate_after,
+            max_turns: ctx.config.rotate_turns,
+        });
+        if let (StartMode::Warm, Some(known)) = (&mode, self.session.known.id.clone()) {
+            let load = acp::LoadSessionRequest::new(known.clone(), self.workspace.clone())
+                .mcp_servers(self.mcp_servers.clone());
+            match self
+                .call("session/load", load, Phase::Loading, deadline)
+                .await
+            {
+                Ok(_) => {
+                    self.session.log.stage(EventBody::Continuity {
+                        mode: tandem_shared::StartMode::Warm,
+                        reason: Some("the agent resumed its own session".into()),
+                        context: None,
+                    });
+                    return Ok(known);
+                }
+                // The agent no longer knows the session: start cold, once,
+                // and say so.
+                Err(ending) if ending.status == SessionStatus::Failed => {
+                    mode = StartMode::Cold(ColdReason::WarmResumeFailed(
+                        ending.reason.unwrap_or_default(),
+                    ));
+                }
+                Err(ending) => return Err(ending),
+            }
+        }
+        let reason = match &mode {
+            StartMode::Cold(reason) => reason.describe(),
+            StartMode::Warm => ColdReason::FirstRun.describe(),
+        };
+        self.new_agent_session(identity, reason, deadline).await
+    }
+
+    async fn initialize(
+        &mut self,
+        deadline: Option<Instant>,
+    ) -> Result<acp::InitializeResponse, Ending> {
+        let fs = self.session.launch.fs;
+        let init = acp::InitializeRequest::new(agent_client_protocol_schema::ProtocolVersion::V1)
+            .client_capabilities(
+                acp::ClientCapabilities::new()
+                    .fs(acp::FileSystemCapabilities::new()
+                        .read_text_file(fs)
+                        .write_text_file(fs))
+                    .terminal(false),
+            )
+            .client_info(acp::Implementation::new(
+                "tandem",
+                env!("CARGO_PKG_VERSION"),
+            ));
+        let answer = self
+            .call("initialize", init, Phase::Handshake, deadline)
+            .await?;
+        serde_json::from_value(answer).map_err(|error| {
+            Ending::failed(format!(
+                "the agent's initialize answer is malformed: {error}"
+            ))
+        })
+    }
+
+    /// A cold start: a new agent session, remembered at once (so a killed
+    /// process can still be resumed), and the context block for the first
+    /// prompt.
+    async fn new_agent_session(
+        &mut self,
+        identity: Identity,
+        reason: String,
+        deadline: Option<Instant>,
+    ) -> Result<String, Ending> {
+        let new = acp::NewSessionRequest::new(self.workspace.clone())
+            .mcp_servers(self.mcp_servers.clone());
+        let answer = self
+            .call("session/new", new, Phase::Handshake, deadline)
+            .await?;
+        let new: acp::NewSessionResponse = serde_json::from_value(answer).map_err(|error| {
+            Ending::failed(format!(
+                "the agent's session/new answer is malformed: {error}"
+            ))
+        })?;
+        let id = new.session_id.0.to_string();
+        let ctx = self.session.ctx.clone();
+        let now = ctx.clock.now_ms();
+        ctx.store
+            .set_agent_session(
+                &self.session.log.summary.id,
+                &id,
+                &identity.fingerprint,
+                now,
+            )
+            .await
+            .map_err(|error| Ending::storage(error.explain()))?;
+        let known = &mut self.session.known;
+        known.id = Some(id.clone());
+        known.fingerprint = Some(identity.fingerprint.clone());
+        known.started_at = Some(now);
+        known.turns = 0;
+        self.session.log.stage(EventBody::Continuity {
+            mode: tandem_shared::StartMode::Cold,
+            reason: Some(reason),
+            context: Some(identity.context.clone()),
+        });
+        self.context_for_next_prompt = Some(identity.context);
+        Ok(id)
+    }
+}

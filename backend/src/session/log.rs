@@ -1,0 +1,145 @@
+//! A session's side of its transcript: events are staged, given their
+//! `seq`, stored, and only then published (invariant 1). The session's
+//! summary row (status, title, last `seq`) follows what was stored.
+
+use super::ending::Ending;
+use super::summary::OutcomeBuilder;
+use super::Context;
+use crate::hub::Batch;
+use crate::store::AppendError;
+use std::sync::Arc;
+use tandem_shared::api::SessionSummary;
+use tandem_shared::{EventBody, Seq, SessionStatus, ToolCall, ToolCallPatch, TranscriptEvent};
+
+pub struct SessionLog {
+    ctx: Arc<Context>,
+    /// As stored: what the sidebar shows.
+    pub summary: SessionSummary,
+    seq: Seq,
+    staged: Vec<EventBody>,
+    /// What this run did so far, for its summary.
+    outcome: OutcomeBuilder,
+}
+
+impl SessionLog {
+    pub fn new(ctx: Arc<Context>, summary: SessionSummary) -> SessionLog {
+        SessionLog {
+            ctx,
+            seq: summary.last_seq,
+            summary,
+            staged: Vec::new(),
+            outcome: OutcomeBuilder::default(),
+        }
+    }
+
+    pub fn stage(&mut self, body: EventBody) {
+        self.staged.push(body);
+    }
+
+    pub fn stage_all(&mut self, bodies: impl IntoIterator<Item = EventBody>) {
+        self.staged.extend(bodies);
+    }
+
+    /// Drops what is staged (it could not be stored).
+    pub fn discard_staged(&mut self) {
+        self.staged.clear();
+    }
+
+    pub fn set_status(&mut self, status: SessionStatus, reason: Option<String>) {
+        if self.summary.status == status && self.staged_status().is_none() {
+            return;
+        }
+        if self.staged_status() == Some(status) {
+            return;
+        }
+        self.staged.push(EventBody::StatusChange { status, reason });
+    }
+
+    /// The status the staged events will leave the session in, else the
+    /// stored one.
+    pub fn current_status(&self) -> SessionStatus {
+        self.staged_status().unwrap_or(self.summary.status)
+    }
+
+    fn staged_status(&self) -> Option<SessionStatus> {
+        self.staged.iter().rev().find_map(|body| match body {
+            EventBody::StatusChange { status, .. } => Some(*status),
+            _ => None,
+        })
+    }
+
+    /// The outcome of this run so far, and a fresh one for the next.
+    pub fn take_outcome(&mut self) -> OutcomeBuilder {
+        std::mem::take(&mut self.outcome)
+    }
+
+    /// The tool call a permission request is about, as complete as this run
+    /// knows it: what was announced, with the request's own fields over it.
+    pub fn full_call(&self, patch: &ToolCallPatch) -> ToolCall {
+        let mut call = self
+            .outcome
+            .call(&patch.id)
+            .cloned()
+            .unwrap_or_else(|| ToolCall::empty(&patch.id));
+        // Events not yet stored: the announcement may be in the same burst.
+        for body in &self.staged {
+            match body {
+                EventBody::ToolCall(announced) if announced.id == patch.id => {
+                    call = announced.clone()
+                }
+                EventBody::ToolCallUpdate(update) if update.id == patch.id => call.apply(update),
+                _ => {}
+            }
+        }
+        call.apply(patch);
+        call
+    }
+
+    /// Stores what is staged, as a run's step: a failure ends the run.
+    pub async fn flush(&mut self) -> Result<(), Ending> {
+        self.store_staged()
+            .await
+            .map_err(|error| Ending::storage(error.explain()))
+    }
+
+    /// Gives the staged events their `seq`, stores them, and only then
+    /// publishes them. The `seq` moves on only once the store has them.
+    pub async fn store_staged(&mut self) -> Result<(), AppendError> {
+        if self.staged.is_empty() {
+            return Ok(());
+        }
+        let at = self.ctx.clock.now_ms();
+        let mut seq = self.seq;
+        let events: Vec<TranscriptEvent> = self
+            .staged
+            .iter()
+            .map(|body| {
+                seq = seq.next();
+                TranscriptEvent {
+                    session_id: self.summary.id.clone(),
+                    seq,
+                    at,
+                    body: body.clone(),
+                }
+            })
+            .collect();
+        self.ctx
+            .appender
+            .append(&self.summary.id, events.clone())
+            .await?;
+        self.staged.clear();
+        self.seq = seq;
+        let mut sidebar_changed = false;
+        for event in &events {
+            sidebar_changed |= self.summary.apply(event);
+            self.outcome.push(&event.body);
+        }
+        self.ctx
+            .hub
+            .publish(Arc::new(Batch::new(self.summary.id.clone(), events)));
+        if sidebar_changed {
+            self.ctx.hub.publish_session(self.summary.clone());
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,426 @@
+//! One run of the agent for a session: its process, the requests Tandem
+//! makes of it, everything it sends meanwhile, and the commands people send
+//! while it runs (follow-ups, decisions, pause, stop). A run ends when the
+//! queue of messages is empty, or with the reason it could not go on.
+//!
+//! Starting the agent's session (initialize, warm load or cold new) is in
+//! `handshake.rs`; the permission requests are in `permissions.rs`; what
+//! people do meanwhile (follow-ups, decisions, pause, stop) is in
+//! `stepping_in.rs`.
+
+use super::actor::SessionActor;
+use super::client_fs;
+use super::ending::Ending;
+use super::permissions::{Asked, Permissions};
+use crate::acp::connection::{AgentConnection, AgentInput};
+use crate::acp::inbound;
+use crate::acp::jsonrpc::{Incoming, RpcError};
+use crate::acp::schema as acp;
+use crate::agent_tools::{mcp_server, Grant};
+use serde_json::Value;
+use std::path::PathBuf;
+use tandem_shared::{EventBody, SessionStatus};
+use tokio::time::Instant;
+
+/// Agent lines handled before the staged events are stored, so a burst is
+/// written in one transaction.
+const DRAIN_BATCH: usize = 256;
+
+/// What the run is waiting for while it pumps messages.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Phase {
+    /// `initialize` / `session/new`: commands queue, stop ends at once.
+    Handshake,
+    /// `session/load`: the agent replays history we already hold; ignore it.
+    Loading,
+    /// `session/prompt` is open.
+    Turn,
+}
+
+/// What one message from the agent, or one command, means for the request
+/// the run is waiting on.
+pub(super) enum Step {
+    /// Nothing yet: keep pumping.
+    Continue,
+    /// The awaited request was answered.
+    Answer(Value),
+    /// The run cannot go on.
+    End(Ending),
+}
+
+/// A stop under way: the agent was told to cancel and has until `until` to
+/// end its turn; then the run ends with `ending` either way.
+pub(super) struct Stopping {
+    pub(super) ending: Ending,
+    pub(super) until: Instant,
+}
+
+pub(super) struct AgentRun<'s> {
+    pub(super) session: &'s mut SessionActor,
+    pub(super) conn: AgentConnection,
+    pub(super) workspace: PathBuf,
+    pub(super) permissions: Permissions,
+    /// Set while paused: the status to go back to on resume.
+    pub(super) paused: Option<SessionStatus>,
+    pub(super) stopping: Option<Stopping>,
+    /// Tandem began to shut down and this run was told so.
+    shutdown_seen: bool,
+    /// Tandem's MCP server for this run, with its token.
+    pub(super) mcp_servers: Vec<acp::McpServer>,
+    /// The context block the next prompt carries (after a cold start).
+    pub(super) context_for_next_prompt: Option<String>,
+}
+
+impl<'s> AgentRun<'s> {
+    /// Starts the agent, opens its session, and runs turns until the queue
+    /// is empty. The process is gone when this returns.
+    pub(super) async fn execute(session: &'s mut SessionActor) -> Ending {
+        session.log.set_status(SessionStatus::Starting, None);
+        if let Err(ending) = session.log.flush().await {
+            return ending;
+        }
+        let workspace = PathBuf::from(&session.assistant.workspace);
+        if !workspace.is_dir() {
+            return Ending::failed(format!(
+                "the workspace {} does not exist",
+                workspace.display()
+            ));
+        }
+        let conn = match AgentConnection::spawn(&session.launch, &workspace) {
+            Ok(conn) => conn,
+            Err(error) => return Ending::failed(error.to_string()),
+        };
+        let ctx = session.ctx.clone();
+        let token = ctx.tool_tokens.issue_for_run(Grant {
+            session_id: session.log.summary.id.clone(),
+            assistant_id: session.assistant.id.clone(),
+        });
+        let mut run = AgentRun {
+            permissions: Permissions::new(ctx.clone(), session.assistant.id.clone()),
+            mcp_servers: tandem_mcp_server(&ctx, token.secret()),
+            session,
+            conn,
+            workspace,
+            paused: None,
+            stopping: None,
+            shutdown_seen: false,
+            context_for_next_prompt: None,
+        };
+        let ending = match run.open_agent_session().await {
+            Ok(agent_session) => run.turns(&agent_session).await,
+            Err(ending) => ending,
+        };
+        drop(token);
+        let reason = ending
+            .reason
+            .clone()
+            .unwrap_or_else(|| "the turn ended".to_owned());
+        run.permissions
+            .settle_all(&mut run.session.log, Some(&mut run.conn), &reason)
+            .await;
+        let grace = if ending.is_shutdown() {
+            ctx.config.exit_grace.min(SHUTDOWN_EXIT_GRACE)
+        } else {
+            ctx.config.exit_grace
+        };
+        if let Some(status) = run.conn.shutdown(grace).await {
+            tracing::debug!(session = %run.session.log.summary.id, ?status, "agent exited");
+        }
+        ending
+    }
+
+    /// Delivers queued messages one turn at a time.
+    async fn turns(&mut self, agent_session: &str) -> Ending {
+        while let Some(message) = self.session.follow_ups.pop_front() {
+            if let Some(stopping) = &self.stopping {
+                self.session.follow_ups.push_front(message);
+                return stopping.ending.clone();
+            }
+            let text = message.text.clone();
+            self.session.log.stage(EventBody::UserMessage {
+                text: text.clone(),
+                author: message.author.clone(),
+            });
+            self.session.log.set_status(SessionStatus::Running, None);
+            if let Err(ending) = self.session.log.flush().await {
+                return ending;
+            }
+            // In the transcript now: no longer queued. (A crash between the
+            // two delivers it again rather than never.)
+            if let Err(error) = self.session.follow_ups.delivered(&message).await {
+                return Ending::storage(error.explain());
+            }
+            // A cold start's first prompt carries the context block first.
+            let mut blocks = Vec::new();
+            if let Some(context) = self.context_for_next_prompt.take() {
+                blocks.push(acp::ContentBlock::from(context));
+            }
+            blocks.push(acp::ContentBlock::from(text));
+            let prompt = acp::PromptRequest::new(agent_session.to_owned(), blocks);
+            if let Err(error) = self
+                .session
+                .ctx
+                .store
+                .count_agent_turn(&self.session.log.summary.id)
+                .await
+            {
+                return Ending::storage(error.explain());
+            }
+            self.session.known.turns += 1;
+            let answer = match self.call("session/prompt", prompt, Phase::Turn, None).await {
+                Ok(answer) => answer,
+                Err(ending) => return ending,
+            };
+            if let Some(stopping) = &self.stopping {
+                return stopping.ending.clone();
+            }
+            let stop_reason = serde_json::from_value::<acp::PromptResponse>(answer)
+                .map(|response| response.stop_reason)
+                .ok();
+            if let Some(ending) = turn_ending(stop_reason) {
+                return ending;
+            }
+        }
+        Ending::completed()
+    }
+
+    /// Sends a request and handles everything else that arrives until its
+    /// answer does.
+    pub(super) async fn call<P: serde::Serialize>(
+        &mut self,
+        method: &str,
+        params: P,
+        phase: Phase,
+        deadline: Option<Instant>,
+    ) -> Result<Value, Ending> {
+        let Ok(id) = self.conn.request(method, params).await else {
+            return Err(Ending::failed(
+                self.conn.exit_reason("before it was asked anything"),
+            ));
+        };
+        let id = Value::from(id);
+        let config = self.session.ctx.config.clone();
+        let shutdown = self.session.ctx.shutdown.clone();
+        // The watchdog: a turn with no word from the agent for this long,
+        // while nobody is being asked anything, is hung.
+        let mut last_activity = Instant::now();
+        loop {
+            // Nor while a person has paused it.
+            let hang_at =
+                (phase == Phase::Turn && self.permissions.is_empty() && self.paused.is_none())
+                    .then(|| last_activity + config.hang_timeout);
+            let stop_at = self.stopping.as_ref().map(|stopping| stopping.until);
+            let wake_at = [deadline, stop_at, hang_at].into_iter().flatten().min();
+            let timer = async {
+                match wake_at {
+                    Some(at) => tokio::time::sleep_until(at).await,
+                    None => std::future::pending().await,
+                }
+            };
+            let step = tokio::select! {
+                input = self.conn.recv() => {
+                    last_activity = Instant::now();
+                    self.on_inputs(input, &id, method, phase).await
+                }
+                command = self.session.mailbox.recv() => match command {
+                    Some(command) => {
+                        // An answer from a person restarts the watchdog.
+                        last_activity = Instant::now();
+                        self.on_command(command, phase).await
+                    }
+                    None => Step::Continue,
+                },
+                _ = shutdown.begun(), if !self.shutdown_seen => {
+                    self.shutdown_seen = true;
+                    self.begin_stop(Ending::shut_down(), phase, SHUTDOWN_CANCEL_GRACE).await
+                }
+                _ = timer => {
+                    let now = Instant::now();
+                    match &self.stopping {
+                        Some(stopping) if now >= stopping.until => Step::End(stopping.ending.clone()),
+                        _ if deadline.is_some_and(|at| now >= at) => Step::End(Ending::failed(format!(
+                            "the agent did not answer {method} within {} s",
+                            config.agent_start_timeout.as_secs()
+                        ))),
+                        _ if hang_at.is_some_and(|at| now >= at) => Step::End(Ending::failed(format!(
+                            "the agent sent nothing for {} s while nobody was being asked \
+                             anything; the session is treated as hung",
+                            config.hang_timeout.as_secs()
+                        ))),
+                        _ => Step::Continue,
+                    }
+                }
+            };
+            let flushed = self.session.log.flush().await;
+            match step {
+                Step::Continue => flushed?,
+                Step::Answer(value) => {
+                    flushed?;
+                    return Ok(value);
+                }
+                Step::End(ending) => return Err(ending),
+            }
+        }
+    }
+
+    /// Handles `first` and whatever else the agent already sent, up to a
+    /// batch, so a burst is stored in one transaction.
+    async fn on_inputs(
+        &mut self,
+        first: AgentInput,
+        awaited: &Value,
+        method: &str,
+        phase: Phase,
+    ) -> Step {
+        let mut next = Some(first);
+        let mut handled = 0;
+        while let Some(input) = next.take() {
+            match self.on_input(input, awaited, method, phase).await {
+                Step::Continue => {}
+                done => return done,
+            }
+            handled += 1;
+            if handled < DRAIN_BATCH {
+                next = self.conn.try_recv();
+            }
+        }
+        Step::Continue
+    }
+
+    /// One message from the agent.
+    async fn on_input(
+        &mut self,
+        input: AgentInput,
+        awaited: &Value,
+        method: &str,
+        phase: Phase,
+    ) -> Step {
+        match input {
+            AgentInput::Closed => Step::End(Ending::failed(self.conn.exit_reason(match phase {
+                Phase::Turn => "mid-turn",
+                _ => "during start-up",
+            }))),
+            AgentInput::Invalid { excerpt, error } => Step::End(Ending::failed(format!(
+                "the agent broke the protocol: {error}: {excerpt:?}"
+            ))),
+            AgentInput::Message(Incoming::Response { id, outcome }) => {
+                if &id != awaited {
+                    tracing::debug!(session = %self.session.log.summary.id, %id, "answer to no open request");
+                    return Step::Continue;
+                }
+                match outcome {
+                    Ok(value) => Step::Answer(value),
+                    Err(error) => Step::End(Ending::failed(format!(
+                        "the agent answered {method} with an error: {error}"
+                    ))),
+                }
+            }
+            AgentInput::Message(Incoming::Notification { method, params }) => {
+                match method.as_str() {
+                    "session/update" if phase != Phase::Loading => self.on_update(params),
+                    "$/cancel_request" => {
+                        let log = &mut self.session.log;
+                        if self
+                            .permissions
+                            .withdraw(log, &mut self.conn, &params)
+                            .await
+                            && self.permissions.is_empty()
+                        {
+                            self.set_live_status(SessionStatus::Running, None);
+                        }
+                    }
+                    crate::test_hooks::PANIC_METHOD if crate::test_hooks::enabled() => {
+                        panic!("test hook: the agent asked this actor to panic")
+                    }
+                    _ => {}
+                }
+                Step::Continue
+            }
+            AgentInput::Message(Incoming::Request { id, method, params }) => {
+                match self.on_agent_request(id, &method, params).await {
+                    Ok(()) => Step::Continue,
+                    Err(ending) => Step::End(ending),
+                }
+            }
+        }
+    }
+
+    fn on_update(&mut self, params: Value) {
+        match inbound::update_events(params) {
+            Ok(events) => self.session.log.stage_all(events),
+            // An update kind this version does not know, or an extension:
+            // not a reason to fail anybody's session.
+            Err(error) => {
+                tracing::debug!(session = %self.session.log.summary.id, %error, "update ignored")
+            }
+        }
+    }
+
+    async fn on_agent_request(
+        &mut self,
+        id: Value,
+        method: &str,
+        params: Value,
+    ) -> Result<(), Ending> {
+        let fs = self.session.launch.fs;
+        let answer = match method {
+            "session/request_permission" => {
+                let log = &mut self.session.log;
+                let asked = self
+                    .permissions
+                    .on_request(log, &mut self.conn, id, params)
+                    .await?;
+                if let Asked::Waiting = asked {
+                    self.set_live_status(SessionStatus::WaitingApproval, None);
+                }
+                return Ok(());
+            }
+            "fs/read_text_file" if fs => client_fs::read_text_file(&self.workspace, params).await,
+            "fs/write_text_file" if fs => client_fs::write_text_file(&self.workspace, params).await,
+            other => Err(RpcError::new(
+                RpcError::METHOD_NOT_FOUND,
+                format!("Tandem does not offer {other}"),
+            )),
+        };
+        match self.conn.respond(&id, answer).await {
+            Ok(()) => Ok(()),
+            Err(_) => Err(Ending::failed(self.conn.exit_reason("mid-turn"))),
+        }
+    }
+}
+
+/// While Tandem shuts down, how long an agent has to end its turn after
+/// `session/cancel`, and then to exit after its stdin closes.
+pub(super) const SHUTDOWN_CANCEL_GRACE: std::time::Duration = std::time::Duration::from_secs(2);
+const SHUTDOWN_EXIT_GRACE: std::time::Duration = std::time::Duration::from_secs(1);
+
+/// How a turn's stop reason ends the run, if it does.
+fn turn_ending(stop_reason: Option<acp::StopReason>) -> Option<Ending> {
+    match stop_reason {
+        Some(acp::StopReason::EndTurn) | Some(acp::StopReason::Cancelled) => None,
+        Some(acp::StopReason::Refusal) => Some(Ending::failed("the agent refused")),
+        Some(acp::StopReason::MaxTokens) => Some(Ending::failed("the agent ran out of tokens")),
+        Some(acp::StopReason::MaxTurnRequests) => Some(Ending::failed(
+            "the agent reached its limit of requests for a turn",
+        )),
+        _ => Some(Ending::failed(
+            "the agent ended its turn without a stop reason",
+        )),
+    }
+}
+
+/// `tandem mcp` on stdio (every agent must support stdio MCP servers),
+/// told where to call and with which token.
+fn tandem_mcp_server(ctx: &super::Context, token: &str) -> Vec<acp::McpServer> {
+    let Some(url) = ctx.api_url.get() else {
+        return Vec::new();
+    };
+    vec![acp::McpServer::Stdio(
+        acp::McpServerStdio::new("tandem", ctx.config.tandem_exe.clone())
+            .args(vec!["mcp".into()])
+            .env(vec![
+                acp::EnvVariable::new(mcp_server::URL_VAR, url.clone()),
+                acp::EnvVariable::new(mcp_server::TOKEN_VAR, token),
+            ]),
+    )]
+}

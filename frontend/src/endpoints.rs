@@ -1,0 +1,300 @@
+//! Every REST endpoint the web app calls, typed: the paths live here and
+//! nowhere else, and each call says what it sends and what comes back.
+
+use crate::api;
+use tandem_shared::api::{
+    AgentKindInfo, ApprovalRule, ArchiveSessions, Assistant, ChatMessage, CreateRoutine,
+    CreateRule, CreateSession, CreateTask, Decide, DecisionResult, Heartbeat, JournalEntry,
+    NewJournalEntry, PendingApproval, PostChat, Routine, SendMessage, SendMessageResult,
+    SessionQuery, SessionSummary, Task, UpdateAssistant, UpdateRoutine, UpdateTask, Wake,
+};
+use tandem_shared::auth::{
+    AddMember, ApiToken, AuthState, ChangePassword, CreateShareLink, CreateToken, CreateUser,
+    CreatedShareLink, CreatedToken, Credentials, ShareLink, SharedSession, User,
+};
+use tandem_shared::{ApprovalId, AssistantId, SessionId, UserId};
+
+type Answer<T> = Result<T, String>;
+
+pub mod auth {
+    use super::*;
+
+    pub async fn state() -> Answer<AuthState> {
+        api::get("/api/auth/state").await
+    }
+
+    pub async fn setup(body: &Credentials) -> Answer<User> {
+        api::post("/api/auth/setup", body).await
+    }
+
+    pub async fn login(body: &Credentials) -> Answer<User> {
+        api::post("/api/auth/login", body).await
+    }
+
+    pub async fn logout() -> Answer<()> {
+        api::post_unit("/api/auth/logout", &()).await
+    }
+
+    pub async fn change_password(body: &ChangePassword) -> Answer<()> {
+        api::post_unit("/api/auth/password", body).await
+    }
+}
+
+pub mod people {
+    use super::*;
+
+    pub async fn list() -> Answer<Vec<User>> {
+        api::get("/api/users").await
+    }
+
+    pub async fn create(body: &CreateUser) -> Answer<User> {
+        api::post("/api/users", body).await
+    }
+
+    pub async fn tokens() -> Answer<Vec<ApiToken>> {
+        api::get("/api/tokens").await
+    }
+
+    pub async fn create_token(body: &CreateToken) -> Answer<CreatedToken> {
+        api::post("/api/tokens", body).await
+    }
+
+    pub async fn revoke_token(id: &str) -> Answer<()> {
+        api::delete(&format!("/api/tokens/{}", segment(id))).await
+    }
+}
+
+pub mod agents {
+    use super::*;
+
+    pub async fn list() -> Answer<Vec<AgentKindInfo>> {
+        api::get("/api/agents").await
+    }
+}
+
+pub mod sessions {
+    use super::*;
+
+    pub async fn list(query: &SessionQuery) -> Answer<Vec<SessionSummary>> {
+        api::get(&format!("/api/sessions{}", query_string(query))).await
+    }
+
+    pub async fn create(body: &CreateSession) -> Answer<SessionSummary> {
+        api::post("/api/sessions", body).await
+    }
+
+    pub async fn archive(body: &ArchiveSessions) -> Answer<()> {
+        api::post_unit("/api/sessions/archive", body).await
+    }
+
+    pub async fn send(id: &SessionId, body: &SendMessage) -> Answer<SendMessageResult> {
+        api::post(&format!("{}/messages", path(id)), body).await
+    }
+
+    pub async fn stop(id: &SessionId) -> Answer<()> {
+        api::post_unit(&format!("{}/stop", path(id)), &()).await
+    }
+
+    pub async fn pause(id: &SessionId) -> Answer<()> {
+        api::post_unit(&format!("{}/pause", path(id)), &()).await
+    }
+
+    pub async fn resume(id: &SessionId) -> Answer<()> {
+        api::post_unit(&format!("{}/resume", path(id)), &()).await
+    }
+
+    pub async fn share_links(id: &SessionId) -> Answer<Vec<ShareLink>> {
+        api::get(&format!("{}/share-links", path(id))).await
+    }
+
+    pub async fn create_share_link(
+        id: &SessionId,
+        body: &CreateShareLink,
+    ) -> Answer<CreatedShareLink> {
+        api::post(&format!("{}/share-links", path(id)), body).await
+    }
+
+    pub async fn revoke_share_link(id: &SessionId, link_id: &str) -> Answer<()> {
+        api::delete(&format!("{}/share-links/{}", path(id), segment(link_id))).await
+    }
+
+    /// Every live link of the sessions this person can see.
+    pub async fn all_share_links() -> Answer<Vec<ShareLink>> {
+        api::get("/api/share-links").await
+    }
+
+    fn path(id: &SessionId) -> String {
+        format!("/api/sessions/{}", segment(id.as_str()))
+    }
+
+    /// `?q=…&assistant_id=…` from the typed query; absent fields are left out.
+    fn query_string(query: &SessionQuery) -> String {
+        let mut pairs = Vec::new();
+        if let Some(q) = &query.q {
+            pairs.push(format!("q={}", segment(q)));
+        }
+        if let Some(assistant) = &query.assistant_id {
+            pairs.push(format!("assistant_id={}", segment(assistant.as_str())));
+        }
+        if let Some(status) = query.status {
+            pairs.push(format!("status={}", status.as_str()));
+        }
+        if let Some(archived) = query.archived {
+            pairs.push(format!("archived={archived}"));
+        }
+        if pairs.is_empty() {
+            String::new()
+        } else {
+            format!("?{}", pairs.join("&"))
+        }
+    }
+}
+
+pub mod assistants {
+    use super::*;
+
+    pub async fn list() -> Answer<Vec<Assistant>> {
+        api::get("/api/assistants").await
+    }
+
+    pub async fn update(id: &AssistantId, body: &UpdateAssistant) -> Answer<Assistant> {
+        api::patch(&path(id), body).await
+    }
+
+    pub async fn chat(id: &AssistantId) -> Answer<Vec<ChatMessage>> {
+        api::get(&format!("{}/chat", path(id))).await
+    }
+
+    pub async fn post_chat(id: &AssistantId, body: &PostChat) -> Answer<Wake> {
+        api::post(&format!("{}/chat", path(id)), body).await
+    }
+
+    pub async fn heartbeat(id: &AssistantId, body: &Heartbeat) -> Answer<Wake> {
+        api::post(&format!("{}/heartbeat", path(id)), body).await
+    }
+
+    pub async fn wakes(id: &AssistantId) -> Answer<Vec<Wake>> {
+        api::get(&format!("{}/wakes", path(id))).await
+    }
+
+    pub async fn journal(id: &AssistantId) -> Answer<Vec<JournalEntry>> {
+        api::get(&format!("{}/journal", path(id))).await
+    }
+
+    pub async fn add_journal_entry(
+        id: &AssistantId,
+        body: &NewJournalEntry,
+    ) -> Answer<JournalEntry> {
+        api::post(&format!("{}/journal", path(id)), body).await
+    }
+
+    pub async fn routines(id: &AssistantId) -> Answer<Vec<Routine>> {
+        api::get(&format!("{}/routines", path(id))).await
+    }
+
+    pub async fn add_routine(id: &AssistantId, body: &CreateRoutine) -> Answer<Routine> {
+        api::post(&format!("{}/routines", path(id)), body).await
+    }
+
+    pub async fn members(id: &AssistantId) -> Answer<Vec<User>> {
+        api::get(&format!("{}/members", path(id))).await
+    }
+
+    pub async fn add_member(id: &AssistantId, body: &AddMember) -> Answer<Vec<User>> {
+        api::post(&format!("{}/members", path(id)), body).await
+    }
+
+    pub async fn remove_member(id: &AssistantId, user: &UserId) -> Answer<()> {
+        api::delete(&format!("{}/members/{}", path(id), segment(user.as_str()))).await
+    }
+
+    fn path(id: &AssistantId) -> String {
+        format!("/api/assistants/{}", segment(id.as_str()))
+    }
+}
+
+pub mod routines {
+    use super::*;
+
+    pub async fn update(id: &str, body: &UpdateRoutine) -> Answer<Routine> {
+        api::patch(&format!("/api/routines/{}", segment(id)), body).await
+    }
+}
+
+/// Approval rules: an assistant's own, or Tandem-wide (`None`).
+pub mod rules {
+    use super::*;
+
+    pub async fn list(assistant: Option<&AssistantId>) -> Answer<Vec<ApprovalRule>> {
+        api::get(&path(assistant)).await
+    }
+
+    pub async fn add(assistant: Option<&AssistantId>, body: &CreateRule) -> Answer<ApprovalRule> {
+        api::post(&path(assistant), body).await
+    }
+
+    pub async fn remove(id: &str) -> Answer<()> {
+        api::delete(&format!("/api/rules/{}", segment(id))).await
+    }
+
+    fn path(assistant: Option<&AssistantId>) -> String {
+        match assistant {
+            Some(id) => format!("/api/assistants/{}/rules", segment(id.as_str())),
+            None => "/api/rules".to_owned(),
+        }
+    }
+}
+
+pub mod tasks {
+    use super::*;
+
+    pub async fn list() -> Answer<Vec<Task>> {
+        api::get("/api/tasks").await
+    }
+
+    pub async fn create(body: &CreateTask) -> Answer<Task> {
+        api::post("/api/tasks", body).await
+    }
+
+    pub async fn update(id: &str, body: &UpdateTask) -> Answer<Task> {
+        api::patch(&format!("/api/tasks/{}", segment(id)), body).await
+    }
+}
+
+pub mod approvals {
+    use super::*;
+
+    pub async fn pending() -> Answer<Vec<PendingApproval>> {
+        api::get("/api/approvals").await
+    }
+
+    pub async fn decide(id: &ApprovalId, body: &Decide) -> Answer<DecisionResult> {
+        api::post(
+            &format!("/api/approvals/{}/decision", segment(id.as_str())),
+            body,
+        )
+        .await
+    }
+}
+
+/// A share link's page, which needs no login.
+pub mod share {
+    use super::*;
+
+    pub async fn info(token: &str) -> Answer<SharedSession> {
+        api::get(&format!("/api/share/{}", segment(token))).await
+    }
+
+    /// The link's own socket.
+    pub fn socket_path(token: &str) -> String {
+        format!("/api/share/{}/ws", segment(token))
+    }
+}
+
+/// The person's socket.
+pub const SOCKET: &str = "/api/ws";
+
+/// One path segment or query value, percent-encoded.
+fn segment(value: &str) -> String {
+    String::from(js_sys::encode_uri_component(value))
+}
