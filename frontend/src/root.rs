@@ -18,6 +18,8 @@ pub fn Root() -> impl IntoView {
         return view! { <SharePage token=token.to_owned() /> }.into_any();
     }
     let auth = RwSignal::new(None::<Result<AuthState, String>>);
+    // Set when the server ended the login of an open app.
+    let ended = RwSignal::new(false);
     let load = move || {
         leptos::task::spawn_local(async move {
             auth.set(Some(endpoints::auth::state().await));
@@ -51,10 +53,14 @@ pub fn Root() -> impl IntoView {
             // A login that ends while the app is open (the socket is refused)
             // asks again, and the login form shows.
             Some(Ok(AuthState { user: Some(user), .. })) => {
-                view! { <App user=user logged_out=Callback::new(move |()| load()) /> }.into_any()
+                let logged_out = Callback::new(move |()| {
+                    ended.set(true);
+                    load();
+                });
+                view! { <App user=user logged_out=logged_out /> }.into_any()
             }
             Some(Ok(AuthState { setup_needed: true, .. })) => view! { <SetupForm on_done=load /> }.into_any(),
-            Some(Ok(_)) => view! { <LoginForm on_done=load /> }.into_any(),
+            Some(Ok(_)) => view! { <LoginForm on_done=load ended=ended.get_untracked() /> }.into_any(),
         }}
     }
     .into_any()

@@ -18,6 +18,31 @@ pub struct TranscriptEvent {
     pub body: EventBody,
 }
 
+impl TranscriptEvent {
+    /// `bodies` as the events that follow `after`, numbered in order: the
+    /// one place a `seq` is given.
+    pub fn numbered(
+        session_id: &SessionId,
+        after: Seq,
+        at: i64,
+        bodies: impl IntoIterator<Item = EventBody>,
+    ) -> Vec<TranscriptEvent> {
+        let mut seq = after;
+        bodies
+            .into_iter()
+            .map(|body| {
+                seq = seq.next();
+                TranscriptEvent {
+                    session_id: session_id.clone(),
+                    seq,
+                    at,
+                    body,
+                }
+            })
+            .collect()
+    }
+}
+
 /// What happened.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]

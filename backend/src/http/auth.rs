@@ -27,6 +27,15 @@ pub struct Caller {
     pub user: User,
     /// The digest of the login cookie, when that is how they came.
     login: Option<String>,
+    /// The digest of the credential they came with, to check again later
+    /// (a socket lives longer than the request that opened it).
+    credential: Credential,
+}
+
+#[derive(Debug, Clone)]
+enum Credential {
+    Login(String),
+    Token(String),
 }
 
 impl Caller {
@@ -45,6 +54,17 @@ impl Caller {
         } else {
             Err(ApiError::Forbidden(format!("only an admin can {what}")))
         }
+    }
+
+    /// Whether the login or token this caller came with still holds (not
+    /// logged out, revoked, expired, or ended by a password change).
+    pub async fn still_valid(&self, state: &AppState) -> Result<bool, ApiError> {
+        let now = state.now_ms();
+        let user = match &self.credential {
+            Credential::Login(digest) => state.store.user_by_login_session(digest, now).await?,
+            Credential::Token(digest) => state.store.user_by_api_token(digest, now).await?,
+        };
+        Ok(user.is_some_and(|user| user.id == self.user.id))
     }
 
     /// How transcripts and chat name this person.
@@ -70,12 +90,17 @@ pub async fn authenticate(
     let now = state.now_ms();
     if headers.contains_key(AUTHORIZATION) {
         let token = bearer_token(headers)?;
+        let digest = secret::digest(token);
         let user = state
             .store
-            .user_by_api_token(&secret::digest(token), now)
+            .user_by_api_token(&digest, now)
             .await?
             .ok_or_else(|| ApiError::Unauthorized("the token is unknown or revoked".into()))?;
-        return Ok(Caller { user, login: None });
+        return Ok(Caller {
+            user,
+            login: None,
+            credential: Credential::Token(digest),
+        });
     }
     let Some(cookie) = session_cookie(headers) else {
         return Err(ApiError::Unauthorized("log in first".into()));
@@ -101,7 +126,8 @@ pub async fn authenticate(
     }
     Ok(Caller {
         user,
-        login: Some(digest),
+        login: Some(digest.clone()),
+        credential: Credential::Login(digest),
     })
 }
 
@@ -199,6 +225,8 @@ pub async fn login(
 pub async fn logout(State(state): State<AppState>, caller: Caller) -> Result<Response, ApiError> {
     if let Some(digest) = &caller.login {
         state.store.delete_login_session(digest).await?;
+        // Sockets opened with this login end with it.
+        state.hub.access_changed();
     }
     let expired = cookie::Cookie::build((SESSION_COOKIE, ""))
         .path("/")
@@ -245,6 +273,7 @@ pub async fn change_password(
         .store
         .delete_login_sessions_except(&caller.user.id, caller.login.as_deref())
         .await?;
+    state.hub.access_changed();
     Ok(StatusCode::NO_CONTENT)
 }
 

@@ -69,6 +69,8 @@ pub async fn revoke_token(
         .revoke_api_token(&caller.user.id, &id, state.now_ms())
         .await?
     {
+        // Sockets opened with this token end with it.
+        state.hub.access_changed();
         Ok(StatusCode::NO_CONTENT)
     } else {
         Err(ApiError::NotFound("you have no token with that id".into()))

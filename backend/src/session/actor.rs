@@ -4,15 +4,12 @@
 //! final status, and the report to the wake dispatcher.
 
 use super::command::{Command, DecideError, SessionError};
-use super::continuity::KnownAgentSession;
 use super::ending::{storage_reason, Ending};
-use super::follow_ups::FollowUps;
-use super::log::SessionLog;
+use super::live::LiveSession;
 use super::registry::Registry;
 use super::run::AgentRun;
 use super::summary;
 use super::{Context, Lifecycle};
-use crate::acp::connection::LaunchSpec;
 use crate::store::SessionRecord;
 use std::sync::Arc;
 use tandem_shared::api::{Assistant, Delivery};
@@ -20,17 +17,8 @@ use tandem_shared::{EventBody, SessionStatus};
 use tokio::sync::mpsc;
 
 pub struct SessionActor {
-    pub(super) ctx: Arc<Context>,
+    session: LiveSession,
     registry: Arc<Registry>,
-    pub(super) mailbox: mpsc::Receiver<Command>,
-    pub(super) log: SessionLog,
-    pub(super) follow_ups: FollowUps,
-    /// The agent's own session from earlier runs, for a warm start.
-    pub(super) known: KnownAgentSession,
-    pub(super) assistant: Assistant,
-    pub(super) launch: LaunchSpec,
-    /// Why this run was woken, for a cold start's context block.
-    pub(super) why: String,
     /// The message this run was started with, queued when it runs.
     first_message: Option<(String, Option<String>)>,
 }
@@ -45,80 +33,71 @@ impl SessionActor {
         first_message: Option<(String, Option<String>)>,
         why: String,
     ) -> SessionActor {
-        let launch = crate::agents::launch_spec(&assistant.agent, &ctx.config.tandem_exe);
         SessionActor {
-            log: SessionLog::new(ctx.clone(), record.summary.clone()),
-            follow_ups: FollowUps::new(ctx.clone(), record.summary.id.clone()),
-            known: KnownAgentSession {
-                id: record.agent_session_id,
-                fingerprint: record.agent_fingerprint,
-                started_at: record.agent_started_at,
-                turns: record.agent_turns,
-            },
-            why,
-            ctx,
+            session: LiveSession::new(ctx, mailbox, record, assistant, why),
             registry,
-            mailbox,
-            assistant,
-            launch,
             first_message,
         }
     }
 
     pub fn session_id(&self) -> &tandem_shared::SessionId {
-        &self.log.summary.id
+        &self.session.log.summary.id
     }
 
     pub async fn run(mut self) {
         // Follow-ups left queued by a crash go first, then this run's own.
-        if let Err(error) = self.follow_ups.load_left_over().await {
-            tracing::error!(session = %self.log.summary.id, %error, "could not read queued follow-ups");
+        if let Err(error) = self.session.follow_ups.load_left_over().await {
+            tracing::error!(session = %self.session.log.summary.id, %error, "could not read queued follow-ups");
         }
         if let Some((text, author)) = self.first_message.take() {
             if let Err(error) = self
+                .session
                 .follow_ups
                 .enqueue(text.clone(), author.clone(), false)
                 .await
             {
-                tracing::error!(session = %self.log.summary.id, %error, "could not queue the first message");
+                tracing::error!(session = %self.session.log.summary.id, %error, "could not queue the first message");
                 // Still run it: the message is in memory.
-                self.follow_ups.push_unsaved(text, author);
+                self.session.follow_ups.push_unsaved(text, author);
             }
         }
         loop {
-            let ending = AgentRun::execute(&mut self).await;
+            let ending = AgentRun::execute(&mut self.session).await;
             if ending.is_shutdown() {
                 self.interrupted_by_shutdown(&ending).await;
                 return;
             }
             self.record_undelivered().await;
             let (ending, summary) = self.conclude(&ending);
-            if let Err(error) = self.log.store_staged().await {
-                tracing::error!(session = %self.log.summary.id, %error, "could not store the end of a session");
+            if let Err(error) = self.session.log.store_staged().await {
+                tracing::error!(session = %self.session.log.summary.id, %error, "could not store the end of a session");
                 // The log cannot take the end, but people must still learn
                 // the session stopped and why; after a restart the store
                 // says `interrupted`, which is resumable.
-                self.log.discard_staged();
-                self.log.summary.status = ending.status;
-                self.log.summary.status_reason = ending
+                self.session.log.discard_staged();
+                self.session.log.summary.status = ending.status;
+                self.session.log.summary.status_reason = ending
                     .reason
                     .clone()
                     .or_else(|| Some(storage_reason(&error.explain())));
-                self.ctx.hub.publish_session(self.log.summary.clone());
+                self.session
+                    .ctx
+                    .hub
+                    .publish_session(self.session.log.summary.clone());
             }
             let finished = self.take_late_commands().await;
             // Reported after the registry knows whether this actor goes on,
             // so the dispatcher sees the assistant free exactly when it is.
             let report = Lifecycle::Ended {
-                assistant_id: self.assistant.id.clone(),
-                session_id: self.log.summary.id.clone(),
-                title: self.log.summary.title.clone(),
+                assistant_id: self.session.assistant.id.clone(),
+                session_id: self.session.log.summary.id.clone(),
+                title: self.session.log.summary.title.clone(),
                 status: ending.status,
                 reason: ending.reason.clone(),
                 summary,
             };
-            if self.ctx.lifecycle.send(report).await.is_err() {
-                tracing::debug!(session = %self.log.summary.id, "no dispatcher to report to");
+            if self.session.ctx.lifecycle.send(report).await.is_err() {
+                tracing::debug!(session = %self.session.log.summary.id, "no dispatcher to report to");
             }
             if finished {
                 return;
@@ -131,7 +110,7 @@ impl SessionActor {
     /// running". Returns true once the actor has left the registry.
     async fn take_late_commands(&mut self) -> bool {
         loop {
-            match self.mailbox.try_recv() {
+            match self.session.mailbox.try_recv() {
                 // Nothing left to interrupt: it simply resumes the session.
                 Ok(Command::Send {
                     text,
@@ -139,7 +118,7 @@ impl SessionActor {
                     reply,
                     ..
                 }) => {
-                    let answer = match self.follow_ups.enqueue(text, author, false).await {
+                    let answer = match self.session.follow_ups.enqueue(text, author, false).await {
                         Ok(()) => Ok(Delivery::Resumed),
                         Err(error) => Err(SessionError::Store(error)),
                     };
@@ -156,10 +135,13 @@ impl SessionActor {
                     let _ = reply.send(Err(DecideError::NotFound));
                 }
                 Err(_) => {
-                    if !self.follow_ups.is_empty() {
+                    if !self.session.follow_ups.is_empty() {
                         return false;
                     }
-                    if self.registry.finish(&self.log.summary.id, &self.mailbox) {
+                    if self
+                        .registry
+                        .finish(&self.session.log.summary.id, &self.session.mailbox)
+                    {
                         return true;
                     }
                 }
@@ -170,20 +152,20 @@ impl SessionActor {
     /// Messages the agent never took are recorded, not retried: a failing
     /// agent must not turn into a loop of failing runs.
     async fn record_undelivered(&mut self) {
-        let undelivered = self.follow_ups.take_all();
+        let undelivered = self.session.follow_ups.take_all();
         if undelivered.is_empty() {
             return;
         }
         for message in undelivered {
-            if let Err(error) = self.follow_ups.delivered(&message).await {
-                tracing::error!(session = %self.log.summary.id, %error, "could not unqueue a message");
+            if let Err(error) = self.session.follow_ups.delivered(&message).await {
+                tracing::error!(session = %self.session.log.summary.id, %error, "could not unqueue a message");
             }
-            self.log.stage(EventBody::UserMessage {
+            self.session.log.stage(EventBody::UserMessage {
                 text: message.text,
                 author: message.author,
             });
         }
-        self.log.stage(EventBody::Error {
+        self.session.log.stage(EventBody::Error {
             message: "The message above was not delivered: the session ended first.".into(),
         });
     }
@@ -192,18 +174,20 @@ impl SessionActor {
     /// queued follow-ups stay queued in the store for the next run, and no
     /// summary is posted — the work did not end, it was cut off.
     async fn interrupted_by_shutdown(&mut self, ending: &Ending) {
-        self.log.set_status(ending.status, ending.reason.clone());
-        if let Err(error) = self.log.store_staged().await {
-            tracing::error!(session = %self.log.summary.id, %error, "could not record the shutdown");
+        self.session
+            .log
+            .set_status(ending.status, ending.reason.clone());
+        if let Err(error) = self.session.log.store_staged().await {
+            tracing::error!(session = %self.session.log.summary.id, %error, "could not record the shutdown");
         }
-        self.registry.remove(&self.log.summary.id);
+        self.registry.remove(&self.session.log.summary.id);
     }
 
     /// Stages the end of a run: its error, summary and final status. Returns
     /// the ending (failing tests turn a completion into a failure) and the
     /// summary text.
     fn conclude(&mut self, ending: &Ending) -> (Ending, String) {
-        let outcome = self.log.take_outcome().finish();
+        let outcome = self.session.log.take_outcome().finish();
         let mut ending = ending.clone();
         if ending.status == SessionStatus::Completed && summary::tests_failing(&outcome) {
             let command = outcome
@@ -215,14 +199,18 @@ impl SessionActor {
         }
         if ending.status == SessionStatus::Failed {
             if let Some(reason) = &ending.reason {
-                self.log.stage(EventBody::Error {
+                self.session.log.stage(EventBody::Error {
                     message: reason.clone(),
                 });
             }
         }
         let text = summary::summary_text(&outcome, ending.status, ending.reason.as_deref());
-        self.log.stage(EventBody::Summary { text: text.clone() });
-        self.log.set_status(ending.status, ending.reason.clone());
+        self.session
+            .log
+            .stage(EventBody::Summary { text: text.clone() });
+        self.session
+            .log
+            .set_status(ending.status, ending.reason.clone());
         (ending, text)
     }
 }

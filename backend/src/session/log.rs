@@ -109,26 +109,16 @@ impl SessionLog {
             return Ok(());
         }
         let at = self.ctx.clock.now_ms();
-        let mut seq = self.seq;
-        let events: Vec<TranscriptEvent> = self
-            .staged
-            .iter()
-            .map(|body| {
-                seq = seq.next();
-                TranscriptEvent {
-                    session_id: self.summary.id.clone(),
-                    seq,
-                    at,
-                    body: body.clone(),
-                }
-            })
-            .collect();
+        let events =
+            TranscriptEvent::numbered(&self.summary.id, self.seq, at, self.staged.iter().cloned());
         self.ctx
             .appender
             .append(&self.summary.id, events.clone())
             .await?;
         self.staged.clear();
-        self.seq = seq;
+        if let Some(last) = events.last() {
+            self.seq = last.seq;
+        }
         let mut sidebar_changed = false;
         for event in &events {
             sidebar_changed |= self.summary.apply(event);

@@ -305,19 +305,7 @@ impl Sessions {
                 status: SessionStatus::Interrupted,
                 reason: Some("the server stopped while this session was live".into()),
             });
-            let mut seq = record.summary.last_seq;
-            let events: Vec<TranscriptEvent> = bodies
-                .into_iter()
-                .map(|body| {
-                    seq = seq.next();
-                    TranscriptEvent {
-                        session_id: id.clone(),
-                        seq,
-                        at: now,
-                        body,
-                    }
-                })
-                .collect();
+            let events = TranscriptEvent::numbered(id, record.summary.last_seq, now, bodies);
             self.ctx.store.append_events(id, &events).await?;
         }
         Ok(orphans.len())

@@ -9,6 +9,7 @@ pub mod continuity;
 pub mod ending;
 pub mod follow_ups;
 mod handshake;
+pub mod live;
 pub mod log;
 pub mod manager;
 pub mod permissions;

@@ -8,9 +8,9 @@
 //! people do meanwhile (follow-ups, decisions, pause, stop) is in
 //! `stepping_in.rs`.
 
-use super::actor::SessionActor;
 use super::client_fs;
 use super::ending::Ending;
+use super::live::LiveSession;
 use super::permissions::{Asked, Permissions};
 use crate::acp::connection::{AgentConnection, AgentInput};
 use crate::acp::inbound;
@@ -56,7 +56,7 @@ pub(super) struct Stopping {
 }
 
 pub(super) struct AgentRun<'s> {
-    pub(super) session: &'s mut SessionActor,
+    pub(super) session: &'s mut LiveSession,
     pub(super) conn: AgentConnection,
     pub(super) workspace: PathBuf,
     pub(super) permissions: Permissions,
@@ -74,7 +74,7 @@ pub(super) struct AgentRun<'s> {
 impl<'s> AgentRun<'s> {
     /// Starts the agent, opens its session, and runs turns until the queue
     /// is empty. The process is gone when this returns.
-    pub(super) async fn execute(session: &'s mut SessionActor) -> Ending {
+    pub(super) async fn execute(session: &'s mut LiveSession) -> Ending {
         session.log.set_status(SessionStatus::Starting, None);
         if let Err(ending) = session.log.flush().await {
             return ending;

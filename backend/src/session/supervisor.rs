@@ -75,19 +75,7 @@ async fn record_failure(
         });
     }
     let mut summary = record.summary.clone();
-    let mut seq = summary.last_seq;
-    let events: Vec<TranscriptEvent> = bodies
-        .into_iter()
-        .map(|body| {
-            seq = seq.next();
-            TranscriptEvent {
-                session_id: session_id.clone(),
-                seq,
-                at: now,
-                body,
-            }
-        })
-        .collect();
+    let events = TranscriptEvent::numbered(session_id, summary.last_seq, now, bodies);
     if events.is_empty() {
         return Ok(());
     }

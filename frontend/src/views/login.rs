@@ -55,8 +55,13 @@ pub fn SetupForm(on_done: impl Fn() + Copy + Send + Sync + 'static) -> impl Into
     }
 }
 
+/// `ended`: the login this page had was ended elsewhere (logged out, or
+/// the password changed): the form says so.
 #[component]
-pub fn LoginForm(on_done: impl Fn() + Copy + Send + Sync + 'static) -> impl IntoView {
+pub fn LoginForm(
+    on_done: impl Fn() + Copy + Send + Sync + 'static,
+    #[prop(optional)] ended: bool,
+) -> impl IntoView {
     let name = RwSignal::new(String::new());
     let password = RwSignal::new(String::new());
     let error = RwSignal::new(None::<String>);
@@ -81,6 +86,9 @@ pub fn LoginForm(on_done: impl Fn() + Copy + Send + Sync + 'static) -> impl Into
             <form class="auth-card" on:submit=submit data-testid="login-form">
                 <div class="brand">"Tandem"</div>
                 <h1>"Log in"</h1>
+                {ended.then(|| view! {
+                    <p class="muted" role="status" data-testid="login-ended">"Your login has ended; log in again."</p>
+                })}
                 <label class="field"><span>"Name"</span><input data-testid="login-name" autocomplete="username" required
                     prop:value=move || name.get() on:input=move |ev| name.set(event_target_value(&ev)) /></label>
                 <label class="field"><span>"Password"</span><input type="password" data-testid="login-password" autocomplete="current-password" required

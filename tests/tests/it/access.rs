@@ -246,6 +246,11 @@ async fn tokens_are_listed_without_secrets_and_revoked_at_once() {
     let id = tokens[0]["id"].as_str().unwrap();
     let (status, _) = server.delete(&format!("/api/tokens/{id}")).await;
     assert_eq!(status, 404);
+    // A socket opened with the token lives only as long as the token.
+    let mut socket = Viewer::connect_as(&server, &bob.token).await;
+    socket
+        .until("the badge count", |v| v.pending_approvals.is_some())
+        .await;
     let response = bob
         .http
         .delete(format!("{}/api/tokens/{id}", server.url))
@@ -255,6 +260,13 @@ async fn tokens_are_listed_without_secrets_and_revoked_at_once() {
     assert_eq!(response.status().as_u16(), 204);
     let (status, _) = bob.get("/api/sessions").await;
     assert_eq!(status, 401, "a revoked token stops working at once");
+    socket.until_closed().await;
+    assert_eq!(
+        socket.errors.last().map(|(code, _)| *code),
+        Some(ErrorCode::Unauthorized),
+        "the socket is told why it ends: {:?}",
+        socket.errors
+    );
 }
 
 #[tokio::test]

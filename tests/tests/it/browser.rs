@@ -744,6 +744,38 @@ async fn the_first_run_makes_the_admin_who_can_log_out_and_in_again() {
     browser.close().await;
 }
 
+/// A login that ends while its page is open (here: the password changed
+/// from elsewhere, which ends every other login) brings the page back to
+/// the login form at once, instead of a page that reconnects forever.
+#[tokio::test]
+async fn a_login_that_ends_elsewhere_brings_the_page_back_to_the_login() {
+    let server = TestServer::start().await;
+    let browser = Browser::logged_in(&server, 1280, 860).await;
+    browser.click("[data-testid=settings-link]").await;
+    browser.until_text("[data-testid=me]", ADMIN).await;
+    let (status, body) = server
+        .post(
+            "/api/auth/password",
+            json!({"current": ADMIN_PASSWORD, "new": "another long password"}),
+        )
+        .await;
+    assert_eq!(status, 204, "{body}");
+    browser
+        .until_text("[data-testid=login-ended]", "Your login has ended")
+        .await;
+    browser.screenshot("desktop-login-ended").await;
+    // And the new password lets the person back in.
+    browser.type_into("[data-testid=login-name]", ADMIN).await;
+    browser
+        .type_into("[data-testid=login-password]", "another long password")
+        .await;
+    browser.click("[data-testid=login-submit]").await;
+    browser
+        .until_dom_text("[data-testid=signed-in-as]", ADMIN)
+        .await;
+    browser.close().await;
+}
+
 const PHONE: (u32, u32) = (390, 844);
 
 #[tokio::test]

@@ -162,7 +162,7 @@ async fn connection(socket: WebSocket, state: AppState, reader: Reader) {
         }
         let _ = sink.close().await;
     });
-    let watcher = match &reader {
+    let mut watcher = match &reader {
         Reader::Person(caller) => {
             tokio::spawn(watch_person(state.clone(), caller.clone(), out.clone()))
         }
@@ -174,8 +174,9 @@ async fn connection(socket: WebSocket, state: AppState, reader: Reader) {
     loop {
         let frame = tokio::select! {
             frame = stream.next() => frame,
-            // A share link that dies takes its socket with it.
-            _ = watcher_done(&watcher, &reader) => break,
+            // A share link that dies, or a login that ends, takes its
+            // socket with it.
+            _ = &mut watcher => break,
             // Tandem is stopping: the page reconnects once it is back.
             _ = shutdown.begun() => break,
         };
@@ -292,17 +293,5 @@ fn error(code: ErrorCode, message: &str, session_id: Option<SessionId>) -> Serve
         code,
         message: message.to_owned(),
         session_id,
-    }
-}
-
-/// Resolves when a share link's watcher has ended (its link died); never
-/// for a person.
-async fn watcher_done(watcher: &JoinHandle<()>, reader: &Reader) {
-    if matches!(reader, Reader::Link(_)) {
-        while !watcher.is_finished() {
-            tokio::time::sleep(std::time::Duration::from_millis(250)).await;
-        }
-    } else {
-        std::future::pending::<()>().await
     }
 }

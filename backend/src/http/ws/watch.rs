@@ -19,7 +19,8 @@ async fn visible_assistants(state: &AppState, caller: &Caller) -> Option<HashSet
 }
 
 /// A person's socket: sidebar updates of the sessions they may see, and
-/// their pending-approvals count whenever it changes.
+/// their pending-approvals count whenever it changes. It ends (and so does
+/// the socket) when the person's login or token does.
 pub(super) async fn watch_person(state: AppState, caller: Caller, out: Out) {
     let mut sidebar = state.hub.subscribe_sidebar();
     let mut access = state.hub.watch_access();
@@ -58,6 +59,18 @@ pub(super) async fn watch_person(state: AppState, caller: Caller, out: Out) {
                 },
                 changed = access.changed() => {
                     if changed.is_err() {
+                        return;
+                    }
+                    // A login or token that ended takes its sockets with
+                    // it; the page shows the login.
+                    if !caller.still_valid(&state).await.unwrap_or(true) {
+                        let _ = out
+                            .send(error(
+                                ErrorCode::Unauthorized,
+                                "your login has ended; log in again",
+                                None,
+                            ))
+                            .await;
                         return;
                     }
                     visible = visible_assistants(&state, &caller).await;

@@ -1,0 +1,55 @@
+//! What a live session holds while its actor runs it: its mailbox, its log,
+//! its queue of follow-ups, what is known of the agent's own session, and
+//! the assistant and agent it runs. The actor owns it; one run of the agent
+//! borrows it.
+
+use super::command::Command;
+use super::continuity::KnownAgentSession;
+use super::follow_ups::FollowUps;
+use super::log::SessionLog;
+use super::Context;
+use crate::acp::connection::LaunchSpec;
+use crate::store::SessionRecord;
+use std::sync::Arc;
+use tandem_shared::api::Assistant;
+use tokio::sync::mpsc;
+
+pub struct LiveSession {
+    pub ctx: Arc<Context>,
+    pub mailbox: mpsc::Receiver<Command>,
+    pub log: SessionLog,
+    pub follow_ups: FollowUps,
+    /// The agent's own session from earlier runs, for a warm start.
+    pub known: KnownAgentSession,
+    pub assistant: Assistant,
+    pub launch: LaunchSpec,
+    /// Why this run was woken, for a cold start's context block.
+    pub why: String,
+}
+
+impl LiveSession {
+    pub fn new(
+        ctx: Arc<Context>,
+        mailbox: mpsc::Receiver<Command>,
+        record: SessionRecord,
+        assistant: Assistant,
+        why: String,
+    ) -> LiveSession {
+        let launch = crate::agents::launch_spec(&assistant.agent, &ctx.config.tandem_exe);
+        LiveSession {
+            log: SessionLog::new(ctx.clone(), record.summary.clone()),
+            follow_ups: FollowUps::new(ctx.clone(), record.summary.id.clone()),
+            known: KnownAgentSession {
+                id: record.agent_session_id,
+                fingerprint: record.agent_fingerprint,
+                started_at: record.agent_started_at,
+                turns: record.agent_turns,
+            },
+            why,
+            ctx,
+            mailbox,
+            assistant,
+            launch,
+        }
+    }
+}
