@@ -155,9 +155,16 @@ pub fn main() -> anyhow::Result<()> {
             .block_on(crate::shell_agent::run())
             .context("shell agent"),
         Commands::Serve(args) => runtime.block_on(serve(args)),
-        Commands::Mcp => runtime
-            .block_on(crate::agent_tools::mcp_server::run())
-            .context("tandem mcp"),
+        Commands::Mcp => {
+            // Started by an agent: it goes when the agent goes, even if the
+            // agent is killed before it can end its children.
+            if let Err(error) = nix::sys::prctl::set_pdeathsig(nix::sys::signal::Signal::SIGTERM) {
+                eprintln!("tandem mcp: no parent-death signal: {error}");
+            }
+            runtime
+                .block_on(crate::agent_tools::mcp_server::run())
+                .context("tandem mcp")
+        }
         Commands::User {
             command: UserCommand::Add { name, admin, data },
         } => runtime.block_on(add_user(name, admin, data)),

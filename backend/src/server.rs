@@ -99,6 +99,13 @@ pub async fn serve(
         shutdown: shutdown.clone(),
     });
     let sessions = Arc::new(Sessions::new(ctx.clone()));
+    let ended = end_left_over_agents(&store).await?;
+    if ended > 0 {
+        tracing::info!(
+            ended,
+            "agent process groups left by the last run were ended"
+        );
+    }
     let interrupted = sessions.interrupt_orphans().await?;
     if interrupted > 0 {
         tracing::info!(
@@ -185,6 +192,27 @@ pub async fn serve(
     store.close().await;
     tracing::info!("Tandem stopped");
     Ok(())
+}
+
+/// Ends the agent process groups a server that was killed left behind
+/// (agents die with the server, but their children live on in the group),
+/// and forgets them. Returns how many it signalled.
+async fn end_left_over_agents(store: &Store) -> Result<usize, ServeError> {
+    let mut ended = 0;
+    for process in store.agent_processes().await? {
+        let Ok(pgid) = i32::try_from(process.pgid) else {
+            continue;
+        };
+        let group = crate::acp::process_group::GroupId {
+            pgid,
+            start_ticks: process.start_ticks,
+        };
+        if crate::acp::process_group::end_left_over(group) {
+            ended += 1;
+        }
+        store.forget_agent_process(process.pgid).await?;
+    }
+    Ok(ended)
 }
 
 /// A fresh install offers one assistant that works without any AI account:

@@ -109,6 +109,12 @@ impl AgentConnection {
             .stderr(Stdio::piped())
             .process_group(0)
             .kill_on_drop(true);
+        let parent = std::process::id();
+        // SAFETY: between fork and exec only prctl and getppid run, both
+        // async-signal-safe.
+        unsafe {
+            command.pre_exec(move || super::process_group::die_with_parent(parent));
+        }
         for (name, _) in std::env::vars_os()
             .filter_map(|(name, value)| Some((name.into_string().ok()?, value)))
             .filter(|(name, _)| name.starts_with("TANDEM_"))
@@ -236,6 +242,16 @@ impl AgentConnection {
             .await
             .ok()
             .and_then(Result::ok)
+    }
+
+    /// The agent's process group as the store records it, so a restart
+    /// after a crash can end what it leaves.
+    pub fn group(&self) -> Option<super::process_group::GroupId> {
+        let pgid = self.pgid?.as_raw();
+        Some(super::process_group::GroupId {
+            pgid,
+            start_ticks: super::process_group::start_ticks(pgid)?,
+        })
     }
 
     /// Freezes or thaws the whole process group.

@@ -9,5 +9,6 @@ pub mod connection;
 pub mod fold;
 pub mod inbound;
 pub mod jsonrpc;
+pub mod process_group;
 
 pub use agent_client_protocol_schema::v1 as schema;

@@ -17,6 +17,7 @@ use crate::acp::inbound;
 use crate::acp::jsonrpc::{Incoming, RpcError};
 use crate::acp::schema as acp;
 use crate::agent_tools::{mcp_server, Grant};
+use crate::store::AgentProcess;
 use serde_json::Value;
 use std::path::PathBuf;
 use tandem_shared::{EventBody, SessionStatus};
@@ -73,7 +74,9 @@ pub(super) struct AgentRun<'s> {
 
 impl<'s> AgentRun<'s> {
     /// Starts the agent, opens its session, and runs turns until the queue
-    /// is empty. The process is gone when this returns.
+    /// is empty or the run cannot go on. The run ends when the agent's turn
+    /// does: the process is ended afterwards, out of the session's way (a
+    /// message arriving meanwhile starts the next run at once).
     pub(super) async fn execute(session: &'s mut LiveSession) -> Ending {
         session.log.set_status(SessionStatus::Starting, None);
         if let Err(ending) = session.log.flush().await {
@@ -91,6 +94,23 @@ impl<'s> AgentRun<'s> {
             Err(error) => return Ending::failed(error.to_string()),
         };
         let ctx = session.ctx.clone();
+        // Recorded at once: a server killed from now on leaves a group the
+        // next start can find and end.
+        let group = conn.group();
+        if let Some(group) = group {
+            let process = AgentProcess {
+                pgid: i64::from(group.pgid),
+                start_ticks: group.start_ticks,
+            };
+            let at = ctx.clock.now_ms();
+            if let Err(error) = ctx
+                .store
+                .record_agent_process(&session.log.summary.id, &process, at)
+                .await
+            {
+                tracing::error!(%error, "could not record an agent process group");
+            }
+        }
         let token = ctx.tool_tokens.issue_for_run(Grant {
             session_id: session.log.summary.id.clone(),
             assistant_id: session.assistant.id.clone(),
@@ -123,9 +143,17 @@ impl<'s> AgentRun<'s> {
         } else {
             ctx.config.exit_grace
         };
-        if let Some(status) = run.conn.shutdown(grace).await {
-            tracing::debug!(session = %run.session.log.summary.id, ?status, "agent exited");
-        }
+        let AgentRun { conn, .. } = run;
+        // Tracked: Tandem's own shutdown waits for it.
+        ctx.clone().shutdown.spawn(async move {
+            let status = conn.shutdown(grace).await;
+            tracing::debug!(?status, "agent exited");
+            if let Some(group) = group {
+                if let Err(error) = ctx.store.forget_agent_process(i64::from(group.pgid)).await {
+                    tracing::error!(%error, "could not forget an ended agent process group");
+                }
+            }
+        });
         ending
     }
 

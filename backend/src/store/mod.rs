@@ -4,6 +4,7 @@
 //! `Any` driver, so every query here is written once in the SQL both accept.
 //! Migrations are embedded, one folder per database.
 
+mod agent_processes;
 mod appender;
 mod approvals;
 mod assistants;
@@ -21,6 +22,7 @@ mod tasks;
 mod users;
 mod wakes;
 
+pub use agent_processes::AgentProcess;
 pub use appender::{AppendError, Appender};
 pub use approvals::{ApprovalRecord, DecideOutcome};
 pub use fault::StorageFault;

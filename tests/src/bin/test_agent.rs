@@ -23,6 +23,20 @@ struct Scenario {
     /// Answer `session/load` with this error message instead of loading.
     #[serde(default)]
     fail_load: Option<String>,
+    /// What `session/load` replays (default: one agent chunk).
+    #[serde(default)]
+    load_replay: Option<Vec<Step>>,
+    /// Replay after answering `session/load`, as Gemini CLI does, instead of
+    /// before as ACP says.
+    #[serde(default)]
+    replay_after_answer: bool,
+    /// Answer the first prompt after a cancelled turn at once with
+    /// `end_turn` and nothing else, as Claude's adapter does.
+    #[serde(default)]
+    empty_turn_after_cancel: bool,
+    /// Keep running when stdin closes (an old codex-acp), until a signal.
+    #[serde(default)]
+    ignore_stdin_eof: bool,
     /// Turn N plays `turns[N]`, or the last one when there are fewer.
     #[serde(default)]
     turns: Vec<Vec<Step>>,
@@ -51,6 +65,9 @@ enum Step {
         status: String,
         #[serde(default)]
         text: Option<String>,
+        /// The tool's result, as Claude sends it (`rawOutput`).
+        #[serde(default)]
+        raw_output: Option<Value>,
     },
     Plan {
         entries: Vec<(String, String)>,
@@ -58,12 +75,27 @@ enum Step {
     Title {
         text: String,
     },
-    /// Asks permission; a reject ends the turn, a cancel ends it cancelled.
+    /// Asks permission; a reject ends the turn (with `reject_stop`: Codex
+    /// ends it `cancelled`), a cancel ends it cancelled. With `leave_open`,
+    /// a rejected call gets no final update (Codex).
     Permission {
         id: String,
         title: String,
         #[serde(default = "default_kind")]
         kind: String,
+        #[serde(default = "default_reject_stop")]
+        reject_stop: String,
+        #[serde(default)]
+        leave_open: bool,
+    },
+    /// A user message chunk (only ever history, in a load's replay).
+    UserChunk {
+        text: String,
+    },
+    /// Starts a child process in the agent's process group that outlives
+    /// the agent unless its group is ended (`sleep seconds`).
+    SpawnChild {
+        seconds: u64,
     },
     /// Asks permission, then after `after_ms` withdraws the request
     /// (`$/cancel_request`) and says how the client answered it.
@@ -155,6 +187,10 @@ struct DiffStep {
 
 fn default_kind() -> String {
     "other".into()
+}
+
+fn default_reject_stop() -> String {
+    "end_turn".into()
 }
 
 /// A minimal MCP client over the server's stdio: enough to call tools.
@@ -336,6 +372,7 @@ fn main() {
         session_id: String::new(),
     };
     let mut turn = 0usize;
+    let mut last_stop = "end_turn";
     while let Ok(message) = agent.rx.recv() {
         let Some(method) = message.get("method").and_then(Value::as_str) else {
             continue;
@@ -374,10 +411,19 @@ fn main() {
                 agent.mcp_servers = params["mcpServers"].as_array().cloned().unwrap_or_default();
                 agent.cwd = params["cwd"].as_str().unwrap_or_default().to_owned();
                 agent.session_id = params["sessionId"].as_str().unwrap_or_default().to_owned();
-                // Replays history before answering, as ACP says.
-                agent.update(json!({"sessionUpdate":"agent_message_chunk",
-                    "content":{"type":"text","text":"(replayed history)"}}));
-                agent.send(json!({"jsonrpc":"2.0","id":id,"result":null}));
+                let replay = scenario.load_replay.clone().unwrap_or_else(|| {
+                    vec![Step::Message {
+                        text: "(replayed history)".into(),
+                    }]
+                });
+                // ACP: history before the answer. Gemini: after it.
+                if scenario.replay_after_answer {
+                    agent.send(json!({"jsonrpc":"2.0","id":id,"result":null}));
+                    play(&mut agent, &replay, "");
+                } else {
+                    play(&mut agent, &replay, "");
+                    agent.send(json!({"jsonrpc":"2.0","id":id,"result":null}));
+                }
             }
             "session/prompt" => {
                 // The last block is the message; a cold start puts the
@@ -387,6 +433,15 @@ fn main() {
                     .and_then(|blocks| blocks.iter().rev().find_map(|b| b["text"].as_str()))
                     .unwrap_or_default()
                     .to_owned();
+                if scenario.empty_turn_after_cancel && last_stop == "cancelled" {
+                    // The prompt is swallowed: no update, no usage.
+                    last_stop = "end_turn";
+                    agent.send(
+                        json!({"jsonrpc":"2.0","id":id,"result":{"stopReason":"end_turn",
+                        "usage":{"inputTokens":0,"outputTokens":0,"totalTokens":0}}}),
+                    );
+                    continue;
+                }
                 let steps = scenario
                     .turns
                     .get(turn)
@@ -395,12 +450,19 @@ fn main() {
                     .unwrap_or_default();
                 turn += 1;
                 let stop = play(&mut agent, &steps, &prompt);
+                last_stop = stop;
                 agent.send(json!({"jsonrpc":"2.0","id":id,"result":{"stopReason":stop}}));
             }
             other => {
                 agent.send(json!({"jsonrpc":"2.0","id":id,
                     "error":{"code":-32601,"message":format!("test-agent has no {other}")}}));
             }
+        }
+    }
+    if scenario.ignore_stdin_eof {
+        // Deaf to the end of stdin: only a signal ends it.
+        loop {
+            std::thread::sleep(Duration::from_secs(3600));
         }
     }
 }
@@ -443,12 +505,24 @@ fn play(agent: &mut Agent, steps: &[Step], prompt: &str) -> &'static str {
                 }
                 agent.update(call);
             }
-            Step::ToolUpdate { id, status, text: t } => {
+            Step::ToolUpdate { id, status, text: t, raw_output } => {
                 let mut update = json!({"sessionUpdate":"tool_call_update","toolCallId":id,"status":status});
                 if let Some(t) = t {
                     update["content"] = json!([{"type":"content","content":text(t)}]);
                 }
+                if let Some(raw) = raw_output {
+                    update["rawOutput"] = raw.clone();
+                }
                 agent.update(update);
+            }
+            Step::UserChunk { text: t } => agent.update(json!({"sessionUpdate":"user_message_chunk","content":text(t)})),
+            Step::SpawnChild { seconds } => {
+                // Same process group: only ending the group ends it.
+                let _ = std::process::Command::new("sleep")
+                    .arg(seconds.to_string())
+                    .stdin(std::process::Stdio::null())
+                    .stdout(std::process::Stdio::null())
+                    .spawn();
             }
             Step::Plan { entries } => {
                 let entries: Vec<Value> = entries
@@ -458,7 +532,7 @@ fn play(agent: &mut Agent, steps: &[Step], prompt: &str) -> &'static str {
                 agent.update(json!({"sessionUpdate":"plan","entries":entries}));
             }
             Step::Title { text: t } => agent.update(json!({"sessionUpdate":"session_info_update","title":t})),
-            Step::Permission { id, title, kind } => {
+            Step::Permission { id, title, kind, reject_stop, leave_open } => {
                 let session_id = agent.session_id.clone();
                 let (answer, _) = agent.call("session/request_permission", json!({
                     "sessionId": session_id,
@@ -474,7 +548,15 @@ fn play(agent: &mut Agent, steps: &[Step], prompt: &str) -> &'static str {
                             "content":[{"type":"content","content":text("allowed")}]}));
                     }
                     (Some("selected"), _) => {
-                        agent.update(json!({"sessionUpdate":"tool_call_update","toolCallId":id,"status":"failed"}));
+                        if reject_stop == "cancelled" {
+                            if !leave_open {
+                                agent.update(json!({"sessionUpdate":"tool_call_update","toolCallId":id,"status":"failed"}));
+                            }
+                            return "cancelled";
+                        }
+                        if !leave_open {
+                            agent.update(json!({"sessionUpdate":"tool_call_update","toolCallId":id,"status":"failed"}));
+                        }
                         agent.update(json!({"sessionUpdate":"agent_message_chunk","content":text("Permission denied; stopping.")}));
                         return "end_turn";
                     }

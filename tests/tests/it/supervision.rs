@@ -1,8 +1,12 @@
 //! How sessions end when their actor or the server does: an actor that
 //! panics fails its own session with the reason and leaves it resumable;
-//! SIGTERM ends every agent, records live sessions `interrupted` and exits 0.
+//! SIGTERM ends every agent, records live sessions `interrupted` and exits 0;
+//! kill -9 leaves no agent process behind once the server is back.
 
-use crate::support::{processes_mentioning, until_no_process_mentions, TestServer, Viewer};
+use crate::support::{
+    processes_in_group, processes_mentioning, until_no_process_mentions, TestServer, Viewer,
+    DEADLINE,
+};
 use serde_json::json;
 use std::time::{Duration, Instant};
 use tandem_shared::{EventBody, Seq, SessionStatus};
@@ -168,4 +172,64 @@ async fn sigterm_ends_every_agent_records_sessions_interrupted_and_exits_0() {
         .await;
     assert_eq!(viewer.until_ended().await, SessionStatus::Completed);
     viewer.assert_contiguous();
+}
+
+#[tokio::test]
+async fn after_kill_9_and_a_restart_no_agent_process_of_the_old_run_lives_on() {
+    let tmp = tempfile::tempdir().expect("temp dir");
+    let mut server = TestServer::launch().in_dir(tmp.path()).start().await;
+    // An agent deaf to the end of its stdin, with a child in its group.
+    let assistant = server
+        .scripted_assistant(
+            "lingering",
+            json!({"ignore_stdin_eof": true, "turns": [[
+                {"do": "spawn_child", "seconds": 300},
+                {"do": "message", "text": "a child is running"},
+                {"do": "sleep", "ms": 120000}
+            ]]}),
+        )
+        .await;
+    let session = server.start_session(&assistant, "go").await;
+    let mut viewer = Viewer::connect(&server).await;
+    viewer.subscribe(&session.id, Seq::ZERO).await;
+    viewer
+        .until("the agent and its child", |v| {
+            v.agent_text().contains("a child is running")
+        })
+        .await;
+    let url = format!(
+        "sqlite://{}?mode=rw",
+        tmp.path().join("tandem.db").display()
+    );
+    let recorded = tandem::store::Store::connect(&url)
+        .await
+        .expect("store")
+        .agent_processes()
+        .await
+        .expect("recorded groups");
+    assert_eq!(recorded.len(), 1, "{recorded:?}");
+    let pgid = recorded[0].pgid;
+    assert!(
+        processes_in_group(pgid).len() >= 2,
+        "the agent and its child share a group"
+    );
+
+    server.kill().await;
+    // The agent dies with the server; its child lives on in the group…
+    until_no_process_mentions(&tmp.path().join("ws-lingering")).await;
+    // …until the next start ends the group the store remembers.
+    let restarted = TestServer::launch().in_dir(tmp.path()).start().await;
+    let started = Instant::now();
+    while !processes_in_group(pgid).is_empty() {
+        assert!(
+            started.elapsed() < DEADLINE,
+            "left alive: {:?}",
+            processes_in_group(pgid)
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let (_, now) = restarted
+        .get(&format!("/api/sessions/{}", session.id))
+        .await;
+    assert_eq!(now["status"], "interrupted", "{now}");
 }

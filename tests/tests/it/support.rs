@@ -136,6 +136,38 @@ pub fn processes_mentioning(dir: &Path) -> Vec<(i32, String)> {
     found
 }
 
+/// Live (not zombie) processes whose process group is `pgid`.
+pub fn processes_in_group(pgid: i64) -> Vec<i32> {
+    let mut found = Vec::new();
+    let Ok(entries) = std::fs::read_dir("/proc") else {
+        return found;
+    };
+    for entry in entries.flatten() {
+        let Some(pid) = entry
+            .file_name()
+            .to_str()
+            .and_then(|n| n.parse::<i32>().ok())
+        else {
+            continue;
+        };
+        let Ok(stat) = std::fs::read_to_string(entry.path().join("stat")) else {
+            continue;
+        };
+        // After the command name: state (field 3), ppid, pgrp (field 5).
+        let Some(rest) = stat.rfind(')').map(|at| &stat[at + 1..]) else {
+            continue;
+        };
+        let fields: Vec<&str> = rest.split_whitespace().collect();
+        if fields.first() == Some(&"Z") {
+            continue;
+        }
+        if fields.get(2).and_then(|g| g.parse::<i64>().ok()) == Some(pgid) {
+            found.push(pid);
+        }
+    }
+    found
+}
+
 /// Waits (up to `DEADLINE`) until no live process mentions `dir`.
 pub async fn until_no_process_mentions(dir: &Path) {
     let started = std::time::Instant::now();
