@@ -203,6 +203,16 @@ pub enum ToolStatus {
     InProgress,
     Completed,
     Failed,
+    /// Tandem's, not the agent's: the turn ended while the call was still
+    /// pending or running, and the agent never said how it ended.
+    NotFinished,
+}
+
+impl ToolStatus {
+    /// Still waiting or running.
+    pub fn is_open(self) -> bool {
+        matches!(self, ToolStatus::Pending | ToolStatus::InProgress)
+    }
 }
 
 /// A tool call as the agent announced it.

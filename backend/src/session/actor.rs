@@ -40,6 +40,12 @@ impl SessionActor {
         }
     }
 
+    /// The agent session came from an earlier session of the assistant.
+    pub fn continuing_from(mut self, title: Option<String>) -> SessionActor {
+        self.session.known.inherited_from = title;
+        self
+    }
+
     pub fn session_id(&self) -> &tandem_shared::SessionId {
         &self.session.log.summary.id
     }

@@ -1,5 +1,6 @@
 //! How a run of the agent ended: the status the session takes and why.
 
+use super::summary::Rejection;
 use tandem_shared::SessionStatus;
 
 #[derive(Debug, Clone)]
@@ -35,6 +36,28 @@ impl Ending {
                 Some(person) => format!("stopped by {person}"),
                 None => "stopped".to_owned(),
             }),
+        }
+    }
+
+    /// The agent ended its own turn (`stopReason: cancelled`) with nobody
+    /// asking it to: after a rejection (Codex's only way to reject), or on
+    /// its own.
+    pub fn cancelled_by_agent(rejection: Option<&Rejection>) -> Ending {
+        let reason = match rejection {
+            Some(Rejection {
+                title,
+                by: Some(by),
+            }) => {
+                format!("the agent ended its turn after {by} rejected “{title}”")
+            }
+            Some(Rejection { title, by: None }) => {
+                format!("the agent ended its turn after “{title}” was rejected")
+            }
+            None => "the agent cancelled its turn".to_owned(),
+        };
+        Ending {
+            status: SessionStatus::Stopped,
+            reason: Some(reason),
         }
     }
 

@@ -4,11 +4,15 @@
 
 use super::continuity::{self, ColdReason, ContinuityInput, Identity, StartMode};
 use super::ending::Ending;
+use super::replay::{History, ReplayFilter};
 use super::run::{AgentRun, Phase};
 use crate::acp::schema as acp;
 use std::time::Duration;
 use tandem_shared::{EventBody, SessionStatus};
 use tokio::time::Instant;
+
+/// The newest events of an agent session read to recognise its replay.
+const REPLAY_HISTORY: i64 = 20_000;
 
 impl AgentRun<'_> {
     /// Returns the agent's session id this run prompts.
@@ -41,9 +45,25 @@ impl AgentRun<'_> {
                 .await
             {
                 Ok(_) => {
+                    // What the agent may replay after answering (Gemini).
+                    let history = ctx
+                        .store
+                        .agent_session_history(&known, REPLAY_HISTORY)
+                        .await
+                        .map_err(|error| Ending::storage(error.explain()))?;
+                    self.replay = Some(ReplayFilter::after_load(
+                        History::from_events(&history),
+                        self.session.log.summary.last_seq.0,
+                    ));
+                    let reason = match &self.session.known.inherited_from {
+                        Some(title) => {
+                            format!("the agent resumed its own session, from “{title}”")
+                        }
+                        None => "the agent resumed its own session".to_owned(),
+                    };
                     self.session.log.stage(EventBody::Continuity {
                         mode: tandem_shared::StartMode::Warm,
-                        reason: Some("the agent resumed its own session".into()),
+                        reason: Some(reason),
                         context: None,
                     });
                     return Ok(known);

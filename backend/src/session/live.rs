@@ -44,6 +44,7 @@ impl LiveSession {
                 fingerprint: record.agent_fingerprint,
                 started_at: record.agent_started_at,
                 turns: record.agent_turns,
+                inherited_from: None,
             },
             why,
             ctx,

@@ -3,13 +3,15 @@
 //! summary row (status, title, last `seq`) follows what was stored.
 
 use super::ending::Ending;
-use super::summary::OutcomeBuilder;
+use super::summary::{OutcomeBuilder, Rejection};
 use super::Context;
 use crate::hub::Batch;
 use crate::store::AppendError;
 use std::sync::Arc;
 use tandem_shared::api::SessionSummary;
-use tandem_shared::{EventBody, Seq, SessionStatus, ToolCall, ToolCallPatch, TranscriptEvent};
+use tandem_shared::{
+    EventBody, Seq, SessionStatus, ToolCall, ToolCallPatch, ToolStatus, TranscriptEvent,
+};
 
 pub struct SessionLog {
     ctx: Arc<Context>,
@@ -34,10 +36,6 @@ impl SessionLog {
 
     pub fn stage(&mut self, body: EventBody) {
         self.staged.push(body);
-    }
-
-    pub fn stage_all(&mut self, bodies: impl IntoIterator<Item = EventBody>) {
-        self.staged.extend(bodies);
     }
 
     /// Drops what is staged (it could not be stored).
@@ -66,6 +64,37 @@ impl SessionLog {
             EventBody::StatusChange { status, .. } => Some(*status),
             _ => None,
         })
+    }
+
+    /// The last rejection of this run, if any.
+    pub fn last_rejection(&self) -> Option<&Rejection> {
+        self.outcome.last_rejection()
+    }
+
+    /// Marks every tool call of this run still pending or running as not
+    /// finished: the turn is over and the agent will say no more of them.
+    pub fn close_open_tool_calls(&mut self) {
+        let mut open: Vec<String> = self.outcome.open_calls().map(|c| c.id.clone()).collect();
+        // What is staged is newer than what is stored.
+        for body in &self.staged {
+            let (id, status) = match body {
+                EventBody::ToolCall(call) => (&call.id, Some(call.status)),
+                EventBody::ToolCallUpdate(patch) => (&patch.id, patch.status),
+                _ => continue,
+            };
+            match status {
+                Some(status) if status.is_open() && !open.contains(id) => open.push(id.clone()),
+                Some(status) if !status.is_open() => open.retain(|known| known != id),
+                _ => {}
+            }
+        }
+        for id in open {
+            self.staged.push(EventBody::ToolCallUpdate(ToolCallPatch {
+                id,
+                status: Some(ToolStatus::NotFinished),
+                ..Default::default()
+            }));
+        }
     }
 
     /// The outcome of this run so far, and a fresh one for the next.

@@ -29,6 +29,9 @@ pub struct StartRequest {
     pub why: String,
     /// The title, when the wake has a better one than its message.
     pub title: Option<String>,
+    /// Continue the agent session the assistant used last (a wake), rather
+    /// than start a new one (a person's "New session").
+    pub continue_assistant: bool,
 }
 
 pub struct Sessions {
@@ -65,6 +68,8 @@ impl Sessions {
             author,
             why: "A person started this session; their message follows.".into(),
             title: None,
+            // "New session" is asked for as new: a fresh agent session.
+            continue_assistant: false,
         })
         .await
     }
@@ -104,6 +109,19 @@ impl Sessions {
                 created_at: self.ctx.clock.now_ms(),
             })
             .await?;
+        // Continuity belongs to the assistant: a wake warm-starts the agent
+        // session it used last (when the agent and the rules allow).
+        let inherited = if request.continue_assistant {
+            match self.ctx.store.latest_agent_session(&assistant.id).await? {
+                Some((title, from)) => {
+                    self.ctx.store.inherit_agent_session(&id, &from).await?;
+                    Some(title)
+                }
+                None => None,
+            }
+        } else {
+            None
+        };
         let record = self
             .ctx
             .store
@@ -123,7 +141,8 @@ impl Sessions {
             assistant,
             Some((prompt, request.author)),
             request.why,
-        );
+        )
+        .continuing_from(inherited);
         supervisor::spawn(&self.ctx, &self.registry, actor);
         Ok(summary)
     }

@@ -14,6 +14,7 @@ pub mod log;
 pub mod manager;
 pub mod permissions;
 pub mod registry;
+pub mod replay;
 pub mod rules;
 mod run;
 mod stepping_in;

@@ -12,6 +12,7 @@ use super::client_fs;
 use super::ending::Ending;
 use super::live::LiveSession;
 use super::permissions::{Asked, Permissions};
+use super::replay::{ReplayFilter, Verdict};
 use crate::acp::connection::{AgentConnection, AgentInput};
 use crate::acp::inbound;
 use crate::acp::jsonrpc::{Incoming, RpcError};
@@ -66,6 +67,15 @@ pub(super) struct AgentRun<'s> {
     pub(super) stopping: Option<Stopping>,
     /// Tandem began to shut down and this run was told so.
     shutdown_seen: bool,
+    /// A person interrupted the current turn (its `cancelled` is theirs).
+    pub(super) interrupted: bool,
+    /// A `session/cancel` went out since the last prompt: the next prompt
+    /// may meet an agent that ends it at once (Claude's adapter).
+    pub(super) after_cancel: bool,
+    /// Messages from the agent since the current prompt went out.
+    heard: usize,
+    /// After a warm load: tells the agent's replay of history from new work.
+    pub(super) replay: Option<ReplayFilter>,
     /// Tandem's MCP server for this run, with its token.
     pub(super) mcp_servers: Vec<acp::McpServer>,
     /// The context block the next prompt carries (after a cold start).
@@ -124,6 +134,10 @@ impl<'s> AgentRun<'s> {
             paused: None,
             stopping: None,
             shutdown_seen: false,
+            interrupted: false,
+            after_cancel: false,
+            heard: 0,
+            replay: None,
             context_for_next_prompt: None,
         };
         let ending = match run.open_agent_session().await {
@@ -131,6 +145,8 @@ impl<'s> AgentRun<'s> {
             Err(ending) => ending,
         };
         drop(token);
+        // Whatever the agent left open, it will not finish now.
+        run.session.log.close_open_tool_calls();
         let reason = ending
             .reason
             .clone()
@@ -184,7 +200,45 @@ impl<'s> AgentRun<'s> {
                 blocks.push(acp::ContentBlock::from(context));
             }
             blocks.push(acp::ContentBlock::from(text));
-            let prompt = acp::PromptRequest::new(agent_session.to_owned(), blocks);
+            let stop_reason = match self.prompt(agent_session, blocks).await {
+                Ok(stop_reason) => stop_reason,
+                Err(ending) => return ending,
+            };
+            if let Some(stopping) = &self.stopping {
+                return stopping.ending.clone();
+            }
+            // The turn is over: what it left open will not finish.
+            self.session.log.close_open_tool_calls();
+            let interrupted = std::mem::take(&mut self.interrupted);
+            if stop_reason == Some(acp::StopReason::Cancelled)
+                && !interrupted
+                && self.session.follow_ups.is_empty()
+            {
+                // The agent ended its own turn (Codex's only "reject"
+                // does): say so, and why, rather than "finished".
+                return Ending::cancelled_by_agent(self.session.log.last_rejection());
+            }
+            if let Some(ending) = turn_ending(stop_reason) {
+                return ending;
+            }
+        }
+        Ending::completed()
+    }
+
+    /// One prompt, and its stop reason. Right after a cancel, an agent may
+    /// end the next turn at once without a word (Claude's adapter answers
+    /// `end_turn` in milliseconds): the message is sent once more, and if
+    /// the agent again says nothing, the transcript says it went
+    /// unanswered.
+    async fn prompt(
+        &mut self,
+        agent_session: &str,
+        blocks: Vec<acp::ContentBlock>,
+    ) -> Result<Option<acp::StopReason>, Ending> {
+        let after_cancel = std::mem::take(&mut self.after_cancel);
+        let mut sent = 0;
+        loop {
+            let prompt = acp::PromptRequest::new(agent_session.to_owned(), blocks.clone());
             if let Err(error) = self
                 .session
                 .ctx
@@ -192,24 +246,40 @@ impl<'s> AgentRun<'s> {
                 .count_agent_turn(&self.session.log.summary.id)
                 .await
             {
-                return Ending::storage(error.explain());
+                return Err(Ending::storage(error.explain()));
             }
             self.session.known.turns += 1;
-            let answer = match self.call("session/prompt", prompt, Phase::Turn, None).await {
-                Ok(answer) => answer,
-                Err(ending) => return ending,
-            };
-            if let Some(stopping) = &self.stopping {
-                return stopping.ending.clone();
-            }
+            self.heard = 0;
+            let answer = self
+                .call("session/prompt", prompt, Phase::Turn, None)
+                .await?;
+            sent += 1;
             let stop_reason = serde_json::from_value::<acp::PromptResponse>(answer)
                 .map(|response| response.stop_reason)
                 .ok();
-            if let Some(ending) = turn_ending(stop_reason) {
-                return ending;
+            let unanswered = after_cancel
+                && self.heard == 0
+                && self.stopping.is_none()
+                && stop_reason == Some(acp::StopReason::EndTurn);
+            if !unanswered {
+                return Ok(stop_reason);
             }
+            if sent == 1 {
+                self.session.log.stage(EventBody::StatusChange {
+                    status: SessionStatus::Running,
+                    reason: Some(
+                        "the agent ended the turn after the cancel without a word; \
+                         the message was sent again"
+                            .into(),
+                    ),
+                });
+                continue;
+            }
+            self.session.log.stage(EventBody::Error {
+                message: "The agent ended its turn without answering the message above.".into(),
+            });
+            return Ok(stop_reason);
         }
-        Ending::completed()
     }
 
     /// Sends a request and handles everything else that arrives until its
@@ -344,6 +414,7 @@ impl<'s> AgentRun<'s> {
                 }
             }
             AgentInput::Message(Incoming::Notification { method, params }) => {
+                self.heard += 1;
                 match method.as_str() {
                     "session/update" if phase != Phase::Loading => self.on_update(params),
                     "$/cancel_request" => {
@@ -365,6 +436,7 @@ impl<'s> AgentRun<'s> {
                 Step::Continue
             }
             AgentInput::Message(Incoming::Request { id, method, params }) => {
+                self.heard += 1;
                 match self.on_agent_request(id, &method, params).await {
                     Ok(()) => Step::Continue,
                     Err(ending) => Step::End(ending),
@@ -375,7 +447,17 @@ impl<'s> AgentRun<'s> {
 
     fn on_update(&mut self, params: Value) {
         match inbound::update_events(params) {
-            Ok(events) => self.session.log.stage_all(events),
+            Ok(events) => {
+                for mut body in events {
+                    let replayed = self
+                        .replay
+                        .as_mut()
+                        .is_some_and(|filter| filter.judge(&mut body) == Verdict::Replayed);
+                    if !replayed {
+                        self.session.log.stage(body);
+                    }
+                }
+            }
             // An update kind this version does not know, or an extension:
             // not a reason to fail anybody's session.
             Err(error) => {

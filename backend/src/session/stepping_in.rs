@@ -100,6 +100,9 @@ impl AgentRun<'_> {
             .settle_all(&mut self.session.log, Some(&mut self.conn), &reason)
             .await;
         self.cancel_turn().await;
+        // The turn's `cancelled` is ours; the next prompt follows a cancel.
+        self.interrupted = true;
+        self.after_cancel = true;
     }
 
     /// Ends the run with `ending`: at once while the agent is starting; in

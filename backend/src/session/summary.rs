@@ -2,17 +2,33 @@
 //! commands run, test runs and how they ended, and the agent's last words.
 //! Pure code: the actor calls it when a run ends.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap, HashSet};
 use tandem_shared::tool_calls::ToolCalls;
-use tandem_shared::{EventBody, SessionStatus, ToolCall, ToolContent, ToolKind, ToolStatus};
+use tandem_shared::{
+    ApprovalId, DecisionOutcome, EventBody, PermissionKind, SessionStatus, ToolCall, ToolContent,
+    ToolKind, ToolStatus,
+};
 
-/// What a run did, gathered from its events.
+/// What a run did, gathered from its events. Only what completed counts:
+/// a rejected, failed or unfinished edit changed nothing.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub struct Outcome {
     pub files_changed: BTreeSet<String>,
     pub commands: Vec<String>,
     pub test_runs: Vec<TestRun>,
     pub last_message: Option<String>,
+    /// Tool calls a person (or a rule) rejected, in order.
+    pub rejected: Vec<Rejection>,
+    /// Tool calls still pending or running when the run ended.
+    pub not_finished: usize,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Rejection {
+    /// What the agent wanted to do.
+    pub title: String,
+    /// Who said no (a person's name, or "rule …").
+    pub by: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -62,6 +78,11 @@ pub struct OutcomeBuilder {
     calls: ToolCalls,
     message: String,
     last_message: Option<String>,
+    /// Which tool call each approval asked about.
+    asked: HashMap<ApprovalId, String>,
+    /// Tool calls that were not allowed to run.
+    refused: HashSet<String>,
+    rejected: Vec<Rejection>,
 }
 
 impl OutcomeBuilder {
@@ -77,6 +98,50 @@ impl OutcomeBuilder {
             }
             EventBody::ToolCall(call) => self.calls.announce(call),
             EventBody::ToolCallUpdate(patch) => self.calls.patch(patch),
+            EventBody::PermissionRequest {
+                approval_id,
+                tool_call,
+                ..
+            } => {
+                self.asked.insert(approval_id.clone(), tool_call.id.clone());
+                if self.calls.get(&tool_call.id).is_none() {
+                    // Named by the request only (Codex, Gemini): known now.
+                    self.calls.patch(tool_call);
+                }
+            }
+            EventBody::PermissionDecision {
+                approval_id,
+                outcome,
+                by,
+            } => {
+                let Some(call_id) = self.asked.get(approval_id).cloned() else {
+                    return;
+                };
+                let rejected = match outcome {
+                    DecisionOutcome::Selected { kind, .. } => matches!(
+                        kind,
+                        PermissionKind::RejectOnce | PermissionKind::RejectAlways
+                    ),
+                    // Nobody allowed it: it did not run.
+                    DecisionOutcome::Cancelled { .. } => {
+                        self.refused.insert(call_id);
+                        return;
+                    }
+                };
+                if rejected {
+                    let title = self
+                        .calls
+                        .get(&call_id)
+                        .map(|call| call.title.clone())
+                        .filter(|title| !title.is_empty())
+                        .unwrap_or_else(|| call_id.clone());
+                    self.refused.insert(call_id);
+                    self.rejected.push(Rejection {
+                        title,
+                        by: by.clone(),
+                    });
+                }
+            }
             _ => {}
         }
     }
@@ -84,6 +149,16 @@ impl OutcomeBuilder {
     /// A tool call of this run as folded so far.
     pub fn call(&self, id: &str) -> Option<&ToolCall> {
         self.calls.get(id)
+    }
+
+    /// Calls of this run still pending or running.
+    pub fn open_calls(&self) -> impl Iterator<Item = &ToolCall> {
+        self.calls.iter().filter(|call| call.status.is_open())
+    }
+
+    /// The last rejection of this run, if any.
+    pub fn last_rejection(&self) -> Option<&Rejection> {
+        self.rejected.last()
     }
 
     pub fn finish(&self) -> Outcome {
@@ -94,9 +169,31 @@ impl OutcomeBuilder {
         };
         let mut outcome = Outcome {
             last_message: last_message.map(|m| m.trim().to_owned()),
+            rejected: self.rejected.clone(),
             ..Outcome::default()
         };
         for call in self.calls.iter() {
+            if self.refused.contains(&call.id) {
+                continue;
+            }
+            if call.status.is_open() || call.status == ToolStatus::NotFinished {
+                outcome.not_finished += 1;
+                continue;
+            }
+            if call.kind == ToolKind::Execute {
+                let command = command_of(call);
+                if is_test_command(&command) {
+                    outcome.test_runs.push(TestRun {
+                        command: command.clone(),
+                        passed: call.status == ToolStatus::Completed,
+                    });
+                }
+                outcome.commands.push(command);
+            }
+            // A failed edit changed nothing (that anyone can rely on).
+            if call.status != ToolStatus::Completed {
+                continue;
+            }
             for content in &call.content {
                 if let ToolContent::Diff { path, .. } = content {
                     outcome.files_changed.insert(path.clone());
@@ -109,16 +206,6 @@ impl OutcomeBuilder {
                 for location in &call.locations {
                     outcome.files_changed.insert(location.path.clone());
                 }
-            }
-            if call.kind == ToolKind::Execute && call.status != ToolStatus::Pending {
-                let command = command_of(call);
-                if is_test_command(&command) && call.status != ToolStatus::InProgress {
-                    outcome.test_runs.push(TestRun {
-                        command: command.clone(),
-                        passed: call.status == ToolStatus::Completed,
-                    });
-                }
-                outcome.commands.push(command);
             }
         }
         outcome
@@ -150,7 +237,12 @@ pub fn summary_text(outcome: &Outcome, status: SessionStatus, reason: Option<&st
     let mut parts = Vec::new();
     let head = match status {
         SessionStatus::Completed => "Finished.".to_owned(),
-        SessionStatus::Stopped => "Stopped.".to_owned(),
+        SessionStatus::Stopped => match reason {
+            // "stopped by ada" reads as it is.
+            Some(reason) if reason.starts_with("stopped") => format!("S{}.", &reason[1..]),
+            Some(reason) => format!("Stopped: {reason}."),
+            None => "Stopped.".to_owned(),
+        },
         SessionStatus::Interrupted => "Interrupted.".to_owned(),
         _ => match reason {
             Some(reason) => format!("Failed: {reason}."),
@@ -179,6 +271,19 @@ pub fn summary_text(outcome: &Outcome, status: SessionStatus, reason: Option<&st
         parts.push(format!(
             "Ran {other_commands} command{}.",
             if other_commands == 1 { "" } else { "s" }
+        ));
+    }
+    for rejection in &outcome.rejected {
+        parts.push(match &rejection.by {
+            Some(by) => format!("Rejected by {by}: “{}”.", rejection.title),
+            None => format!("Rejected: “{}”.", rejection.title),
+        });
+    }
+    if outcome.not_finished > 0 {
+        parts.push(format!(
+            "{} tool call{} did not finish.",
+            outcome.not_finished,
+            if outcome.not_finished == 1 { "" } else { "s" }
         ));
     }
     if let Some(last) = outcome.test_runs.last() {
@@ -320,13 +425,15 @@ mod tests {
             },
         ];
         let outcome = outcome(&events);
-        assert_eq!(outcome.files_changed.len(), 2);
+        // e2 never finished: it changed nothing anyone can rely on.
+        assert_eq!(outcome.files_changed.len(), 1);
+        assert_eq!(outcome.not_finished, 1);
         assert_eq!(outcome.commands, vec!["cargo test", "ls", "cargo test"]);
         assert_eq!(outcome.test_runs.len(), 2);
         assert!(!tests_failing(&outcome));
         assert_eq!(outcome.last_message.as_deref(), Some("All green now."));
         let text = summary_text(&outcome, SessionStatus::Completed, None);
-        assert!(text.starts_with("Finished. Changed 2 files. Ran 1 command. Ran the tests (`cargo test`): all green (2 runs)."), "{text}");
+        assert!(text.starts_with("Finished. Changed 1 file (a.rs). Ran 1 command. 1 tool call did not finish. Ran the tests (`cargo test`): all green (2 runs)."), "{text}");
     }
 
     #[test]
@@ -342,6 +449,104 @@ mod tests {
         assert_eq!(
             text,
             "Failed: the agent exited mid-turn. Ran the tests (`pytest`): failing."
+        );
+    }
+
+    #[test]
+    fn only_completed_work_counts_and_rejections_are_named() {
+        let ask = |approval: &str, call: &str| EventBody::PermissionRequest {
+            approval_id: ApprovalId(approval.into()),
+            tool_call: ToolCallPatch {
+                id: call.into(),
+                ..Default::default()
+            },
+            options: vec![],
+        };
+        let answer = |approval: &str, kind: PermissionKind| EventBody::PermissionDecision {
+            approval_id: ApprovalId(approval.into()),
+            outcome: DecisionOutcome::Selected {
+                option_id: "x".into(),
+                kind,
+            },
+            by: Some("bob".into()),
+        };
+        let edit = |id: &str, path: &str| {
+            EventBody::ToolCall(ToolCall {
+                id: id.into(),
+                title: format!("Write {path}"),
+                kind: ToolKind::Edit,
+                status: ToolStatus::Pending,
+                content: vec![ToolContent::Diff {
+                    path: path.into(),
+                    old_text: None,
+                    new_text: "x".into(),
+                }],
+                locations: vec![],
+                raw_input: None,
+            })
+        };
+        let events = vec![
+            // Rejected: the agent marks it failed.
+            edit("r", "/w/rejected.rs"),
+            ask("a1", "r"),
+            answer("a1", PermissionKind::RejectOnce),
+            done("r", false),
+            // Allowed but failed.
+            edit("f", "/w/failed.rs"),
+            done("f", false),
+            // Stopped before anyone answered.
+            edit("c", "/w/cancelled.rs"),
+            ask("a2", "c"),
+            EventBody::PermissionDecision {
+                approval_id: ApprovalId("a2".into()),
+                outcome: DecisionOutcome::Cancelled {
+                    reason: "stopped by ada".into(),
+                },
+                by: None,
+            },
+            // Allowed and completed.
+            edit("ok", "/w/kept.rs"),
+            ask("a3", "ok"),
+            answer("a3", PermissionKind::AllowOnce),
+            done("ok", true),
+            // A command rejected (Codex ends the turn; the call stays open).
+            call("x", ToolKind::Execute, "rm -rf build"),
+            ask("a4", "x"),
+            answer("a4", PermissionKind::RejectOnce),
+        ];
+        let mut builder = OutcomeBuilder::default();
+        for body in &events {
+            builder.push(body);
+        }
+        assert_eq!(
+            builder.last_rejection().map(|r| r.title.as_str()),
+            Some("rm -rf build")
+        );
+        let result = builder.finish();
+        assert_eq!(
+            result.files_changed.iter().collect::<Vec<_>>(),
+            vec!["/w/kept.rs"]
+        );
+        assert!(result.commands.is_empty(), "a rejected command never ran");
+        assert_eq!(result.not_finished, 0);
+        let text = summary_text(
+            &result,
+            SessionStatus::Stopped,
+            Some("the agent ended its turn after bob rejected “rm -rf build”"),
+        );
+        assert_eq!(
+            text,
+            "Stopped: the agent ended its turn after bob rejected “rm -rf build”. \
+             Changed 1 file (kept.rs). Rejected by bob: “Write /w/rejected.rs”. \
+             Rejected by bob: “rm -rf build”."
+        );
+        assert_eq!(
+            summary_text(
+                &outcome(&[]),
+                SessionStatus::Stopped,
+                Some("stopped by ada")
+            ),
+            "Stopped by ada."
         );
     }
 

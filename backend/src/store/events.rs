@@ -101,6 +101,35 @@ impl Store {
     }
 }
 
+impl Store {
+    /// What an agent session said and did across every Tandem session that
+    /// used it (newest `limit` events), for telling its replay apart from
+    /// new work after a warm load.
+    pub async fn agent_session_history(
+        &self,
+        agent_session_id: &str,
+        limit: i64,
+    ) -> Result<Vec<EventBody>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT e.payload FROM events e JOIN sessions s ON s.id = e.session_id \
+             WHERE s.agent_session_id = $1 AND e.kind IN \
+             ('agent_message_chunk', 'agent_thought_chunk', 'tool_call', 'tool_call_update', \
+              'permission_request') \
+             ORDER BY e.at DESC, e.seq DESC LIMIT $2",
+        )
+        .bind(agent_session_id)
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?;
+        let mut bodies = rows
+            .iter()
+            .map(|row| json::<EventBody>(&text(row, "payload")?, "event payload"))
+            .collect::<Result<Vec<_>, _>>()?;
+        bodies.reverse();
+        Ok(bodies)
+    }
+}
+
 fn seq_to_i64(seq: Seq) -> i64 {
     i64::try_from(seq.0).unwrap_or(i64::MAX)
 }

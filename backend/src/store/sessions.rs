@@ -142,6 +142,47 @@ impl Store {
         Ok(())
     }
 
+    /// The agent session the assistant used last: that of its most
+    /// recently updated session that has one, with that session's title.
+    pub async fn latest_agent_session(
+        &self,
+        assistant_id: &AssistantId,
+    ) -> Result<Option<(String, SessionRecord)>, StoreError> {
+        let row = sqlx::query(&format!(
+            "{SELECT} WHERE s.assistant_id = $1 AND s.agent_session_id IS NOT NULL \
+             ORDER BY s.updated_at DESC, s.id DESC LIMIT 1"
+        ))
+        .bind(assistant_id.as_str())
+        .fetch_optional(&self.pool)
+        .await?;
+        let Some(row) = row else {
+            return Ok(None);
+        };
+        let record = session_from_row(&row)?;
+        Ok(Some((record.summary.title.clone(), record)))
+    }
+
+    /// A new session takes over an earlier one's agent session (the one the
+    /// assistant used last): a wake continues the agent's conversation.
+    pub async fn inherit_agent_session(
+        &self,
+        id: &SessionId,
+        from: &SessionRecord,
+    ) -> Result<(), StoreError> {
+        sqlx::query(
+            "UPDATE sessions SET agent_session_id = $1, agent_fingerprint = $2, \
+             agent_started_at = $3, agent_turns = $4 WHERE id = $5",
+        )
+        .bind(from.agent_session_id.clone())
+        .bind(from.agent_fingerprint.clone())
+        .bind(from.agent_started_at)
+        .bind(from.agent_turns)
+        .bind(id.as_str())
+        .execute(&self.writer)
+        .await?;
+        Ok(())
+    }
+
     /// Archives (or brings back) one session; false when there is none.
     pub async fn set_session_archived(
         &self,

@@ -195,6 +195,7 @@ impl Dispatcher {
                 author: Some(wake.source.clone()),
                 why,
                 title,
+                continue_assistant: true,
             })
             .await?;
         let store = &self.ctx.store;

@@ -32,11 +32,13 @@ pub fn EntryView(entry: Entry) -> impl IntoView {
         }
         .into_any(),
         Entry::Tool { call, .. } => {
-            let status = match call.status {
-                ToolStatus::Pending => "pending",
-                ToolStatus::InProgress => "running",
-                ToolStatus::Completed => "done",
-                ToolStatus::Failed => "failed",
+            // (class and test key, words a person reads)
+            let (status, words) = match call.status {
+                ToolStatus::Pending => ("pending", "pending"),
+                ToolStatus::InProgress => ("running", "running"),
+                ToolStatus::Completed => ("done", "done"),
+                ToolStatus::Failed => ("failed", "failed"),
+                ToolStatus::NotFinished => ("not-finished", "did not finish"),
             };
             let title = if call.title.is_empty() { call.id.clone() } else { call.title.clone() };
             view! {
@@ -44,7 +46,7 @@ pub fn EntryView(entry: Entry) -> impl IntoView {
                     <div class="tool-head">
                         <span class="tool-kind">{call.kind.label()}</span>
                         <span class="tool-title">{title}</span>
-                        <span class="tool-status">{status}</span>
+                        <span class="tool-status">{words}</span>
                     </div>
                     {(!call.locations.is_empty()).then(|| view! {
                         <div class="tool-locations">

@@ -13,6 +13,8 @@
 //! - `continuity`: warm resumes, cold starts with context, summaries.
 //! - `wakes`: chat, tasks and heartbeats waking assistants.
 //! - `rules`: approval rules answering without asking.
+//! - `real_agents`: the shapes today's agents send (Codex's reject, Claude's
+//!   empty turn after a cancel, Gemini's late replay), and what a person sees.
 //! - `supervision`: actors that panic, and SIGTERM with live sessions.
 //! - `browser`: the web app in headless Chromium.
 
@@ -26,6 +28,7 @@ mod continuity;
 mod faults;
 mod fuzz_regressions;
 mod http_api;
+mod real_agents;
 mod rules;
 mod stepping_in;
 mod store;

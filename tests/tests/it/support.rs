@@ -413,6 +413,10 @@ impl TestServer {
         answer(self.http.delete(format!("{}{path}", self.url))).await
     }
 
+    pub async fn patch(&self, path: &str, body: Value) -> (u16, Value) {
+        answer(self.http.patch(format!("{}{path}", self.url)).json(&body)).await
+    }
+
     /// Logs in with a password; the login cookie (`name=value`) on success.
     pub async fn login(&self, name: &str, password: &str) -> (u16, Option<String>) {
         let response = reqwest::Client::new()

@@ -17,6 +17,9 @@ pub struct KnownAgentSession {
     pub fingerprint: Option<String>,
     pub started_at: Option<i64>,
     pub turns: i64,
+    /// The title of the earlier session of the assistant this one took the
+    /// agent session from (a new wake continues the assistant's latest).
+    pub inherited_from: Option<String>,
 }
 
 /// What decides between warm and cold.
