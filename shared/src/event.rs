@@ -231,6 +231,10 @@ pub struct ToolCall {
     pub locations: Vec<Location>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub raw_input: Option<serde_json::Value>,
+    /// What the tool gave back, as the agent reports it (Claude's adapter
+    /// sends a tool's result here and nowhere else).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub raw_output: Option<serde_json::Value>,
 }
 
 /// Only the fields that changed; `content` and `locations` replace the old
@@ -251,6 +255,10 @@ pub struct ToolCallPatch {
     pub locations: Option<Vec<Location>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub raw_input: Option<serde_json::Value>,
+    /// What the tool gave back, as the agent reports it (Claude's adapter
+    /// sends a tool's result here and nowhere else).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub raw_output: Option<serde_json::Value>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -371,6 +379,7 @@ mod tests {
                 content: vec![],
                 locations: vec![],
                 raw_input: None,
+                raw_output: None,
             }),
             EventBody::ToolCallUpdate(ToolCallPatch {
                 id: "t".into(),

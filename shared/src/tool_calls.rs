@@ -17,6 +17,7 @@ impl ToolCall {
             content: Vec::new(),
             locations: Vec::new(),
             raw_input: None,
+            raw_output: None,
         }
     }
 
@@ -39,6 +40,9 @@ impl ToolCall {
         }
         if let Some(raw) = &patch.raw_input {
             self.raw_input = Some(raw.clone());
+        }
+        if let Some(raw) = &patch.raw_output {
+            self.raw_output = Some(raw.clone());
         }
     }
 }

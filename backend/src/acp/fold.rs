@@ -61,6 +61,7 @@ pub fn tool_call(call: &acp::ToolCall) -> t::ToolCall {
         content: call.content.iter().map(tool_content).collect(),
         locations: call.locations.iter().map(location).collect(),
         raw_input: call.raw_input.clone(),
+        raw_output: call.raw_output.clone(),
     }
 }
 
@@ -80,6 +81,7 @@ pub fn tool_call_patch(update: &acp::ToolCallUpdate) -> t::ToolCallPatch {
             .as_ref()
             .map(|locations| locations.iter().map(location).collect()),
         raw_input: fields.raw_input.clone(),
+        raw_output: fields.raw_output.clone(),
     }
 }
 
@@ -218,6 +220,7 @@ mod tests {
                     line: Some(3),
                 }],
                 raw_input: None,
+                raw_output: None,
             })],
         );
     }

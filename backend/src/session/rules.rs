@@ -195,6 +195,7 @@ mod tests {
                 })
                 .unwrap_or_default(),
             raw_input: raw,
+            raw_output: None,
         }
     }
 

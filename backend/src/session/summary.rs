@@ -340,6 +340,7 @@ mod tests {
             content: vec![],
             locations: vec![],
             raw_input: None,
+            raw_output: None,
         })
     }
 
@@ -415,6 +416,7 @@ mod tests {
                 content: vec![],
                 locations: vec![],
                 raw_input: Some(json!({"command": ["cargo", "test"]})),
+                raw_output: None,
             }),
             done("x3", true),
             EventBody::AgentMessageChunk {
@@ -483,6 +485,7 @@ mod tests {
                 }],
                 locations: vec![],
                 raw_input: None,
+                raw_output: None,
             })
         };
         let events = vec![

@@ -41,6 +41,10 @@ pub fn EntryView(entry: Entry) -> impl IntoView {
                 ToolStatus::NotFinished => ("not-finished", "did not finish"),
             };
             let title = if call.title.is_empty() { call.id.clone() } else { call.title.clone() };
+            // The tool's result when the agent sends it only as `rawOutput`
+            // (Claude's adapter), unless its content already shows output.
+            let shows_output = call.content.iter().any(|c| matches!(c, ToolContent::Text { text } if !text.is_empty()));
+            let raw_output = call.raw_output.as_ref().filter(|_| !shows_output).map(raw_output_text);
             view! {
                 <li class=format!("entry tool tool-{status}") data-testid="entry-tool" data-tool-status=status>
                     <div class="tool-head">
@@ -56,6 +60,7 @@ pub fn EntryView(entry: Entry) -> impl IntoView {
                             }).collect::<Vec<_>>().join(", ")}
                         </div>
                     })}
+                    {raw_output.map(|text| view! { <pre class="tool-output" data-testid="tool-raw-output">{text}</pre> })}
                     {call.content.into_iter().filter(|c| !matches!(c, ToolContent::Text { text } if text.is_empty())).map(|content| match content {
                         ToolContent::Text { text } => view! { <pre class="tool-output" data-testid="tool-output">{text}</pre> }.into_any(),
                         ToolContent::Diff { path, old_text, new_text } => view! {
@@ -196,4 +201,24 @@ fn Markdown(text: String) -> impl IntoView {
         }
     });
     view! { <div class="text" node_ref=holder></div> }
+}
+
+/// A tool's raw result as text: a string as it is; an object's `output`,
+/// `stdout` or `content` string when it has one; otherwise its JSON. Long
+/// results are cut.
+fn raw_output_text(raw: &serde_json::Value) -> String {
+    const MAX: usize = 20_000;
+    let text = match raw {
+        serde_json::Value::String(text) => text.clone(),
+        serde_json::Value::Object(fields) => ["output", "stdout", "content"]
+            .iter()
+            .find_map(|key| fields.get(*key).and_then(|v| v.as_str()).map(str::to_owned))
+            .unwrap_or_else(|| serde_json::to_string_pretty(raw).unwrap_or_default()),
+        other => serde_json::to_string_pretty(other).unwrap_or_default(),
+    };
+    if text.chars().count() <= MAX {
+        return text;
+    }
+    let cut: String = text.chars().take(MAX).collect();
+    format!("{cut}…")
 }

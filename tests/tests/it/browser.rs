@@ -776,6 +776,40 @@ async fn a_login_that_ends_elsewhere_brings_the_page_back_to_the_login() {
     browser.close().await;
 }
 
+/// Claude's adapter sends a tool's result only as `rawOutput`: the card
+/// shows it; a call the turn left running says it did not finish.
+#[tokio::test]
+async fn a_tool_card_shows_a_raw_result_and_a_call_that_did_not_finish() {
+    let server = TestServer::start().await;
+    let assistant = server
+        .scripted_assistant(
+            "raw",
+            json!({"turns": [[
+                {"do": "tool_call", "id": "read-1", "title": "Read notes.txt", "kind": "read"},
+                {"do": "tool_update", "id": "read-1", "status": "completed",
+                 "raw_output": "line one of the notes"},
+                {"do": "tool_call", "id": "run-1", "title": "cargo build", "kind": "execute"},
+                {"do": "tool_update", "id": "run-1", "status": "in_progress"},
+                {"do": "message", "text": "Read them."}
+            ]]}),
+        )
+        .await;
+    let session = server.start_session(&assistant, "read the notes").await;
+    let browser = Browser::logged_in(&server, 1280, 860).await;
+    browser.open_session(&server, &session.id).await;
+    browser
+        .until_text("[data-testid=session-status]", "Completed")
+        .await;
+    browser
+        .until_text("[data-testid=tool-raw-output]", "line one of the notes")
+        .await;
+    browser
+        .until_text("[data-tool-status=not-finished]", "did not finish")
+        .await;
+    browser.screenshot("desktop-tool-raw-output").await;
+    browser.close().await;
+}
+
 const PHONE: (u32, u32) = (390, 844);
 
 #[tokio::test]
