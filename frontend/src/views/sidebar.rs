@@ -58,7 +58,7 @@ pub fn Sidebar() -> impl IntoView {
 pub fn AssistantList() -> impl IntoView {
     let state = expect_context::<AppState>();
     view! {
-        <ul class="assistant-list">
+        <ul class="assistant-list assistant-roster" data-testid="assistant-roster">
             <For each=move || state.assistants.get() key=|a| (a.id.clone(), a.name.clone())
                 children=move |a| {
                     let id = a.id.clone();

@@ -34,11 +34,20 @@ fn first_visible(list: &HtmlElement) -> Option<(HtmlElement, i32)> {
 #[component]
 pub fn TranscriptList(transcript: RwSignal<Transcript>) -> impl IntoView {
     let list = NodeRef::<leptos::html::Ol>::new();
+    let list_ref = list;
     let following = RwSignal::new(true);
     let window = RwSignal::new(Window::live());
     // The row the reader was looking at when the window moved, and how far
     // below the top of the view it was: put back, so their place holds.
     let anchor = StoredValue::new_local(None::<(HtmlElement, i32)>);
+    // Where Tandem last put the view when following the end: a scroll
+    // event at or below it is content growing (a code block rendered), not
+    // the reader moving up.
+    let auto_top = StoredValue::new(0i32);
+    let stick = move |list: &HtmlElement| {
+        list.set_scroll_top(list.scroll_height());
+        auto_top.set_value(list.scroll_top());
+    };
     let len = Memo::new(move |_| transcript.with(|t| t.entries.len()));
     let range = Memo::new(move |_| window.get().range(len.get()));
 
@@ -52,7 +61,17 @@ pub fn TranscriptList(transcript: RwSignal<Transcript>) -> impl IntoView {
         if let Some((row, offset)) = held.filter(|(row, _)| row.is_connected()) {
             list.set_scroll_top(row.offset_top() - offset);
         } else if following.get_untracked() {
-            list.set_scroll_top(list.scroll_height());
+            stick(&list);
+            // Rows finish growing after this (markdown is built by their
+            // own effects): stick to the end once more when they have.
+            gloo_timers::callback::Timeout::new(0, move || {
+                if following.get_untracked() {
+                    if let Some(list) = list_ref.get_untracked() {
+                        stick(&list);
+                    }
+                }
+            })
+            .forget();
         }
     });
     let on_scroll = move |_| {
@@ -61,6 +80,16 @@ pub fn TranscriptList(transcript: RwSignal<Transcript>) -> impl IntoView {
         };
         let from_bottom = list.scroll_height() - list.scroll_top() - list.client_height();
         let current = window.get_untracked();
+        if following.get_untracked()
+            && current.follows_live_end()
+            && list.scroll_top() + 2 >= auto_top.get_value()
+        {
+            // Not the reader: the end moved away as rows grew. Follow it.
+            if from_bottom > 0 {
+                stick(&list);
+            }
+            return;
+        }
         following.set(from_bottom < 40 && current.follows_live_end());
         if list.scroll_top() < EDGE && range.get_untracked().start > 0 {
             anchor.set_value(first_visible(&list));
@@ -74,7 +103,7 @@ pub fn TranscriptList(transcript: RwSignal<Transcript>) -> impl IntoView {
         window.set(Window::live());
         following.set(true);
         if let Some(list) = list.get() {
-            list.set_scroll_top(list.scroll_height());
+            stick(&list);
         }
     };
     view! {

@@ -810,6 +810,121 @@ async fn a_tool_card_shows_a_raw_result_and_a_call_that_did_not_finish() {
     browser.close().await;
 }
 
+/// A finished session opens at its end: its summary in view, no "Jump to
+/// live" over it, however long it is and however its rows grow as they
+/// render (markdown, code blocks).
+#[tokio::test]
+async fn a_finished_session_opens_at_its_end() {
+    let server = TestServer::start().await;
+    let long =
+        "Here is what I did:\n\n```\n".to_owned() + &"a line of output\n".repeat(30) + "```\n";
+    let assistant = server
+        .scripted_assistant(
+            "long",
+            json!({"turns": [[
+                {"do": "entries", "count": 300},
+                {"do": "message", "text": long},
+                {"do": "message", "text": "\n\n## Done\n\nAll of it."}
+            ]]}),
+        )
+        .await;
+    let session = server.start_session(&assistant, "do it all").await;
+    crate::support::until_json(
+        &server,
+        &format!("/api/sessions/{}", session.id),
+        "the session to end",
+        |s| s["status"] == "completed",
+    )
+    .await;
+    let browser = Browser::logged_in(&server, 1280, 860).await;
+    browser.open_session(&server, &session.id).await;
+    browser
+        .until_dom_text("[data-testid=entry-summary]", "Finished")
+        .await;
+    let started = Instant::now();
+    loop {
+        let state = browser
+            .client
+            .execute(
+                "const list = document.querySelector('[data-testid=transcript]');
+                 const summary = document.querySelector('[data-testid=entry-summary]');
+                 if (!list || !summary) return null;
+                 const view = list.getBoundingClientRect();
+                 const box = summary.getBoundingClientRect();
+                 // Its end is on screen (a long summary may start above).
+                 return { inView: box.bottom <= view.bottom + 1 && box.bottom > view.top,
+                          jump: !!document.querySelector('[data-testid=jump-live]') };",
+                vec![],
+            )
+            .await
+            .expect("script");
+        if state["inView"] == true && state["jump"] == false {
+            break;
+        }
+        if started.elapsed() > DEADLINE {
+            browser.screenshot("finished-session-not-at-end").await;
+            panic!("the summary is not in view: {state}");
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    browser.screenshot("desktop-finished-session-end").await;
+    browser.close().await;
+}
+
+/// With many assistants the sidebar keeps room for the sessions: the
+/// assistants scroll in their own box and the page itself never scrolls.
+#[tokio::test]
+async fn twenty_five_assistants_leave_the_session_list_its_room() {
+    let server = TestServer::start().await;
+    let mut last = None;
+    for i in 0..25 {
+        last = Some(
+            server
+                .scripted_assistant(
+                    &format!("helper-{i:02}"),
+                    json!({"turns": [[{"do": "message", "text": "ok"}]]}),
+                )
+                .await,
+        );
+    }
+    let assistant = last.expect("an assistant");
+    for i in 0..6 {
+        server.start_session(&assistant, &format!("task {i}")).await;
+    }
+    let browser = Browser::logged_in(&server, 1280, 860).await;
+    browser
+        .until_text("[data-testid=session-item]", "task 5")
+        .await;
+    let sizes = browser
+        .client
+        .execute(
+            "const list = document.querySelector('.sidebar .session-list');
+             const roster = document.querySelector('[data-testid=assistant-roster]');
+             const foot = document.querySelector('[data-testid=settings-link]').getBoundingClientRect();
+             return { sessions: list.getBoundingClientRect().height,
+                      footVisible: foot.bottom <= window.innerHeight && foot.top >= 0,
+                      roster: roster.getBoundingClientRect().height,
+                      rosterScrolls: roster.scrollHeight > roster.clientHeight,
+                      page: document.scrollingElement.scrollHeight,
+                      window: window.innerHeight };",
+            vec![],
+        )
+        .await
+        .expect("script");
+    browser.screenshot("desktop-sidebar-25-assistants").await;
+    assert!(sizes["sessions"].as_f64() >= Some(120.0), "{sizes}");
+    assert_eq!(
+        sizes["footVisible"], true,
+        "Settings stays in reach: {sizes}"
+    );
+    assert_eq!(sizes["rosterScrolls"], true, "{sizes}");
+    assert!(
+        sizes["page"].as_f64() <= sizes["window"].as_f64(),
+        "the page itself must not scroll: {sizes}"
+    );
+    browser.close().await;
+}
+
 const PHONE: (u32, u32) = (390, 844);
 
 #[tokio::test]
