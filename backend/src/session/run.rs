@@ -7,6 +7,10 @@
 //! `handshake.rs`; the permission requests are in `permissions.rs`; what
 //! people do meanwhile (follow-ups, decisions, pause, stop) is in
 //! `stepping_in.rs`.
+//!
+//! Over 500 lines for now: the turn loop (`turns`, `prompt`) grew with the
+//! real agents' quirks (a turn the agent cancels, a prompt swallowed after
+//! a cancel); it is the next piece to move into a file of its own.
 
 use super::client_fs;
 use super::ending::Ending;
