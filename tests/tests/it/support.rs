@@ -105,27 +105,27 @@ async fn admin_token(data_dir: &Path, database_url: Option<&str>) -> String {
     token
 }
 
+/// Every process on the machine but this one: its pid and `/proc` folder.
+fn processes() -> impl Iterator<Item = (i32, PathBuf)> {
+    let me = std::process::id() as i32;
+    std::fs::read_dir("/proc")
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter_map(move |entry| {
+            let pid = entry.file_name().to_str()?.parse::<i32>().ok()?;
+            (pid != me).then(|| (pid, entry.path()))
+        })
+}
+
 /// Live processes (zombies have no command line) whose command line
 /// mentions `dir`: the agents of a test's assistants, whose scenario files
 /// live in its data directory, and their children.
 pub fn processes_mentioning(dir: &Path) -> Vec<(i32, String)> {
     let needle = dir.display().to_string();
     let mut found = Vec::new();
-    let Ok(entries) = std::fs::read_dir("/proc") else {
-        return found;
-    };
-    for entry in entries.flatten() {
-        let Some(pid) = entry
-            .file_name()
-            .to_str()
-            .and_then(|n| n.parse::<i32>().ok())
-        else {
-            continue;
-        };
-        if pid == std::process::id() as i32 {
-            continue;
-        }
-        let Ok(raw) = std::fs::read(entry.path().join("cmdline")) else {
+    for (pid, folder) in processes() {
+        let Ok(raw) = std::fs::read(folder.join("cmdline")) else {
             continue;
         };
         let cmdline = String::from_utf8_lossy(&raw).replace('\0', " ");
@@ -139,18 +139,8 @@ pub fn processes_mentioning(dir: &Path) -> Vec<(i32, String)> {
 /// Live (not zombie) processes whose process group is `pgid`.
 pub fn processes_in_group(pgid: i64) -> Vec<i32> {
     let mut found = Vec::new();
-    let Ok(entries) = std::fs::read_dir("/proc") else {
-        return found;
-    };
-    for entry in entries.flatten() {
-        let Some(pid) = entry
-            .file_name()
-            .to_str()
-            .and_then(|n| n.parse::<i32>().ok())
-        else {
-            continue;
-        };
-        let Ok(stat) = std::fs::read_to_string(entry.path().join("stat")) else {
+    for (pid, folder) in processes() {
+        let Ok(stat) = std::fs::read_to_string(folder.join("stat")) else {
             continue;
         };
         // After the command name: state (field 3), ppid, pgrp (field 5).
