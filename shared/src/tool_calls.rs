@@ -2,7 +2,7 @@
 //! every reader uses (the transcript, a run's outcome, the permission
 //! rules), and an index by id so folding stays linear in the events.
 
-use crate::{EventBody, ToolCall, ToolCallPatch};
+use crate::{EventBody, ToolCall, ToolCallPatch, ToolContent};
 use std::collections::HashMap;
 
 impl ToolCall {
@@ -44,6 +44,87 @@ impl ToolCall {
         if let Some(raw) = &patch.raw_output {
             self.raw_output = Some(raw.clone());
         }
+    }
+
+    /// Everything known of the call, as an update that would rebuild it:
+    /// what a permission request shows when the agent's own request
+    /// carries only the id (Claude sends the diff with the announcement).
+    pub fn as_patch(&self) -> ToolCallPatch {
+        ToolCallPatch {
+            id: self.id.clone(),
+            title: (!self.title.is_empty()).then(|| self.title.clone()),
+            kind: Some(self.kind),
+            status: Some(self.status),
+            content: (!self.content.is_empty()).then(|| self.content.clone()),
+            locations: (!self.locations.is_empty()).then(|| self.locations.clone()),
+            raw_input: self.raw_input.clone(),
+            raw_output: self.raw_output.clone(),
+        }
+    }
+
+    /// A text field of the raw input: a string as it is, an array of
+    /// strings (an argv) joined by spaces.
+    pub fn raw_text(&self, key: &str) -> Option<String> {
+        raw_text(self.raw_input.as_ref()?, key)
+    }
+
+    /// The command line a call runs, as a person reads it: `rawInput.command`
+    /// (Claude and Gemini send a string, Codex an argv); an argv that only
+    /// hands a script to a shell (`bash -lc "…"`) reads as the script.
+    pub fn command(&self) -> Option<String> {
+        let raw = self.raw_input.as_ref()?.get("command")?;
+        if let Some(argv) = raw.as_array() {
+            let words: Vec<&str> = argv.iter().filter_map(|w| w.as_str()).collect();
+            if let [shell, flag, script] = words.as_slice() {
+                let shell = shell.rsplit('/').next().unwrap_or(shell);
+                if ["sh", "bash", "zsh", "dash"].contains(&shell)
+                    && flag.ends_with('c')
+                    && flag.starts_with('-')
+                {
+                    return Some((*script).to_owned());
+                }
+            }
+        }
+        raw_text(self.raw_input.as_ref()?, "command")
+    }
+}
+
+impl ToolCallPatch {
+    /// What a permission request tells of a call it is the first word of:
+    /// all but its text, which is the agent's words to the person about the
+    /// request (Codex: its reason, proposed rule and decisions), not the
+    /// tool's output.
+    pub fn announced_by_request(&self) -> ToolCallPatch {
+        let mut patch = self.clone();
+        if let Some(content) = &mut patch.content {
+            content.retain(|c| !matches!(c, ToolContent::Text { .. }));
+        }
+        patch
+    }
+}
+
+impl ToolCall {
+    /// Why the agent asks to run it, in its own words: `rawInput.reason`
+    /// or `justification` (Codex), when it gives one.
+    pub fn reason(&self) -> Option<String> {
+        ["reason", "justification"]
+            .iter()
+            .find_map(|key| self.raw_text(key))
+            .filter(|reason| !reason.trim().is_empty())
+    }
+}
+
+fn raw_text(raw: &serde_json::Value, key: &str) -> Option<String> {
+    match raw.get(key)? {
+        serde_json::Value::String(text) => Some(text.clone()),
+        serde_json::Value::Array(parts) => Some(
+            parts
+                .iter()
+                .filter_map(|p| p.as_str())
+                .collect::<Vec<_>>()
+                .join(" "),
+        ),
+        _ => None,
     }
 }
 
@@ -100,7 +181,7 @@ impl ToolCalls {
             EventBody::PermissionRequest { tool_call, .. }
                 if !tool_call.id.is_empty() && self.get(&tool_call.id).is_none() =>
             {
-                self.patch(tool_call)
+                self.patch(&tool_call.announced_by_request())
             }
             _ => {}
         }
@@ -162,5 +243,41 @@ mod tests {
         assert_eq!(calls.len(), 10_000);
         assert_eq!(calls.iter().next().map(|c| c.id.as_str()), Some("c0"));
         assert!(calls.iter().all(|c| c.status == ToolStatus::Failed));
+    }
+
+    fn with_command(command: serde_json::Value) -> ToolCall {
+        let mut call = ToolCall::empty("x");
+        call.raw_input = Some(serde_json::json!({ "command": command }));
+        call
+    }
+
+    #[test]
+    fn a_command_reads_as_a_person_would_type_it() {
+        let typed = with_command(serde_json::json!("cargo test && ls"));
+        assert_eq!(typed.command().as_deref(), Some("cargo test && ls"));
+        let argv = with_command(serde_json::json!(["git", "status", "--short"]));
+        assert_eq!(argv.command().as_deref(), Some("git status --short"));
+        let script = with_command(serde_json::json!(["/bin/bash", "-lc", "touch a b"]));
+        assert_eq!(script.command().as_deref(), Some("touch a b"));
+        // Not a shell handing over a script: every word stays.
+        let other = with_command(serde_json::json!(["python3", "-c", "print(1)"]));
+        assert_eq!(other.command().as_deref(), Some("python3 -c print(1)"));
+        assert_eq!(with_command(serde_json::json!(7)).command(), None);
+        assert_eq!(ToolCall::empty("y").command(), None);
+    }
+
+    #[test]
+    fn a_call_rebuilds_from_its_patch() {
+        let mut call = ToolCall::empty("a");
+        call.title = "Edit a.txt".into();
+        call.kind = ToolKind::Edit;
+        call.content = vec![crate::ToolContent::Diff {
+            path: "/w/a.txt".into(),
+            old_text: Some("one".into()),
+            new_text: "two".into(),
+        }];
+        let mut rebuilt = ToolCall::empty("a");
+        rebuilt.apply(&call.as_patch());
+        assert_eq!(rebuilt, call);
     }
 }

@@ -153,7 +153,7 @@ impl Transcript {
                 options,
             } => {
                 if self.tool_mut(&tool_call.id).is_none() && !tool_call.id.is_empty() {
-                    self.patch_tool(seq, tool_call);
+                    self.patch_tool(seq, &tool_call.announced_by_request());
                 }
                 self.entries.push(Entry::Approval {
                     seq,
@@ -446,5 +446,40 @@ mod tests {
             panic!("the plan is last");
         };
         assert_eq!(entries.len(), 1, "the second plan replaced the first");
+    }
+
+    /// Codex asks before it announces a command, with its reason and its
+    /// decisions as text: the tool card it starts shows no such text as the
+    /// tool's output; the approval keeps it, and the reason reads apart.
+    #[test]
+    fn a_request_that_comes_first_starts_a_card_without_its_words() {
+        let asked = ToolCallPatch {
+            id: "c1".into(),
+            title: Some("touch made".into()),
+            kind: Some(ToolKind::Execute),
+            content: Some(vec![ToolContent::Text {
+                text: "Need a marker.\nProposed Amendment: touch\nmade\nAvailable Decisions: Approved\nAbort".into(),
+            }]),
+            raw_input: Some(serde_json::json!({
+                "command": ["/bin/bash", "-lc", "touch made"],
+                "reason": "Need a marker."
+            })),
+            ..Default::default()
+        };
+        let t = fold(vec![EventBody::PermissionRequest {
+            approval_id: ApprovalId("a1".into()),
+            tool_call: asked.clone(),
+            options: vec![],
+        }]);
+        let Some(Entry::Tool { call, .. }) = t.entries.first() else {
+            panic!("a tool card first: {:?}", t.entries);
+        };
+        assert!(call.content.is_empty(), "{:?}", call.content);
+        assert_eq!(call.command().as_deref(), Some("touch made"));
+        assert_eq!(call.reason().as_deref(), Some("Need a marker."));
+        let Some(Entry::Approval { tool_call, .. }) = t.entries.get(1) else {
+            panic!("then the approval: {:?}", t.entries);
+        };
+        assert_eq!(tool_call, &asked);
     }
 }

@@ -21,6 +21,7 @@ mod stepping_in;
 pub mod summary;
 mod supervisor;
 pub mod title;
+mod turns;
 
 pub use command::{Command, DecideError, SessionError};
 pub use context::{Context, RuntimeConfig};

@@ -6,6 +6,7 @@
 use super::command::DecideError;
 use super::ending::Ending;
 use super::log::SessionLog;
+use super::replay::ReplayFilter;
 use super::{rules, Context};
 use crate::acp::connection::AgentConnection;
 use crate::acp::inbound;
@@ -63,6 +64,7 @@ impl Permissions {
         conn: &mut AgentConnection,
         rpc_id: Value,
         params: Value,
+        replay: Option<&mut ReplayFilter>,
     ) -> Result<Asked, Ending> {
         let ask = match inbound::permission_request(params) {
             Ok(request) => request,
@@ -76,7 +78,16 @@ impl Permissions {
             }
         };
         let approval_id = ApprovalId(self.ctx.ids.new_id("apr"));
-        let inbound::PermissionAsk { tool_call, options } = ask;
+        let inbound::PermissionAsk {
+            mut tool_call,
+            options,
+        } = ask;
+        if let Some(replay) = replay {
+            replay.asked_about(&mut tool_call.id);
+        }
+        // The approval shows all that is known of the call (the agent's
+        // request may name only its id; the diff came with the announcement).
+        let tool_call = log.full_call(&tool_call).as_patch();
         if self
             .apply_rules(log, conn, &rpc_id, &approval_id, &tool_call, &options)
             .await?

@@ -116,6 +116,13 @@ impl ReplayFilter {
         }
     }
 
+    /// A permission request is new work: it ends the replay, and names its
+    /// call by the id this run stores it under.
+    pub fn asked_about(&mut self, id: &mut String) {
+        self.replaying = false;
+        self.rename_id(id);
+    }
+
     /// A new call under an id an earlier run used gets an id of its own.
     fn rename(&mut self, body: &mut EventBody) {
         let id = match body {
@@ -124,6 +131,10 @@ impl ReplayFilter {
             EventBody::PermissionRequest { tool_call, .. } => &mut tool_call.id,
             _ => return,
         };
+        self.rename_id(id);
+    }
+
+    fn rename_id(&mut self, id: &mut String) {
         if !self.history.tool_calls.contains_key(id.as_str()) {
             return;
         }
@@ -197,6 +208,27 @@ mod tests {
             panic!("an update")
         };
         assert_eq!(update.id, "call-1~run2", "its updates follow it");
+    }
+
+    /// Gemini asks before announcing: a request about an old id is this
+    /// run's call, and the updates after it land on the same new card.
+    #[test]
+    fn a_permission_request_under_an_old_id_names_this_runs_call() {
+        let mut filter = ReplayFilter::after_load(history(), 4);
+        let mut asked = "call-1".to_owned();
+        filter.asked_about(&mut asked);
+        assert_eq!(asked, "call-1~run4");
+        let mut update = EventBody::ToolCallUpdate(ToolCallPatch {
+            id: "call-1".into(),
+            title: Some("ls".into()),
+            ..Default::default()
+        });
+        // The request ended the replay: an update matching history is new.
+        assert_eq!(filter.judge(&mut update), Verdict::Live);
+        let EventBody::ToolCallUpdate(update) = update else {
+            panic!("an update")
+        };
+        assert_eq!(update.id, "call-1~run4");
     }
 
     #[test]

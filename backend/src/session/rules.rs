@@ -18,22 +18,7 @@ impl Subject {
     /// title) for commands, the first location or a path-like raw input for
     /// file tools, `rawInput.url` for fetches.
     pub fn of(call: &ToolCall) -> Subject {
-        let raw = |key: &str| {
-            call.raw_input
-                .as_ref()
-                .and_then(|raw| raw.get(key))
-                .and_then(|value| match value {
-                    serde_json::Value::String(text) => Some(text.clone()),
-                    serde_json::Value::Array(parts) => Some(
-                        parts
-                            .iter()
-                            .filter_map(|p| p.as_str())
-                            .collect::<Vec<_>>()
-                            .join(" "),
-                    ),
-                    _ => None,
-                })
-        };
+        let raw = |key: &str| call.raw_text(key);
         let text = match call.kind {
             ToolKind::Execute => raw("command").unwrap_or_else(|| call.title.clone()),
             ToolKind::Fetch => raw("url").unwrap_or_else(|| call.title.clone()),

@@ -7,10 +7,7 @@
 //! `handshake.rs`; the permission requests are in `permissions.rs`; what
 //! people do meanwhile (follow-ups, decisions, pause, stop) is in
 //! `stepping_in.rs`.
-//!
-//! Over 500 lines for now: the turn loop (`turns`, `prompt`) grew with the
-//! real agents' quirks (a turn the agent cancels, a prompt swallowed after
-//! a cancel); it is the next piece to move into a file of its own.
+//! The turns themselves (one queued message each) are in `turns.rs`.
 
 use super::client_fs;
 use super::ending::Ending;
@@ -25,7 +22,7 @@ use crate::agent_tools::{mcp_server, Grant};
 use crate::store::AgentProcess;
 use serde_json::Value;
 use std::path::PathBuf;
-use tandem_shared::{EventBody, SessionStatus};
+use tandem_shared::SessionStatus;
 use tokio::time::Instant;
 
 /// Agent lines handled before the staged events are stored, so a burst is
@@ -77,7 +74,7 @@ pub(super) struct AgentRun<'s> {
     /// may meet an agent that ends it at once (Claude's adapter).
     pub(super) after_cancel: bool,
     /// Messages from the agent since the current prompt went out.
-    heard: usize,
+    pub(super) heard: usize,
     /// After a warm load: tells the agent's replay of history from new work.
     pub(super) replay: Option<ReplayFilter>,
     /// Tandem's MCP server for this run, with its token.
@@ -175,115 +172,6 @@ impl<'s> AgentRun<'s> {
             }
         });
         ending
-    }
-
-    /// Delivers queued messages one turn at a time.
-    async fn turns(&mut self, agent_session: &str) -> Ending {
-        while let Some(message) = self.session.follow_ups.pop_front() {
-            if let Some(stopping) = &self.stopping {
-                self.session.follow_ups.push_front(message);
-                return stopping.ending.clone();
-            }
-            let text = message.text.clone();
-            self.session.log.stage(EventBody::UserMessage {
-                text: text.clone(),
-                author: message.author.clone(),
-            });
-            self.session.log.set_status(SessionStatus::Running, None);
-            if let Err(ending) = self.session.log.flush().await {
-                return ending;
-            }
-            // In the transcript now: no longer queued. (A crash between the
-            // two delivers it again rather than never.)
-            if let Err(error) = self.session.follow_ups.delivered(&message).await {
-                return Ending::storage(error.explain());
-            }
-            // A cold start's first prompt carries the context block first.
-            let mut blocks = Vec::new();
-            if let Some(context) = self.context_for_next_prompt.take() {
-                blocks.push(acp::ContentBlock::from(context));
-            }
-            blocks.push(acp::ContentBlock::from(text));
-            let stop_reason = match self.prompt(agent_session, blocks).await {
-                Ok(stop_reason) => stop_reason,
-                Err(ending) => return ending,
-            };
-            if let Some(stopping) = &self.stopping {
-                return stopping.ending.clone();
-            }
-            // The turn is over: what it left open will not finish.
-            self.session.log.close_open_tool_calls();
-            let interrupted = std::mem::take(&mut self.interrupted);
-            if stop_reason == Some(acp::StopReason::Cancelled)
-                && !interrupted
-                && self.session.follow_ups.is_empty()
-            {
-                // The agent ended its own turn (Codex's only "reject"
-                // does): say so, and why, rather than "finished".
-                return Ending::cancelled_by_agent(self.session.log.last_rejection());
-            }
-            if let Some(ending) = turn_ending(stop_reason) {
-                return ending;
-            }
-        }
-        Ending::completed()
-    }
-
-    /// One prompt, and its stop reason. Right after a cancel, an agent may
-    /// end the next turn at once without a word (Claude's adapter answers
-    /// `end_turn` in milliseconds): the message is sent once more, and if
-    /// the agent again says nothing, the transcript says it went
-    /// unanswered.
-    async fn prompt(
-        &mut self,
-        agent_session: &str,
-        blocks: Vec<acp::ContentBlock>,
-    ) -> Result<Option<acp::StopReason>, Ending> {
-        let after_cancel = std::mem::take(&mut self.after_cancel);
-        let mut sent = 0;
-        loop {
-            let prompt = acp::PromptRequest::new(agent_session.to_owned(), blocks.clone());
-            if let Err(error) = self
-                .session
-                .ctx
-                .store
-                .count_agent_turn(&self.session.log.summary.id)
-                .await
-            {
-                return Err(Ending::storage(error.explain()));
-            }
-            self.session.known.turns += 1;
-            self.heard = 0;
-            let answer = self
-                .call("session/prompt", prompt, Phase::Turn, None)
-                .await?;
-            sent += 1;
-            let stop_reason = serde_json::from_value::<acp::PromptResponse>(answer)
-                .map(|response| response.stop_reason)
-                .ok();
-            let unanswered = after_cancel
-                && self.heard == 0
-                && self.stopping.is_none()
-                && stop_reason == Some(acp::StopReason::EndTurn);
-            if !unanswered {
-                return Ok(stop_reason);
-            }
-            if sent == 1 {
-                self.session.log.stage(EventBody::StatusChange {
-                    status: SessionStatus::Running,
-                    reason: Some(
-                        "the agent ended the turn after the cancel without a word; \
-                         the message was sent again"
-                            .into(),
-                    ),
-                });
-                continue;
-            }
-            self.session.log.stage(EventBody::Error {
-                message: "The agent ended its turn without answering the message above.".into(),
-            });
-            return Ok(stop_reason);
-        }
     }
 
     /// Sends a request and handles everything else that arrives until its
@@ -482,7 +370,7 @@ impl<'s> AgentRun<'s> {
                 let log = &mut self.session.log;
                 let asked = self
                     .permissions
-                    .on_request(log, &mut self.conn, id, params)
+                    .on_request(log, &mut self.conn, id, params, self.replay.as_mut())
                     .await?;
                 if let Asked::Waiting = asked {
                     self.set_live_status(SessionStatus::WaitingApproval, None);
@@ -507,21 +395,6 @@ impl<'s> AgentRun<'s> {
 /// `session/cancel`, and then to exit after its stdin closes.
 pub(super) const SHUTDOWN_CANCEL_GRACE: std::time::Duration = std::time::Duration::from_secs(2);
 const SHUTDOWN_EXIT_GRACE: std::time::Duration = std::time::Duration::from_secs(1);
-
-/// How a turn's stop reason ends the run, if it does.
-fn turn_ending(stop_reason: Option<acp::StopReason>) -> Option<Ending> {
-    match stop_reason {
-        Some(acp::StopReason::EndTurn) | Some(acp::StopReason::Cancelled) => None,
-        Some(acp::StopReason::Refusal) => Some(Ending::failed("the agent refused")),
-        Some(acp::StopReason::MaxTokens) => Some(Ending::failed("the agent ran out of tokens")),
-        Some(acp::StopReason::MaxTurnRequests) => Some(Ending::failed(
-            "the agent reached its limit of requests for a turn",
-        )),
-        _ => Some(Ending::failed(
-            "the agent ended its turn without a stop reason",
-        )),
-    }
-}
 
 /// `tandem mcp` on stdio (every agent must support stdio MCP servers),
 /// told where to call and with which token.
