@@ -7,6 +7,7 @@ pub mod api;
 pub mod auth;
 pub mod event;
 pub mod ids;
+pub mod line_diff;
 pub mod markdown;
 pub mod status;
 pub mod summary_fold;

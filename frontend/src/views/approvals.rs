@@ -3,9 +3,10 @@
 
 use crate::endpoints::approvals;
 use crate::state::{AppState, Page};
-use crate::views::entry::ApprovalOptions;
+use crate::views::entry::{ApprovalOptions, ToolBody};
 use leptos::prelude::*;
 use tandem_shared::api::PendingApproval;
+use tandem_shared::ToolCall;
 
 #[component]
 pub fn ApprovalsPage() -> impl IntoView {
@@ -41,6 +42,8 @@ pub fn ApprovalsPage() -> impl IntoView {
                         {found.into_iter().map(|approval| {
                             let session = approval.session_id.clone();
                             let title = approval.tool_call.title.clone().unwrap_or_else(|| approval.tool_call.id.clone());
+                            let mut asked = ToolCall::empty(&approval.tool_call.id);
+                            asked.apply(&approval.tool_call);
                             view! {
                                 <li class="entry approval pending" data-testid="inbox-approval">
                                     <div class="approval-title">"Permission: " {title}</div>
@@ -51,6 +54,7 @@ pub fn ApprovalsPage() -> impl IntoView {
                                             {approval.session_title.clone()}
                                         </button>
                                     </div>
+                                    <ToolBody call=asked asking=true />
                                     <ApprovalOptions approval_id=approval.approval_id.clone() options=approval.options.clone() />
                                 </li>
                             }

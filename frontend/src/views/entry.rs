@@ -3,12 +3,13 @@
 use crate::endpoints::approvals;
 use crate::markdown;
 use crate::state::AppState;
+use crate::views::diff::DiffView;
 use leptos::prelude::*;
 use tandem_shared::api::Decide;
 use tandem_shared::transcript::Entry;
 use tandem_shared::{
     ApprovalId, DecisionOutcome, PermissionKind, PermissionOption, PlanStatus, SessionStatus,
-    StartMode, ToolContent, ToolStatus,
+    StartMode, ToolCall, ToolContent, ToolStatus,
 };
 
 #[component]
@@ -41,38 +42,15 @@ pub fn EntryView(entry: Entry) -> impl IntoView {
                 ToolStatus::NotFinished => ("not-finished", "did not finish"),
             };
             let title = if call.title.is_empty() { call.id.clone() } else { call.title.clone() };
-            // The tool's result when the agent sends it only as `rawOutput`
-            // (Claude's adapter), unless its content already shows output.
-            let shows_output = call.content.iter().any(|c| matches!(c, ToolContent::Text { text } if !text.is_empty()));
-            let raw_output = call.raw_output.as_ref().filter(|_| !shows_output).map(raw_output_text);
+            let kind = call.kind.label();
             view! {
                 <li class=format!("entry tool tool-{status}") data-testid="entry-tool" data-tool-status=status>
                     <div class="tool-head">
-                        <span class="tool-kind">{call.kind.label()}</span>
+                        <span class="tool-kind">{kind}</span>
                         <span class="tool-title">{title}</span>
                         <span class="tool-status">{words}</span>
                     </div>
-                    {(!call.locations.is_empty()).then(|| view! {
-                        <div class="tool-locations">
-                            {call.locations.iter().map(|l| match l.line {
-                                Some(line) => format!("{}:{line}", l.path),
-                                None => l.path.clone(),
-                            }).collect::<Vec<_>>().join(", ")}
-                        </div>
-                    })}
-                    {raw_output.map(|text| view! { <pre class="tool-output" data-testid="tool-raw-output">{text}</pre> })}
-                    {call.content.into_iter().filter(|c| !matches!(c, ToolContent::Text { text } if text.is_empty())).map(|content| match content {
-                        ToolContent::Text { text } => view! { <pre class="tool-output" data-testid="tool-output">{text}</pre> }.into_any(),
-                        ToolContent::Diff { path, old_text, new_text } => view! {
-                            <div class="diff">
-                                <div class="diff-path">{path}</div>
-                                {old_text.map(|old| view! { <pre class="diff-old">{old}</pre> })}
-                                <pre class="diff-new">{new_text}</pre>
-                            </div>
-                        }.into_any(),
-                        ToolContent::Terminal { terminal_id } => view! { <div class="muted">"Terminal " {terminal_id}</div> }.into_any(),
-                        ToolContent::Other { description } => view! { <div class="muted">{description}</div> }.into_any(),
-                    }).collect_view()}
+                    <ToolBody call=call asking=false />
                 </li>
             }
             .into_any()
@@ -103,9 +81,12 @@ pub fn EntryView(entry: Entry) -> impl IntoView {
                 DecisionOutcome::Cancelled { reason } => ("verdict cancelled", format!("Cancelled: {reason}")),
             });
             let pending = verdict.is_none();
+            let mut asked = ToolCall::empty(&tool_call.id);
+            asked.apply(&tool_call);
             view! {
                 <li class="entry approval" class:pending=pending data-testid="approval-card">
                     <div class="approval-title">"Permission: " {title}</div>
+                    <ToolBody call=asked asking=true />
                     {match (verdict, state) {
                         (Some((class, text)), _) => view! { <div class=class data-testid="approval-verdict">{text}</div> }.into_any(),
                         (None, None) => view! { <div class="muted">"Waiting for a decision"</div> }.into_any(),
@@ -149,6 +130,68 @@ pub fn EntryView(entry: Entry) -> impl IntoView {
     }
 }
 
+/// What a tool call is about and what it gave back: the command it runs
+/// (unless its title already says it), the files it touches, its diffs
+/// and output. Shown on the tool's card and on an approval, so a person
+/// sees the change before allowing it. On an approval (`asking`), the
+/// agent's reason stands in for its text about the request, which may be
+/// its internal notes (Codex lists its proposed rule and decisions).
+#[component]
+pub fn ToolBody(call: ToolCall, asking: bool) -> impl IntoView {
+    let command = call
+        .command()
+        .filter(|command| command.trim() != call.title.trim());
+    let reason = call.reason().filter(|_| asking);
+    let mut call = call;
+    if reason.is_some() {
+        call.content
+            .retain(|c| !matches!(c, ToolContent::Text { .. }));
+    }
+    // The tool's result when the agent sends it only as `rawOutput`
+    // (Claude's adapter), unless its content already shows output.
+    let shows_output = call
+        .content
+        .iter()
+        .any(|c| matches!(c, ToolContent::Text { text } if !text.is_empty()));
+    let raw_output = call
+        .raw_output
+        .as_ref()
+        .filter(|_| !shows_output)
+        .map(raw_output_text);
+    // A diff names its file; the locations line would only repeat it.
+    let diffed: Vec<&str> = call
+        .content
+        .iter()
+        .filter_map(|c| match c {
+            ToolContent::Diff { path, .. } => Some(path.as_str()),
+            _ => None,
+        })
+        .collect();
+    let locations: Vec<String> = call
+        .locations
+        .iter()
+        .filter(|l| l.line.is_some() || !diffed.contains(&l.path.as_str()))
+        .map(|l| match l.line {
+            Some(line) => format!("{}:{line}", l.path),
+            None => l.path.clone(),
+        })
+        .collect();
+    view! {
+        {reason.map(|reason| view! { <div class="tool-reason" data-testid="tool-reason">{reason}</div> })}
+        {command.map(|command| view! { <pre class="tool-command" data-testid="tool-command">{command}</pre> })}
+        {(!locations.is_empty()).then(|| view! { <div class="tool-locations">{locations.join(", ")}</div> })}
+        {raw_output.map(|text| view! { <pre class="tool-output" data-testid="tool-raw-output">{text}</pre> })}
+        {call.content.into_iter().filter(|c| !matches!(c, ToolContent::Text { text } if text.is_empty())).map(|content| match content {
+            ToolContent::Text { text } => view! { <pre class="tool-output" data-testid="tool-output">{text}</pre> }.into_any(),
+            ToolContent::Diff { path, old_text, new_text } => view! { <DiffView path old_text new_text /> }.into_any(),
+            // Codex embeds a terminal it never created through Tandem: its
+            // output reaches the card through updates, not by this id.
+            ToolContent::Terminal { .. } => ().into_any(),
+            ToolContent::Other { description } => view! { <div class="muted">{description}</div> }.into_any(),
+        }).collect_view()}
+    }
+}
+
 /// The answers an approval offers, as buttons; the first answer anyone
 /// gives wins, and the card then shows who gave it.
 #[component]
@@ -163,8 +206,9 @@ pub fn ApprovalOptions(approval_id: ApprovalId, options: Vec<PermissionOption>) 
                 };
                 let approval_id = approval_id.clone();
                 let body = Decide { option_id: option.option_id.clone() };
+                let full_name = option.name.clone();
                 view! {
-                    <button class=class data-testid="approval-option" data-option=option.option_id.clone()
+                    <button class=class data-testid="approval-option" data-option=option.option_id.clone() title=full_name
                         on:click=move |_| {
                             let approval_id = approval_id.clone();
                             let body = body.clone();

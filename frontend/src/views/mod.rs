@@ -4,6 +4,7 @@ pub mod approvals;
 pub mod assistant;
 pub mod avatar;
 pub mod composer;
+pub mod diff;
 pub mod entry;
 pub mod icons;
 pub mod login;

@@ -87,6 +87,14 @@ enum Step {
         reject_stop: String,
         #[serde(default)]
         leave_open: bool,
+        /// More of the tool call, as the agent sends it in the request
+        /// (Codex: `rawInput` with an argv, `content`).
+        #[serde(default)]
+        with: Option<Value>,
+        /// The agent's own options (ids `yes`/`always`/`no` are the default
+        /// ones: answers are read by kind).
+        #[serde(default)]
+        options: Option<Vec<Value>>,
     },
     /// A user message chunk (only ever history, in a load's replay).
     UserChunk {
@@ -532,18 +540,26 @@ fn play(agent: &mut Agent, steps: &[Step], prompt: &str) -> &'static str {
                 agent.update(json!({"sessionUpdate":"plan","entries":entries}));
             }
             Step::Title { text: t } => agent.update(json!({"sessionUpdate":"session_info_update","title":t})),
-            Step::Permission { id, title, kind, reject_stop, leave_open } => {
+            Step::Permission { id, title, kind, reject_stop, leave_open, with, options } => {
                 let session_id = agent.session_id.clone();
+                let mut tool_call = json!({"toolCallId": id, "title": title, "kind": kind});
+                if let (Some(Value::Object(more)), Some(fields)) = (with, tool_call.as_object_mut()) {
+                    fields.extend(more.clone());
+                }
+                let options = options.clone().unwrap_or_else(|| vec![
+                    json!({"optionId":"yes","name":"Allow once","kind":"allow_once"}),
+                    json!({"optionId":"always","name":"Allow always","kind":"allow_always"}),
+                    json!({"optionId":"no","name":"Reject","kind":"reject_once"})]);
                 let (answer, _) = agent.call("session/request_permission", json!({
                     "sessionId": session_id,
-                    "toolCall": {"toolCallId": id, "title": title, "kind": kind},
-                    "options": [
-                        {"optionId":"yes","name":"Allow once","kind":"allow_once"},
-                        {"optionId":"always","name":"Allow always","kind":"allow_always"},
-                        {"optionId":"no","name":"Reject","kind":"reject_once"}]}));
+                    "toolCall": tool_call,
+                    "options": options}));
                 let outcome = &answer["result"]["outcome"];
-                match (outcome["outcome"].as_str(), outcome["optionId"].as_str()) {
-                    (Some("selected"), Some("yes")) | (Some("selected"), Some("always")) => {
+                let chosen_kind = outcome["optionId"].as_str().and_then(|chosen| {
+                    options.iter().find(|o| o["optionId"] == chosen).and_then(|o| o["kind"].as_str())
+                });
+                match (outcome["outcome"].as_str(), chosen_kind) {
+                    (Some("selected"), Some("allow_once" | "allow_always")) => {
                         agent.update(json!({"sessionUpdate":"tool_call_update","toolCallId":id,"status":"completed",
                             "content":[{"type":"content","content":text("allowed")}]}));
                     }

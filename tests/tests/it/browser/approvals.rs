@@ -312,3 +312,113 @@ async fn a_decided_approval_replaces_its_buttons_and_keeps_its_tool_card() {
         .await;
     browser.close().await;
 }
+
+/// An approval shows what it would allow: the lines an edit changes (the
+/// diff came with the tool's announcement, as Claude sends it; the request
+/// names only the call) and the command a shell call runs (an argv in
+/// `rawInput`, as Codex sends it, before announcing the call, with its
+/// reason and internal notes), and a long option name stays one line.
+/// The edit is allowed by the default rule, and its card keeps the diff.
+#[tokio::test]
+async fn an_approval_shows_the_change_and_the_command_it_asks_for() {
+    let server = TestServer::start().await;
+    let long_name = "Yes, and don't ask again for commands that start with `touch made` in this workspace for the rest of this session";
+    let asker = server
+        .scripted_assistant(
+            "asker",
+            json!({"turns": [[
+                {"do": "tool_call", "id": "e1", "title": "Edit notes.txt", "kind": "edit",
+                 "diff": {"path": "notes.txt", "old": "one\ntwo\nthree\nfour\nfive\n", "new": "one\ntwo\n3\nfour\nfive\nsix\n"}},
+                {"do": "permission", "id": "e1", "title": "Edit notes.txt", "kind": "edit"},
+                {"do": "permission", "id": "c1", "title": "Run a command", "kind": "execute",
+                 "with": {
+                    "rawInput": {"command": ["/bin/bash", "-lc", "touch made && ls"], "cwd": "/w",
+                                 "reason": "A marker file shows the step ran."},
+                    "content": [{"type": "content", "content": {"type": "text",
+                        "text": "A marker file shows the step ran.\nProposed Amendment: touch\nmade\nAvailable Decisions: Approved\nApprovedExecpolicyAmendment\nAbort"}}]},
+                 "options": [
+                    {"optionId": "approved", "name": "Yes", "kind": "allow_once"},
+                    {"optionId": "approved-for-session", "name": long_name, "kind": "allow_always"},
+                    {"optionId": "abort", "name": "No, and tell Codex what to do differently", "kind": "reject_once"}]},
+                {"do": "message", "text": "both done"}
+            ]]}),
+        )
+        .await;
+    let session = server.start_session(&asker, "edit and run").await;
+    let browser = Browser::logged_in(&server, 1280, 900).await;
+    browser.open_session(&server, &session.id).await;
+    browser
+        .until_text("[data-testid=approval-card]", "Edit notes.txt")
+        .await;
+    let card = |what: &str| {
+        format!("const c = [...document.querySelectorAll('[data-testid=approval-card]')].find((c) => c.textContent.includes('Edit notes.txt')); return {what};")
+    };
+    let lines = browser
+        .client
+        .execute(
+            &card("[...c.querySelectorAll('[data-testid=diff-line]')].map((l) => l.className.replace('diff-line ', '') + ' ' + l.querySelector('.diff-text').textContent)"),
+            vec![],
+        )
+        .await
+        .expect("diff lines");
+    browser.screenshot("approval-with-diff").await;
+    assert_eq!(
+        lines,
+        json!([
+            "kept one",
+            "kept two",
+            "removed three",
+            "added 3",
+            "kept four",
+            "kept five",
+            "added six"
+        ]),
+        "the approval card shows the edit's lines"
+    );
+    // The default rule allows edits inside the workspace: this card shows
+    // the rule's verdict under the diff, and the command is asked.
+    browser
+        .until_text("[data-testid=approval-card]", "Run a command")
+        .await;
+    browser
+        .until_text("[data-testid=tool-command]", "touch made && ls")
+        .await;
+    // Codex asks before it announces the call, with its internal notes as
+    // text: neither card shows them; the approval shows its reason.
+    browser
+        .until_text(
+            "[data-testid=tool-reason]",
+            "A marker file shows the step ran.",
+        )
+        .await;
+    let notes = browser
+        .client
+        .execute("return document.querySelector('.transcript').textContent.includes('Proposed Amendment');", vec![])
+        .await
+        .expect("notes");
+    assert_eq!(notes, json!(false), "Codex's internal notes are not shown");
+    let option = browser
+        .client
+        .execute(
+            "const b = document.querySelector('[data-option=approved-for-session]'); \
+             const r = b.getBoundingClientRect(); \
+             const card = b.closest('[data-testid=approval-card]').getBoundingClientRect(); \
+             return [b.title, r.height < 60, r.right <= card.right + 1];",
+            vec![],
+        )
+        .await
+        .expect("option");
+    assert_eq!(
+        option,
+        json!([long_name, true, true]),
+        "one line, inside the card, whole name in its title"
+    );
+    browser.screenshot("approval-with-command").await;
+    browser
+        .click("[data-testid=approval-option][data-option=approved]")
+        .await;
+    browser
+        .until_text("[data-testid=session-status]", "Completed")
+        .await;
+    browser.close().await;
+}
