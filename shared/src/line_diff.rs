@@ -2,7 +2,8 @@
 //! little context around each change, numbered as in the file. Plain code
 //! (the web app draws it), so tests drive it without a browser.
 
-use similar::{ChangeTag, TextDiff};
+use similar::algorithms::{myers, Capture};
+use similar::{group_diff_ops, DiffTag};
 
 /// Lines of unchanged text kept around each change.
 const CONTEXT: usize = 3;
@@ -45,9 +46,25 @@ pub fn lines_of(old: Option<&str>, new: &str) -> Vec<DiffLine> {
             })
             .collect();
     }
-    let diff = TextDiff::from_lines(old, new);
+    let old: Vec<&str> = old.lines().collect();
+    let new: Vec<&str> = new.lines().collect();
+    // Myers alone (not `TextDiff`, which builds every algorithm in): it
+    // keeps the web app's bundle small.
+    let mut capture = Capture::new();
+    if myers::diff(&mut capture, &old, 0..old.len(), &new, 0..new.len()).is_err() {
+        return Vec::new();
+    }
+    let line = |tag, old_no: Option<usize>, new_no: Option<usize>, text: &str| DiffLine {
+        tag,
+        old_no: old_no.map(|i| i + 1),
+        new_no: new_no.map(|i| i + 1),
+        text: text.trim_end_matches('\r').to_owned(),
+    };
     let mut lines = Vec::new();
-    for (at, group) in diff.grouped_ops(CONTEXT).iter().enumerate() {
+    for (at, group) in group_diff_ops(capture.into_ops(), CONTEXT)
+        .iter()
+        .enumerate()
+    {
         if at > 0 {
             lines.push(DiffLine {
                 tag: LineTag::Gap,
@@ -56,21 +73,24 @@ pub fn lines_of(old: Option<&str>, new: &str) -> Vec<DiffLine> {
                 text: String::new(),
             });
         }
+        // Within a change, removed lines come before added ones, whatever
+        // order the algorithm found them in.
+        let (mut removed, mut added) = (Vec::new(), Vec::new());
         for op in group {
-            for change in diff.iter_changes(op) {
-                let tag = match change.tag() {
-                    ChangeTag::Equal => LineTag::Kept,
-                    ChangeTag::Delete => LineTag::Removed,
-                    ChangeTag::Insert => LineTag::Added,
-                };
-                lines.push(DiffLine {
-                    tag,
-                    old_no: change.old_index().map(|i| i + 1),
-                    new_no: change.new_index().map(|i| i + 1),
-                    text: change.value().trim_end_matches(['\n', '\r']).to_owned(),
-                });
+            let (tag, old_range, new_range) = op.as_tag_tuple();
+            if tag == DiffTag::Equal {
+                lines.append(&mut removed);
+                lines.append(&mut added);
+                for (o, n) in old_range.zip(new_range) {
+                    lines.push(line(LineTag::Kept, Some(o), Some(n), old[o]));
+                }
+                continue;
             }
+            removed.extend(old_range.map(|o| line(LineTag::Removed, Some(o), None, old[o])));
+            added.extend(new_range.map(|n| line(LineTag::Added, None, Some(n), new[n])));
         }
+        lines.append(&mut removed);
+        lines.append(&mut added);
     }
     lines
 }
