@@ -103,6 +103,41 @@ pub enum EventBody {
     Error {
         message: String,
     },
+    /// The modes the agent offers and the one it is in, as it reported
+    /// them when its session opened.
+    AgentModes {
+        current: String,
+        available: Vec<crate::agent_state::AgentMode>,
+    },
+    /// The agent's mode changed, and who changed it.
+    ModeChange {
+        mode: String,
+        by: crate::agent_state::ChangedBy,
+    },
+    /// The configuration options the agent offers, with their values (all
+    /// of them: each report replaces the last).
+    AgentOptions {
+        options: Vec<crate::agent_state::ConfigOption>,
+    },
+    /// One option changed, and who changed it.
+    OptionChange {
+        id: String,
+        value: crate::agent_state::ConfigValue,
+        by: crate::agent_state::ChangedBy,
+    },
+    /// Context use and cost so far.
+    Usage {
+        usage: crate::agent_state::Usage,
+    },
+    /// The slash commands the agent offers now.
+    AgentCommands {
+        commands: Vec<crate::agent_state::AgentCommand>,
+    },
+    /// Something the agent tells, apart from its reply (Claude's
+    /// informational chunks).
+    Notice {
+        text: String,
+    },
 }
 
 impl EventBody {
@@ -122,6 +157,13 @@ impl EventBody {
             EventBody::TitleChange { .. } => "title_change",
             EventBody::Summary { .. } => "summary",
             EventBody::Error { .. } => "error",
+            EventBody::AgentModes { .. } => "agent_modes",
+            EventBody::ModeChange { .. } => "mode_change",
+            EventBody::AgentOptions { .. } => "agent_options",
+            EventBody::OptionChange { .. } => "option_change",
+            EventBody::Usage { .. } => "usage",
+            EventBody::AgentCommands { .. } => "agent_commands",
+            EventBody::Notice { .. } => "notice",
         }
     }
 }

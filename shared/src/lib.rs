@@ -3,6 +3,7 @@
 //! Everything here is plain data with serde derives; nothing does I/O, so the
 //! crate compiles for both `wasm32-unknown-unknown` and the server.
 
+pub mod agent_state;
 pub mod api;
 pub mod auth;
 pub mod event;

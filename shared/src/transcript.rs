@@ -7,6 +7,7 @@
 
 use std::collections::HashMap;
 
+use crate::agent_state::{AgentState, ChangedBy, ModeSafety};
 use crate::{
     ApprovalId, DecisionOutcome, EventBody, PermissionOption, PlanEntry, Seq, SessionStatus,
     StartMode, ToolCall, ToolCallPatch, TranscriptEvent,
@@ -62,6 +63,22 @@ pub enum Entry {
         seq: Seq,
         message: String,
     },
+    /// The agent's mode or an option changed: what, to what, and who.
+    Change {
+        seq: Seq,
+        /// "Mode", or the option's name.
+        what: String,
+        /// The new value's name.
+        value: String,
+        /// For a mode: whether it keeps people in the loop.
+        safety: Option<ModeSafety>,
+        by: ChangedBy,
+    },
+    /// Something the agent tells apart from its reply.
+    Notice {
+        seq: Seq,
+        text: String,
+    },
 }
 
 impl Entry {
@@ -77,7 +94,9 @@ impl Entry {
             | Entry::Status { seq, .. }
             | Entry::Summary { seq, .. }
             | Entry::Continuity { seq, .. }
-            | Entry::Error { seq, .. } => *seq,
+            | Entry::Error { seq, .. }
+            | Entry::Change { seq, .. }
+            | Entry::Notice { seq, .. } => *seq,
         }
     }
 }
@@ -88,6 +107,8 @@ pub struct Transcript {
     pub last_seq: Seq,
     pub title: Option<String>,
     pub status: Option<SessionStatus>,
+    /// What the agent said of itself: modes, options, usage, commands.
+    pub agent: AgentState,
     /// Where each tool call's entry is, by id, and the plan's: finding them
     /// by scanning made folding a long session quadratic. Entries are only
     /// ever pushed, so an index stays right. (The calls live in their
@@ -191,6 +212,42 @@ impl Transcript {
                 });
             }
             EventBody::TitleChange { title } => self.title = Some(title.clone()),
+            EventBody::AgentModes { .. }
+            | EventBody::AgentOptions { .. }
+            | EventBody::Usage { .. }
+            | EventBody::AgentCommands { .. } => self.agent.apply(&event.body),
+            EventBody::ModeChange { mode, by } => {
+                self.agent.apply(&event.body);
+                let value = self.agent.mode_name().unwrap_or_else(|| mode.clone());
+                self.entries.push(Entry::Change {
+                    seq,
+                    what: "Mode".into(),
+                    value,
+                    safety: Some(ModeSafety::of(mode)),
+                    by: by.clone(),
+                });
+            }
+            EventBody::OptionChange { id, value, by } => {
+                self.agent.apply(&event.body);
+                let option = self.agent.options.iter().find(|o| &o.id == id);
+                let is_mode = option.is_some_and(|o| o.is_mode());
+                self.entries.push(Entry::Change {
+                    seq,
+                    what: option.map(|o| o.name.clone()).unwrap_or_else(|| id.clone()),
+                    value: option
+                        .map(|o| o.value_name())
+                        .unwrap_or_else(|| value.to_string()),
+                    safety: is_mode.then(|| ModeSafety::of(&value.to_string())),
+                    by: by.clone(),
+                });
+            }
+            EventBody::Notice { text } => match self.entries.last_mut() {
+                Some(Entry::Notice { text: so_far, .. }) => so_far.push_str(text),
+                _ => self.entries.push(Entry::Notice {
+                    seq,
+                    text: text.clone(),
+                }),
+            },
             EventBody::Continuity {
                 mode,
                 reason,

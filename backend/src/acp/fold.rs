@@ -2,12 +2,20 @@
 
 use super::schema as acp;
 use tandem_shared as t;
+use tandem_shared::agent_state::{
+    AgentCommand, AgentMode, ChangedBy, ConfigChoice, ConfigOption, ConfigValue,
+};
 
-/// Folds one update into the events it becomes. Updates Tandem does not
-/// keep (commands, modes, usage, echoed user chunks: our log already has the
-/// user's words) become none.
+/// Folds one update into the events it becomes. Echoed user chunks become
+/// none (our log already has the person's words), nor do kinds Tandem does
+/// not know.
 pub fn fold_update(update: &acp::SessionUpdate) -> Vec<t::EventBody> {
     match update {
+        acp::SessionUpdate::AgentMessageChunk(chunk) if is_informational(chunk) => {
+            vec![t::EventBody::Notice {
+                text: content_text(&chunk.content),
+            }]
+        }
         acp::SessionUpdate::AgentMessageChunk(chunk) => vec![t::EventBody::AgentMessageChunk {
             text: content_text(&chunk.content),
         }],
@@ -31,7 +39,113 @@ pub fn fold_update(update: &acp::SessionUpdate) -> Vec<t::EventBody> {
             }
             _ => vec![],
         },
+        acp::SessionUpdate::CurrentModeUpdate(update) => vec![t::EventBody::ModeChange {
+            mode: update.current_mode_id.0.to_string(),
+            by: ChangedBy::Agent,
+        }],
+        acp::SessionUpdate::ConfigOptionUpdate(update) => vec![t::EventBody::AgentOptions {
+            options: update.config_options.iter().map(config_option).collect(),
+        }],
+        acp::SessionUpdate::UsageUpdate(update) => vec![t::EventBody::Usage {
+            usage: t::agent_state::Usage {
+                used: update.used,
+                size: update.size,
+                cost: update.cost.as_ref().map(|cost| t::agent_state::Cost {
+                    amount: cost.amount,
+                    currency: cost.currency.clone(),
+                }),
+            },
+        }],
+        acp::SessionUpdate::AvailableCommandsUpdate(update) => vec![t::EventBody::AgentCommands {
+            commands: update
+                .available_commands
+                .iter()
+                .map(|command| AgentCommand {
+                    name: command.name.clone(),
+                    description: command.description.clone(),
+                    hint: match &command.input {
+                        Some(acp::AvailableCommandInput::Unstructured(input)) => {
+                            Some(input.hint.clone())
+                        }
+                        _ => None,
+                    },
+                })
+                .collect(),
+        }],
         _ => vec![],
+    }
+}
+
+/// Claude's adapter marks chunks that are notices, not its reply
+/// (`_meta.claudeCode.kind: "informational"`).
+fn is_informational(chunk: &acp::ContentChunk) -> bool {
+    chunk
+        .meta
+        .as_ref()
+        .and_then(|meta| meta.get("claudeCode"))
+        .and_then(|claude| claude.get("kind"))
+        .and_then(|kind| kind.as_str())
+        == Some("informational")
+}
+
+/// The modes an agent's session opened with, as an event.
+pub fn modes(state: &acp::SessionModeState) -> t::EventBody {
+    t::EventBody::AgentModes {
+        current: state.current_mode_id.0.to_string(),
+        available: state
+            .available_modes
+            .iter()
+            .map(|mode| AgentMode {
+                id: mode.id.0.to_string(),
+                name: mode.name.clone(),
+                description: mode.description.clone(),
+            })
+            .collect(),
+    }
+}
+
+pub fn config_option(option: &acp::SessionConfigOption) -> ConfigOption {
+    let category = option.category.as_ref().map(|category| match category {
+        acp::SessionConfigOptionCategory::Mode => "mode".to_owned(),
+        acp::SessionConfigOptionCategory::Model => "model".to_owned(),
+        acp::SessionConfigOptionCategory::ModelConfig => "model_config".to_owned(),
+        acp::SessionConfigOptionCategory::ThoughtLevel => "thought_level".to_owned(),
+        acp::SessionConfigOptionCategory::Other(other) => other.clone(),
+        _ => "other".to_owned(),
+    });
+    let (value, choices) = match &option.kind {
+        acp::SessionConfigKind::Select(select) => {
+            let choice = |o: &acp::SessionConfigSelectOption| ConfigChoice {
+                value: o.value.0.to_string(),
+                name: o.name.clone(),
+                description: o.description.clone(),
+            };
+            let choices = match &select.options {
+                acp::SessionConfigSelectOptions::Ungrouped(options) => {
+                    options.iter().map(choice).collect()
+                }
+                acp::SessionConfigSelectOptions::Grouped(groups) => groups
+                    .iter()
+                    .flat_map(|group| group.options.iter().map(choice))
+                    .collect(),
+                _ => Vec::new(),
+            };
+            (
+                ConfigValue::Choice(select.current_value.0.to_string()),
+                choices,
+            )
+        }
+        acp::SessionConfigKind::Boolean(boolean) => {
+            (ConfigValue::Boolean(boolean.current_value), Vec::new())
+        }
+        _ => (ConfigValue::Choice(String::new()), Vec::new()),
+    };
+    ConfigOption {
+        id: option.id.0.to_string(),
+        name: option.name.clone(),
+        category,
+        value,
+        choices,
     }
 }
 
@@ -267,8 +381,65 @@ mod tests {
             }],
         );
         check(
-            json!({"sessionUpdate":"usage_update","used":10,"size":100}),
+            json!({"sessionUpdate":"session_info_update","_meta":{"codex":{"threadStatus":{}}}}),
             vec![],
+        );
+    }
+
+    #[test]
+    fn modes_usage_commands_and_notices() {
+        check(
+            json!({"sessionUpdate":"usage_update","used":10,"size":100}),
+            vec![t::EventBody::Usage {
+                usage: t::agent_state::Usage {
+                    used: 10,
+                    size: 100,
+                    cost: None,
+                },
+            }],
+        );
+        check(
+            json!({"sessionUpdate":"current_mode_update","currentModeId":"plan"}),
+            vec![t::EventBody::ModeChange {
+                mode: "plan".into(),
+                by: ChangedBy::Agent,
+            }],
+        );
+        check(
+            json!({"sessionUpdate":"agent_message_chunk","content":{"type":"text","text":"note"},
+                   "_meta":{"claudeCode":{"kind":"informational"}}}),
+            vec![t::EventBody::Notice {
+                text: "note".into(),
+            }],
+        );
+        check(
+            json!({"sessionUpdate":"config_option_update","configOptions":[
+                {"id":"fast","name":"Fast","type":"boolean","currentValue":true},
+                {"id":"model","name":"Model","category":"model","type":"select","currentValue":"b",
+                 "options":[{"group":"g","name":"G","options":[{"value":"b","name":"B"}]}]},
+                {"id":"broken","name":"Broken","type":"dial"}]}),
+            vec![t::EventBody::AgentOptions {
+                options: vec![
+                    ConfigOption {
+                        id: "fast".into(),
+                        name: "Fast".into(),
+                        category: None,
+                        value: ConfigValue::Boolean(true),
+                        choices: vec![],
+                    },
+                    ConfigOption {
+                        id: "model".into(),
+                        name: "Model".into(),
+                        category: Some("model".into()),
+                        value: ConfigValue::Choice("b".into()),
+                        choices: vec![ConfigChoice {
+                            value: "b".into(),
+                            name: "B".into(),
+                            description: None,
+                        }],
+                    },
+                ],
+            }],
         );
     }
 }

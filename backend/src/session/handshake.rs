@@ -44,7 +44,7 @@ impl AgentRun<'_> {
                 .call("session/load", load, Phase::Loading, deadline)
                 .await
             {
-                Ok(_) => {
+                Ok(answer) => {
                     // What the agent may replay after answering (Gemini).
                     let history = ctx
                         .store
@@ -66,6 +66,13 @@ impl AgentRun<'_> {
                         reason: Some(reason),
                         context: None,
                     });
+                    // Gemini answers `null`; the others their modes and options.
+                    let (modes, options) =
+                        match serde_json::from_value::<acp::LoadSessionResponse>(answer) {
+                            Ok(loaded) => (loaded.modes, loaded.config_options),
+                            Err(_) => (None, None),
+                        };
+                    self.settle_mode(&known, modes, options, deadline).await?;
                     return Ok(known);
                 }
                 // The agent no longer knows the session: start cold, once,
@@ -154,6 +161,8 @@ impl AgentRun<'_> {
             context: Some(identity.context.clone()),
         });
         self.context_for_next_prompt = Some(identity.context);
+        self.settle_mode(&id, new.modes, new.config_options, deadline)
+            .await?;
         Ok(id)
     }
 }

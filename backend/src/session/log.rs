@@ -8,6 +8,7 @@ use super::Context;
 use crate::hub::Batch;
 use crate::store::AppendError;
 use std::sync::Arc;
+use tandem_shared::agent_state::AgentState;
 use tandem_shared::api::SessionSummary;
 use tandem_shared::{
     EventBody, Seq, SessionStatus, ToolCall, ToolCallPatch, ToolStatus, TranscriptEvent,
@@ -21,6 +22,8 @@ pub struct SessionLog {
     staged: Vec<EventBody>,
     /// What this run did so far, for its summary.
     outcome: OutcomeBuilder,
+    /// What the agent said of itself (modes, options, usage, commands).
+    pub agent: AgentState,
 }
 
 impl SessionLog {
@@ -31,10 +34,12 @@ impl SessionLog {
             summary,
             staged: Vec::new(),
             outcome: OutcomeBuilder::default(),
+            agent: AgentState::default(),
         }
     }
 
     pub fn stage(&mut self, body: EventBody) {
+        self.agent.apply(&body);
         self.staged.push(body);
     }
 

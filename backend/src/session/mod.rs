@@ -12,6 +12,7 @@ mod handshake;
 pub mod live;
 pub mod log;
 pub mod manager;
+pub mod modes;
 pub mod permissions;
 pub mod registry;
 pub mod replay;

@@ -39,7 +39,9 @@ impl History {
                         *title = new.clone();
                     }
                 }
-                EventBody::AgentMessageChunk { text } | EventBody::AgentThoughtChunk { text } => {
+                EventBody::AgentMessageChunk { text }
+                | EventBody::AgentThoughtChunk { text }
+                | EventBody::Notice { text } => {
                     history.agent_text.push_str(text);
                 }
                 _ => {}
@@ -83,6 +85,18 @@ impl ReplayFilter {
 
     /// Judges one transcript event of an update, renaming reused ids.
     pub fn judge(&mut self, body: &mut EventBody) -> Verdict {
+        // What the agent says of itself now (its mode, options, usage,
+        // commands) is neither history nor a sign the replay is over.
+        if matches!(
+            body,
+            EventBody::AgentModes { .. }
+                | EventBody::ModeChange { .. }
+                | EventBody::AgentOptions { .. }
+                | EventBody::Usage { .. }
+                | EventBody::AgentCommands { .. }
+        ) {
+            return Verdict::Live;
+        }
         if self.replaying {
             if self.is_history(body) {
                 return Verdict::Replayed;
@@ -97,7 +111,9 @@ impl ReplayFilter {
         match body {
             EventBody::ToolCall(call) => self.history_call(&call.id, Some(&call.title)),
             EventBody::ToolCallUpdate(patch) => self.history_call(&patch.id, patch.title.as_ref()),
-            EventBody::AgentMessageChunk { text } | EventBody::AgentThoughtChunk { text } => {
+            EventBody::AgentMessageChunk { text }
+            | EventBody::AgentThoughtChunk { text }
+            | EventBody::Notice { text } => {
                 text.trim().is_empty() || self.history.agent_text.contains(text.as_str())
             }
             // A snapshot of an old plan, or an old title.

@@ -22,7 +22,7 @@ use crate::agent_tools::{mcp_server, Grant};
 use crate::store::AgentProcess;
 use serde_json::Value;
 use std::path::PathBuf;
-use tandem_shared::SessionStatus;
+use tandem_shared::{EventBody, SessionStatus};
 use tokio::time::Instant;
 
 /// Agent lines handled before the staged events are stored, so a burst is
@@ -45,8 +45,8 @@ pub(super) enum Phase {
 pub(super) enum Step {
     /// Nothing yet: keep pumping.
     Continue,
-    /// The awaited request was answered.
-    Answer(Value),
+    /// The awaited request was answered, or refused with this message.
+    Answer(Result<Value, String>),
     /// The run cannot go on.
     End(Ending),
 }
@@ -175,7 +175,7 @@ impl<'s> AgentRun<'s> {
     }
 
     /// Sends a request and handles everything else that arrives until its
-    /// answer does.
+    /// answer does; an error answer ends the run.
     pub(super) async fn call<P: serde::Serialize>(
         &mut self,
         method: &str,
@@ -183,6 +183,24 @@ impl<'s> AgentRun<'s> {
         phase: Phase,
         deadline: Option<Instant>,
     ) -> Result<Value, Ending> {
+        self.exchange(method, params, phase, deadline)
+            .await?
+            .map_err(|error| {
+                Ending::failed(format!(
+                    "the agent answered {method} with an error: {error}"
+                ))
+            })
+    }
+
+    /// Like `call`, but an error answer is returned, as its message, for
+    /// requests a run survives (a mode switch the agent refuses).
+    pub(super) async fn exchange<P: serde::Serialize>(
+        &mut self,
+        method: &str,
+        params: P,
+        phase: Phase,
+        deadline: Option<Instant>,
+    ) -> Result<Result<Value, String>, Ending> {
         let Ok(id) = self.conn.request(method, params).await else {
             return Err(Ending::failed(
                 self.conn.exit_reason("before it was asked anything"),
@@ -210,7 +228,7 @@ impl<'s> AgentRun<'s> {
             let step = tokio::select! {
                 input = self.conn.recv() => {
                     last_activity = Instant::now();
-                    self.on_inputs(input, &id, method, phase).await
+                    self.on_inputs(input, &id, phase).await
                 }
                 command = self.session.mailbox.recv() => match command {
                     Some(command) => {
@@ -255,17 +273,11 @@ impl<'s> AgentRun<'s> {
 
     /// Handles `first` and whatever else the agent already sent, up to a
     /// batch, so a burst is stored in one transaction.
-    async fn on_inputs(
-        &mut self,
-        first: AgentInput,
-        awaited: &Value,
-        method: &str,
-        phase: Phase,
-    ) -> Step {
+    async fn on_inputs(&mut self, first: AgentInput, awaited: &Value, phase: Phase) -> Step {
         let mut next = Some(first);
         let mut handled = 0;
         while let Some(input) = next.take() {
-            match self.on_input(input, awaited, method, phase).await {
+            match self.on_input(input, awaited, phase).await {
                 Step::Continue => {}
                 done => return done,
             }
@@ -278,13 +290,7 @@ impl<'s> AgentRun<'s> {
     }
 
     /// One message from the agent.
-    async fn on_input(
-        &mut self,
-        input: AgentInput,
-        awaited: &Value,
-        method: &str,
-        phase: Phase,
-    ) -> Step {
+    async fn on_input(&mut self, input: AgentInput, awaited: &Value, phase: Phase) -> Step {
         match input {
             AgentInput::Closed => Step::End(Ending::failed(self.conn.exit_reason(match phase {
                 Phase::Turn => "mid-turn",
@@ -298,12 +304,7 @@ impl<'s> AgentRun<'s> {
                     tracing::debug!(session = %self.session.log.summary.id, %id, "answer to no open request");
                     return Step::Continue;
                 }
-                match outcome {
-                    Ok(value) => Step::Answer(value),
-                    Err(error) => Step::End(Ending::failed(format!(
-                        "the agent answered {method} with an error: {error}"
-                    ))),
-                }
+                Step::Answer(outcome.map_err(|error| error.to_string()))
             }
             AgentInput::Message(Incoming::Notification { method, params }) => {
                 self.heard += 1;
@@ -341,6 +342,12 @@ impl<'s> AgentRun<'s> {
         match inbound::update_events(params) {
             Ok(events) => {
                 for mut body in events {
+                    // The agent telling the mode Tandem just set, again.
+                    if let EventBody::ModeChange { mode, .. } = &body {
+                        if self.session.log.agent.current_mode() == Some(mode.as_str()) {
+                            continue;
+                        }
+                    }
                     let replayed = self
                         .replay
                         .as_mut()

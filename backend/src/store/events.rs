@@ -114,7 +114,7 @@ impl Store {
             "SELECT e.payload FROM events e JOIN sessions s ON s.id = e.session_id \
              WHERE s.agent_session_id = $1 AND e.kind IN \
              ('agent_message_chunk', 'agent_thought_chunk', 'tool_call', 'tool_call_update', \
-              'permission_request') \
+              'permission_request', 'notice') \
              ORDER BY e.at DESC, e.seq DESC LIMIT $2",
         )
         .bind(agent_session_id)

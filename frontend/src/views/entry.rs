@@ -5,6 +5,7 @@ use crate::markdown;
 use crate::state::AppState;
 use crate::views::diff::DiffView;
 use leptos::prelude::*;
+use tandem_shared::agent_state::ModeSafety;
 use tandem_shared::api::Decide;
 use tandem_shared::transcript::Entry;
 use tandem_shared::{
@@ -121,6 +122,21 @@ pub fn EntryView(entry: Entry) -> impl IntoView {
         }
         Entry::Summary { text, .. } => view! {
             <li class="entry summary" data-testid="entry-summary"><div class="who">"Summary"</div><div class="text">{text}</div></li>
+        }
+        .into_any(),
+        Entry::Change { what, value, safety, by, .. } => {
+            let acts = matches!(safety, Some(ModeSafety::ActsAlone | ModeSafety::Unknown));
+            view! {
+                <li class="entry change" class:acts-alone=acts data-testid="entry-change">
+                    {what} " set to " <strong>{value}</strong>
+                    {safety.map(|s| format!(" ({})", s.words()))}
+                    " — " {by.words()}
+                </li>
+            }
+            .into_any()
+        }
+        Entry::Notice { text, .. } => view! {
+            <li class="entry notice" data-testid="entry-notice">{text}</li>
         }
         .into_any(),
         Entry::Error { message, .. } => view! {

@@ -1,5 +1,6 @@
 //! One module per view.
 
+pub mod agent_bar;
 pub mod approvals;
 pub mod assistant;
 pub mod avatar;

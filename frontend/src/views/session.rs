@@ -5,6 +5,7 @@ use super::composer::Composer;
 use super::transcript::TranscriptList;
 use crate::endpoints::sessions;
 use crate::state::AppState;
+use crate::views::agent_bar::AgentBar;
 use leptos::prelude::*;
 use tandem_shared::api::{ArchiveSessions, SendMessage};
 use tandem_shared::auth::{CreateShareLink, ShareLink};
@@ -99,6 +100,7 @@ pub fn SessionView(id: SessionId) -> impl IntoView {
                             {move || status.get().map(|s| s.label()).unwrap_or("…")}
                         </span>
                     </div>
+                    <AgentBar />
                 </div>
                 <div class="header-actions">
                     <button class="button" data-testid="share" aria-expanded=move || sharing.get().to_string()

@@ -37,6 +37,24 @@ struct Scenario {
     /// Keep running when stdin closes (an old codex-acp), until a signal.
     #[serde(default)]
     ignore_stdin_eof: bool,
+    /// The modes offered (`[{id, name}]`), as `modes` in the answers to
+    /// `session/new` and `session/load`.
+    #[serde(default)]
+    modes: Vec<Value>,
+    /// The mode every new or loaded session starts in (Codex goes back to
+    /// it on load; Claude's `auto`, Codex's `agent`).
+    #[serde(default)]
+    start_mode: Option<String>,
+    /// Offer the modes as a `mode` configuration option instead.
+    #[serde(default)]
+    modes_as_option: bool,
+    /// Other configuration options (`configOptions` entries) offered.
+    #[serde(default)]
+    config_options: Vec<Value>,
+    /// Modes in which a permission step acts without asking, as today's
+    /// adapters do in their auto modes.
+    #[serde(default)]
+    acting_modes: Vec<String>,
     /// Turn N plays `turns[N]`, or the last one when there are fewer.
     #[serde(default)]
     turns: Vec<Vec<Step>>,
@@ -95,6 +113,11 @@ enum Step {
         /// ones: answers are read by kind).
         #[serde(default)]
         options: Option<Vec<Value>>,
+    },
+    /// Any `session/update` (usage, commands, a notice, a mode switch of
+    /// its own), sent as given with the session's id.
+    Update {
+        update: Value,
     },
     /// A user message chunk (only ever history, in a load's replay).
     UserChunk {
@@ -295,6 +318,11 @@ struct Agent {
     next_id: u64,
     cwd: String,
     session_id: String,
+    /// The mode the session is in now.
+    mode: String,
+    /// The configuration options' values now, by id.
+    values: std::collections::BTreeMap<String, Value>,
+    acting_modes: Vec<String>,
 }
 
 impl Agent {
@@ -378,6 +406,9 @@ fn main() {
         mcp: None,
         cwd: String::new(),
         session_id: String::new(),
+        mode: String::new(),
+        values: Default::default(),
+        acting_modes: scenario.acting_modes.clone(),
     };
     let mut turn = 0usize;
     let mut last_stop = "end_turn";
@@ -408,7 +439,35 @@ fn main() {
                 agent.cwd = params["cwd"].as_str().unwrap_or_default().to_owned();
                 agent.session_id = format!("test-session-{}", std::process::id());
                 let session_id = agent.session_id.clone();
-                agent.send(json!({"jsonrpc":"2.0","id":id,"result":{"sessionId":session_id}}));
+                let mut result = session_settings(&scenario, &mut agent);
+                result["sessionId"] = json!(session_id);
+                agent.send(json!({"jsonrpc":"2.0","id":id,"result":result}));
+            }
+            "session/set_mode" => {
+                let mode = params["modeId"].as_str().unwrap_or_default().to_owned();
+                if !scenario.modes.iter().any(|m| m["id"] == mode.as_str()) {
+                    agent.send(json!({"jsonrpc":"2.0","id":id,
+                        "error":{"code":-32602,"message":format!("no mode {mode}")}}));
+                    continue;
+                }
+                agent.mode = mode.clone();
+                agent.send(json!({"jsonrpc":"2.0","id":id,"result":{}}));
+                agent.update(json!({"sessionUpdate":"current_mode_update","currentModeId":mode}));
+            }
+            "session/set_config_option" => {
+                let option = params["configId"].as_str().unwrap_or_default().to_owned();
+                let value = params["value"].clone();
+                if option == "mode" && scenario.modes_as_option {
+                    agent.mode = value.as_str().unwrap_or_default().to_owned();
+                } else if let Some(current) = agent.values.get_mut(&option) {
+                    *current = value;
+                } else {
+                    agent.send(json!({"jsonrpc":"2.0","id":id,
+                        "error":{"code":-32602,"message":format!("no option {option}")}}));
+                    continue;
+                }
+                let options = config_options(&scenario, &agent);
+                agent.send(json!({"jsonrpc":"2.0","id":id,"result":{"configOptions":options}}));
             }
             "session/load" => {
                 if let Some(message) = &scenario.fail_load {
@@ -425,12 +484,18 @@ fn main() {
                     }]
                 });
                 // ACP: history before the answer. Gemini: after it.
+                let result = session_settings(&scenario, &mut agent);
+                let result = if result.as_object().is_some_and(|r| r.is_empty()) {
+                    Value::Null
+                } else {
+                    result
+                };
                 if scenario.replay_after_answer {
-                    agent.send(json!({"jsonrpc":"2.0","id":id,"result":null}));
+                    agent.send(json!({"jsonrpc":"2.0","id":id,"result":result}));
                     play(&mut agent, &replay, "");
                 } else {
                     play(&mut agent, &replay, "");
-                    agent.send(json!({"jsonrpc":"2.0","id":id,"result":null}));
+                    agent.send(json!({"jsonrpc":"2.0","id":id,"result":result}));
                 }
             }
             "session/prompt" => {
@@ -477,6 +542,54 @@ fn main() {
 
 fn text(text: &str) -> Value {
     json!({"type":"text","text":text})
+}
+
+/// What a new or loaded session starts with: its modes and options, with
+/// the mode back at the start mode (Codex reverts on load).
+fn session_settings(scenario: &Scenario, agent: &mut Agent) -> Value {
+    let mut result = json!({});
+    if let Some(start) = &scenario.start_mode {
+        agent.mode = start.clone();
+    }
+    for option in &scenario.config_options {
+        if let Some(id) = option["id"].as_str() {
+            agent
+                .values
+                .entry(id.to_owned())
+                .or_insert_with(|| option["currentValue"].clone());
+        }
+    }
+    if !scenario.modes.is_empty() && !scenario.modes_as_option {
+        result["modes"] = json!({"currentModeId": agent.mode, "availableModes": scenario.modes});
+    }
+    let options = config_options(scenario, agent);
+    if options.as_array().is_some_and(|o| !o.is_empty()) {
+        result["configOptions"] = options;
+    }
+    result
+}
+
+fn config_options(scenario: &Scenario, agent: &Agent) -> Value {
+    let mut options = Vec::new();
+    if scenario.modes_as_option && !scenario.modes.is_empty() {
+        let choices: Vec<Value> = scenario
+            .modes
+            .iter()
+            .map(|m| json!({"value": m["id"], "name": m["name"]}))
+            .collect();
+        options.push(
+            json!({"id":"mode","name":"Mode","category":"mode","type":"select",
+            "currentValue": agent.mode, "options": choices}),
+        );
+    }
+    for option in &scenario.config_options {
+        let mut option = option.clone();
+        if let Some(value) = option["id"].as_str().and_then(|id| agent.values.get(id)) {
+            option["currentValue"] = value.clone();
+        }
+        options.push(option);
+    }
+    Value::Array(options)
 }
 
 fn play(agent: &mut Agent, steps: &[Step], prompt: &str) -> &'static str {
@@ -539,7 +652,14 @@ fn play(agent: &mut Agent, steps: &[Step], prompt: &str) -> &'static str {
                     .collect();
                 agent.update(json!({"sessionUpdate":"plan","entries":entries}));
             }
+            Step::Update { update } => agent.update(update.clone()),
             Step::Title { text: t } => agent.update(json!({"sessionUpdate":"session_info_update","title":t})),
+            Step::Permission { id, title, kind, .. } if agent.acting_modes.contains(&agent.mode) => {
+                // An auto mode: the agent acts without asking anyone.
+                agent.update(json!({"sessionUpdate":"tool_call","toolCallId":id,"title":title,"kind":kind,"status":"in_progress"}));
+                agent.update(json!({"sessionUpdate":"tool_call_update","toolCallId":id,"status":"completed",
+                    "content":[{"type":"content","content":text("done without asking")}]}));
+            }
             Step::Permission { id, title, kind, reject_stop, leave_open, with, options } => {
                 let session_id = agent.session_id.clone();
                 let mut tool_call = json!({"toolCallId": id, "title": title, "kind": kind});

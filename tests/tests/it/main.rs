@@ -2,6 +2,8 @@
 //! per area.
 //!
 //! - `access`: accounts, tokens, members, shared approvals, share links.
+//! - `agent_modes`: agents switched to their asking mode; usage, commands
+//!   and notices kept.
 //! - `stepping_in`: pause, resume, interrupt and send, durable follow-ups.
 //! - `store`: the SQL module on SQLite and PostgreSQL.
 //! - `faults`: agents that ignore cancel or flood output.
@@ -21,6 +23,7 @@
 mod support;
 
 mod access;
+mod agent_modes;
 mod agent_runtime;
 mod agent_tools;
 mod browser;

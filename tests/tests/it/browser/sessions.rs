@@ -342,3 +342,60 @@ async fn a_long_transcript_keeps_a_window_of_rows_and_scrolls_back_to_the_start(
     assert!(rows().await <= 502);
     browser.close().await;
 }
+
+/// The header shows the agent's mode (switched to asking, in words), its
+/// model, and the context and cost so far; the switch is a line of the
+/// transcript naming who made it, and a notice stands apart from the reply.
+#[tokio::test]
+async fn the_header_shows_mode_model_context_and_cost() {
+    let server = TestServer::start().await;
+    let assistant = server
+        .scripted_assistant(
+            "claude-like",
+            json!({
+                "modes": [{"id": "auto", "name": "Auto"}, {"id": "default", "name": "Default"}],
+                "start_mode": "auto",
+                "acting_modes": ["auto"],
+                "config_options": [
+                    {"id": "model", "name": "Model", "category": "model", "type": "select",
+                     "currentValue": "sonnet", "options": [
+                        {"value": "sonnet", "name": "Sonnet"}, {"value": "opus", "name": "Opus"}]},
+                    {"id": "effort", "name": "Effort", "category": "thought_level", "type": "select",
+                     "currentValue": "medium", "options": [
+                        {"value": "low", "name": "Low"}, {"value": "medium", "name": "Medium"}]}],
+                "turns": [[
+                    {"do": "update", "update": {"sessionUpdate": "agent_message_chunk",
+                        "content": {"type": "text", "text": "Loaded 3 skills."},
+                        "_meta": {"claudeCode": {"kind": "informational"}}}},
+                    {"do": "message", "text": "Ready."},
+                    {"do": "update", "update": {"sessionUpdate": "usage_update", "used": 54000, "size": 200000,
+                        "cost": {"amount": 0.42, "currency": "USD"}}}
+                ]]
+            }),
+        )
+        .await;
+    let session = server.start_session(&assistant, "hello").await;
+    let browser = Browser::logged_in(&server, 1280, 800).await;
+    browser.open_session(&server, &session.id).await;
+    browser
+        .until_text("[data-testid=agent-mode]", "Default · asks before acting")
+        .await;
+    browser
+        .until_text("[data-testid=agent-usage]", "Context 27% of 200k · $0.42")
+        .await;
+    let options = browser.texts("[data-testid=agent-option]").await;
+    assert_eq!(options, vec!["Model: Sonnet", "Effort: Medium"]);
+    browser
+        .until_text(
+            "[data-testid=entry-change]",
+            "Mode set to Default (asks before acting) — the assistant's default",
+        )
+        .await;
+    browser
+        .until_text("[data-testid=entry-notice]", "Loaded 3 skills.")
+        .await;
+    let reply = browser.texts("[data-testid=entry-agent]").await;
+    assert_eq!(reply, vec!["Ready."], "the notice is not part of the reply");
+    browser.screenshot("session-header-mode-model-cost").await;
+    browser.close().await;
+}

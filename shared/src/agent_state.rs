@@ -1,0 +1,403 @@
+//! What an agent says of itself while it runs: the modes it can work in,
+//! its configuration options (model, effort, …), its slash commands and its
+//! usage. Folded from transcript events into `AgentState`, which the
+//! session header shows. Plain data and pure code.
+
+use serde::{Deserialize, Serialize};
+
+/// A mode the agent can work in (ACP `SessionMode`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct AgentMode {
+    pub id: String,
+    pub name: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+}
+
+/// Whether a mode keeps people in the loop.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum ModeSafety {
+    /// The agent asks before it edits or runs anything.
+    Asks,
+    /// The agent plans or reads only: nothing to ask about.
+    ReadsOnly,
+    /// The agent acts without asking (all or some of the time).
+    ActsAlone,
+    /// A mode Tandem does not know.
+    Unknown,
+}
+
+/// Mode ids of today's agents that ask before acting, best first: Claude
+/// and Gemini `default`, Codex `read-only` (its `read-only` still asks to
+/// write or run, and only then acts).
+const ASKING: [&str; 3] = ["default", "read-only", "ask"];
+/// Mode ids that act without asking: Claude `auto`, `acceptEdits`,
+/// `bypassPermissions`, `dontAsk`; Codex `agent`, `agent-full-access`,
+/// `workspace-write`, `auto`, `full-access`; Gemini `autoEdit`, `yolo`.
+const ACTING: [&str; 11] = [
+    "auto",
+    "acceptEdits",
+    "bypassPermissions",
+    "dontAsk",
+    "agent",
+    "agent-full-access",
+    "workspace-write",
+    "full-access",
+    "autoEdit",
+    "auto_edit",
+    "yolo",
+];
+
+impl ModeSafety {
+    pub fn of(mode_id: &str) -> ModeSafety {
+        if ASKING.contains(&mode_id) {
+            ModeSafety::Asks
+        } else if mode_id == "plan" {
+            ModeSafety::ReadsOnly
+        } else if ACTING.contains(&mode_id) {
+            ModeSafety::ActsAlone
+        } else {
+            ModeSafety::Unknown
+        }
+    }
+
+    /// Words for a person, beside the mode's name.
+    pub fn words(self) -> &'static str {
+        match self {
+            ModeSafety::Asks => "asks before acting",
+            ModeSafety::ReadsOnly => "plans only",
+            ModeSafety::ActsAlone => "acts without asking",
+            ModeSafety::Unknown => "may act without asking",
+        }
+    }
+}
+
+/// The mode that keeps people in the loop, among those the agent offers.
+pub fn asking_mode(available: &[AgentMode]) -> Option<&AgentMode> {
+    ASKING
+        .iter()
+        .find_map(|id| available.iter().find(|mode| mode.id == *id))
+}
+
+/// A configuration option's value.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(untagged)]
+pub enum ConfigValue {
+    Boolean(bool),
+    Choice(String),
+}
+
+impl std::fmt::Display for ConfigValue {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ConfigValue::Boolean(true) => f.write_str("on"),
+            ConfigValue::Boolean(false) => f.write_str("off"),
+            ConfigValue::Choice(value) => f.write_str(value),
+        }
+    }
+}
+
+/// One choice of a select option.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ConfigChoice {
+    pub value: String,
+    pub name: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+}
+
+/// A configuration option the agent offers (ACP `SessionConfigOption`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ConfigOption {
+    pub id: String,
+    pub name: String,
+    /// `mode`, `model`, `thought_level`, or another the agent names.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub category: Option<String>,
+    pub value: ConfigValue,
+    /// A select option's choices (empty for a boolean).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub choices: Vec<ConfigChoice>,
+}
+
+impl ConfigOption {
+    /// The option that holds the mode, for agents that offer the mode as a
+    /// configuration option rather than (or as well as) as `modes`.
+    pub fn is_mode(&self) -> bool {
+        self.category.as_deref() == Some("mode") || self.id == "mode"
+    }
+
+    /// The name of the current value, as a person reads it.
+    pub fn value_name(&self) -> String {
+        match &self.value {
+            ConfigValue::Choice(value) => self
+                .choices
+                .iter()
+                .find(|c| &c.value == value)
+                .map(|c| c.name.clone())
+                .unwrap_or_else(|| value.clone()),
+            other => other.to_string(),
+        }
+    }
+}
+
+/// How much of its context the agent has used, and what it cost so far
+/// (ACP `usage_update`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Usage {
+    /// Tokens in the context now.
+    pub used: u64,
+    /// The context window's size.
+    pub size: u64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cost: Option<Cost>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Cost {
+    pub amount: f64,
+    /// ISO 4217, e.g. `USD`.
+    pub currency: String,
+}
+
+/// A slash command the agent offers (ACP `AvailableCommand`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct AgentCommand {
+    pub name: String,
+    pub description: String,
+    /// What to type after the name, when it takes input.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hint: Option<String>,
+}
+
+/// Who changed the agent's mode or an option.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum ChangedBy {
+    /// The agent itself (`current_mode_update`, its own switch).
+    Agent,
+    /// Tandem, applying the assistant's default at the start of a run.
+    Default,
+    /// A member, by name.
+    Person(String),
+}
+
+impl ChangedBy {
+    pub fn words(&self) -> String {
+        match self {
+            ChangedBy::Agent => "by the agent".into(),
+            ChangedBy::Default => "the assistant's default".into(),
+            ChangedBy::Person(name) => format!("by {name}"),
+        }
+    }
+}
+
+/// All of it, as the transcript folds it.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct AgentState {
+    pub modes: Vec<AgentMode>,
+    pub mode: Option<String>,
+    pub options: Vec<ConfigOption>,
+    pub usage: Option<Usage>,
+    pub commands: Vec<AgentCommand>,
+}
+
+impl AgentState {
+    /// The current mode's id, whether the agent reports it as a mode or as
+    /// its mode option.
+    pub fn current_mode(&self) -> Option<&str> {
+        self.mode.as_deref().or_else(|| {
+            self.options
+                .iter()
+                .find(|o| o.is_mode())
+                .and_then(|o| match &o.value {
+                    ConfigValue::Choice(value) => Some(value.as_str()),
+                    ConfigValue::Boolean(_) => None,
+                })
+        })
+    }
+
+    /// The modes to choose from: `modes`, or the mode option's choices.
+    pub fn mode_choices(&self) -> Vec<AgentMode> {
+        if !self.modes.is_empty() {
+            return self.modes.clone();
+        }
+        self.options
+            .iter()
+            .find(|o| o.is_mode())
+            .map(|o| {
+                o.choices
+                    .iter()
+                    .map(|c| AgentMode {
+                        id: c.value.clone(),
+                        name: c.name.clone(),
+                        description: c.description.clone(),
+                    })
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    /// The current mode's name, as the agent calls it.
+    pub fn mode_name(&self) -> Option<String> {
+        let current = self.current_mode()?;
+        Some(
+            self.mode_choices()
+                .into_iter()
+                .find(|m| m.id == current)
+                .map(|m| m.name)
+                .unwrap_or_else(|| current.to_owned()),
+        )
+    }
+
+    /// Options other than the mode, which has its own control.
+    pub fn other_options(&self) -> impl Iterator<Item = &ConfigOption> {
+        self.options.iter().filter(|o| !o.is_mode())
+    }
+
+    /// A mode change: the mode, and the mode option when there is one.
+    pub fn set_mode(&mut self, mode: &str) {
+        self.mode = Some(mode.to_owned());
+        for option in self.options.iter_mut().filter(|o| o.is_mode()) {
+            option.value = ConfigValue::Choice(mode.to_owned());
+        }
+    }
+
+    /// Folds an event that says something of the agent; others are
+    /// ignored.
+    pub fn apply(&mut self, body: &crate::EventBody) {
+        use crate::EventBody;
+        match body {
+            EventBody::AgentModes { current, available } => {
+                self.modes = available.clone();
+                self.mode = Some(current.clone());
+            }
+            EventBody::ModeChange { mode, .. } => self.set_mode(mode),
+            EventBody::AgentOptions { options } => self.options = options.clone(),
+            EventBody::OptionChange { id, value, .. } => self.set_option(id, value),
+            EventBody::Usage { usage } => self.usage = Some(usage.clone()),
+            EventBody::AgentCommands { commands } => self.commands = commands.clone(),
+            _ => {}
+        }
+    }
+
+    pub fn set_option(&mut self, id: &str, value: &ConfigValue) {
+        if let Some(option) = self.options.iter_mut().find(|o| o.id == id) {
+            option.value = value.clone();
+            if option.is_mode() {
+                if let ConfigValue::Choice(mode) = value {
+                    self.mode = Some(mode.clone());
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn mode(id: &str, name: &str) -> AgentMode {
+        AgentMode {
+            id: id.into(),
+            name: name.into(),
+            description: None,
+        }
+    }
+
+    #[test]
+    fn each_agents_asking_mode_is_found() {
+        // Claude's adapter: auto first; default asks.
+        let claude = [
+            mode("auto", "Auto"),
+            mode("default", "Default"),
+            mode("plan", "Plan"),
+        ];
+        assert_eq!(asking_mode(&claude).map(|m| m.id.as_str()), Some("default"));
+        // Codex: starts in `agent`; `read-only` asks.
+        let codex = [
+            mode("read-only", "Read-only"),
+            mode("workspace-write", "Workspace access"),
+            mode("agent", "Auto review"),
+        ];
+        assert_eq!(
+            asking_mode(&codex).map(|m| m.id.as_str()),
+            Some("read-only")
+        );
+        // An older Codex names `auto` "Default": the id decides, not the name.
+        let old_codex = [mode("read-only", "Read Only"), mode("auto", "Default")];
+        assert_eq!(
+            asking_mode(&old_codex).map(|m| m.id.as_str()),
+            Some("read-only")
+        );
+        assert_eq!(asking_mode(&[mode("yolo", "YOLO")]), None);
+    }
+
+    #[test]
+    fn modes_say_whether_they_ask() {
+        assert_eq!(ModeSafety::of("default"), ModeSafety::Asks);
+        assert_eq!(ModeSafety::of("agent"), ModeSafety::ActsAlone);
+        assert_eq!(ModeSafety::of("bypassPermissions"), ModeSafety::ActsAlone);
+        assert_eq!(ModeSafety::of("plan"), ModeSafety::ReadsOnly);
+        assert_eq!(ModeSafety::of("turbo"), ModeSafety::Unknown);
+        assert_eq!(ModeSafety::of("turbo").words(), "may act without asking");
+    }
+
+    #[test]
+    fn a_mode_offered_as_an_option_is_the_mode() {
+        let mut state = AgentState {
+            options: vec![
+                ConfigOption {
+                    id: "mode".into(),
+                    name: "Mode".into(),
+                    category: Some("mode".into()),
+                    value: ConfigValue::Choice("auto".into()),
+                    choices: vec![
+                        ConfigChoice {
+                            value: "auto".into(),
+                            name: "Auto".into(),
+                            description: None,
+                        },
+                        ConfigChoice {
+                            value: "default".into(),
+                            name: "Default".into(),
+                            description: None,
+                        },
+                    ],
+                },
+                ConfigOption {
+                    id: "model".into(),
+                    name: "Model".into(),
+                    category: Some("model".into()),
+                    value: ConfigValue::Choice("small".into()),
+                    choices: vec![],
+                },
+            ],
+            ..Default::default()
+        };
+        assert_eq!(state.current_mode(), Some("auto"));
+        assert_eq!(state.mode_choices().len(), 2);
+        state.set_option("mode", &ConfigValue::Choice("default".into()));
+        assert_eq!(state.current_mode(), Some("default"));
+        assert_eq!(state.mode_name().as_deref(), Some("Default"));
+        assert_eq!(state.other_options().count(), 1);
+    }
+
+    #[test]
+    fn values_read_as_json_strings_or_booleans() {
+        let on: ConfigValue = serde_json::from_str("true").expect("boolean");
+        assert_eq!(on, ConfigValue::Boolean(true));
+        let model: ConfigValue = serde_json::from_str("\"gpt\"").expect("string");
+        assert_eq!(model.to_string(), "gpt");
+    }
+}

@@ -1,0 +1,237 @@
+//! Today's adapters start in modes that act without asking (Claude `auto`,
+//! Codex `agent`): Tandem switches them to their asking mode after every
+//! `session/new` and `session/load`, so a person stays in the loop. And
+//! what they say of themselves (usage, commands, notices) is kept.
+
+use crate::support::{TestServer, Viewer};
+use serde_json::{json, Value};
+use tandem_shared::agent_state::{ChangedBy, ConfigValue};
+use tandem_shared::transcript::{Entry, Transcript};
+use tandem_shared::{EventBody, Seq, SessionId, SessionStatus};
+
+/// The requests of `method` Tandem sent the agent, from its log.
+fn sent(server: &TestServer, assistant: &str, method: &str) -> Vec<Value> {
+    let log = server.data_dir.join(format!("ws-{assistant}/agent.log"));
+    std::fs::read_to_string(log)
+        .unwrap_or_default()
+        .lines()
+        .filter_map(|line| serde_json::from_str::<Value>(line).ok())
+        .filter(|message| message["method"] == method)
+        .map(|message| message["params"].clone())
+        .collect()
+}
+
+fn folded(viewer: &Viewer) -> Transcript {
+    let mut transcript = Transcript::default();
+    for event in &viewer.events {
+        transcript.apply(event);
+    }
+    transcript
+}
+
+fn mode_changes(viewer: &Viewer) -> Vec<(String, ChangedBy)> {
+    viewer
+        .events
+        .iter()
+        .filter_map(|e| match &e.body {
+            EventBody::ModeChange { mode, by } => Some((mode.clone(), by.clone())),
+            _ => None,
+        })
+        .collect()
+}
+
+fn claude_like(turn: Value) -> Value {
+    json!({
+        "load_session": true,
+        "modes": [
+            {"id": "auto", "name": "Auto"},
+            {"id": "default", "name": "Default"},
+            {"id": "acceptEdits", "name": "Accept edits"},
+            {"id": "plan", "name": "Plan"}
+        ],
+        "start_mode": "auto",
+        "acting_modes": ["auto", "acceptEdits"],
+        "turns": [turn]
+    })
+}
+
+async fn answer(server: &TestServer, approval: &str, option: &str) {
+    let (status, body) = server
+        .post(
+            &format!("/api/approvals/{approval}/decision"),
+            json!({ "option_id": option }),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+}
+
+#[tokio::test]
+async fn an_agent_that_starts_acting_alone_is_switched_to_asking_and_its_request_reaches_a_person()
+{
+    let server = TestServer::start().await;
+    let assistant = server
+        .scripted_assistant(
+            "claude-like",
+            claude_like(json!([
+                {"do": "permission", "id": "w1", "title": "Write notes.txt", "kind": "edit"},
+                {"do": "message", "text": "written"}
+            ])),
+        )
+        .await;
+    let session = server.start_session(&assistant, "write it").await;
+    let mut viewer = Viewer::connect(&server).await;
+    viewer.subscribe(&session.id, Seq::ZERO).await;
+    let (approval, _) = viewer.until_approval().await;
+    let set = sent(&server, "claude-like", "session/set_mode");
+    assert_eq!(set.len(), 1, "{set:?}");
+    assert_eq!(set[0]["modeId"], "default");
+    answer(&server, &approval, "yes").await;
+    assert_eq!(viewer.until_ended().await, SessionStatus::Completed);
+    assert_eq!(
+        mode_changes(&viewer),
+        vec![("default".to_owned(), ChangedBy::Default)],
+        "one change, by the assistant's default; the agent's echo of it is not a second"
+    );
+    let transcript = folded(&viewer);
+    assert_eq!(transcript.agent.current_mode(), Some("default"));
+    assert_eq!(transcript.agent.modes.len(), 4);
+    assert!(transcript.entries.iter().any(|e| matches!(
+        e,
+        Entry::Change { what, value, .. } if what == "Mode" && value == "Default"
+    )));
+}
+
+#[tokio::test]
+async fn the_asking_mode_is_set_again_after_a_warm_start() {
+    // Codex goes back to `agent` on every load.
+    let server = TestServer::start().await;
+    let assistant = server
+        .scripted_assistant(
+            "codex-like",
+            json!({
+                "load_session": true,
+                "modes": [
+                    {"id": "read-only", "name": "Read-only"},
+                    {"id": "workspace-write", "name": "Workspace access"},
+                    {"id": "agent", "name": "Auto review"}
+                ],
+                "start_mode": "agent",
+                "acting_modes": ["agent", "workspace-write"],
+                "turns": [[{"do": "permission", "id": "x", "title": "cargo test", "kind": "execute"}]]
+            }),
+        )
+        .await;
+    let session = server.start_session(&assistant, "test it").await;
+    let mut viewer = Viewer::connect(&server).await;
+    viewer.subscribe(&session.id, Seq::ZERO).await;
+    let (approval, _) = viewer.until_approval().await;
+    answer(&server, &approval, "yes").await;
+    assert_eq!(viewer.until_ended().await, SessionStatus::Completed);
+
+    let before = viewer.events.len();
+    let (status, body) = server
+        .post(
+            &format!("/api/sessions/{}/messages", session.id),
+            json!({"text": "and again"}),
+        )
+        .await;
+    assert_eq!(status, 202, "{body}");
+    viewer
+        .until("the second request", |v| {
+            v.events[before..]
+                .iter()
+                .any(|e| matches!(e.body, EventBody::PermissionRequest { .. }))
+        })
+        .await;
+    assert!(sent(&server, "codex-like", "session/load").len() == 1);
+    let set = sent(&server, "codex-like", "session/set_mode");
+    assert_eq!(set.len(), 2, "after new and after load: {set:?}");
+    assert!(set.iter().all(|s| s["modeId"] == "read-only"), "{set:?}");
+}
+
+#[tokio::test]
+async fn a_mode_offered_as_an_option_is_switched_with_set_config_option() {
+    let server = TestServer::start().await;
+    let mut scenario = claude_like(json!([
+        {"do": "permission", "id": "w1", "title": "Write a", "kind": "edit"}
+    ]));
+    scenario["modes_as_option"] = json!(true);
+    scenario["config_options"] = json!([
+        {"id": "model", "name": "Model", "category": "model", "type": "select",
+         "currentValue": "small", "options": [
+            {"value": "small", "name": "Small"}, {"value": "large", "name": "Large"}]}
+    ]);
+    let assistant = server.scripted_assistant("by-option", scenario).await;
+    let session = server.start_session(&assistant, "go").await;
+    let mut viewer = Viewer::connect(&server).await;
+    viewer.subscribe(&session.id, Seq::ZERO).await;
+    let (approval, _) = viewer.until_approval().await;
+    let set = sent(&server, "by-option", "session/set_config_option");
+    assert_eq!(set.len(), 1, "{set:?}");
+    assert_eq!(
+        (&set[0]["configId"], &set[0]["value"]),
+        (&json!("mode"), &json!("default"))
+    );
+    assert!(sent(&server, "by-option", "session/set_mode").is_empty());
+    answer(&server, &approval, "yes").await;
+    viewer.until_ended().await;
+    let agent = folded(&viewer).agent;
+    assert_eq!(agent.current_mode(), Some("default"));
+    let model = agent.other_options().next().expect("the model option");
+    assert_eq!(
+        (model.id.as_str(), &model.value),
+        ("model", &ConfigValue::Choice("small".into()))
+    );
+}
+
+#[tokio::test]
+async fn usage_commands_and_notices_are_kept_apart_from_the_reply() {
+    let server = TestServer::start().await;
+    let assistant = server
+        .scripted_assistant(
+            "talker",
+            json!({"turns": [[
+                {"do": "update", "update": {"sessionUpdate": "available_commands_update", "availableCommands": [
+                    {"name": "review", "description": "Review the diff", "input": {"hint": "what to focus on"}},
+                    {"name": "compact", "description": "Shorten the context"}]}},
+                {"do": "update", "update": {"sessionUpdate": "agent_message_chunk",
+                    "content": {"type": "text", "text": "Compacting the conversation…"},
+                    "_meta": {"claudeCode": {"kind": "informational"}}}},
+                {"do": "message", "text": "Here is the answer."},
+                {"do": "update", "update": {"sessionUpdate": "usage_update", "used": 53000, "size": 200000,
+                    "cost": {"amount": 0.42, "currency": "USD"}}},
+                {"do": "update", "update": {"sessionUpdate": "_unknown_kind", "x": 1}}
+            ]]}),
+        )
+        .await;
+    let session = server.start_session(&assistant, "hi").await;
+    let mut viewer = Viewer::connect(&server).await;
+    viewer.subscribe(&session.id, Seq::ZERO).await;
+    assert_eq!(viewer.until_ended().await, SessionStatus::Completed);
+    assert_eq!(viewer.agent_text(), "Here is the answer.");
+    let transcript = folded(&viewer);
+    assert!(transcript.entries.iter().any(
+        |e| matches!(e, Entry::Notice { text, .. } if text == "Compacting the conversation…")
+    ));
+    let usage = transcript.agent.usage.clone().expect("usage");
+    assert_eq!((usage.used, usage.size), (53_000, 200_000));
+    assert_eq!(
+        usage.cost.map(|c| (c.amount, c.currency)),
+        Some((0.42, "USD".to_owned()))
+    );
+    let commands: Vec<(&str, Option<&str>)> = transcript
+        .agent
+        .commands
+        .iter()
+        .map(|c| (c.name.as_str(), c.hint.as_deref()))
+        .collect();
+    assert_eq!(
+        commands,
+        vec![("review", Some("what to focus on")), ("compact", None)]
+    );
+    // Stored, so a page opened later shows the same.
+    let stored: Vec<_> = server.all_events(&SessionId(session.id.0.clone())).await;
+    assert!(stored
+        .iter()
+        .any(|e| matches!(e.body, EventBody::Usage { .. })));
+}
