@@ -2,6 +2,7 @@
 //! nowhere else, and each call says what it sends and what comes back.
 
 use crate::api;
+use tandem_shared::agent_state::{ChoiceApplied, Setting};
 use tandem_shared::api::{
     AgentKindInfo, ApprovalRule, ArchiveSessions, Assistant, ChatMessage, CreateRoutine,
     CreateRule, CreateSession, CreateTask, Decide, DecisionResult, Heartbeat, JournalEntry,
@@ -101,6 +102,11 @@ pub mod sessions {
 
     pub async fn resume(id: &SessionId) -> Answer<()> {
         api::post_unit(&format!("{}/resume", path(id)), &()).await
+    }
+
+    /// A member's choice of the agent's mode or an option.
+    pub async fn choose(id: &SessionId, setting: &Setting) -> Answer<ChoiceApplied> {
+        api::post(&format!("{}/choices", path(id)), setting).await
     }
 
     pub async fn share_links(id: &SessionId) -> Answer<Vec<ShareLink>> {

@@ -202,6 +202,64 @@ impl ChangedBy {
     }
 }
 
+/// A setting of a session's agent that a member may choose.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(tag = "setting", rename_all = "snake_case")]
+pub enum Setting {
+    Mode { mode: String },
+    Option { id: String, value: ConfigValue },
+}
+
+impl Setting {
+    /// The key one choice of this setting is kept under.
+    pub fn key(&self) -> String {
+        match self {
+            Setting::Mode { .. } => "mode".into(),
+            Setting::Option { id, .. } => format!("option:{id}"),
+        }
+    }
+
+    /// Whether the agent offers it: a mode among its modes, a value among
+    /// an option's choices (or a boolean for a boolean option).
+    pub fn offered_by(&self, state: &AgentState) -> bool {
+        match self {
+            Setting::Mode { mode } => state.mode_choices().iter().any(|m| &m.id == mode),
+            Setting::Option { id, value } => state.options.iter().any(|o| {
+                &o.id == id
+                    && match (&o.value, value) {
+                        (ConfigValue::Boolean(_), ConfigValue::Boolean(_)) => true,
+                        (ConfigValue::Choice(_), ConfigValue::Choice(v)) => {
+                            o.choices.iter().any(|c| &c.value == v)
+                        }
+                        _ => false,
+                    }
+            }),
+        }
+    }
+}
+
+/// A member's choice for a session, kept for every later run of it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Choice {
+    #[serde(flatten)]
+    pub setting: Setting,
+    pub chosen_by: String,
+    pub chosen_at: i64,
+}
+
+/// What `POST /api/sessions/{id}/choices` did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum ChoiceApplied {
+    /// The running agent was asked to switch now.
+    Now,
+    /// Kept: the session's next run starts with it.
+    NextRun,
+}
+
 /// All of it, as the transcript folds it.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct AgentState {

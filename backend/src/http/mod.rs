@@ -7,6 +7,7 @@ mod agents;
 mod approvals;
 mod assistants;
 pub mod auth;
+mod choices;
 pub mod error;
 mod openapi;
 mod routines;
@@ -127,6 +128,10 @@ pub fn router(state: AppState, static_dir: Option<PathBuf>) -> Router {
         .route("/sessions/{id}/stop", post(sessions::stop))
         .route("/sessions/{id}/pause", post(sessions::pause))
         .route("/sessions/{id}/resume", post(sessions::resume))
+        .route(
+            "/sessions/{id}/choices",
+            get(choices::list).post(choices::choose),
+        )
         .route(
             "/sessions/{id}/share-links",
             get(share::list).post(share::create),

@@ -46,6 +46,8 @@ use utoipa::OpenApi;
         super::sessions::stop,
         super::sessions::pause,
         super::sessions::resume,
+        super::choices::list,
+        super::choices::choose,
         super::approvals::decide,
         super::approvals::pending,
         super::agent_tools::call,

@@ -12,6 +12,7 @@ use super::summary;
 use super::{Context, Lifecycle};
 use crate::store::SessionRecord;
 use std::sync::Arc;
+use tandem_shared::agent_state::ChoiceApplied;
 use tandem_shared::api::{Assistant, Delivery};
 use tandem_shared::{EventBody, SessionStatus};
 use tokio::sync::mpsc;
@@ -139,6 +140,10 @@ impl SessionActor {
                 }
                 Ok(Command::Decide { reply, .. }) => {
                     let _ = reply.send(Err(DecideError::NotFound));
+                }
+                // Stored already: the next run starts with it.
+                Ok(Command::Choose { reply, .. }) => {
+                    let _ = reply.send(ChoiceApplied::NextRun);
                 }
                 Err(_) => {
                     if !self.session.follow_ups.is_empty() {

@@ -1,6 +1,7 @@
 //! The messages a session actor's mailbox takes, and their errors.
 
 use crate::store::StoreError;
+use tandem_shared::agent_state::{Choice, ChoiceApplied};
 use tandem_shared::api::{DecisionResult, Delivery};
 use tandem_shared::ApprovalId;
 use tokio::sync::oneshot;
@@ -32,6 +33,12 @@ pub enum Command {
     Resume {
         by: Option<String>,
         reply: oneshot::Sender<Result<(), SessionError>>,
+    },
+    /// A member's choice of mode or option, already stored: the running
+    /// agent is asked to switch now.
+    Choose {
+        choice: Choice,
+        reply: oneshot::Sender<ChoiceApplied>,
     },
 }
 

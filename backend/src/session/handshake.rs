@@ -72,7 +72,8 @@ impl AgentRun<'_> {
                             Ok(loaded) => (loaded.modes, loaded.config_options),
                             Err(_) => (None, None),
                         };
-                    self.settle_mode(&known, modes, options, deadline).await?;
+                    self.settle_settings(&known, modes, options, deadline)
+                        .await?;
                     return Ok(known);
                 }
                 // The agent no longer knows the session: start cold, once,
@@ -161,7 +162,7 @@ impl AgentRun<'_> {
             context: Some(identity.context.clone()),
         });
         self.context_for_next_prompt = Some(identity.context);
-        self.settle_mode(&id, new.modes, new.config_options, deadline)
+        self.settle_settings(&id, new.modes, new.config_options, deadline)
             .await?;
         Ok(id)
     }

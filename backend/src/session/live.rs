@@ -25,9 +25,6 @@ pub struct LiveSession {
     pub launch: LaunchSpec,
     /// Why this run was woken, for a cold start's context block.
     pub why: String,
-    /// The mode a person chose for this session, and who: every run of it
-    /// starts in that mode (else in the agent's asking mode).
-    pub chosen_mode: Option<(String, String)>,
 }
 
 impl LiveSession {
@@ -50,7 +47,6 @@ impl LiveSession {
                 inherited_from: None,
             },
             why,
-            chosen_mode: None,
             ctx,
             mailbox,
             assistant,

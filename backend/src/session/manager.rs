@@ -10,6 +10,7 @@ use super::title::title_from_message;
 use super::Context;
 use crate::store::{NewSession, StoreError};
 use std::sync::Arc;
+use tandem_shared::agent_state::{Choice, ChoiceApplied};
 use tandem_shared::api::{DecisionResult, Delivery, SessionSummary};
 use tandem_shared::{
     ApprovalId, ApprovalState, AssistantId, DecisionOutcome, EventBody, SessionId, SessionStatus,
@@ -194,6 +195,25 @@ impl Sessions {
         let (reply, answer) = oneshot::channel();
         self.live_command(session_id, Command::Resume { by, reply }, answer)
             .await
+    }
+
+    /// Keeps a member's choice for the session's agent and, when the agent
+    /// runs, asks it to switch now; otherwise the next run starts with it.
+    pub async fn choose(
+        &self,
+        session_id: &SessionId,
+        choice: Choice,
+    ) -> Result<ChoiceApplied, SessionError> {
+        self.ctx.store.set_choice(session_id, &choice).await?;
+        let (reply, answer) = oneshot::channel();
+        match self
+            .registry
+            .send(session_id, Command::Choose { choice, reply })
+        {
+            Ok(()) => Ok(answer.await.unwrap_or(ChoiceApplied::NextRun)),
+            Err(SendError::Busy(_)) => Err(SessionError::Busy),
+            Err(SendError::NoActor(_)) => Ok(ChoiceApplied::NextRun),
+        }
     }
 
     /// Sends a command only a live session takes.

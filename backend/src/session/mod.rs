@@ -2,6 +2,7 @@
 //! everything that changes a session goes through that actor's mailbox.
 
 pub mod actor;
+pub mod agent_settings;
 pub mod client_fs;
 pub mod command;
 pub mod context;
@@ -12,7 +13,6 @@ mod handshake;
 pub mod live;
 pub mod log;
 pub mod manager;
-pub mod modes;
 pub mod permissions;
 pub mod registry;
 pub mod replay;

@@ -21,7 +21,9 @@ use crate::acp::schema as acp;
 use crate::agent_tools::{mcp_server, Grant};
 use crate::store::AgentProcess;
 use serde_json::Value;
+use std::collections::HashMap;
 use std::path::PathBuf;
+use tandem_shared::agent_state::{ChangedBy, Setting};
 use tandem_shared::{EventBody, SessionStatus};
 use tokio::time::Instant;
 
@@ -81,6 +83,10 @@ pub(super) struct AgentRun<'s> {
     pub(super) mcp_servers: Vec<acp::McpServer>,
     /// The context block the next prompt carries (after a cold start).
     pub(super) context_for_next_prompt: Option<String>,
+    /// The agent's session, once open.
+    pub(super) agent_session: Option<String>,
+    /// Requests of members' choices sent mid-run, by id, awaiting answers.
+    pub(super) side_requests: HashMap<Value, (Setting, ChangedBy)>,
 }
 
 impl<'s> AgentRun<'s> {
@@ -140,9 +146,14 @@ impl<'s> AgentRun<'s> {
             heard: 0,
             replay: None,
             context_for_next_prompt: None,
+            agent_session: None,
+            side_requests: HashMap::new(),
         };
         let ending = match run.open_agent_session().await {
-            Ok(agent_session) => run.turns(&agent_session).await,
+            Ok(agent_session) => {
+                run.agent_session = Some(agent_session.clone());
+                run.turns(&agent_session).await
+            }
             Err(ending) => ending,
         };
         drop(token);
@@ -300,6 +311,10 @@ impl<'s> AgentRun<'s> {
                 "the agent broke the protocol: {error}: {excerpt:?}"
             ))),
             AgentInput::Message(Incoming::Response { id, outcome }) => {
+                if let Some((setting, by)) = self.side_requests.remove(&id) {
+                    self.on_setting_answer(setting, by, outcome.map_err(|e| e.to_string()));
+                    return Step::Continue;
+                }
                 if &id != awaited {
                     tracing::debug!(session = %self.session.log.summary.id, %id, "answer to no open request");
                     return Step::Continue;

@@ -7,6 +7,7 @@ use super::command::{Command, SessionError};
 use super::ending::Ending;
 use super::run::{AgentRun, Phase, Step, Stopping};
 use crate::acp::schema as acp;
+use tandem_shared::agent_state::ChoiceApplied;
 use tandem_shared::api::Delivery;
 use tandem_shared::{EventBody, SessionStatus};
 use tokio::time::Instant;
@@ -38,6 +39,11 @@ impl AgentRun<'_> {
                     self.interrupt(&author).await;
                 }
                 let _ = reply.send(Ok(Delivery::Queued));
+                Step::Continue
+            }
+            Command::Choose { choice, reply } => {
+                self.choose(choice).await;
+                let _ = reply.send(ChoiceApplied::Now);
                 Step::Continue
             }
             Command::Pause { by, reply } => {

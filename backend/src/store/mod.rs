@@ -9,6 +9,7 @@ mod appender;
 mod approvals;
 mod assistants;
 mod chat;
+mod choices;
 mod credentials;
 mod events;
 mod fault;

@@ -100,7 +100,7 @@ pub fn SessionView(id: SessionId) -> impl IntoView {
                             {move || status.get().map(|s| s.label()).unwrap_or("…")}
                         </span>
                     </div>
-                    <AgentBar />
+                    <AgentBar id=id.get_value() />
                 </div>
                 <div class="header-actions">
                     <button class="button" data-testid="share" aria-expanded=move || sharing.get().to_string()

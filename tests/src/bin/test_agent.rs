@@ -323,6 +323,10 @@ struct Agent {
     /// The configuration options' values now, by id.
     values: std::collections::BTreeMap<String, Value>,
     acting_modes: Vec<String>,
+    /// The modes and options the scenario offers.
+    modes: Vec<Value>,
+    modes_as_option: bool,
+    config_options: Vec<Value>,
 }
 
 impl Agent {
@@ -352,8 +356,50 @@ impl Agent {
             if message.get("id") == Some(&json!(id)) && message.get("method").is_none() {
                 return (message, cancelled);
             }
+            // A person may change the mode while a request waits.
+            if let (
+                Some(method @ ("session/set_mode" | "session/set_config_option")),
+                Some(request),
+            ) = (
+                message.get("method").and_then(Value::as_str),
+                message.get("id"),
+            ) {
+                let params = message.get("params").cloned().unwrap_or(Value::Null);
+                self.on_setting(method, &request.clone(), &params);
+            }
         }
         std::process::exit(0)
+    }
+}
+
+impl Agent {
+    /// `session/set_mode` and `session/set_config_option`.
+    fn on_setting(&mut self, method: &str, id: &Value, params: &Value) {
+        if method == "session/set_mode" {
+            let mode = params["modeId"].as_str().unwrap_or_default().to_owned();
+            if !self.modes.iter().any(|m| m["id"] == mode.as_str()) {
+                self.send(json!({"jsonrpc":"2.0","id":id,
+                    "error":{"code":-32602,"message":format!("no mode {mode}")}}));
+                return;
+            }
+            self.mode = mode.clone();
+            self.send(json!({"jsonrpc":"2.0","id":id,"result":{}}));
+            self.update(json!({"sessionUpdate":"current_mode_update","currentModeId":mode}));
+            return;
+        }
+        let option = params["configId"].as_str().unwrap_or_default().to_owned();
+        let value = params["value"].clone();
+        if option == "mode" && self.modes_as_option {
+            self.mode = value.as_str().unwrap_or_default().to_owned();
+        } else if let Some(current) = self.values.get_mut(&option) {
+            *current = value;
+        } else {
+            self.send(json!({"jsonrpc":"2.0","id":id,
+                "error":{"code":-32602,"message":format!("no option {option}")}}));
+            return;
+        }
+        let options = config_options(self);
+        self.send(json!({"jsonrpc":"2.0","id":id,"result":{"configOptions":options}}));
     }
 }
 
@@ -409,6 +455,9 @@ fn main() {
         mode: String::new(),
         values: Default::default(),
         acting_modes: scenario.acting_modes.clone(),
+        modes: scenario.modes.clone(),
+        modes_as_option: scenario.modes_as_option,
+        config_options: scenario.config_options.clone(),
     };
     let mut turn = 0usize;
     let mut last_stop = "end_turn";
@@ -443,31 +492,8 @@ fn main() {
                 result["sessionId"] = json!(session_id);
                 agent.send(json!({"jsonrpc":"2.0","id":id,"result":result}));
             }
-            "session/set_mode" => {
-                let mode = params["modeId"].as_str().unwrap_or_default().to_owned();
-                if !scenario.modes.iter().any(|m| m["id"] == mode.as_str()) {
-                    agent.send(json!({"jsonrpc":"2.0","id":id,
-                        "error":{"code":-32602,"message":format!("no mode {mode}")}}));
-                    continue;
-                }
-                agent.mode = mode.clone();
-                agent.send(json!({"jsonrpc":"2.0","id":id,"result":{}}));
-                agent.update(json!({"sessionUpdate":"current_mode_update","currentModeId":mode}));
-            }
-            "session/set_config_option" => {
-                let option = params["configId"].as_str().unwrap_or_default().to_owned();
-                let value = params["value"].clone();
-                if option == "mode" && scenario.modes_as_option {
-                    agent.mode = value.as_str().unwrap_or_default().to_owned();
-                } else if let Some(current) = agent.values.get_mut(&option) {
-                    *current = value;
-                } else {
-                    agent.send(json!({"jsonrpc":"2.0","id":id,
-                        "error":{"code":-32602,"message":format!("no option {option}")}}));
-                    continue;
-                }
-                let options = config_options(&scenario, &agent);
-                agent.send(json!({"jsonrpc":"2.0","id":id,"result":{"configOptions":options}}));
+            "session/set_mode" | "session/set_config_option" => {
+                agent.on_setting(method, &id, &params);
             }
             "session/load" => {
                 if let Some(message) = &scenario.fail_load {
@@ -562,17 +588,17 @@ fn session_settings(scenario: &Scenario, agent: &mut Agent) -> Value {
     if !scenario.modes.is_empty() && !scenario.modes_as_option {
         result["modes"] = json!({"currentModeId": agent.mode, "availableModes": scenario.modes});
     }
-    let options = config_options(scenario, agent);
+    let options = config_options(agent);
     if options.as_array().is_some_and(|o| !o.is_empty()) {
         result["configOptions"] = options;
     }
     result
 }
 
-fn config_options(scenario: &Scenario, agent: &Agent) -> Value {
+fn config_options(agent: &Agent) -> Value {
     let mut options = Vec::new();
-    if scenario.modes_as_option && !scenario.modes.is_empty() {
-        let choices: Vec<Value> = scenario
+    if agent.modes_as_option && !agent.modes.is_empty() {
+        let choices: Vec<Value> = agent
             .modes
             .iter()
             .map(|m| json!({"value": m["id"], "name": m["name"]}))
@@ -582,7 +608,7 @@ fn config_options(scenario: &Scenario, agent: &Agent) -> Value {
             "currentValue": agent.mode, "options": choices}),
         );
     }
-    for option in &scenario.config_options {
+    for option in &agent.config_options {
         let mut option = option.clone();
         if let Some(value) = option["id"].as_str().and_then(|id| agent.values.get(id)) {
             option["currentValue"] = value.clone();

@@ -235,3 +235,221 @@ async fn usage_commands_and_notices_are_kept_apart_from_the_reply() {
         .iter()
         .any(|e| matches!(e.body, EventBody::Usage { .. })));
 }
+
+fn with_models(mut scenario: Value) -> Value {
+    scenario["config_options"] = json!([
+        {"id": "model", "name": "Model", "category": "model", "type": "select",
+         "currentValue": "sonnet", "options": [
+            {"value": "sonnet", "name": "Sonnet"}, {"value": "opus", "name": "Opus"}]}
+    ]);
+    scenario
+}
+
+async fn choose(server: &TestServer, session: &SessionId, setting: Value) -> (u16, Value) {
+    server
+        .post(&format!("/api/sessions/{session}/choices"), setting)
+        .await
+}
+
+#[tokio::test]
+async fn a_member_changes_mode_and_model_while_the_agent_runs() {
+    let server = TestServer::start().await;
+    let assistant = server
+        .scripted_assistant(
+            "switcher",
+            with_models(claude_like(json!([
+                {"do": "permission", "id": "w1", "title": "Write a", "kind": "edit"},
+                {"do": "message", "text": "done"}
+            ]))),
+        )
+        .await;
+    let session = server.start_session(&assistant, "go").await;
+    let mut viewer = Viewer::connect(&server).await;
+    viewer.subscribe(&session.id, Seq::ZERO).await;
+    let (approval, _) = viewer.until_approval().await;
+
+    let (status, applied) = choose(
+        &server,
+        &session.id,
+        json!({"setting": "mode", "mode": "acceptEdits"}),
+    )
+    .await;
+    assert_eq!((status, applied), (200, json!("now")));
+    let (status, _) = choose(
+        &server,
+        &session.id,
+        json!({"setting": "option", "id": "model", "value": "opus"}),
+    )
+    .await;
+    assert_eq!(status, 200);
+    // A mode the agent does not offer is refused by the session, in words.
+    choose(
+        &server,
+        &session.id,
+        json!({"setting": "option", "id": "model", "value": "gpt"}),
+    )
+    .await;
+    viewer
+        .until("both changes and the refusal", |v| {
+            let t = folded(v);
+            t.agent.current_mode() == Some("acceptEdits")
+                && t.agent
+                    .options
+                    .iter()
+                    .any(|o| o.value == ConfigValue::Choice("opus".into()))
+                && v.error_text().contains("does not offer")
+        })
+        .await;
+    let modes = sent(&server, "switcher", "session/set_mode");
+    assert_eq!(
+        modes.last().map(|m| m["modeId"].clone()),
+        Some(json!("acceptEdits"))
+    );
+    let options = sent(&server, "switcher", "session/set_config_option");
+    assert_eq!(options.len(), 1, "gpt is never sent: {options:?}");
+    assert_eq!(
+        (&options[0]["configId"], &options[0]["value"]),
+        (&json!("model"), &json!("opus"))
+    );
+    let admin = ChangedBy::Person(crate::support::ADMIN.into());
+    assert!(mode_changes(&viewer).contains(&("acceptEdits".into(), admin.clone())));
+    assert!(viewer.events.iter().any(|e| matches!(&e.body,
+        EventBody::OptionChange { id, value, by } if id == "model" && value == &ConfigValue::Choice("opus".into()) && by == &admin)));
+    answer(&server, &approval, "yes").await;
+    assert_eq!(viewer.until_ended().await, SessionStatus::Completed);
+
+    let (_, kept) = server
+        .get(&format!("/api/sessions/{}/choices", session.id))
+        .await;
+    let kept: Vec<&str> = kept
+        .as_array()
+        .map(|all| all.iter().filter_map(|c| c["setting"].as_str()).collect())
+        .unwrap_or_default();
+    assert_eq!(
+        kept,
+        vec!["mode", "option"],
+        "one row per setting, the last wins"
+    );
+}
+
+#[tokio::test]
+async fn a_choice_made_between_runs_is_where_the_next_run_starts() {
+    let server = TestServer::start().await;
+    let assistant = server
+        .scripted_assistant(
+            "later",
+            with_models(claude_like(json!([{"do": "message", "text": "ok"}]))),
+        )
+        .await;
+    let session = server.start_session(&assistant, "first").await;
+    let mut viewer = Viewer::connect(&server).await;
+    viewer.subscribe(&session.id, Seq::ZERO).await;
+    assert_eq!(viewer.until_ended().await, SessionStatus::Completed);
+
+    let (status, applied) = choose(
+        &server,
+        &session.id,
+        json!({"setting": "mode", "mode": "plan"}),
+    )
+    .await;
+    assert_eq!((status, applied), (200, json!("next_run")));
+    choose(
+        &server,
+        &session.id,
+        json!({"setting": "option", "id": "model", "value": "opus"}),
+    )
+    .await;
+    let before = viewer.events.len();
+    let (status, _) = server
+        .post(
+            &format!("/api/sessions/{}/messages", session.id),
+            json!({"text": "again"}),
+        )
+        .await;
+    assert_eq!(status, 202);
+    viewer
+        .until("the second run to end", |v| {
+            v.events[before..].iter().any(
+                |e| matches!(e.body, EventBody::StatusChange { status, .. } if !status.is_live()),
+            )
+        })
+        .await;
+    let modes: Vec<Value> = sent(&server, "later", "session/set_mode")
+        .into_iter()
+        .map(|m| m["modeId"].clone())
+        .collect();
+    assert_eq!(
+        modes,
+        vec![json!("default"), json!("plan")],
+        "asking first, then the member's choice after the load"
+    );
+    let admin = ChangedBy::Person(crate::support::ADMIN.into());
+    assert_eq!(
+        mode_changes(&viewer),
+        vec![
+            ("default".to_owned(), ChangedBy::Default),
+            ("plan".to_owned(), admin)
+        ]
+    );
+    assert_eq!(
+        folded(&viewer).agent.options[0].value,
+        ConfigValue::Choice("opus".into())
+    );
+}
+
+#[tokio::test]
+async fn bad_choices_get_clear_errors_and_strangers_see_nothing() {
+    let server = TestServer::start().await;
+    let assistant = server
+        .scripted_assistant(
+            "guarded",
+            claude_like(json!([{"do": "message", "text": "ok"}])),
+        )
+        .await;
+    let session = server.start_session(&assistant, "first").await;
+    for (body, wanted) in [
+        (
+            json!({"setting": "mode", "mode": ""}),
+            "mode: 1 to 200 characters",
+        ),
+        (
+            json!({"setting": "mode", "mode": "x".repeat(201)}),
+            "mode: 1 to 200",
+        ),
+        (
+            json!({"setting": "option", "id": "model", "value": "a\u{0007}b"}),
+            "no control characters",
+        ),
+        (json!({"setting": "volume", "level": 11}), "setting"),
+        (
+            json!({"setting": "option", "id": "model", "value": 3}),
+            "ConfigValue",
+        ),
+    ] {
+        let (status, error) = choose(&server, &session.id, body.clone()).await;
+        assert_eq!(status, 400, "{body} → {error}");
+        assert!(
+            error["error"]["message"]
+                .as_str()
+                .is_some_and(|e| e.contains(wanted)),
+            "{body} → {error}"
+        );
+    }
+    let (_, kept) = server
+        .get(&format!("/api/sessions/{}/choices", session.id))
+        .await;
+    assert_eq!(kept, json!([]), "nothing bad was kept");
+
+    let stranger = server.person("mallory").await;
+    let (status, _) = stranger
+        .post(
+            &format!("/api/sessions/{}/choices", session.id),
+            json!({"setting": "mode", "mode": "bypassPermissions"}),
+        )
+        .await;
+    assert_eq!(status, 404, "a stranger cannot change another team's agent");
+    let (status, _) = stranger
+        .get(&format!("/api/sessions/{}/choices", session.id))
+        .await;
+    assert_eq!(status, 404);
+}

@@ -344,18 +344,20 @@ async fn a_long_transcript_keeps_a_window_of_rows_and_scrolls_back_to_the_start(
 }
 
 /// The header shows the agent's mode (switched to asking, in words), its
-/// model, and the context and cost so far; the switch is a line of the
-/// transcript naming who made it, and a notice stands apart from the reply.
+/// model and effort, and the context and cost so far; a member changes the
+/// model and the mode there, and each change is a line of the transcript
+/// naming who made it; a notice stands apart from the reply.
 #[tokio::test]
-async fn the_header_shows_mode_model_context_and_cost() {
+async fn the_header_shows_and_changes_mode_and_model_with_context_and_cost() {
     let server = TestServer::start().await;
     let assistant = server
         .scripted_assistant(
             "claude-like",
             json!({
-                "modes": [{"id": "auto", "name": "Auto"}, {"id": "default", "name": "Default"}],
+                "modes": [{"id": "auto", "name": "Auto"}, {"id": "default", "name": "Default"},
+                          {"id": "acceptEdits", "name": "Accept edits"}],
                 "start_mode": "auto",
-                "acting_modes": ["auto"],
+                "acting_modes": ["auto", "acceptEdits"],
                 "config_options": [
                     {"id": "model", "name": "Model", "category": "model", "type": "select",
                      "currentValue": "sonnet", "options": [
@@ -369,7 +371,8 @@ async fn the_header_shows_mode_model_context_and_cost() {
                         "_meta": {"claudeCode": {"kind": "informational"}}}},
                     {"do": "message", "text": "Ready."},
                     {"do": "update", "update": {"sessionUpdate": "usage_update", "used": 54000, "size": 200000,
-                        "cost": {"amount": 0.42, "currency": "USD"}}}
+                        "cost": {"amount": 0.42, "currency": "USD"}}},
+                    {"do": "permission", "id": "w1", "title": "Write notes.txt", "kind": "edit"}
                 ]]
             }),
         )
@@ -378,13 +381,30 @@ async fn the_header_shows_mode_model_context_and_cost() {
     let browser = Browser::logged_in(&server, 1280, 800).await;
     browser.open_session(&server, &session.id).await;
     browser
-        .until_text("[data-testid=agent-mode]", "Default · asks before acting")
-        .await;
-    browser
         .until_text("[data-testid=agent-usage]", "Context 27% of 200k · $0.42")
         .await;
-    let options = browser.texts("[data-testid=agent-option]").await;
-    assert_eq!(options, vec!["Model: Sonnet", "Effort: Medium"]);
+    let selected = |css: &'static str| {
+        let browser = &browser;
+        async move {
+            browser
+                .client
+                .execute(
+                    "const s = document.querySelector(arguments[0]); return s ? s.selectedOptions[0].textContent : null;",
+                    vec![json!(css)],
+                )
+                .await
+                .expect("select")
+        }
+    };
+    assert_eq!(
+        selected("[data-testid=agent-mode-select]").await,
+        json!("Default · asks before acting")
+    );
+    assert_eq!(selected("select[data-option=model]").await, json!("Sonnet"));
+    assert_eq!(
+        selected("select[data-option=effort]").await,
+        json!("Medium")
+    );
     browser
         .until_text(
             "[data-testid=entry-change]",
@@ -397,5 +417,39 @@ async fn the_header_shows_mode_model_context_and_cost() {
     let reply = browser.texts("[data-testid=entry-agent]").await;
     assert_eq!(reply, vec!["Ready."], "the notice is not part of the reply");
     browser.screenshot("session-header-mode-model-cost").await;
+
+    let pick = |css: &'static str, value: &'static str| {
+        let browser = &browser;
+        async move {
+            browser
+                .client
+                .execute(
+                    "const s = document.querySelector(arguments[0]); s.value = arguments[1]; \
+                     s.dispatchEvent(new Event('change', {bubbles: true}));",
+                    vec![json!(css), json!(value)],
+                )
+                .await
+                .expect("pick");
+        }
+    };
+    pick("select[data-option=model]", "opus").await;
+    browser
+        .until_text("[data-testid=entry-change]", "Model set to Opus — by admin")
+        .await;
+    assert_eq!(selected("select[data-option=model]").await, json!("Opus"));
+    pick("[data-testid=agent-mode-select]", "acceptEdits").await;
+    browser
+        .until_text(
+            "[data-testid=entry-change]",
+            "Mode set to Accept edits (acts without asking) — by admin",
+        )
+        .await;
+    let marked = browser
+        .client
+        .execute("return document.querySelector('[data-testid=agent-mode]').classList.contains('acts-alone');", vec![])
+        .await
+        .expect("class");
+    assert_eq!(marked, json!(true), "a mode that acts alone is marked");
+    browser.screenshot("session-header-changed-by-member").await;
     browser.close().await;
 }
