@@ -179,6 +179,34 @@ pub struct AgentCommand {
     pub hint: Option<String>,
 }
 
+impl AgentCommand {
+    /// The commands a draft being typed as `/name` may mean: names that
+    /// start with what is typed first, then names and descriptions that
+    /// contain it. Nothing once the name is followed by a space (the
+    /// person is typing its input) or when the draft is not a command.
+    pub fn matching<'a>(draft: &str, all: &'a [AgentCommand]) -> Vec<&'a AgentCommand> {
+        let Some(typed) = draft.strip_prefix('/') else {
+            return Vec::new();
+        };
+        if typed.chars().any(char::is_whitespace) {
+            return Vec::new();
+        }
+        let typed = typed.to_lowercase();
+        let mut starts: Vec<&AgentCommand> = Vec::new();
+        let mut contains: Vec<&AgentCommand> = Vec::new();
+        for command in all {
+            let name = command.name.to_lowercase();
+            if name.starts_with(&typed) {
+                starts.push(command);
+            } else if name.contains(&typed) || command.description.to_lowercase().contains(&typed) {
+                contains.push(command);
+            }
+        }
+        starts.extend(contains);
+        starts
+    }
+}
+
 /// Who changed the agent's mode or an option.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
@@ -449,6 +477,36 @@ mod tests {
         assert_eq!(state.current_mode(), Some("default"));
         assert_eq!(state.mode_name().as_deref(), Some("Default"));
         assert_eq!(state.other_options().count(), 1);
+    }
+
+    #[test]
+    fn the_palette_offers_commands_by_name_then_by_words() {
+        let command = |name: &str, description: &str| AgentCommand {
+            name: name.into(),
+            description: description.into(),
+            hint: None,
+        };
+        let all = [
+            command("review", "Review the current diff"),
+            command("compact", "Shorten the context"),
+            command("pr-comments", "Read the pull request's comments"),
+        ];
+        let names = |draft: &str| -> Vec<String> {
+            AgentCommand::matching(draft, &all)
+                .iter()
+                .map(|c| c.name.clone())
+                .collect()
+        };
+        assert_eq!(names("/"), vec!["review", "compact", "pr-comments"]);
+        assert_eq!(
+            names("/re"),
+            vec!["review", "pr-comments"],
+            "by name first, then by words"
+        );
+        assert_eq!(names("/COM"), vec!["compact", "pr-comments"]);
+        assert!(names("/review the parser").is_empty(), "typing its input");
+        assert!(names("review").is_empty(), "not a command");
+        assert!(names("/zzz").is_empty());
     }
 
     #[test]

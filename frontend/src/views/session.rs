@@ -124,7 +124,8 @@ pub fn SessionView(id: SessionId) -> impl IntoView {
                 <SharePanel id=id.get_value() />
             </Show>
             <TranscriptList transcript=state.follow.transcript />
-            <Composer draft=draft on_send=send placeholder="Send a follow-up (Enter sends, Shift+Enter: new line)" testid="composer" button_testid="send" />
+            <Composer draft=draft on_send=send placeholder="Send a follow-up (Enter sends, Shift+Enter: new line, / for the agent's commands)" testid="composer" button_testid="send"
+                commands=Signal::derive(move || state.follow.transcript.with(|t| t.agent.commands.clone())) />
             <Show when=live>
                 <div class="composer-extra">
                     <button class="button small" data-testid="interrupt-send" title="Cancel the agent's turn and send this now"

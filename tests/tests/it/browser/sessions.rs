@@ -453,3 +453,81 @@ async fn the_header_shows_and_changes_mode_and_model_with_context_and_cost() {
     browser.screenshot("session-header-changed-by-member").await;
     browser.close().await;
 }
+
+/// Typing `/` opens the agent's commands; the keyboard narrows, moves,
+/// picks, and the message goes out as the agent's command.
+#[tokio::test]
+async fn the_slash_palette_lists_the_agents_commands_and_the_keyboard_picks_one() {
+    let server = TestServer::start().await;
+    let assistant = server
+        .scripted_assistant(
+            "commander",
+            json!({"turns": [
+                [{"do": "update", "update": {"sessionUpdate": "available_commands_update", "availableCommands": [
+                    {"name": "review", "description": "Review the current diff", "input": {"hint": "focus"}},
+                    {"name": "compact", "description": "Shorten the context"},
+                    {"name": "pr-comments", "description": "Read the pull request's comments"}]}},
+                 {"do": "echo_prompt"}]
+            ]}),
+        )
+        .await;
+    let session = server.start_session(&assistant, "hi").await;
+    let browser = Browser::logged_in(&server, 1280, 800).await;
+    browser.open_session(&server, &session.id).await;
+    browser
+        .until_text("[data-testid=session-status]", "Completed")
+        .await;
+    browser.type_into("[data-testid=composer]", "/").await;
+    browser
+        .until_text("[data-testid=command-palette]", "/pr-comments")
+        .await;
+    assert_eq!(
+        browser.texts("[data-testid=palette-command]").await.len(),
+        3
+    );
+    browser.type_into("[data-testid=composer]", "re").await;
+    browser
+        .until_text("[data-testid=command-palette]", "/review")
+        .await;
+    let names = browser
+        .texts("[data-testid=palette-command] .command-name")
+        .await;
+    assert_eq!(names, vec!["/review", "/pr-comments"]);
+    browser.screenshot("composer-command-palette").await;
+    browser
+        .type_into(
+            "[data-testid=composer]",
+            &char::from(fantoccini::key::Key::Down).to_string(),
+        )
+        .await;
+    browser
+        .type_into(
+            "[data-testid=composer]",
+            &char::from(fantoccini::key::Key::Enter).to_string(),
+        )
+        .await;
+    let draft = browser
+        .client
+        .execute(
+            "return document.querySelector('[data-testid=composer]').value;",
+            vec![],
+        )
+        .await
+        .expect("draft");
+    assert_eq!(draft, json!("/pr-comments "));
+    assert!(
+        !browser.is_shown("[data-testid=command-palette]").await,
+        "picking closes it"
+    );
+    browser.type_into("[data-testid=composer]", "now").await;
+    browser
+        .type_into(
+            "[data-testid=composer]",
+            &char::from(fantoccini::key::Key::Enter).to_string(),
+        )
+        .await;
+    browser
+        .until_text("[data-testid=entry-agent]", "You said: /pr-comments now")
+        .await;
+    browser.close().await;
+}
