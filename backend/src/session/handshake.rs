@@ -1,5 +1,6 @@
 //! The start of a run: `initialize`, then the agent's own session — warm
-//! (`session/load` of the one it had) or cold (`session/new`, with the
+//! (`session/resume` of the one it had when the agent offers it, which
+//! replays nothing; else `session/load`) or cold (`session/new`, with the
 //! context block for the first prompt), as continuity decides.
 
 use super::continuity::{self, ColdReason, ContinuityInput, Identity, StartMode};
@@ -20,13 +21,19 @@ impl AgentRun<'_> {
         let ctx = self.session.ctx.clone();
         let deadline = Some(Instant::now() + ctx.config.agent_start_timeout);
         let init = self.initialize(deadline).await?;
+        // `session/resume` opens the agent's session without replaying it.
+        let resumable = init
+            .agent_capabilities
+            .session_capabilities
+            .resume
+            .is_some();
         let identity = Identity::load(&ctx, &self.session.assistant, &self.session.why)
             .await
             .map_err(|error| Ending::storage(error.explain()))?;
         let known = &self.session.known;
         let now = ctx.clock.now_ms();
         let mut mode = continuity::decide(&ContinuityInput {
-            can_load: init.agent_capabilities.load_session,
+            can_load: init.agent_capabilities.load_session || resumable,
             agent_session_id: known.id.as_deref(),
             started_fingerprint: known.fingerprint.as_deref(),
             current_fingerprint: &identity.fingerprint,
@@ -37,6 +44,38 @@ impl AgentRun<'_> {
             max_age: ctx.config.rotate_after,
             max_turns: ctx.config.rotate_turns,
         });
+        if let (StartMode::Warm, Some(known), true) =
+            (&mode, self.session.known.id.clone(), resumable)
+        {
+            let resume = acp::ResumeSessionRequest::new(known.clone(), self.workspace.clone())
+                .mcp_servers(self.mcp_servers.clone());
+            match self
+                .call("session/resume", resume, Phase::Handshake, deadline)
+                .await
+            {
+                Ok(answer) => {
+                    self.session.log.stage(EventBody::Continuity {
+                        mode: tandem_shared::StartMode::Warm,
+                        reason: Some(self.warm_reason()),
+                        context: None,
+                    });
+                    let (modes, options) =
+                        match serde_json::from_value::<acp::ResumeSessionResponse>(answer) {
+                            Ok(resumed) => (resumed.modes, resumed.config_options),
+                            Err(_) => (None, None),
+                        };
+                    self.settle_settings(&known, modes, options, deadline)
+                        .await?;
+                    return Ok(known);
+                }
+                Err(ending) if ending.status == SessionStatus::Failed => {
+                    mode = StartMode::Cold(ColdReason::WarmResumeFailed(
+                        ending.reason.unwrap_or_default(),
+                    ));
+                }
+                Err(ending) => return Err(ending),
+            }
+        }
         if let (StartMode::Warm, Some(known)) = (&mode, self.session.known.id.clone()) {
             let load = acp::LoadSessionRequest::new(known.clone(), self.workspace.clone())
                 .mcp_servers(self.mcp_servers.clone());
@@ -55,15 +94,9 @@ impl AgentRun<'_> {
                         History::from_events(&history),
                         self.session.log.summary.last_seq.0,
                     ));
-                    let reason = match &self.session.known.inherited_from {
-                        Some(title) => {
-                            format!("the agent resumed its own session, from “{title}”")
-                        }
-                        None => "the agent resumed its own session".to_owned(),
-                    };
                     self.session.log.stage(EventBody::Continuity {
                         mode: tandem_shared::StartMode::Warm,
-                        reason: Some(reason),
+                        reason: Some(self.warm_reason()),
                         context: None,
                     });
                     // Gemini answers `null`; the others their modes and options.
@@ -91,6 +124,13 @@ impl AgentRun<'_> {
             StartMode::Warm => ColdReason::FirstRun.describe(),
         };
         self.new_agent_session(identity, reason, deadline).await
+    }
+
+    fn warm_reason(&self) -> String {
+        match &self.session.known.inherited_from {
+            Some(title) => format!("the agent resumed its own session, from “{title}”"),
+            None => "the agent resumed its own session".to_owned(),
+        }
     }
 
     async fn initialize(

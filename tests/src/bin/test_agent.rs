@@ -17,6 +17,10 @@ struct Scenario {
     /// Advertise `loadSession`.
     #[serde(default)]
     load_session: bool,
+    /// Advertise `sessionCapabilities.resume` (`session/resume`: the
+    /// session reopens without a replay).
+    #[serde(default)]
+    resume_session: bool,
     /// Never answer `initialize`.
     #[serde(default)]
     hang_on_initialize: bool,
@@ -479,7 +483,8 @@ fn main() {
                 }
                 agent.send(json!({"jsonrpc":"2.0","id":id,"result":{
                     "protocolVersion":1,
-                    "agentCapabilities":{"loadSession":scenario.load_session},
+                    "agentCapabilities":{"loadSession":scenario.load_session,
+                        "sessionCapabilities": if scenario.resume_session { json!({"resume":{}}) } else { json!({}) }},
                     "agentInfo":{"name":"test-agent","version":"1"},
                     "authMethods":[]}}));
             }
@@ -494,6 +499,13 @@ fn main() {
             }
             "session/set_mode" | "session/set_config_option" => {
                 agent.on_setting(method, &id, &params);
+            }
+            "session/resume" if scenario.resume_session => {
+                agent.mcp_servers = params["mcpServers"].as_array().cloned().unwrap_or_default();
+                agent.cwd = params["cwd"].as_str().unwrap_or_default().to_owned();
+                agent.session_id = params["sessionId"].as_str().unwrap_or_default().to_owned();
+                let result = session_settings(&scenario, &mut agent);
+                agent.send(json!({"jsonrpc":"2.0","id":id,"result":result}));
             }
             "session/load" => {
                 if let Some(message) = &scenario.fail_load {

@@ -453,3 +453,52 @@ async fn bad_choices_get_clear_errors_and_strangers_see_nothing() {
         .await;
     assert_eq!(status, 404);
 }
+
+/// An agent that offers `session/resume` is resumed (nothing replayed, no
+/// load), and put back in its asking mode afterwards.
+#[tokio::test]
+async fn an_agent_that_offers_resume_is_resumed_without_a_replay() {
+    let server = TestServer::start().await;
+    let mut scenario = claude_like(json!([{"do": "echo_prompt"}]));
+    scenario["load_session"] = json!(false);
+    scenario["resume_session"] = json!(true);
+    let assistant = server.scripted_assistant("resumer", scenario).await;
+    let session = server.start_session(&assistant, "first").await;
+    let mut viewer = Viewer::connect(&server).await;
+    viewer.subscribe(&session.id, Seq::ZERO).await;
+    assert_eq!(viewer.until_ended().await, SessionStatus::Completed);
+    let before = viewer.events.len();
+    let (status, _) = server
+        .post(
+            &format!("/api/sessions/{}/messages", session.id),
+            json!({"text": "second"}),
+        )
+        .await;
+    assert_eq!(status, 202);
+    viewer
+        .until("the second run to end", |v| {
+            v.events[before..].iter().any(
+                |e| matches!(e.body, EventBody::StatusChange { status, .. } if !status.is_live()),
+            )
+        })
+        .await;
+    assert_eq!(sent(&server, "resumer", "session/resume").len(), 1);
+    assert!(sent(&server, "resumer", "session/load").is_empty());
+    assert_eq!(sent(&server, "resumer", "session/new").len(), 1);
+    let warm = viewer.events[before..].iter().any(|e| {
+        matches!(
+            &e.body,
+            EventBody::Continuity {
+                mode: tandem_shared::StartMode::Warm,
+                ..
+            }
+        )
+    });
+    assert!(warm, "the second run started warm");
+    assert_eq!(
+        sent(&server, "resumer", "session/set_mode").len(),
+        2,
+        "after new and after resume"
+    );
+    assert!(viewer.agent_text().contains("You said: second"));
+}
