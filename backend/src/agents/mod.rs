@@ -1,8 +1,11 @@
 //! Agent kinds are data: how each is launched and what it supports.
 //!
 //! Real agents that are not on PATH run through `npx` with a pinned package
-//! version, so an agent update cannot change the protocol under a running
-//! install.
+//! version (listed here and nowhere else), so an agent update cannot change
+//! the protocol under a running install. An installed binary of another
+//! version is used, and its version shown.
+
+pub mod versions;
 
 use crate::acp::connection::LaunchSpec;
 use std::path::{Path, PathBuf};
@@ -16,29 +19,36 @@ struct NpmAgent {
     package: &'static str,
     version: &'static str,
     args: &'static [&'static str],
+    /// The oldest Node.js major version the package runs on.
+    node: u32,
     /// Gemini CLI 0.61 cannot create a new file when the client offers `fs`
     /// (it reads first and does not recognise the not-found error), so it
     /// is not offered `fs`.
     fs: bool,
 }
 
+/// The pinned adapters: the `@agentclientprotocol/` packages replaced the
+/// `@zed-industries/` ones in spring 2026 (claude-agent-acp declares node
+/// >= 22; codex-acp declares none and runs on 20).
 const NPM_AGENTS: [NpmAgent; 3] = [
     NpmAgent {
         kind: "claude",
         title: "Claude Code",
         binary: "claude-agent-acp",
-        package: "@zed-industries/claude-agent-acp",
-        version: "0.23.1",
+        package: "@agentclientprotocol/claude-agent-acp",
+        version: "0.101.0",
         args: &[],
+        node: 22,
         fs: true,
     },
     NpmAgent {
         kind: "codex",
         title: "Codex",
         binary: "codex-acp",
-        package: "@zed-industries/codex-acp",
-        version: "0.16.0",
+        package: "@agentclientprotocol/codex-acp",
+        version: "2.6.0",
         args: &[],
+        node: 20,
         fs: true,
     },
     NpmAgent {
@@ -48,9 +58,36 @@ const NPM_AGENTS: [NpmAgent; 3] = [
         package: "@google/gemini-cli",
         version: "0.61.0",
         args: &["--acp"],
+        node: 20,
         fs: false,
     },
 ];
+
+fn npm_agent(spec: &AgentSpec) -> Option<&'static NpmAgent> {
+    let kind = match spec {
+        AgentSpec::Claude => "claude",
+        AgentSpec::Codex => "codex",
+        AgentSpec::Gemini => "gemini",
+        _ => return None,
+    };
+    NPM_AGENTS.iter().find(|agent| agent.kind == kind)
+}
+
+/// Why this machine cannot start the agent, before trying: an npm agent's
+/// Node.js too old or missing. Blocks; call it off the async threads.
+pub fn preflight(spec: &AgentSpec) -> Result<(), String> {
+    match npm_agent(spec) {
+        Some(agent) => match versions::node_problem(
+            agent.title,
+            agent.node,
+            versions::node_version().as_deref(),
+        ) {
+            Some(problem) => Err(problem),
+            None => Ok(()),
+        },
+        None => Ok(()),
+    }
+}
 
 /// Resolves how to start an assistant's agent. `tandem_exe` is this
 /// binary, which also is the built-in shell agent.
@@ -119,38 +156,50 @@ pub fn catalog(tandem_exe: &Path) -> Vec<AgentKindInfo> {
         command_line: launch_spec(&AgentSpec::Shell, tandem_exe).command_line(),
         installed: true,
         note: Some("Runs each line of a prompt as a shell command, after asking.".into()),
+        package: None,
+        pinned_version: None,
+        installed_version: None,
+        problem: None,
     }];
+    let node = versions::node_version();
     for agent in &NPM_AGENTS {
-        let on_path = which::which(agent.binary).is_ok();
+        let on_path = which::which(agent.binary).ok();
         let npx = which::which("npx").is_ok();
         let spec = match agent.kind {
             "claude" => AgentSpec::Claude,
             "codex" => AgentSpec::Codex,
             _ => AgentSpec::Gemini,
         };
+        let installed_version = on_path
+            .as_deref()
+            .and_then(|path| versions::installed_version(path, agent.package));
+        let note = match (&on_path, &installed_version) {
+            (Some(_), Some(version)) if version != agent.version => format!(
+                "`{}` {version} found on PATH and used (Tandem is tested with {});                  it needs a model account.",
+                agent.binary, agent.version
+            ),
+            (Some(_), _) => format!("`{}` found on PATH; it needs a model account.", agent.binary),
+            (None, _) if npx => format!(
+                "Not installed: runs through npx as {}@{} (fetched on first use). \
+                 Install with `npm install -g {}@{}`.",
+                agent.package, agent.version, agent.package, agent.version
+            ),
+            (None, _) => format!(
+                "Not installed, and npx is missing: install Node.js {}+, then \
+                 `npm install -g {}@{}`.",
+                agent.node, agent.package, agent.version
+            ),
+        };
         kinds.push(AgentKindInfo {
             kind: agent.kind.into(),
             title: agent.title.into(),
             command_line: launch_spec(&spec, tandem_exe).command_line(),
-            installed: on_path,
-            note: Some(if on_path {
-                format!(
-                    "`{}` found on PATH; it needs a model account.",
-                    agent.binary
-                )
-            } else if npx {
-                format!(
-                    "Not installed: runs through npx as {}@{} (fetched on first use). \
-                     Install with `npm install -g {}@{}`.",
-                    agent.package, agent.version, agent.package, agent.version
-                )
-            } else {
-                format!(
-                    "Not installed, and npx is missing: install Node.js, then \
-                     `npm install -g {}@{}`.",
-                    agent.package, agent.version
-                )
-            }),
+            installed: on_path.is_some(),
+            note: Some(note),
+            package: Some(agent.package.into()),
+            pinned_version: Some(agent.version.into()),
+            installed_version,
+            problem: versions::node_problem(agent.title, agent.node, node.as_deref()),
         });
     }
     kinds.push(AgentKindInfo {
@@ -159,6 +208,10 @@ pub fn catalog(tandem_exe: &Path) -> Vec<AgentKindInfo> {
         command_line: "any command speaking ACP on stdio".into(),
         installed: true,
         note: None,
+        package: None,
+        pinned_version: None,
+        installed_version: None,
+        problem: None,
     });
     kinds
 }
@@ -197,8 +250,9 @@ mod tests {
         for spec in [AgentSpec::Claude, AgentSpec::Codex, AgentSpec::Gemini] {
             let launch = launch_spec(&spec, Path::new("/opt/tandem"));
             if launch.program == Path::new("npx") {
+                let pinned = npm_agent(&spec).map(|a| format!("{}@{}", a.package, a.version));
                 assert!(
-                    launch.args.iter().any(|arg| arg.contains("@0.")),
+                    launch.args.iter().any(|arg| Some(arg) == pinned.as_ref()),
                     "{launch:?}"
                 );
             }

@@ -106,6 +106,13 @@ impl<'s> AgentRun<'s> {
                 workspace.display()
             ));
         }
+        // An npm agent on a Node.js it does not run on: say so, not a crash.
+        let spec = session.assistant.agent.clone();
+        match tokio::task::spawn_blocking(move || crate::agents::preflight(&spec)).await {
+            Ok(Err(problem)) => return Ending::failed(problem),
+            Ok(Ok(())) => {}
+            Err(error) => tracing::warn!(%error, "the agent's preflight did not run"),
+        }
         let conn = match AgentConnection::spawn(&session.launch, &workspace) {
             Ok(conn) => conn,
             Err(error) => return Ending::failed(error.to_string()),

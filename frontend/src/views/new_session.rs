@@ -91,7 +91,14 @@ pub fn NewSession() -> impl IntoView {
                                 </span>
                                 <span class="agent-text">
                                     <strong>{a.title.clone()}</strong>
+                                    {a.pinned_version.clone().map(|pinned| {
+                                        let installed = a.installed_version.clone()
+                                            .map(|v| format!(" · installed {v}"))
+                                            .unwrap_or_default();
+                                        view! { <span class="muted" data-testid="agent-versions">{format!("{} {pinned} pinned{installed}", a.package.clone().unwrap_or_default())}</span> }
+                                    })}
                                     <code>{a.command_line.clone()}</code>
+                                    {a.problem.clone().map(|problem| view! { <span class="agent-problem" role="alert" data-testid="agent-problem">{problem}</span> })}
                                     {a.note.clone().map(|note| view! { <span class="muted">{note}</span> })}
                                 </span>
                             </li>

@@ -2,6 +2,7 @@
 //! per area.
 //!
 //! - `access`: accounts, tokens, members, shared approvals, share links.
+//! - `adapters`: pinned agent packages, versions, Node.js too old.
 //! - `agent_modes`: agents switched to their asking mode; usage, commands
 //!   and notices kept.
 //! - `stepping_in`: pause, resume, interrupt and send, durable follow-ups.
@@ -23,6 +24,7 @@
 mod support;
 
 mod access;
+mod adapters;
 mod agent_modes;
 mod agent_runtime;
 mod agent_tools;

@@ -196,9 +196,19 @@ pub struct Launch {
     addr: String,
     with_admin: bool,
     file_size_limit: Option<u64>,
+    env: Vec<(String, String)>,
 }
 
 impl Launch {
+    /// `dir` first on the server's PATH (stand-in tools such as a `node`
+    /// of another version).
+    pub fn path_first(mut self, dir: &Path) -> Launch {
+        let path = std::env::var("PATH").unwrap_or_default();
+        self.env
+            .push(("PATH".into(), format!("{}:{path}", dir.display())));
+        self
+    }
+
     /// An existing data directory (a restart), kept after the server.
     pub fn in_dir(mut self, data_dir: &Path) -> Launch {
         self.data_dir = Some(data_dir.to_path_buf());
@@ -245,6 +255,7 @@ impl Launch {
             &self.addr,
             self.with_admin,
             self.file_size_limit,
+            &self.env,
         )
         .await;
         server._tmp = tmp;
@@ -265,6 +276,7 @@ impl TestServer {
             addr: "127.0.0.1:0".into(),
             with_admin: true,
             file_size_limit: None,
+            env: Vec::new(),
         }
     }
 
@@ -274,6 +286,7 @@ impl TestServer {
         addr: &str,
         with_admin: bool,
         file_size_limit: Option<u64>,
+        env: &[(String, String)],
     ) -> TestServer {
         let token = if with_admin {
             admin_token(data_dir, database_url.as_deref()).await
@@ -297,6 +310,7 @@ impl TestServer {
             .arg(data_dir)
             .env_remove("TANDEM_DATABASE_URL")
             .env("TANDEM_LOG", "warn")
+            .envs(env.iter().cloned())
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
             .kill_on_drop(true);

@@ -1,0 +1,79 @@
+//! The agent adapters Tandem launches: pinned packages listed with the
+//! version installed, and a Node.js too old for one told on the session and
+//! in the agents list instead of a crash.
+
+use crate::support::{TestServer, Viewer};
+use serde_json::json;
+use std::os::unix::fs::PermissionsExt;
+use tandem_shared::{Seq, SessionStatus};
+
+/// A directory holding a `node` that answers `v18.19.0`.
+fn old_node() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().expect("dir");
+    let node = dir.path().join("node");
+    std::fs::write(&node, "#!/bin/sh\necho v18.19.0\n").expect("node");
+    std::fs::set_permissions(&node, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+    dir
+}
+
+#[tokio::test]
+async fn the_agents_list_shows_pinned_packages_and_what_this_node_cannot_run() {
+    let tools = old_node();
+    let server = TestServer::launch().path_first(tools.path()).start().await;
+    let (status, kinds) = server.get("/api/agents").await;
+    assert_eq!(status, 200, "{kinds}");
+    let kind = |name: &str| {
+        kinds
+            .as_array()
+            .and_then(|all| all.iter().find(|k| k["kind"] == name))
+            .cloned()
+            .unwrap_or_else(|| panic!("no {name} in {kinds}"))
+    };
+    let claude = kind("claude");
+    assert_eq!(claude["package"], "@agentclientprotocol/claude-agent-acp");
+    assert_eq!(claude["pinned_version"], "0.101.0");
+    let problem = claude["problem"].as_str().unwrap_or_default();
+    assert!(
+        problem.contains("needs Node.js 22 or newer; this machine has v18.19.0"),
+        "{claude}"
+    );
+    assert_eq!(kind("codex")["package"], "@agentclientprotocol/codex-acp");
+    assert!(kind("codex")["problem"]
+        .as_str()
+        .is_some_and(|p| p.contains("Node.js 20")));
+    assert!(kind("shell")["problem"].is_null());
+}
+
+#[tokio::test]
+async fn a_session_of_an_agent_this_node_cannot_run_fails_with_the_reason() {
+    let tools = old_node();
+    let server = TestServer::launch().path_first(tools.path()).start().await;
+    let workspace = server.data_dir.join("ws-claude");
+    std::fs::create_dir_all(&workspace).expect("workspace");
+    let (status, assistant) = server
+        .post(
+            "/api/assistants",
+            json!({"name": "claude", "agent": {"kind": "claude"}, "workspace": workspace,
+                   "persona": "A coding assistant."}),
+        )
+        .await;
+    assert_eq!(status, 201, "{assistant}");
+    let (status, session) = server
+        .post(
+            "/api/sessions",
+            json!({"assistant_id": assistant["id"], "prompt": "hello"}),
+        )
+        .await;
+    assert_eq!(status, 201, "{session}");
+    let id = serde_json::from_value(session["id"].clone()).expect("id");
+    let mut viewer = Viewer::connect(&server).await;
+    viewer.subscribe(&id, Seq::ZERO).await;
+    assert_eq!(viewer.until_ended().await, SessionStatus::Failed);
+    let (_, now) = server.get(&format!("/api/sessions/{id}")).await;
+    assert!(
+        now["status_reason"].as_str().is_some_and(
+            |r| r.contains("Claude Code needs Node.js 22 or newer; this machine has v18.19.0")
+        ),
+        "{now}"
+    );
+}
