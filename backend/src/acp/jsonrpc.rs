@@ -34,7 +34,14 @@ impl RpcError {
 
 impl std::fmt::Display for RpcError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{} (code {})", self.message, self.code)
+        // Data is shown as sent: an agent explains itself there (Codex's
+        // 1001 for an obsolete setting carries `restartable`).
+        match &self.data {
+            Some(data) if !data.is_null() => {
+                write!(f, "{} (code {}, data {data})", self.message, self.code)
+            }
+            _ => write!(f, "{} (code {})", self.message, self.code),
+        }
     }
 }
 

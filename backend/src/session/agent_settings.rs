@@ -187,7 +187,7 @@ impl AgentRun<'_> {
                 deadline,
             )
             .await?;
-        self.on_setting_answer(setting, by, answer);
+        self.on_setting_answer(setting, by, answer.map_err(|error| error.to_string()));
         Ok(())
     }
 

@@ -7,6 +7,7 @@ use super::continuity::{self, ColdReason, ContinuityInput, Identity, StartMode};
 use super::ending::Ending;
 use super::replay::{History, ReplayFilter};
 use super::run::{AgentRun, Phase};
+use crate::acp::jsonrpc::RpcError;
 use crate::acp::schema as acp;
 use std::time::Duration;
 use tandem_shared::{EventBody, SessionStatus};
@@ -123,7 +124,8 @@ impl AgentRun<'_> {
             StartMode::Cold(reason) => reason.describe(),
             StartMode::Warm => ColdReason::FirstRun.describe(),
         };
-        self.new_agent_session(identity, reason, deadline).await
+        self.new_agent_session(identity, reason, &init.auth_methods, deadline)
+            .await
     }
 
     fn warm_reason(&self) -> String {
@@ -167,13 +169,28 @@ impl AgentRun<'_> {
         &mut self,
         identity: Identity,
         reason: String,
+        auth_methods: &[acp::AuthMethod],
         deadline: Option<Instant>,
     ) -> Result<String, Ending> {
         let new = acp::NewSessionRequest::new(self.workspace.clone())
             .mcp_servers(self.mcp_servers.clone());
-        let answer = self
-            .call("session/new", new, Phase::Handshake, deadline)
-            .await?;
+        let answer = match self
+            .exchange("session/new", new, Phase::Handshake, deadline)
+            .await?
+        {
+            Ok(answer) => answer,
+            Err(error) if error.code == RpcError::AUTH_REQUIRED => {
+                return Err(Ending::failed(needs_login(
+                    &error.to_string(),
+                    auth_methods,
+                )))
+            }
+            Err(error) => {
+                return Err(Ending::failed(format!(
+                    "the agent answered session/new with an error: {error}"
+                )))
+            }
+        };
         let new: acp::NewSessionResponse = serde_json::from_value(answer).map_err(|error| {
             Ending::failed(format!(
                 "the agent's session/new answer is malformed: {error}"
@@ -205,5 +222,51 @@ impl AgentRun<'_> {
         self.settle_settings(&id, new.modes, new.config_options, deadline)
             .await?;
         Ok(id)
+    }
+}
+
+/// What a person reads when the agent wants a login: what it said, the
+/// ways it offers, and how Tandem's agents are usually given one.
+fn needs_login(said: &str, methods: &[acp::AuthMethod]) -> String {
+    let offered: Vec<String> = methods
+        .iter()
+        .map(|method| match method.description() {
+            Some(description) => format!("{} ({description})", method.name()),
+            None => method.name().to_owned(),
+        })
+        .collect();
+    let offers = if offered.is_empty() {
+        "It names no way to log in.".to_owned()
+    } else {
+        format!("It offers: {}.", offered.join("; "))
+    };
+    format!(
+        "the agent needs a login before it can work: {said}. {offers} Give the \
+         assistant its model key (e.g. ANTHROPIC_API_KEY, OPENAI_API_KEY, GEMINI_API_KEY) \
+         in its environment, or log the agent in on this machine as the user Tandem runs as."
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_login_request_names_the_ways_the_agent_offers() {
+        let methods: Vec<acp::AuthMethod> = serde_json::from_value(serde_json::json!([
+            {"id": "api-key", "name": "API key", "description": "Set OPENAI_API_KEY"},
+            {"id": "chatgpt", "name": "ChatGPT login"}
+        ]))
+        .expect("methods");
+        let text = needs_login("Authentication required (code -32000)", &methods);
+        assert!(
+            text.contains("Authentication required (code -32000)"),
+            "{text}"
+        );
+        assert!(
+            text.contains("It offers: API key (Set OPENAI_API_KEY); ChatGPT login."),
+            "{text}"
+        );
+        assert!(needs_login("x", &[]).contains("It names no way to log in."));
     }
 }

@@ -47,8 +47,8 @@ pub(super) enum Phase {
 pub(super) enum Step {
     /// Nothing yet: keep pumping.
     Continue,
-    /// The awaited request was answered, or refused with this message.
-    Answer(Result<Value, String>),
+    /// The awaited request was answered, or refused with this error.
+    Answer(Result<Value, RpcError>),
     /// The run cannot go on.
     End(Ending),
 }
@@ -218,7 +218,7 @@ impl<'s> AgentRun<'s> {
         params: P,
         phase: Phase,
         deadline: Option<Instant>,
-    ) -> Result<Result<Value, String>, Ending> {
+    ) -> Result<Result<Value, RpcError>, Ending> {
         let Ok(id) = self.conn.request(method, params).await else {
             return Err(Ending::failed(
                 self.conn.exit_reason("before it was asked anything"),
@@ -326,7 +326,7 @@ impl<'s> AgentRun<'s> {
                     tracing::debug!(session = %self.session.log.summary.id, %id, "answer to no open request");
                     return Step::Continue;
                 }
-                Step::Answer(outcome.map_err(|error| error.to_string()))
+                Step::Answer(outcome)
             }
             AgentInput::Message(Incoming::Notification { method, params }) => {
                 self.heard += 1;

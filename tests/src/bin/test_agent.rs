@@ -21,6 +21,18 @@ struct Scenario {
     /// session reopens without a replay).
     #[serde(default)]
     resume_session: bool,
+    /// Request ids as strings instead of integers.
+    #[serde(default)]
+    string_ids: bool,
+    /// Answer `initialize` with this JSON-RPC error (Codex's 1001).
+    #[serde(default)]
+    init_error: Option<Value>,
+    /// `authMethods` in the `initialize` answer.
+    #[serde(default)]
+    auth_methods: Vec<Value>,
+    /// Answer `session/new` with -32000 "Authentication required".
+    #[serde(default)]
+    auth_required: bool,
     /// Never answer `initialize`.
     #[serde(default)]
     hang_on_initialize: bool,
@@ -85,6 +97,9 @@ enum Step {
     ToolUpdate {
         id: String,
         status: String,
+        /// A title replacing the placeholder Claude announces first.
+        #[serde(default)]
+        title: Option<String>,
         #[serde(default)]
         text: Option<String>,
         /// The tool's result, as Claude sends it (`rawOutput`).
@@ -117,6 +132,13 @@ enum Step {
         /// ones: answers are read by kind).
         #[serde(default)]
         options: Option<Vec<Value>>,
+    },
+    /// Sends a request to the client and says its answer as agent text
+    /// (`answer: {json}`): what a client does with requests it does not know.
+    Ask {
+        method: String,
+        #[serde(default)]
+        params: Value,
     },
     /// Any `session/update` (usage, commands, a notice, a mode switch of
     /// its own), sent as given with the session's id.
@@ -327,6 +349,7 @@ struct Agent {
     /// The configuration options' values now, by id.
     values: std::collections::BTreeMap<String, Value>,
     acting_modes: Vec<String>,
+    string_ids: bool,
     /// The modes and options the scenario offers.
     modes: Vec<Value>,
     modes_as_option: bool,
@@ -348,7 +371,12 @@ impl Agent {
 
     /// Sends a request and waits for its answer, noting cancels meanwhile.
     fn call(&mut self, method: &str, params: Value) -> (Value, bool) {
-        let id = self.next_id;
+        // Codex once used UUID strings for its requests' ids.
+        let id = if self.string_ids {
+            json!(format!("req-{}", self.next_id))
+        } else {
+            json!(self.next_id)
+        };
         self.next_id += 1;
         self.send(json!({"jsonrpc":"2.0","id":id,"method":method,"params":params}));
         let mut cancelled = false;
@@ -357,7 +385,7 @@ impl Agent {
                 cancelled = true;
                 continue;
             }
-            if message.get("id") == Some(&json!(id)) && message.get("method").is_none() {
+            if message.get("id") == Some(&id) && message.get("method").is_none() {
                 return (message, cancelled);
             }
             // A person may change the mode while a request waits.
@@ -459,6 +487,7 @@ fn main() {
         mode: String::new(),
         values: Default::default(),
         acting_modes: scenario.acting_modes.clone(),
+        string_ids: scenario.string_ids,
         modes: scenario.modes.clone(),
         modes_as_option: scenario.modes_as_option,
         config_options: scenario.config_options.clone(),
@@ -481,12 +510,20 @@ fn main() {
                         std::thread::sleep(Duration::from_secs(3600));
                     }
                 }
+                if let Some(error) = &scenario.init_error {
+                    agent.send(json!({"jsonrpc":"2.0","id":id,"error":error}));
+                    continue;
+                }
                 agent.send(json!({"jsonrpc":"2.0","id":id,"result":{
                     "protocolVersion":1,
                     "agentCapabilities":{"loadSession":scenario.load_session,
                         "sessionCapabilities": if scenario.resume_session { json!({"resume":{}}) } else { json!({}) }},
                     "agentInfo":{"name":"test-agent","version":"1"},
-                    "authMethods":[]}}));
+                    "authMethods":scenario.auth_methods}}));
+            }
+            "session/new" if scenario.auth_required => {
+                agent.send(json!({"jsonrpc":"2.0","id":id,
+                    "error":{"code":-32000,"message":"Authentication required"}}));
             }
             "session/new" => {
                 agent.mcp_servers = params["mcpServers"].as_array().cloned().unwrap_or_default();
@@ -664,8 +701,11 @@ fn play(agent: &mut Agent, steps: &[Step], prompt: &str) -> &'static str {
                 }
                 agent.update(call);
             }
-            Step::ToolUpdate { id, status, text: t, raw_output } => {
+            Step::ToolUpdate { id, status, title, text: t, raw_output } => {
                 let mut update = json!({"sessionUpdate":"tool_call_update","toolCallId":id,"status":status});
+                if let Some(title) = title {
+                    update["title"] = json!(title);
+                }
                 if let Some(t) = t {
                     update["content"] = json!([{"type":"content","content":text(t)}]);
                 }
@@ -691,6 +731,11 @@ fn play(agent: &mut Agent, steps: &[Step], prompt: &str) -> &'static str {
                 agent.update(json!({"sessionUpdate":"plan","entries":entries}));
             }
             Step::Update { update } => agent.update(update.clone()),
+            Step::Ask { method, params } => {
+                let (answer, _) = agent.call(method, params.clone());
+                let said = answer.get("error").or(answer.get("result")).cloned().unwrap_or(Value::Null);
+                agent.update(json!({"sessionUpdate":"agent_message_chunk","content":text(&format!("answer: {said}"))}));
+            }
             Step::Title { text: t } => agent.update(json!({"sessionUpdate":"session_info_update","title":t})),
             Step::Permission { id, title, kind, .. } if agent.acting_modes.contains(&agent.mode) => {
                 // An auto mode: the agent acts without asking anyone.

@@ -372,3 +372,110 @@ async fn a_chat_arriving_while_the_agent_exits_starts_one_new_run() {
         .concat()
         .contains("You said: two"));
 }
+
+/// The newest adapters' shapes in one turn: string request ids, a `_`
+/// notification, a request Tandem does not know (answered
+/// method-not-found), terminal content without a terminal capability, and a
+/// placeholder title a later update replaces.
+#[tokio::test]
+async fn the_newest_adapters_shapes_are_taken_in_stride() {
+    let server = TestServer::start().await;
+    let assistant = server
+        .scripted_assistant(
+            "newest",
+            json!({"string_ids": true, "turns": [[
+                {"do": "notify", "method": "_auth/status_update", "params": {"kind": "gateway"}},
+                {"do": "tool_call", "id": "t1", "title": "Terminal", "kind": "execute"},
+                {"do": "update", "update": {"sessionUpdate": "tool_call_update", "toolCallId": "t1",
+                    "content": [{"type": "terminal", "terminalId": "t1"}]}},
+                {"do": "tool_update", "id": "t1", "status": "completed", "title": "cargo test"},
+                {"do": "permission", "id": "p1", "title": "Write a", "kind": "edit"},
+                {"do": "ask", "method": "_zed/unknown_request", "params": {}}
+            ]]}),
+        )
+        .await;
+    let session = server.start_session(&assistant, "go").await;
+    let mut viewer = Viewer::connect(&server).await;
+    viewer.subscribe(&session.id, Seq::ZERO).await;
+    let (approval, _) = viewer.until_approval().await;
+    let (status, body) = server
+        .post(
+            &format!("/api/approvals/{approval}/decision"),
+            json!({"option_id": "yes"}),
+        )
+        .await;
+    assert_eq!(status, 200, "a string-id request is answered: {body}");
+    assert_eq!(viewer.until_ended().await, SessionStatus::Completed);
+    let text = viewer.agent_text();
+    assert!(
+        text.contains("-32601"),
+        "an unknown request is method-not-found: {text}"
+    );
+    let calls: Vec<(String, String, ToolStatus)> = folded(&viewer)
+        .entries
+        .into_iter()
+        .filter_map(|entry| match entry {
+            Entry::Tool { call, .. } => Some((call.id, call.title, call.status)),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        calls,
+        vec![
+            ("t1".into(), "cargo test".into(), ToolStatus::Completed),
+            ("p1".into(), "Write a".into(), ToolStatus::Completed)
+        ]
+    );
+}
+
+#[tokio::test]
+async fn an_initialize_error_is_shown_as_the_agent_sent_it() {
+    let server = TestServer::start().await;
+    let assistant = server
+        .scripted_assistant(
+            "obsolete",
+            json!({"init_error": {"code": 1001,
+                "message": "approval_policy = \"untrusted\" is no longer supported",
+                "data": {"restartable": true}}}),
+        )
+        .await;
+    let session = server.start_session(&assistant, "go").await;
+    let mut viewer = Viewer::connect(&server).await;
+    viewer.subscribe(&session.id, Seq::ZERO).await;
+    assert_eq!(viewer.until_ended().await, SessionStatus::Failed);
+    let (_, now) = server.get(&format!("/api/sessions/{}", session.id)).await;
+    assert_eq!(
+        now["status_reason"],
+        "the agent answered initialize with an error: approval_policy = \"untrusted\" is no \
+         longer supported (code 1001, data {\"restartable\":true})"
+    );
+}
+
+#[tokio::test]
+async fn an_agent_that_wants_a_login_says_which_ways_it_offers() {
+    let server = TestServer::start().await;
+    let assistant = server
+        .scripted_assistant(
+            "locked",
+            json!({"auth_required": true, "auth_methods": [
+                {"id": "api-key", "name": "API key", "description": "Set OPENAI_API_KEY"},
+                {"id": "chatgpt", "name": "ChatGPT login"}]}),
+        )
+        .await;
+    let session = server.start_session(&assistant, "go").await;
+    let mut viewer = Viewer::connect(&server).await;
+    viewer.subscribe(&session.id, Seq::ZERO).await;
+    assert_eq!(viewer.until_ended().await, SessionStatus::Failed);
+    let (_, now) = server.get(&format!("/api/sessions/{}", session.id)).await;
+    let reason = now["status_reason"].as_str().unwrap_or_default();
+    assert!(
+        reason.starts_with(
+            "the agent needs a login before it can work: Authentication required (code -32000)."
+        ),
+        "{reason}"
+    );
+    assert!(
+        reason.contains("It offers: API key (Set OPENAI_API_KEY); ChatGPT login."),
+        "{reason}"
+    );
+}
