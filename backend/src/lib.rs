@@ -12,6 +12,7 @@ pub mod clock;
 pub mod http;
 pub mod hub;
 pub mod routines;
+pub mod secrets;
 pub mod server;
 pub mod session;
 pub mod shell_agent;

@@ -38,6 +38,8 @@ pub enum ServeError {
     },
     #[error(transparent)]
     Store(#[from] StoreError),
+    #[error(transparent)]
+    Vault(#[from] crate::secrets::VaultError),
     #[error("cannot listen on {addr}: {source}")]
     Bind {
         addr: SocketAddr,
@@ -83,6 +85,7 @@ pub async fn serve(
         .clone()
         .unwrap_or_else(|| default_database_url(&data_dir));
     let store = Store::connect(&url).await?;
+    let vault = Arc::new(crate::secrets::Vault::open(&data_dir)?);
     let hub = Arc::new(Hub::new());
     let shutdown = Shutdown::new();
     let (lifecycle, lifecycle_rx) = tokio::sync::mpsc::channel(1024);
@@ -97,6 +100,7 @@ pub async fn serve(
         ids: seams.ids,
         config: config.runtime.clone(),
         shutdown: shutdown.clone(),
+        vault,
     });
     let sessions = Arc::new(Sessions::new(ctx.clone()));
     let ended = end_left_over_agents(&store).await?;

@@ -134,6 +134,28 @@ pub struct Assistant {
     pub archived_at: Option<i64>,
 }
 
+/// A secret of an assistant, as anyone sees it: its name, never its value.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct SecretInfo {
+    pub name: String,
+    pub updated_at: i64,
+}
+
+/// `PUT /api/assistants/{id}/secrets/{name}`: the value, set or replaced.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct PutSecret {
+    pub value: String,
+}
+
+/// Never prints the value.
+impl std::fmt::Debug for PutSecret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("PutSecret { value: <hidden> }")
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CreateAssistant {

@@ -12,6 +12,7 @@ pub mod error;
 mod openapi;
 mod routines;
 mod rules;
+mod secrets;
 mod sessions;
 mod share;
 mod static_files;
@@ -76,6 +77,11 @@ pub fn router(state: AppState, static_dir: Option<PathBuf>) -> Router {
         .route(
             "/assistants/{id}/members",
             get(users::members).post(users::add_member),
+        )
+        .route("/assistants/{id}/secrets", get(secrets::list))
+        .route(
+            "/assistants/{id}/secrets/{name}",
+            axum::routing::put(secrets::put).delete(secrets::delete),
         )
         .route(
             "/assistants/{id}/members/{user_id}",

@@ -56,4 +56,6 @@ pub struct Context {
     pub config: RuntimeConfig,
     /// Tandem stopping; actors are tracked by it so it can wait for them.
     pub shutdown: crate::shutdown::Shutdown,
+    /// Opens assistants' secrets for their agents' environments.
+    pub vault: Arc<crate::secrets::Vault>,
 }

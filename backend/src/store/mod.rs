@@ -17,6 +17,7 @@ mod members;
 mod queued;
 mod routines;
 mod rules;
+mod secrets;
 mod sessions;
 mod share_links;
 mod tasks;
@@ -28,6 +29,7 @@ pub use appender::{AppendError, Appender};
 pub use approvals::{ApprovalRecord, DecideOutcome};
 pub use fault::StorageFault;
 pub use queued::QueuedMessage;
+pub use secrets::SealedSecret;
 pub use sessions::{NewSession, SessionRecord};
 pub use users::NewUserOutcome;
 

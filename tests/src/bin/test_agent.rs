@@ -140,6 +140,11 @@ enum Step {
         #[serde(default)]
         params: Value,
     },
+    /// Says an environment variable's value (`NAME=value`, or `NAME unset`):
+    /// what the agent was given.
+    Env {
+        name: String,
+    },
     /// Any `session/update` (usage, commands, a notice, a mode switch of
     /// its own), sent as given with the session's id.
     Update {
@@ -731,6 +736,13 @@ fn play(agent: &mut Agent, steps: &[Step], prompt: &str) -> &'static str {
                 agent.update(json!({"sessionUpdate":"plan","entries":entries}));
             }
             Step::Update { update } => agent.update(update.clone()),
+            Step::Env { name } => {
+                let said = match std::env::var(name) {
+                    Ok(value) => format!("{name}={value}"),
+                    Err(_) => format!("{name} unset"),
+                };
+                agent.update(json!({"sessionUpdate":"agent_message_chunk","content":text(&said)}));
+            }
             Step::Ask { method, params } => {
                 let (answer, _) = agent.call(method, params.clone());
                 let said = answer.get("error").or(answer.get("result")).cloned().unwrap_or(Value::Null);

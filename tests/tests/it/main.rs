@@ -15,6 +15,7 @@
 //!   agent) driven through the real server.
 //! - `continuity`: warm resumes, cold starts with context, summaries.
 //! - `wakes`: chat, tasks and heartbeats waking assistants.
+//! - `secrets`: assistants' secrets sealed, given to their agent only.
 //! - `rules`: approval rules answering without asking.
 //! - `real_agents`: the shapes today's agents send (Codex's reject, Claude's
 //!   empty turn after a cancel, Gemini's late replay), and what a person sees.
@@ -35,6 +36,7 @@ mod fuzz_regressions;
 mod http_api;
 mod real_agents;
 mod rules;
+mod secrets;
 mod stepping_in;
 mod store;
 mod streaming;
