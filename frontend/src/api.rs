@@ -28,6 +28,11 @@ pub async fn post_unit<B: Serialize>(path: &str, body: &B) -> Result<(), String>
     done(path, send_json(Request::post(path), body).await?).await
 }
 
+/// A PUT whose answer has no body worth reading (204).
+pub async fn put_unit<B: Serialize>(path: &str, body: &B) -> Result<(), String> {
+    done(path, send_json(Request::put(path), body).await?).await
+}
+
 pub async fn delete(path: &str) -> Result<(), String> {
     done(path, send(Request::delete(path)).await?).await
 }

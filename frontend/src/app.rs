@@ -9,6 +9,7 @@ use crate::state::{AppState, Page};
 use crate::views::{
     approvals::ApprovalsPage,
     assistant::AssistantPage,
+    new_assistant::NewAssistant,
     new_session::NewSession,
     session::SessionView,
     settings::Settings,
@@ -128,6 +129,7 @@ pub fn App(user: User, logged_out: Callback<()>) -> impl IntoView {
                     Page::Tasks => view! { <TasksPage /> }.into_any(),
                     Page::Settings => view! { <Settings /> }.into_any(),
                     Page::NewSession => view! { <NewSession /> }.into_any(),
+                    Page::NewAssistant => view! { <NewAssistant /> }.into_any(),
                     Page::Approvals => view! { <ApprovalsPage /> }.into_any(),
                     Page::Sessions => view! {
                         <section class="list-page" data-testid="sessions-page">

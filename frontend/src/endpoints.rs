@@ -4,10 +4,11 @@
 use crate::api;
 use tandem_shared::agent_state::{ChoiceApplied, Setting};
 use tandem_shared::api::{
-    AgentKindInfo, ApprovalRule, ArchiveSessions, Assistant, ChatMessage, CreateRoutine,
-    CreateRule, CreateSession, CreateTask, Decide, DecisionResult, Heartbeat, JournalEntry,
-    NewJournalEntry, PendingApproval, PostChat, Routine, SendMessage, SendMessageResult,
-    SessionQuery, SessionSummary, Task, UpdateAssistant, UpdateRoutine, UpdateTask, Wake,
+    AgentKindInfo, ApprovalRule, ArchiveSessions, Assistant, ChatMessage, CreateAssistant,
+    CreateRoutine, CreateRule, CreateSession, CreateTask, Decide, DecisionResult, Heartbeat,
+    JournalEntry, NewJournalEntry, PendingApproval, PostChat, PutSecret, Routine, SecretInfo,
+    SendMessage, SendMessageResult, SessionQuery, SessionSummary, Task, UpdateAssistant,
+    UpdateRoutine, UpdateTask, Wake,
 };
 use tandem_shared::auth::{
     AddMember, ApiToken, AuthState, ChangePassword, CreateShareLink, CreateToken, CreateUser,
@@ -165,6 +166,22 @@ pub mod assistants {
 
     pub async fn update(id: &AssistantId, body: &UpdateAssistant) -> Answer<Assistant> {
         api::patch(&path(id), body).await
+    }
+
+    pub async fn create(body: &CreateAssistant) -> Answer<Assistant> {
+        api::post("/api/assistants", body).await
+    }
+
+    pub async fn secrets(id: &AssistantId) -> Answer<Vec<SecretInfo>> {
+        api::get(&format!("{}/secrets", path(id))).await
+    }
+
+    pub async fn put_secret(id: &AssistantId, name: &str, body: &PutSecret) -> Answer<()> {
+        api::put_unit(&format!("{}/secrets/{}", path(id), segment(name)), body).await
+    }
+
+    pub async fn delete_secret(id: &AssistantId, name: &str) -> Answer<()> {
+        api::delete(&format!("{}/secrets/{}", path(id), segment(name))).await
     }
 
     pub async fn chat(id: &AssistantId) -> Answer<Vec<ChatMessage>> {

@@ -13,6 +13,7 @@ use tandem_shared::{AssistantId, SessionId};
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Page {
     NewSession,
+    NewAssistant,
     Session(SessionId),
     Assistant(AssistantId),
     Tasks,
@@ -27,6 +28,7 @@ impl Page {
     pub fn hash(&self) -> String {
         match self {
             Page::NewSession => String::new(),
+            Page::NewAssistant => "#/assistants/new".into(),
             Page::Session(id) => format!("#/sessions/{id}"),
             Page::Assistant(id) => format!("#/assistants/{id}"),
             Page::Tasks => "#/tasks".into(),
@@ -39,7 +41,9 @@ impl Page {
 
     pub fn from_hash(hash: &str) -> Page {
         let id = |prefix: &str| hash.strip_prefix(prefix).filter(|id| !id.is_empty());
-        if let Some(id) = id("#/sessions/") {
+        if hash == "#/assistants/new" {
+            Page::NewAssistant
+        } else if let Some(id) = id("#/sessions/") {
             Page::Session(SessionId::from(id))
         } else if let Some(id) = id("#/assistants/") {
             Page::Assistant(AssistantId::from(id))

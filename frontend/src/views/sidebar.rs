@@ -22,7 +22,11 @@ pub fn Sidebar() -> impl IntoView {
             <div class="brand">"Tandem"</div>
             <button class="button primary new-session" data-testid="new-session"
                 on:click=move |_| state.select(None)>"New session"</button>
-            <div class="nav-heading">"Assistants"</div>
+            <div class="nav-heading nav-heading-row">
+                "Assistants"
+                <button class="link small" data-testid="new-assistant" title="Add an assistant"
+                    on:click=move |_| state.go(Page::NewAssistant)>"+ New"</button>
+            </div>
             <AssistantList />
             <ul class="assistant-list">
                 <li>

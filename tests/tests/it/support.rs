@@ -197,9 +197,18 @@ pub struct Launch {
     with_admin: bool,
     file_size_limit: Option<u64>,
     env: Vec<(String, String)>,
+    /// Where the server's log goes instead of the test's output.
+    log_file: Option<PathBuf>,
 }
 
 impl Launch {
+    /// The server logs at debug level into `file` (to check what it logs).
+    pub fn log_to(mut self, file: &Path) -> Launch {
+        self.log_file = Some(file.to_path_buf());
+        self.env.push(("TANDEM_LOG".into(), "debug".into()));
+        self
+    }
+
     /// `dir` first on the server's PATH (stand-in tools such as a `node`
     /// of another version).
     pub fn path_first(mut self, dir: &Path) -> Launch {
@@ -256,6 +265,7 @@ impl Launch {
             self.with_admin,
             self.file_size_limit,
             &self.env,
+            self.log_file.as_deref(),
         )
         .await;
         server._tmp = tmp;
@@ -277,6 +287,7 @@ impl TestServer {
             with_admin: true,
             file_size_limit: None,
             env: Vec::new(),
+            log_file: None,
         }
     }
 
@@ -287,6 +298,7 @@ impl TestServer {
         with_admin: bool,
         file_size_limit: Option<u64>,
         env: &[(String, String)],
+        log_file: Option<&Path>,
     ) -> TestServer {
         let token = if with_admin {
             admin_token(data_dir, database_url.as_deref()).await
@@ -312,7 +324,10 @@ impl TestServer {
             .env("TANDEM_LOG", "warn")
             .envs(env.iter().cloned())
             .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
+            .stderr(match log_file {
+                Some(path) => Stdio::from(std::fs::File::create(path).expect("log file")),
+                None => Stdio::inherit(),
+            })
             .kill_on_drop(true);
         if let Some(url) = &database_url {
             command.arg("--database-url").arg(url);

@@ -203,5 +203,6 @@ impl fantoccini::wd::WebDriverCompatibleCommand for Cdp {
 
 mod accounts;
 mod approvals;
+mod assistants;
 mod layout;
 mod sessions;
