@@ -45,65 +45,42 @@ impl AgentRun<'_> {
             max_age: ctx.config.rotate_after,
             max_turns: ctx.config.rotate_turns,
         });
-        if let (StartMode::Warm, Some(known), true) =
-            (&mode, self.session.known.id.clone(), resumable)
-        {
-            let resume = acp::ResumeSessionRequest::new(known.clone(), self.workspace.clone())
-                .mcp_servers(self.mcp_servers.clone());
-            match self
-                .call("session/resume", resume, Phase::Handshake, deadline)
-                .await
-            {
-                Ok(answer) => {
-                    self.session.log.stage(EventBody::Continuity {
-                        mode: tandem_shared::StartMode::Warm,
-                        reason: Some(self.warm_reason()),
-                        context: None,
-                    });
-                    let (modes, options) =
-                        match serde_json::from_value::<acp::ResumeSessionResponse>(answer) {
-                            Ok(resumed) => (resumed.modes, resumed.config_options),
-                            Err(_) => (None, None),
-                        };
-                    self.settle_settings(&known, modes, options, deadline)
-                        .await?;
-                    return Ok(known);
-                }
-                Err(ending) if ending.status == SessionStatus::Failed => {
-                    mode = StartMode::Cold(ColdReason::WarmResumeFailed(
-                        ending.reason.unwrap_or_default(),
-                    ));
-                }
-                Err(ending) => return Err(ending),
-            }
-        }
         if let (StartMode::Warm, Some(known)) = (&mode, self.session.known.id.clone()) {
-            let load = acp::LoadSessionRequest::new(known.clone(), self.workspace.clone())
-                .mcp_servers(self.mcp_servers.clone());
-            match self
-                .call("session/load", load, Phase::Loading, deadline)
-                .await
-            {
+            let answer = if resumable {
+                let resume = acp::ResumeSessionRequest::new(known.clone(), self.workspace.clone())
+                    .mcp_servers(self.mcp_servers.clone());
+                self.call("session/resume", resume, Phase::Handshake, deadline)
+                    .await
+            } else {
+                let load = acp::LoadSessionRequest::new(known.clone(), self.workspace.clone())
+                    .mcp_servers(self.mcp_servers.clone());
+                self.call("session/load", load, Phase::Loading, deadline)
+                    .await
+            };
+            match answer {
                 Ok(answer) => {
-                    // What the agent may replay after answering (Gemini).
-                    let history = ctx
-                        .store
-                        .agent_session_history(&known, REPLAY_HISTORY)
-                        .await
-                        .map_err(|error| Ending::storage(error.explain()))?;
-                    self.replay = Some(ReplayFilter::after_load(
-                        History::from_events(&history),
-                        self.session.log.summary.last_seq.0,
-                    ));
+                    if !resumable {
+                        // What the agent may replay after answering (Gemini).
+                        let history = ctx
+                            .store
+                            .agent_session_history(&known, REPLAY_HISTORY)
+                            .await
+                            .map_err(|error| Ending::storage(error.explain()))?;
+                        self.replay = Some(ReplayFilter::after_load(
+                            History::from_events(&history),
+                            self.session.log.summary.last_seq.0,
+                        ));
+                    }
                     self.session.log.stage(EventBody::Continuity {
                         mode: tandem_shared::StartMode::Warm,
                         reason: Some(self.warm_reason()),
                         context: None,
                     });
-                    // Gemini answers `null`; the others their modes and options.
+                    // Load and resume answers carry the same `modes` and
+                    // `configOptions`; Gemini answers a load with `null`.
                     let (modes, options) =
                         match serde_json::from_value::<acp::LoadSessionResponse>(answer) {
-                            Ok(loaded) => (loaded.modes, loaded.config_options),
+                            Ok(opened) => (opened.modes, opened.config_options),
                             Err(_) => (None, None),
                         };
                     self.settle_settings(&known, modes, options, deadline)

@@ -216,20 +216,7 @@ impl OutcomeBuilder {
 /// The command line of an execute call: its `rawInput.command` when the
 /// agent gave one, else its title.
 fn command_of(call: &ToolCall) -> String {
-    call.raw_input
-        .as_ref()
-        .and_then(|raw| raw.get("command"))
-        .and_then(|command| match command {
-            serde_json::Value::String(text) => Some(text.clone()),
-            serde_json::Value::Array(parts) => Some(
-                parts
-                    .iter()
-                    .filter_map(|p| p.as_str())
-                    .collect::<Vec<_>>()
-                    .join(" "),
-            ),
-            _ => None,
-        })
+    call.raw_text("command")
         .unwrap_or_else(|| call.title.clone())
 }
 

@@ -128,29 +128,30 @@ pub fn NewAssistant() -> impl IntoView {
             state.go(Page::Assistant(created.id));
         });
     };
-    let text = move |label: &'static str,
-                     hint: &'static str,
-                     value: RwSignal<String>,
-                     testid: &'static str| {
-        view! {
-            <label class="field">
-                <span>{label}</span>
-                <small class="muted">{hint}</small>
+    // One labelled input: a line, or (`lines` > 1) a text area.
+    let field = move |label: &'static str,
+                      hint: &'static str,
+                      value: RwSignal<String>,
+                      testid: &'static str,
+                      lines: u32| {
+        let input = if lines > 1 {
+            view! {
+                <textarea rows=lines.to_string() data-testid=testid prop:value=move || value.get()
+                    on:input=move |ev| value.set(event_target_value(&ev))></textarea>
+            }
+            .into_any()
+        } else {
+            view! {
                 <input type="text" data-testid=testid prop:value=move || value.get()
                     on:input=move |ev| value.set(event_target_value(&ev)) />
-            </label>
-        }
-    };
-    let area = move |label: &'static str,
-                     hint: &'static str,
-                     value: RwSignal<String>,
-                     testid: &'static str| {
+            }
+            .into_any()
+        };
         view! {
             <label class="field">
                 <span>{label}</span>
                 <small class="muted">{hint}</small>
-                <textarea rows="3" data-testid=testid prop:value=move || value.get()
-                    on:input=move |ev| value.set(event_target_value(&ev))></textarea>
+                {input}
             </label>
         }
     };
@@ -159,7 +160,7 @@ pub fn NewAssistant() -> impl IntoView {
             <div class="list-page-head"><h1>"New assistant"</h1></div>
             <div class="form">
                 <div class="row">
-                    {text("Name", "How people and other assistants call it.", name, "assistant-name")}
+                    {field("Name", "How people and other assistants call it.", name, "assistant-name", 1)}
                     <label class="field color-field">
                         <span>"Colour"</span>
                         <input type="color" data-testid="assistant-color" aria-label="Colour" prop:value=move || color.get()
@@ -193,11 +194,11 @@ pub fn NewAssistant() -> impl IntoView {
                     }).collect_view()}
                 </fieldset>
                 <Show when=move || kind.get() == "custom">
-                    {text("Command", "The program and its arguments, speaking ACP on stdio.", command, "assistant-command")}
+                    {field("Command", "The program and its arguments, speaking ACP on stdio.", command, "assistant-command", 1)}
                 </Show>
-                {text("Workspace", "The directory the agent works in (an absolute path on this machine).", workspace, "assistant-workspace")}
-                {area("Persona", "Who the assistant is: given to the agent at every cold start.", persona, "assistant-persona")}
-                {area("Constitution", "Rules it always follows, after the organisation's.", constitution, "assistant-constitution")}
+                {field("Workspace", "The directory the agent works in (an absolute path on this machine).", workspace, "assistant-workspace", 1)}
+                {field("Persona", "Who the assistant is: given to the agent at every cold start.", persona, "assistant-persona", 3)}
+                {field("Constitution", "Rules it always follows, after the organisation's.", constitution, "assistant-constitution", 3)}
                 <fieldset class="field secrets">
                     <legend>"Secrets"</legend>
                     <small class="muted">"Given to this assistant's agent as environment variables (a model key, a gateway's URL). Stored encrypted; nobody can read them back — replace or delete them later."</small>

@@ -3,7 +3,7 @@
 //! `session/new` and `session/load`, so a person stays in the loop. And
 //! what they say of themselves (usage, commands, notices) is kept.
 
-use crate::support::{TestServer, Viewer};
+use crate::support::{run_to_end, TestServer, Viewer};
 use serde_json::{json, Value};
 use tandem_shared::agent_state::{ChangedBy, ConfigValue};
 use tandem_shared::transcript::{Entry, Transcript};
@@ -359,21 +359,7 @@ async fn a_choice_made_between_runs_is_where_the_next_run_starts() {
         json!({"setting": "option", "id": "model", "value": "opus"}),
     )
     .await;
-    let before = viewer.events.len();
-    let (status, _) = server
-        .post(
-            &format!("/api/sessions/{}/messages", session.id),
-            json!({"text": "again"}),
-        )
-        .await;
-    assert_eq!(status, 202);
-    viewer
-        .until("the second run to end", |v| {
-            v.events[before..].iter().any(
-                |e| matches!(e.body, EventBody::StatusChange { status, .. } if !status.is_live()),
-            )
-        })
-        .await;
+    run_to_end(&server, &mut viewer, &session.id, "again").await;
     let modes: Vec<Value> = sent(&server, "later", "session/set_mode")
         .into_iter()
         .map(|m| m["modeId"].clone())
@@ -467,21 +453,7 @@ async fn an_agent_that_offers_resume_is_resumed_without_a_replay() {
     let mut viewer = Viewer::connect(&server).await;
     viewer.subscribe(&session.id, Seq::ZERO).await;
     assert_eq!(viewer.until_ended().await, SessionStatus::Completed);
-    let before = viewer.events.len();
-    let (status, _) = server
-        .post(
-            &format!("/api/sessions/{}/messages", session.id),
-            json!({"text": "second"}),
-        )
-        .await;
-    assert_eq!(status, 202);
-    viewer
-        .until("the second run to end", |v| {
-            v.events[before..].iter().any(
-                |e| matches!(e.body, EventBody::StatusChange { status, .. } if !status.is_live()),
-            )
-        })
-        .await;
+    let before = run_to_end(&server, &mut viewer, &session.id, "second").await;
     assert_eq!(sent(&server, "resumer", "session/resume").len(), 1);
     assert!(sent(&server, "resumer", "session/load").is_empty());
     assert_eq!(sent(&server, "resumer", "session/new").len(), 1);

@@ -2,7 +2,7 @@
 //! carry the context block, warm resumes use `session/load` only when
 //! allowed, an identity edit forces a cold start, and every run's summary.
 
-use crate::support::{TestServer, Viewer};
+use crate::support::{run_to_end, TestServer, Viewer};
 use serde_json::{json, Value};
 use tandem_shared::api::Assistant;
 use tandem_shared::{EventBody, Seq, SessionStatus, StartMode};
@@ -48,28 +48,6 @@ fn starts(viewer: &Viewer) -> Vec<(StartMode, String)> {
             _ => None,
         })
         .collect()
-}
-
-async fn run_to_end(
-    server: &TestServer,
-    viewer: &mut Viewer,
-    session: &tandem_shared::SessionId,
-    text: &str,
-) {
-    let before = viewer.events.len();
-    let (status, body) = server
-        .post(
-            &format!("/api/sessions/{session}/messages"),
-            json!({"text": text}),
-        )
-        .await;
-    assert_eq!(status, 202, "{body}");
-    viewer
-        .until("the run to end", |v| {
-            v.events.len() > before
-                && v.events[before..].iter().any(|e| matches!(e.body, EventBody::StatusChange { status, .. } if !status.is_live()))
-        })
-        .await;
 }
 
 #[tokio::test]

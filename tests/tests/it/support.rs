@@ -855,3 +855,30 @@ pub async fn until_json(
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
 }
+
+/// Sends `text` to a session and waits for the run it starts (or joins) to
+/// end. Returns where that run's events begin in the viewer's list.
+pub async fn run_to_end(
+    server: &TestServer,
+    viewer: &mut Viewer,
+    session: &SessionId,
+    text: &str,
+) -> usize {
+    let before = viewer.events.len();
+    let (status, body) = server
+        .post(
+            &format!("/api/sessions/{session}/messages"),
+            json!({ "text": text }),
+        )
+        .await;
+    assert_eq!(status, 202, "{body}");
+    viewer
+        .until("the run to end", |v| {
+            v.events.len() > before
+                && v.events[before..].iter().any(|e| {
+                    matches!(e.body, EventBody::StatusChange { status, .. } if !status.is_live())
+                })
+        })
+        .await;
+    before
+}
