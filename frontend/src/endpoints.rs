@@ -4,11 +4,11 @@
 use crate::api;
 use tandem_shared::agent_state::{ChoiceApplied, Setting};
 use tandem_shared::api::{
-    AgentKindInfo, ApprovalRule, ArchiveSessions, Assistant, ChatMessage, CreateAssistant,
-    CreateRoutine, CreateRule, CreateSession, CreateTask, Decide, DecisionResult, Heartbeat,
-    JournalEntry, NewJournalEntry, PendingApproval, PostChat, PutSecret, Routine, SecretInfo,
-    SendMessage, SendMessageResult, SessionQuery, SessionSummary, Task, UpdateAssistant,
-    UpdateRoutine, UpdateTask, Wake,
+    AgentKindInfo, AgentProbe, ApprovalRule, ArchiveSessions, Assistant, ChatMessage,
+    CreateAssistant, CreateRoutine, CreateRule, CreateSession, CreateTask, Decide, DecisionResult,
+    Heartbeat, JournalEntry, NewJournalEntry, PendingApproval, PostChat, PutSecret, Routine,
+    SecretInfo, SendMessage, SendMessageResult, SessionQuery, SessionSummary, Task,
+    UpdateAssistant, UpdateRoutine, UpdateTask, Wake,
 };
 use tandem_shared::auth::{
     AddMember, ApiToken, AuthState, ChangePassword, CreateShareLink, CreateToken, CreateUser,
@@ -170,6 +170,11 @@ pub mod assistants {
 
     pub async fn create(body: &CreateAssistant) -> Answer<Assistant> {
         api::post("/api/assistants", body).await
+    }
+
+    /// Starts the agent in a scratch directory and reports what it says.
+    pub async fn check(id: &AssistantId) -> Answer<AgentProbe> {
+        api::post(&format!("{}/check", path(id)), &()).await
     }
 
     pub async fn secrets(id: &AssistantId) -> Answer<Vec<SecretInfo>> {

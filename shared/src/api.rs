@@ -134,6 +134,30 @@ pub struct Assistant {
     pub archived_at: Option<i64>,
 }
 
+/// What "Check agent" found: the agent's own account of itself, started in
+/// a scratch directory (`initialize`, then `session/new`), or why it could
+/// not start, as the agent said it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct AgentProbe {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub agent_name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub agent_version: Option<String>,
+    /// The ways it offers to log in, by name.
+    #[serde(default)]
+    pub auth_methods: Vec<String>,
+    #[serde(default)]
+    pub modes: Vec<crate::agent_state::AgentMode>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub current_mode: Option<String>,
+    #[serde(default)]
+    pub options: Vec<crate::agent_state::ConfigOption>,
+    /// Why it did not get that far.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+}
+
 /// A secret of an assistant, as anyone sees it: its name, never its value.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]

@@ -5,6 +5,7 @@
 //! the protocol under a running install. An installed binary of another
 //! version is used, and its version shown.
 
+pub mod probe;
 pub mod versions;
 
 use crate::acp::connection::LaunchSpec;

@@ -26,3 +26,43 @@ pub async fn list(
         .map_err(|_| ApiError::Internal)?;
     Ok(ApiJson(kinds))
 }
+
+/// "Check agent": starts the assistant's agent in a scratch directory, with
+/// its secrets, and reports who it says it is, how it logs in, and what its
+/// sessions offer — or why it could not start, in its own words.
+#[utoipa::path(post, path = "/api/assistants/{id}/check",
+    params(("id" = String, Path, description = "assistant id")),
+    responses((status = 200, body = tandem_shared::api::AgentProbe), (status = 404, body = tandem_shared::api::ErrorBody)))]
+pub async fn check(
+    State(state): State<AppState>,
+    super::access::Visible { item, .. }: super::access::Visible<tandem_shared::api::Assistant>,
+) -> Result<ApiJson<tandem_shared::api::AgentProbe>, ApiError> {
+    let failed = |error: String| tandem_shared::api::AgentProbe {
+        agent_name: None,
+        agent_version: None,
+        auth_methods: Vec::new(),
+        modes: Vec::new(),
+        current_mode: None,
+        options: Vec::new(),
+        error: Some(error),
+    };
+    let spec = item.agent.clone();
+    let preflight = tokio::task::spawn_blocking(move || crate::agents::preflight(&spec))
+        .await
+        .map_err(|_| ApiError::Internal)?;
+    if let Err(problem) = preflight {
+        return Ok(ApiJson(failed(problem)));
+    }
+    let ctx = state.sessions.context();
+    let mut launch = crate::agents::launch_spec(&item.agent, &state.tandem_exe);
+    match crate::secrets::environment(ctx, &item.id).await {
+        Ok(secrets) => launch.env.extend(secrets),
+        Err(error) => return Ok(ApiJson(failed(error))),
+    }
+    let scratch = std::env::temp_dir().join(ctx.ids.new_id("tandem-check"));
+    std::fs::create_dir_all(&scratch).map_err(|_| ApiError::Internal)?;
+    let found =
+        crate::agents::probe::probe(&launch, &scratch, ctx.config.agent_start_timeout).await;
+    let _ = std::fs::remove_dir_all(&scratch);
+    Ok(ApiJson(found))
+}

@@ -79,6 +79,7 @@ pub fn router(state: AppState, static_dir: Option<PathBuf>) -> Router {
             get(users::members).post(users::add_member),
         )
         .route("/assistants/{id}/secrets", get(secrets::list))
+        .route("/assistants/{id}/check", post(agents::check))
         .route(
             "/assistants/{id}/secrets/{name}",
             axum::routing::put(secrets::put).delete(secrets::delete),

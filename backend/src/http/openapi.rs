@@ -48,6 +48,7 @@ use utoipa::OpenApi;
         super::sessions::resume,
         super::choices::list,
         super::secrets::list,
+        super::agents::check,
         super::secrets::put,
         super::secrets::delete,
         super::choices::choose,

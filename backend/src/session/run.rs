@@ -115,7 +115,7 @@ impl<'s> AgentRun<'s> {
         }
         // The assistant's secrets, into its agent's environment only.
         let mut launch = session.launch.clone();
-        match open_secrets(&session.ctx, &session.assistant.id).await {
+        match crate::secrets::environment(&session.ctx, &session.assistant.id).await {
             Ok(secrets) => launch.env.extend(secrets),
             Err(reason) => return Ending::failed(reason),
         }
@@ -430,34 +430,6 @@ impl<'s> AgentRun<'s> {
 /// `session/cancel`, and then to exit after its stdin closes.
 pub(super) const SHUTDOWN_CANCEL_GRACE: std::time::Duration = std::time::Duration::from_secs(2);
 const SHUTDOWN_EXIT_GRACE: std::time::Duration = std::time::Duration::from_secs(1);
-
-/// An assistant's secrets as environment variables; one that does not open
-/// (another key, a changed row) fails the run with its name, never a value.
-async fn open_secrets(
-    ctx: &super::Context,
-    assistant: &tandem_shared::AssistantId,
-) -> Result<Vec<(String, String)>, String> {
-    let sealed = ctx
-        .store
-        .secrets(assistant)
-        .await
-        .map_err(|error| error.explain())?;
-    sealed
-        .into_iter()
-        .map(|secret| {
-            let owner = format!("{assistant}/{}", secret.name);
-            ctx.vault
-                .open_sealed(&owner, &secret.sealed)
-                .map(|value| (secret.name.clone(), value))
-                .map_err(|error| {
-                    format!(
-                        "the assistant's secret {}: {error}; enter it again",
-                        secret.name
-                    )
-                })
-        })
-        .collect()
-}
 
 /// `tandem mcp` on stdio (every agent must support stdio MCP servers),
 /// told where to call and with which token.

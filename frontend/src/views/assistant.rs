@@ -8,6 +8,7 @@ use super::members::MembersTab;
 use super::rules::RulesList;
 use crate::endpoints::{assistants, routines};
 use crate::state::{AppState, Page};
+use crate::views::check_agent::CheckAgent;
 use crate::views::secrets::SecretsEditor;
 use leptos::prelude::*;
 use tandem_shared::api::{
@@ -280,6 +281,7 @@ fn ProfileTab(assistant: Assistant) -> impl IntoView {
             {field("Constitution", "Rules it always follows, after the organisation's.", constitution, 4, "constitution")}
             {field("Memory", "The markdown document it keeps across sessions.", memory, 8, "memory")}
             <SecretsEditor id=me.get_value() />
+            <CheckAgent id=me.get_value() />
             <div class="row">
                 <button class="button primary" data-testid="save-profile" on:click=save>"Save"</button>
                 <Show when=move || saved.get()><span class="ok-text" data-testid="saved">"Saved"</span></Show>

@@ -4,6 +4,7 @@ pub mod agent_bar;
 pub mod approvals;
 pub mod assistant;
 pub mod avatar;
+pub mod check_agent;
 pub mod composer;
 pub mod diff;
 pub mod entry;

@@ -77,3 +77,65 @@ async fn a_session_of_an_agent_this_node_cannot_run_fails_with_the_reason() {
         "{now}"
     );
 }
+
+/// "Check agent" starts the assistant's agent with its secrets in a scratch
+/// directory and reports what it says of itself; a broken agent's error
+/// comes back in its own words, and no process is left either way.
+#[tokio::test]
+async fn check_agent_reports_what_the_agent_says_of_itself() {
+    let server = TestServer::start().await;
+    let assistant = server
+        .scripted_assistant(
+            "checked",
+            json!({
+                "modes": [{"id": "auto", "name": "Auto"}, {"id": "default", "name": "Default"}],
+                "start_mode": "auto",
+                "auth_methods": [{"id": "api-key", "name": "API key"}],
+                "config_options": [{"id": "model", "name": "Model", "category": "model", "type": "select",
+                    "currentValue": "small", "options": [{"value": "small", "name": "Small"}]}]
+            }),
+        )
+        .await;
+    let (status, found) = server
+        .post(
+            &format!("/api/assistants/{}/check", assistant.id),
+            json!({}),
+        )
+        .await;
+    assert_eq!(status, 200, "{found}");
+    assert_eq!(
+        (&found["agent_name"], &found["agent_version"]),
+        (&json!("test-agent"), &json!("1"))
+    );
+    assert_eq!(found["auth_methods"], json!(["API key"]));
+    assert_eq!(found["current_mode"], "auto");
+    assert_eq!(found["modes"].as_array().map(Vec::len), Some(2));
+    assert_eq!(found["options"][0]["id"], "model");
+    assert!(found["error"].is_null(), "{found}");
+
+    let broken = server
+        .scripted_assistant(
+            "broken",
+            json!({"init_error": {"code": 1001, "message": "obsolete setting", "data": {"restartable": true}}}),
+        )
+        .await;
+    let (status, found) = server
+        .post(&format!("/api/assistants/{}/check", broken.id), json!({}))
+        .await;
+    assert_eq!(status, 200);
+    assert_eq!(
+        found["error"],
+        "the agent answered initialize with an error: obsolete setting (code 1001, data {\"restartable\":true})"
+    );
+    crate::support::until_no_process_mentions(&server.data_dir.join("ws-checked")).await;
+    crate::support::until_no_process_mentions(&server.data_dir.join("ws-broken")).await;
+
+    let stranger = server.person("mallory").await;
+    let (status, _) = stranger
+        .post(
+            &format!("/api/assistants/{}/check", assistant.id),
+            json!({}),
+        )
+        .await;
+    assert_eq!(status, 404, "a stranger cannot start another team's agent");
+}

@@ -121,3 +121,49 @@ async fn a_person_creates_a_claude_assistant_with_a_key_that_is_never_shown_agai
     assert!(!logged.contains(KEY), "the server's log holds the key");
     browser.close().await;
 }
+
+/// "Check agent" on the profile shows who the agent says it is, how it
+/// logs in, its modes (in words, and where it starts) and its options.
+#[tokio::test]
+async fn check_agent_shows_what_the_agent_says_of_itself() {
+    let server = TestServer::start().await;
+    let assistant = server
+        .scripted_assistant(
+            "checked",
+            json!({
+                "modes": [{"id": "auto", "name": "Auto"}, {"id": "default", "name": "Default"}],
+                "start_mode": "auto",
+                "auth_methods": [{"id": "api-key", "name": "API key"}],
+                "config_options": [{"id": "model", "name": "Model", "category": "model", "type": "select",
+                    "currentValue": "small", "options": [{"value": "small", "name": "Small"}]}]
+            }),
+        )
+        .await;
+    let browser = Browser::logged_in(&server, 1280, 900).await;
+    browser
+        .client
+        .goto(&format!("{}/#/assistants/{}", server.url, assistant.id))
+        .await
+        .expect("open");
+    browser.click("[data-testid=tab-profile]").await;
+    browser.click("[data-testid=check-agent-button]").await;
+    browser
+        .until_text("[data-testid=check-who]", "test-agent 1")
+        .await;
+    browser
+        .until_text(
+            "[data-testid=check-modes]",
+            "Auto — acts without asking (starts here); Default — asks before acting",
+        )
+        .await;
+    browser
+        .client
+        .execute(
+            "document.querySelector('[data-testid=check-agent]').scrollIntoView();",
+            vec![],
+        )
+        .await
+        .expect("scroll");
+    browser.screenshot("check-agent").await;
+    browser.close().await;
+}
