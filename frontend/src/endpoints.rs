@@ -2,7 +2,7 @@
 //! nowhere else, and each call says what it sends and what comes back.
 
 use crate::api;
-use tandem_shared::agent_state::{ChoiceApplied, Setting};
+use tandem_shared::agent_state::{Choice, ChoiceApplied, Setting};
 use tandem_shared::api::{
     AgentKindInfo, AgentProbe, ApprovalRule, ArchiveSessions, Assistant, ChatMessage,
     CreateAssistant, CreateRoutine, CreateRule, CreateSession, CreateTask, Decide, DecisionResult,
@@ -175,6 +175,15 @@ pub mod assistants {
     /// Starts the agent in a scratch directory and reports what it says.
     pub async fn check(id: &AssistantId) -> Answer<AgentProbe> {
         api::post(&format!("{}/check", path(id)), &()).await
+    }
+
+    /// The assistant's defaults for its agent's mode and options.
+    pub async fn defaults(id: &AssistantId) -> Answer<Vec<Choice>> {
+        api::get(&format!("{}/choices", path(id))).await
+    }
+
+    pub async fn set_default(id: &AssistantId, setting: &Setting) -> Answer<Vec<Choice>> {
+        api::post(&format!("{}/choices", path(id)), setting).await
     }
 
     pub async fn secrets(id: &AssistantId) -> Answer<Vec<SecretInfo>> {

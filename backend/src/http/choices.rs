@@ -71,3 +71,35 @@ fn check(setting: &Setting) -> Result<(), ApiError> {
         }
     }
 }
+
+/// The assistant's defaults for its agent, oldest first.
+#[utoipa::path(get, path = "/api/assistants/{id}/choices",
+    params(("id" = String, Path, description = "assistant id")),
+    responses((status = 200, body = Vec<Choice>), (status = 404, body = tandem_shared::api::ErrorBody)))]
+pub async fn list_defaults(
+    State(state): State<AppState>,
+    Visible { item, .. }: Visible<tandem_shared::api::Assistant>,
+) -> Result<ApiJson<Vec<Choice>>, ApiError> {
+    Ok(ApiJson(state.store.assistant_choices(&item.id).await?))
+}
+
+/// Sets a default mode or option value for every run of the assistant's
+/// sessions (a session's own choice still wins). Answers with all of them.
+#[utoipa::path(post, path = "/api/assistants/{id}/choices", request_body = Setting,
+    params(("id" = String, Path, description = "assistant id")),
+    responses((status = 200, body = Vec<Choice>), (status = 400, body = tandem_shared::api::ErrorBody),
+        (status = 404, body = tandem_shared::api::ErrorBody)))]
+pub async fn choose_default(
+    State(state): State<AppState>,
+    Visible { caller, item }: Visible<tandem_shared::api::Assistant>,
+    ApiJson(setting): ApiJson<Setting>,
+) -> Result<ApiJson<Vec<Choice>>, ApiError> {
+    check(&setting)?;
+    let choice = Choice {
+        setting,
+        chosen_by: caller.name(),
+        chosen_at: state.now_ms(),
+    };
+    state.store.set_assistant_choice(&item.id, &choice).await?;
+    Ok(ApiJson(state.store.assistant_choices(&item.id).await?))
+}

@@ -81,6 +81,10 @@ pub fn router(state: AppState, static_dir: Option<PathBuf>) -> Router {
         .route("/assistants/{id}/secrets", get(secrets::list))
         .route("/assistants/{id}/check", post(agents::check))
         .route(
+            "/assistants/{id}/choices",
+            get(choices::list_defaults).post(choices::choose_default),
+        )
+        .route(
             "/assistants/{id}/secrets/{name}",
             axum::routing::put(secrets::put).delete(secrets::delete),
         )

@@ -49,6 +49,8 @@ use utoipa::OpenApi;
         super::choices::list,
         super::secrets::list,
         super::agents::check,
+        super::choices::list_defaults,
+        super::choices::choose_default,
         super::secrets::put,
         super::secrets::delete,
         super::choices::choose,

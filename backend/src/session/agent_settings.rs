@@ -102,6 +102,22 @@ fn with_session(mut params: Value, agent_session: &str) -> Value {
     params
 }
 
+/// What a run starts with, setting by setting: the session's own choice
+/// (by the member who made it), else the assistant's default.
+pub fn effective(defaults: &[Choice], session: &[Choice]) -> Vec<(Choice, ChangedBy)> {
+    let mut wanted: Vec<(Choice, ChangedBy)> = defaults
+        .iter()
+        .filter(|d| !session.iter().any(|c| c.setting.key() == d.setting.key()))
+        .map(|d| (d.clone(), ChangedBy::Default))
+        .collect();
+    wanted.extend(
+        session
+            .iter()
+            .map(|c| (c.clone(), ChangedBy::Person(c.chosen_by.clone()))),
+    );
+    wanted
+}
+
 impl AgentRun<'_> {
     /// Records what the agent's session opened with (its modes and
     /// options), then puts it in the mode and options this session wants.
@@ -122,18 +138,23 @@ impl AgentRun<'_> {
             });
         }
         let ctx = self.session.ctx.clone();
-        let choices = ctx
+        let session_choices = ctx
             .store
             .choices(&log.summary.id)
             .await
             .map_err(|error| Ending::storage(error.explain()))?;
-        let mode_choice = choices
+        let defaults = ctx
+            .store
+            .assistant_choices(&self.session.assistant.id)
+            .await
+            .map_err(|error| Ending::storage(error.explain()))?;
+        let wanted = effective(&defaults, &session_choices);
+        let mode_choice = wanted
             .iter()
-            .rev()
-            .find(|c| matches!(c.setting, Setting::Mode { .. }));
+            .find(|(c, _)| matches!(c.setting, Setting::Mode { .. }));
         // A chosen mode the agent no longer offers gives way to asking.
         let agent = &self.session.log.agent;
-        let chosen_mode = match mode_choice.map(|c| &c.setting) {
+        let chosen_mode = match mode_choice.map(|(c, _)| &c.setting) {
             Some(setting @ Setting::Mode { mode }) if setting.offered_by(agent) => {
                 Some(mode.as_str())
             }
@@ -141,7 +162,7 @@ impl AgentRun<'_> {
         };
         if let Some(switch) = switch_for(agent, chosen_mode) {
             let by = match (chosen_mode, mode_choice) {
-                (Some(_), Some(choice)) => ChangedBy::Person(choice.chosen_by.clone()),
+                (Some(_), Some((_, by))) => by.clone(),
                 _ => ChangedBy::Default,
             };
             let setting = switch.setting();
@@ -149,16 +170,15 @@ impl AgentRun<'_> {
             self.apply_now(agent_session, setting, by, method, params, deadline)
                 .await?;
         }
-        for choice in choices
+        for (choice, by) in wanted
             .iter()
-            .filter(|c| matches!(c.setting, Setting::Option { .. }))
+            .filter(|(c, _)| matches!(c.setting, Setting::Option { .. }))
         {
             if let Some((method, params)) = request_for(&self.session.log.agent, &choice.setting) {
-                let by = ChangedBy::Person(choice.chosen_by.clone());
                 self.apply_now(
                     agent_session,
                     choice.setting.clone(),
-                    by,
+                    by.clone(),
                     method,
                     params,
                     deadline,
@@ -326,6 +346,45 @@ mod tests {
         );
         // A choice the agent no longer offers: left as the agent has it.
         assert_eq!(switch_for(&claude, Some("gone")), None);
+    }
+
+    #[test]
+    fn a_sessions_choice_wins_over_the_assistants_default() {
+        let choice = |setting: Setting, by: &str| Choice {
+            setting,
+            chosen_by: by.into(),
+            chosen_at: 0,
+        };
+        let model = |value: &str| Setting::Option {
+            id: "model".into(),
+            value: ConfigValue::Choice(value.into()),
+        };
+        let defaults = [
+            choice(
+                Setting::Mode {
+                    mode: "plan".into(),
+                },
+                "ada",
+            ),
+            choice(model("small"), "ada"),
+        ];
+        let session = [choice(model("large"), "bob")];
+        let wanted = effective(&defaults, &session);
+        assert_eq!(
+            wanted
+                .iter()
+                .map(|(c, by)| (c.setting.clone(), by.clone()))
+                .collect::<Vec<_>>(),
+            vec![
+                (
+                    Setting::Mode {
+                        mode: "plan".into()
+                    },
+                    ChangedBy::Default
+                ),
+                (model("large"), ChangedBy::Person("bob".into())),
+            ]
+        );
     }
 
     #[test]

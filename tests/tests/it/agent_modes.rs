@@ -474,3 +474,65 @@ async fn an_agent_that_offers_resume_is_resumed_without_a_replay() {
     );
     assert!(viewer.agent_text().contains("You said: second"));
 }
+
+/// An assistant's defaults apply at every start, beneath a session's own
+/// choices: here the default mode `plan` and model `opus`, and a session
+/// that chose `sonnet` keeps it.
+#[tokio::test]
+async fn an_assistants_defaults_start_every_run_and_a_sessions_choice_wins() {
+    let server = TestServer::start().await;
+    let assistant = server
+        .scripted_assistant(
+            "defaulted",
+            with_models(claude_like(json!([{"do": "message", "text": "ok"}]))),
+        )
+        .await;
+    for body in [
+        json!({"setting": "mode", "mode": "plan"}),
+        json!({"setting": "option", "id": "model", "value": "opus"}),
+    ] {
+        let (status, kept) = server
+            .post(&format!("/api/assistants/{}/choices", assistant.id), body)
+            .await;
+        assert_eq!(status, 200, "{kept}");
+    }
+    let (status, bad) = server
+        .post(
+            &format!("/api/assistants/{}/choices", assistant.id),
+            json!({"setting": "mode", "mode": ""}),
+        )
+        .await;
+    assert_eq!(status, 400, "{bad}");
+
+    let session = server.start_session(&assistant, "first").await;
+    let mut viewer = Viewer::connect(&server).await;
+    viewer.subscribe(&session.id, Seq::ZERO).await;
+    assert_eq!(viewer.until_ended().await, SessionStatus::Completed);
+    assert_eq!(
+        mode_changes(&viewer),
+        vec![("plan".to_owned(), ChangedBy::Default)]
+    );
+    let agent = folded(&viewer).agent;
+    assert_eq!(agent.options[0].value, ConfigValue::Choice("opus".into()));
+
+    choose(
+        &server,
+        &session.id,
+        json!({"setting": "option", "id": "model", "value": "sonnet"}),
+    )
+    .await;
+    run_to_end(&server, &mut viewer, &session.id, "again").await;
+    assert_eq!(
+        folded(&viewer).agent.options[0].value,
+        ConfigValue::Choice("sonnet".into())
+    );
+    let options: Vec<Value> = sent(&server, "defaulted", "session/set_config_option")
+        .into_iter()
+        .map(|o| o["value"].clone())
+        .collect();
+    assert_eq!(
+        options,
+        vec![json!("opus")],
+        "the second run's sonnet is the agent's start value, so nothing is sent"
+    );
+}

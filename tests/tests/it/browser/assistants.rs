@@ -123,7 +123,8 @@ async fn a_person_creates_a_claude_assistant_with_a_key_that_is_never_shown_agai
 }
 
 /// "Check agent" on the profile shows who the agent says it is, how it
-/// logs in, its modes (in words, and where it starts) and its options.
+/// logs in, its modes (in words, and where it starts) and its options; from
+/// them a member picks the mode every run starts with.
 #[tokio::test]
 async fn check_agent_shows_what_the_agent_says_of_itself() {
     let server = TestServer::start().await;
@@ -156,6 +157,31 @@ async fn check_agent_shows_what_the_agent_says_of_itself() {
             "Auto — acts without asking (starts here); Default — asks before acting",
         )
         .await;
+    // From what it offers, a member picks what every run starts with.
+    browser
+        .client
+        .execute(
+            "const s = document.querySelector('[data-testid=default-mode]'); s.value = 'default'; \
+             s.dispatchEvent(new Event('change', {bubbles: true}));",
+            vec![],
+        )
+        .await
+        .expect("pick");
+    let started = std::time::Instant::now();
+    loop {
+        let (_, kept) = server
+            .get(&format!("/api/assistants/{}/choices", assistant.id))
+            .await;
+        if kept[0]["mode"] == "default" {
+            assert_eq!(kept[0]["chosen_by"], crate::support::ADMIN);
+            break;
+        }
+        assert!(
+            started.elapsed() < crate::support::DEADLINE,
+            "never kept: {kept}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
     browser
         .client
         .execute(
