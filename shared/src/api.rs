@@ -137,7 +137,7 @@ pub struct Assistant {
 /// What "Check agent" found: the agent's own account of itself, started in
 /// a scratch directory (`initialize`, then `session/new`), or why it could
 /// not start, as the agent said it.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct AgentProbe {
     #[serde(default, skip_serializing_if = "Option::is_none")]

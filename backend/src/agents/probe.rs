@@ -14,15 +14,7 @@ use tandem_shared::EventBody;
 
 /// Runs the probe; the agent's process group is gone when it returns.
 pub async fn probe(launch: &LaunchSpec, scratch: &Path, timeout: Duration) -> AgentProbe {
-    let mut found = AgentProbe {
-        agent_name: None,
-        agent_version: None,
-        auth_methods: Vec::new(),
-        modes: Vec::new(),
-        current_mode: None,
-        options: Vec::new(),
-        error: None,
-    };
+    let mut found = AgentProbe::default();
     let mut conn = match AgentConnection::spawn(launch, scratch) {
         Ok(conn) => conn,
         Err(error) => {

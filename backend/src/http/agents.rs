@@ -38,13 +38,8 @@ pub async fn check(
     super::access::Visible { item, .. }: super::access::Visible<tandem_shared::api::Assistant>,
 ) -> Result<ApiJson<tandem_shared::api::AgentProbe>, ApiError> {
     let failed = |error: String| tandem_shared::api::AgentProbe {
-        agent_name: None,
-        agent_version: None,
-        auth_methods: Vec::new(),
-        modes: Vec::new(),
-        current_mode: None,
-        options: Vec::new(),
         error: Some(error),
+        ..Default::default()
     };
     let spec = item.agent.clone();
     let preflight = tokio::task::spawn_blocking(move || crate::agents::preflight(&spec))
