@@ -124,6 +124,10 @@ pub struct ConfigOption {
     /// A select option's choices (empty for a boolean).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub choices: Vec<ConfigChoice>,
+    /// Offered through the session's `models` list rather than as a
+    /// configuration option (Codex), and so set with `session/set_model`.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub from_models: bool,
 }
 
 impl ConfigOption {
@@ -369,12 +373,30 @@ impl AgentState {
                 self.mode = Some(current.clone());
             }
             EventBody::ModeChange { mode, .. } => self.set_mode(mode),
-            EventBody::AgentOptions { options } => self.options = options.clone(),
+            EventBody::AgentOptions { options } => self.replace_options(options),
             EventBody::OptionChange { id, value, .. } => self.set_option(id, value),
             EventBody::Usage { usage } => self.usage = Some(usage.clone()),
             EventBody::AgentCommands { commands } => self.commands = commands.clone(),
             _ => {}
         }
+    }
+
+    /// The agent's options now. A model picker from the session's `models`
+    /// list stays unless the new options hold a model of their own
+    /// (`configOptions` come first).
+    pub fn replace_options(&mut self, options: &[ConfigOption]) {
+        let kept = self
+            .options
+            .iter()
+            .find(|o| o.from_models)
+            .filter(|_| {
+                !options
+                    .iter()
+                    .any(|o| o.id == "model" || o.category.as_deref() == Some("model"))
+            })
+            .cloned();
+        self.options = options.to_vec();
+        self.options.extend(kept);
     }
 
     pub fn set_option(&mut self, id: &str, value: &ConfigValue) {
@@ -460,6 +482,7 @@ mod tests {
                             description: None,
                         },
                     ],
+                    from_models: false,
                 },
                 ConfigOption {
                     id: "model".into(),
@@ -467,6 +490,7 @@ mod tests {
                     category: Some("model".into()),
                     value: ConfigValue::Choice("small".into()),
                     choices: vec![],
+                    from_models: false,
                 },
             ],
             ..Default::default()

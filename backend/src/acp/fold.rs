@@ -146,7 +146,64 @@ pub fn config_option(option: &acp::SessionConfigOption) -> ConfigOption {
         category,
         value,
         choices,
+        from_models: false,
     }
+}
+
+/// The session's `models` list (Codex), read from the raw answer of
+/// `session/new`, `session/load` or `session/resume`, as a model picker:
+/// `{"models": {"availableModels": [{"modelId", "name", "description"}],
+/// "currentModelId"}}`. `None` when it offers none.
+pub fn models(answer: &serde_json::Value) -> Option<ConfigOption> {
+    let models = answer.get("models")?;
+    let current = models.get("currentModelId")?.as_str()?;
+    let choices: Vec<ConfigChoice> = models
+        .get("availableModels")?
+        .as_array()?
+        .iter()
+        .filter_map(|model| {
+            let value = model.get("modelId")?.as_str()?.to_owned();
+            Some(ConfigChoice {
+                name: model
+                    .get("name")
+                    .and_then(serde_json::Value::as_str)
+                    .unwrap_or(&value)
+                    .to_owned(),
+                description: model
+                    .get("description")
+                    .and_then(serde_json::Value::as_str)
+                    .map(str::to_owned),
+                value,
+            })
+        })
+        .collect();
+    if choices.is_empty() {
+        return None;
+    }
+    Some(ConfigOption {
+        id: "model".into(),
+        name: "Model".into(),
+        category: Some("model".into()),
+        value: ConfigValue::Choice(current.to_owned()),
+        choices,
+        from_models: true,
+    })
+}
+
+/// What a session offers: its configuration options, and its `models` as
+/// a model picker when no option already picks the model.
+pub fn session_options(
+    options: Option<&[acp::SessionConfigOption]>,
+    answer_models: Option<ConfigOption>,
+) -> Option<Vec<ConfigOption>> {
+    let mut found: Vec<ConfigOption> = options.into_iter().flatten().map(config_option).collect();
+    let has_model = found
+        .iter()
+        .any(|o| o.id == "model" || o.category.as_deref() == Some("model"));
+    if let Some(models) = answer_models.filter(|_| !has_model) {
+        found.push(models);
+    }
+    (options.is_some() || !found.is_empty()).then_some(found)
 }
 
 pub fn content_text(block: &acp::ContentBlock) -> String {
@@ -426,6 +483,7 @@ mod tests {
                         category: None,
                         value: ConfigValue::Boolean(true),
                         choices: vec![],
+                        from_models: false,
                     },
                     ConfigOption {
                         id: "model".into(),
@@ -437,6 +495,7 @@ mod tests {
                             name: "B".into(),
                             description: None,
                         }],
+                        from_models: false,
                     },
                 ],
             }],

@@ -56,27 +56,27 @@ pub async fn probe(launch: &LaunchSpec, scratch: &Path, timeout: Duration) -> Ag
     }
     let new = acp::NewSessionRequest::new(scratch.to_path_buf());
     match ask(&mut conn, "session/new", new, timeout).await {
-        Ok(answer) => match serde_json::from_value::<acp::NewSessionResponse>(answer) {
-            Ok(session) => {
-                if let Some(EventBody::AgentModes { current, available }) =
-                    session.modes.as_ref().map(fold::modes)
-                {
-                    found.current_mode = Some(current);
-                    found.modes = available;
+        Ok(answer) => {
+            let models = fold::models(&answer);
+            match serde_json::from_value::<acp::NewSessionResponse>(answer) {
+                Ok(session) => {
+                    if let Some(EventBody::AgentModes { current, available }) =
+                        session.modes.as_ref().map(fold::modes)
+                    {
+                        found.current_mode = Some(current);
+                        found.modes = available;
+                    }
+                    found.options =
+                        fold::session_options(session.config_options.as_deref(), models)
+                            .unwrap_or_default();
                 }
-                found.options = session
-                    .config_options
-                    .iter()
-                    .flatten()
-                    .map(fold::config_option)
-                    .collect();
+                Err(error) => {
+                    found.error = Some(format!(
+                        "the agent's session/new answer is malformed: {error}"
+                    ))
+                }
             }
-            Err(error) => {
-                found.error = Some(format!(
-                    "the agent's session/new answer is malformed: {error}"
-                ))
-            }
-        },
+        }
         Err(error) => found.error = Some(error),
     }
     found

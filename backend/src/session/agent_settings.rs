@@ -63,7 +63,12 @@ pub fn request_for(state: &AgentState, setting: &Setting) -> Option<(&'static st
             if &option.value == value || !setting.offered_by(state) {
                 return None;
             }
-            Some(set_option(id, value))
+            match (option.from_models, value) {
+                (true, ConfigValue::Choice(model)) => {
+                    Some(("session/set_model", serde_json::json!({ "modelId": model })))
+                }
+                _ => Some(set_option(id, value)),
+            }
         }
     }
 }
@@ -125,17 +130,15 @@ impl AgentRun<'_> {
         &mut self,
         agent_session: &str,
         modes: Option<acp::SessionModeState>,
-        options: Option<Vec<acp::SessionConfigOption>>,
+        options: Option<Vec<tandem_shared::agent_state::ConfigOption>>,
         deadline: Option<Instant>,
     ) -> Result<(), Ending> {
         let log = &mut self.session.log;
         if let Some(modes) = &modes {
             log.stage(fold::modes(modes));
         }
-        if let Some(options) = &options {
-            log.stage(EventBody::AgentOptions {
-                options: options.iter().map(fold::config_option).collect(),
-            });
+        if let Some(options) = options {
+            log.stage(EventBody::AgentOptions { options });
         }
         let ctx = self.session.ctx.clone();
         let session_choices = ctx
@@ -403,6 +406,7 @@ mod tests {
                         description: None,
                     })
                     .collect(),
+                from_models: false,
             }],
             ..Default::default()
         };
@@ -412,6 +416,62 @@ mod tests {
                 option: "mode".into(),
                 mode: "default".into()
             })
+        );
+    }
+
+    #[test]
+    fn a_model_from_the_models_list_is_set_with_set_model() {
+        let answer = serde_json::json!({"sessionId": "s", "models": {
+        "currentModelId": "gpt-5.2-codex/medium",
+        "availableModels": [
+            {"modelId": "gpt-5.2-codex/medium", "name": "gpt-5.2-codex (medium)"},
+            {"modelId": "gpt-5.2-codex/high", "name": "gpt-5.2-codex (high)", "description": "Deeper"},
+            {"name": "no id: skipped"}
+        ]}});
+        let models = fold::models(&answer);
+        let options = fold::session_options(None, models).unwrap_or_default();
+        assert_eq!(options.len(), 1);
+        assert!(options[0].from_models);
+        assert_eq!(options[0].choices.len(), 2);
+        let mut state = AgentState::default();
+        state.replace_options(&options);
+        let pick = |model: &str| Setting::Option {
+            id: "model".into(),
+            value: ConfigValue::Choice(model.into()),
+        };
+        assert_eq!(
+            request_for(&state, &pick("gpt-5.2-codex/high")),
+            Some((
+                "session/set_model",
+                serde_json::json!({"modelId": "gpt-5.2-codex/high"})
+            ))
+        );
+        assert_eq!(request_for(&state, &pick("gpt-5.2-codex/medium")), None);
+        assert_eq!(request_for(&state, &pick("unknown")), None);
+        // Later configuration options without a model keep the picker.
+        state.replace_options(&[]);
+        assert_eq!(state.options.len(), 1);
+    }
+
+    #[test]
+    fn configuration_options_pick_the_model_before_the_models_list() {
+        let answer = serde_json::json!({"models": {"currentModelId": "a",
+            "availableModels": [{"modelId": "a", "name": "A"}]}});
+        let option: acp::SessionConfigOption = match serde_json::from_value(serde_json::json!(
+            {"id":"model","name":"Model","category":"model","type":"select","currentValue":"opus",
+             "options":[{"value":"opus","name":"Opus"}]}
+        )) {
+            Ok(option) => option,
+            Err(error) => panic!("a valid option: {error}"),
+        };
+        let options =
+            fold::session_options(Some(&[option]), fold::models(&answer)).unwrap_or_default();
+        assert_eq!(options.len(), 1);
+        assert!(!options[0].from_models);
+        assert_eq!(
+            fold::models(&serde_json::json!({"models": {"currentModelId": "a",
+            "availableModels": []}})),
+            None
         );
     }
 }

@@ -7,6 +7,7 @@ use super::continuity::{self, ColdReason, ContinuityInput, Identity, StartMode};
 use super::ending::Ending;
 use super::replay::{History, ReplayFilter};
 use super::run::{AgentRun, Phase};
+use crate::acp::fold;
 use crate::acp::jsonrpc::RpcError;
 use crate::acp::schema as acp;
 use std::time::Duration;
@@ -78,9 +79,13 @@ impl AgentRun<'_> {
                     });
                     // Load and resume answers carry the same `modes` and
                     // `configOptions`; Gemini answers a load with `null`.
+                    let models = fold::models(&answer);
                     let (modes, options) =
                         match serde_json::from_value::<acp::LoadSessionResponse>(answer) {
-                            Ok(opened) => (opened.modes, opened.config_options),
+                            Ok(opened) => (
+                                opened.modes,
+                                fold::session_options(opened.config_options.as_deref(), models),
+                            ),
                             Err(_) => (None, None),
                         };
                     self.settle_settings(&known, modes, options, deadline)
@@ -168,6 +173,7 @@ impl AgentRun<'_> {
                 )))
             }
         };
+        let models = fold::models(&answer);
         let new: acp::NewSessionResponse = serde_json::from_value(answer).map_err(|error| {
             Ending::failed(format!(
                 "the agent's session/new answer is malformed: {error}"
@@ -196,7 +202,8 @@ impl AgentRun<'_> {
             context: Some(identity.context.clone()),
         });
         self.context_for_next_prompt = Some(identity.context);
-        self.settle_settings(&id, new.modes, new.config_options, deadline)
+        let options = fold::session_options(new.config_options.as_deref(), models);
+        self.settle_settings(&id, new.modes, options, deadline)
             .await?;
         Ok(id)
     }

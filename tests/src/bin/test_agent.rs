@@ -67,6 +67,11 @@ struct Scenario {
     /// Other configuration options (`configOptions` entries) offered.
     #[serde(default)]
     config_options: Vec<Value>,
+    /// Models offered as Codex does, in a `models` list
+    /// (`[{modelId, name}]`, the first current) set with
+    /// `session/set_model`.
+    #[serde(default)]
+    models: Vec<Value>,
     /// Modes in which a permission step acts without asking, as today's
     /// adapters do in their auto modes.
     #[serde(default)]
@@ -359,6 +364,9 @@ struct Agent {
     modes: Vec<Value>,
     modes_as_option: bool,
     config_options: Vec<Value>,
+    models: Vec<Value>,
+    /// The model now, from `models`.
+    model: Option<String>,
 }
 
 impl Agent {
@@ -395,7 +403,11 @@ impl Agent {
             }
             // A person may change the mode while a request waits.
             if let (
-                Some(method @ ("session/set_mode" | "session/set_config_option")),
+                Some(
+                    method @ ("session/set_mode"
+                    | "session/set_config_option"
+                    | "session/set_model"),
+                ),
                 Some(request),
             ) = (
                 message.get("method").and_then(Value::as_str),
@@ -412,6 +424,17 @@ impl Agent {
 impl Agent {
     /// `session/set_mode` and `session/set_config_option`.
     fn on_setting(&mut self, method: &str, id: &Value, params: &Value) {
+        if method == "session/set_model" {
+            let model = params["modelId"].as_str().unwrap_or_default().to_owned();
+            if !self.models.iter().any(|m| m["modelId"] == model.as_str()) {
+                self.send(json!({"jsonrpc":"2.0","id":id,
+                    "error":{"code":-32602,"message":format!("no model {model}")}}));
+                return;
+            }
+            self.model = Some(model);
+            self.send(json!({"jsonrpc":"2.0","id":id,"result":{}}));
+            return;
+        }
         if method == "session/set_mode" {
             let mode = params["modeId"].as_str().unwrap_or_default().to_owned();
             if !self.modes.iter().any(|m| m["id"] == mode.as_str()) {
@@ -496,6 +519,8 @@ fn main() {
         modes: scenario.modes.clone(),
         modes_as_option: scenario.modes_as_option,
         config_options: scenario.config_options.clone(),
+        models: scenario.models.clone(),
+        model: None,
     };
     let mut turn = 0usize;
     let mut last_stop = "end_turn";
@@ -539,7 +564,7 @@ fn main() {
                 result["sessionId"] = json!(session_id);
                 agent.send(json!({"jsonrpc":"2.0","id":id,"result":result}));
             }
-            "session/set_mode" | "session/set_config_option" => {
+            "session/set_mode" | "session/set_config_option" | "session/set_model" => {
                 agent.on_setting(method, &id, &params);
             }
             "session/resume" if scenario.resume_session => {
@@ -645,6 +670,13 @@ fn session_settings(scenario: &Scenario, agent: &mut Agent) -> Value {
     let options = config_options(agent);
     if options.as_array().is_some_and(|o| !o.is_empty()) {
         result["configOptions"] = options;
+    }
+    if let Some(first) = scenario.models.first() {
+        let current = agent
+            .model
+            .clone()
+            .unwrap_or_else(|| first["modelId"].as_str().unwrap_or_default().to_owned());
+        result["models"] = json!({"currentModelId": current, "availableModels": scenario.models});
     }
     result
 }

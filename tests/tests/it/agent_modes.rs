@@ -536,3 +536,87 @@ async fn an_assistants_defaults_start_every_run_and_a_sessions_choice_wins() {
         "the second run's sonnet is the agent's start value, so nothing is sent"
     );
 }
+
+/// Codex offers its models as a `models` list, not as a configuration
+/// option: the header's model picker reads it, and choosing sends
+/// `session/set_model`, at the start (an assistant's default) and while
+/// the agent runs (a member's choice).
+#[tokio::test]
+async fn a_model_from_the_agents_models_list_is_set_with_set_model() {
+    let server = TestServer::start().await;
+    let assistant = server
+        .scripted_assistant(
+            "codex-models",
+            json!({
+                "modes": [{"id": "read-only", "name": "Read Only"}, {"id": "agent", "name": "Agent"}],
+                "start_mode": "agent",
+                "acting_modes": ["agent"],
+                "models": [
+                    {"modelId": "gpt-5.2-codex/medium", "name": "gpt-5.2-codex (medium)"},
+                    {"modelId": "gpt-5.2-codex/high", "name": "gpt-5.2-codex (high)"}
+                ],
+                "turns": [[
+                    {"do": "permission", "id": "c1", "title": "Run tests", "kind": "execute"},
+                    {"do": "message", "text": "ran"}
+                ]]
+            }),
+        )
+        .await;
+    let (status, kept) = server
+        .post(
+            &format!("/api/assistants/{}/choices", assistant.id),
+            json!({"setting": "option", "id": "model", "value": "gpt-5.2-codex/high"}),
+        )
+        .await;
+    assert_eq!(status, 200, "{kept}");
+    let session = server.start_session(&assistant, "test it").await;
+    let mut viewer = Viewer::connect(&server).await;
+    viewer.subscribe(&session.id, Seq::ZERO).await;
+    let (approval, _) = viewer.until_approval().await;
+    let model = |v: &Viewer| {
+        folded(v)
+            .agent
+            .options
+            .iter()
+            .find(|o| o.id == "model")
+            .map(|o| (o.value.clone(), o.choices.len(), o.from_models))
+    };
+    assert_eq!(
+        model(&viewer),
+        Some((ConfigValue::Choice("gpt-5.2-codex/high".into()), 2, true))
+    );
+    let (status, _) = choose(
+        &server,
+        &session.id,
+        json!({"setting": "option", "id": "model", "value": "gpt-5.2-codex/medium"}),
+    )
+    .await;
+    assert_eq!(status, 200);
+    viewer
+        .until("the member's model", |v| {
+            model(v).map(|m| m.0) == Some(ConfigValue::Choice("gpt-5.2-codex/medium".into()))
+        })
+        .await;
+    answer(&server, &approval, "yes").await;
+    assert_eq!(viewer.until_ended().await, SessionStatus::Completed);
+    let models: Vec<Value> = sent(&server, "codex-models", "session/set_model")
+        .into_iter()
+        .map(|p| p["modelId"].clone())
+        .collect();
+    assert_eq!(
+        models,
+        vec![json!("gpt-5.2-codex/high"), json!("gpt-5.2-codex/medium")]
+    );
+    assert!(sent(&server, "codex-models", "session/set_config_option").is_empty());
+    let admin = ChangedBy::Person(crate::support::ADMIN.into());
+    let by: Vec<ChangedBy> = viewer
+        .events
+        .iter()
+        .filter_map(|e| match &e.body {
+            EventBody::OptionChange { id, by, .. } if id == "model" => Some(by.clone()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(by, vec![ChangedBy::Default, admin]);
+    assert_eq!(mode_changes(&viewer)[0].0, "read-only");
+}
