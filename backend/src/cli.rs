@@ -99,6 +99,11 @@ pub struct ServeArgs {
     /// The built web app (`frontend/dist`).
     #[arg(long, env = "TANDEM_STATIC_DIR")]
     pub static_dir: Option<PathBuf>,
+    /// Below this directory every account may choose or make an assistant's
+    /// workspace (admins may choose any). Default: `workspaces` in the data
+    /// directory.
+    #[arg(long, env = "TANDEM_WORKSPACE_ROOT")]
+    pub workspace_root: Option<PathBuf>,
     /// Seconds an agent may take to answer `initialize` and `session/new`.
     #[arg(long, env = "TANDEM_AGENT_START_TIMEOUT", default_value_t = 120, value_parser = clap::value_parser!(u64).range(1..=3600))]
     pub agent_start_timeout: u64,
@@ -130,6 +135,7 @@ impl ServeArgs {
             data_dir: self.data.data_dir,
             database_url: self.data.database_url,
             static_dir: self.static_dir,
+            workspace_root: self.workspace_root,
             runtime,
         }
     }

@@ -20,3 +20,4 @@ pub mod shutdown;
 pub mod store;
 pub mod test_hooks;
 pub mod wakes;
+pub mod workspaces;

@@ -26,6 +26,9 @@ pub struct ServeConfig {
     /// directory.
     pub database_url: Option<String>,
     pub static_dir: Option<PathBuf>,
+    /// Where every account may keep workspaces (default: the data
+    /// directory's `workspaces`).
+    pub workspace_root: Option<PathBuf>,
     pub runtime: RuntimeConfig,
 }
 
@@ -33,6 +36,11 @@ pub struct ServeConfig {
 pub enum ServeError {
     #[error("cannot use the data directory {path}: {source}")]
     DataDir {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("cannot use the workspace root {path}: {source}")]
+    WorkspaceRoot {
         path: PathBuf,
         source: std::io::Error,
     },
@@ -86,6 +94,12 @@ pub async fn serve(
         .unwrap_or_else(|| default_database_url(&data_dir));
     let store = Store::connect(&url).await?;
     let vault = Arc::new(crate::secrets::Vault::open(&data_dir)?);
+    let root = config
+        .workspace_root
+        .clone()
+        .unwrap_or_else(|| data_dir.join("workspaces"));
+    let places = crate::workspaces::Places::open(&root, &data_dir)
+        .map_err(|source| ServeError::WorkspaceRoot { path: root, source })?;
     let hub = Arc::new(Hub::new());
     let shutdown = Shutdown::new();
     let (lifecycle, lifecycle_rx) = tokio::sync::mpsc::channel(1024);
@@ -101,6 +115,7 @@ pub async fn serve(
         config: config.runtime.clone(),
         shutdown: shutdown.clone(),
         vault,
+        places,
     });
     let sessions = Arc::new(Sessions::new(ctx.clone()));
     let ended = end_left_over_agents(&store).await?;
@@ -140,6 +155,7 @@ pub async fn serve(
         hub,
         tandem_exe: config.runtime.tandem_exe.clone(),
         login_limiter: Arc::new(Default::default()),
+        checks: Arc::new(tokio::sync::Semaphore::new(2)),
     };
     let app = http::router(state, config.static_dir.clone())
         .layer(tower_http::trace::TraceLayer::new_for_http());

@@ -4,11 +4,11 @@
 use crate::api;
 use tandem_shared::agent_state::{Choice, ChoiceApplied, Setting};
 use tandem_shared::api::{
-    AgentKindInfo, AgentProbe, ApprovalRule, ArchiveSessions, Assistant, ChatMessage,
+    AgentCheck, AgentKindInfo, AgentProbe, ApprovalRule, ArchiveSessions, Assistant, ChatMessage,
     CreateAssistant, CreateRoutine, CreateRule, CreateSession, CreateTask, Decide, DecisionResult,
-    Heartbeat, JournalEntry, NewJournalEntry, PendingApproval, PostChat, PutSecret, Routine,
-    SecretInfo, SendMessage, SendMessageResult, SessionQuery, SessionSummary, Task,
-    UpdateAssistant, UpdateRoutine, UpdateTask, Wake,
+    Heartbeat, JournalEntry, NewJournalEntry, NewWorkspace, PendingApproval, PostChat, PutSecret,
+    Routine, SecretInfo, SendMessage, SendMessageResult, SessionQuery, SessionSummary, Task,
+    UpdateAssistant, UpdateRoutine, UpdateTask, Wake, WorkspaceListing,
 };
 use tandem_shared::auth::{
     AddMember, ApiToken, AuthState, ChangePassword, CreateShareLink, CreateToken, CreateUser,
@@ -71,6 +71,27 @@ pub mod agents {
 
     pub async fn list() -> Answer<Vec<AgentKindInfo>> {
         api::get("/api/agents").await
+    }
+
+    /// Checks an agent before its assistant exists, with typed secrets.
+    pub async fn check(body: &AgentCheck) -> Answer<AgentProbe> {
+        api::post("/api/agents/check", body).await
+    }
+}
+
+pub mod workspaces {
+    use super::*;
+
+    /// A directory's subdirectories (the workspace root's when `None`).
+    pub async fn list(path: Option<&str>) -> Answer<WorkspaceListing> {
+        match path {
+            Some(path) => api::get(&format!("/api/workspaces?path={}", segment(path))).await,
+            None => api::get("/api/workspaces").await,
+        }
+    }
+
+    pub async fn create(body: &NewWorkspace) -> Answer<WorkspaceListing> {
+        api::post("/api/workspaces", body).await
     }
 }
 

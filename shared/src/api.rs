@@ -87,7 +87,7 @@ pub struct EnvVar {
 }
 
 /// An agent kind and whether this machine can run it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct AgentKindInfo {
     pub kind: String,
@@ -110,6 +110,36 @@ pub struct AgentKindInfo {
     /// Why it cannot start on this machine (Node.js too old …).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub problem: Option<String>,
+    /// What the last good check of this kind found (its modes and models).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_check: Option<AgentProbe>,
+}
+
+/// "Check agent" before an assistant exists: the agent, and the secrets
+/// typed for it (used for this check only).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct AgentCheck {
+    pub agent: AgentSpec,
+    #[serde(default)]
+    pub secrets: Vec<SecretValue>,
+}
+
+/// A secret's name and value, as typed.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct SecretValue {
+    pub name: String,
+    pub value: String,
+}
+
+/// Never prints the value.
+impl std::fmt::Debug for SecretValue {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SecretValue")
+            .field("name", &self.name)
+            .finish_non_exhaustive()
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -156,6 +186,38 @@ pub struct AgentProbe {
     /// Why it did not get that far.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
+    /// When it was checked (ms since the epoch).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub checked_at: Option<i64>,
+}
+
+/// A directory in the workspace picker: its subdirectories, and where a
+/// person may go from it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct WorkspaceListing {
+    /// The directory, with every link resolved.
+    pub path: String,
+    /// Its parent, when the caller may go there.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub parent: Option<String>,
+    /// Below this any account may choose a workspace.
+    pub root: String,
+    /// Whether the caller may choose this directory as a workspace.
+    pub may_use: bool,
+    /// Its subdirectories' names, hidden ones left out.
+    pub directories: Vec<String>,
+    /// More subdirectories than were listed.
+    #[serde(default)]
+    pub truncated: bool,
+}
+
+/// A new directory for a workspace, made below `parent`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct NewWorkspace {
+    pub parent: String,
+    pub name: String,
 }
 
 /// A secret of an assistant, as anyone sees it: its name, never its value.
@@ -209,6 +271,12 @@ pub struct UpdateAssistant {
     pub constitution: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub memory: Option<String>,
+    /// Another agent (the next run starts cold).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub agent: Option<AgentSpec>,
+    /// Another workspace (the next run starts cold).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub workspace: Option<String>,
     /// Archive (true) or bring back (false).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub archived: Option<bool>,

@@ -161,6 +161,7 @@ pub fn catalog(tandem_exe: &Path) -> Vec<AgentKindInfo> {
         pinned_version: None,
         installed_version: None,
         problem: None,
+        last_check: None,
     }];
     let node = versions::node_version();
     for agent in &NPM_AGENTS {
@@ -201,6 +202,7 @@ pub fn catalog(tandem_exe: &Path) -> Vec<AgentKindInfo> {
             pinned_version: Some(agent.version.into()),
             installed_version,
             problem: versions::node_problem(agent.title, agent.node, node.as_deref()),
+            last_check: None,
         });
     }
     kinds.push(AgentKindInfo {
@@ -213,6 +215,7 @@ pub fn catalog(tandem_exe: &Path) -> Vec<AgentKindInfo> {
         pinned_version: None,
         installed_version: None,
         problem: None,
+        last_check: None,
     });
     kinds
 }

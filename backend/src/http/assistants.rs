@@ -8,7 +8,6 @@ use super::AppState;
 use crate::session::continuity::ORG_CONSTITUTION;
 use axum::extract::State;
 use axum::http::StatusCode;
-use std::path::Path;
 use tandem_shared::api::{
     AgentSpec, Assistant, Constitution, CreateAssistant, ErrorBody, JournalEntry, NewJournalEntry,
     UpdateAssistant,
@@ -74,8 +73,9 @@ pub async fn create(
         created_at: state.sessions.context().clock.now_ms(),
         archived_at: None,
     };
+    let mut assistant = assistant;
     validate(&assistant)?;
-    validate_agent_and_workspace(&assistant)?;
+    settle_agent_and_workspace(&state, &caller, &mut assistant)?;
     state.store.create_assistant(&assistant).await?;
     crate::session::rules::add_defaults(state.sessions.context(), &assistant).await?;
     // Whoever makes an assistant is its first member.
@@ -87,8 +87,9 @@ pub async fn create(
     Ok((StatusCode::CREATED, ApiJson(assistant)))
 }
 
-/// Changes name, colour, persona, constitution or memory. A new persona or
-/// constitution makes the assistant's next run start cold.
+/// Changes name, colour, persona, constitution, memory, agent or
+/// workspace. A new persona, constitution, agent or workspace makes the
+/// assistant's next run start cold.
 #[utoipa::path(patch, path = "/api/assistants/{id}", request_body = UpdateAssistant,
     params(("id" = String, Path, description = "assistant id")),
     responses((status = 200, body = Assistant), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
@@ -96,10 +97,20 @@ pub async fn update(
     State(state): State<AppState>,
     Visible {
         item: mut assistant,
-        ..
+        caller,
     }: Visible<Assistant>,
     ApiJson(body): ApiJson<UpdateAssistant>,
 ) -> Result<ApiJson<Assistant>, ApiError> {
+    let moved = body.agent.is_some() || body.workspace.is_some();
+    if let Some(agent) = body.agent {
+        if matches!(agent, AgentSpec::Custom { .. }) && agent != assistant.agent {
+            caller.require_admin("give an assistant a custom agent command")?;
+        }
+        assistant.agent = agent;
+    }
+    if let Some(workspace) = body.workspace {
+        assistant.workspace = workspace;
+    }
     if let Some(name) = body.name {
         assistant.name = name.trim().to_owned();
     }
@@ -122,6 +133,9 @@ pub async fn update(
     }
     // Everything is checked before anything is written: nothing half-saved.
     validate(&assistant)?;
+    if moved {
+        settle_agent_and_workspace(&state, &caller, &mut assistant)?;
+    }
     state.store.update_assistant(&assistant).await?;
     Ok(ApiJson(assistant))
 }
@@ -230,14 +244,22 @@ fn validate(assistant: &Assistant) -> Result<(), ApiError> {
     Ok(())
 }
 
-fn validate_agent_and_workspace(assistant: &Assistant) -> Result<(), ApiError> {
-    let workspace = Path::new(&assistant.workspace);
-    if !workspace.is_absolute() || !workspace.is_dir() {
-        return Err(ApiError::BadRequest(format!(
-            "workspace: {} is not an existing absolute directory",
-            assistant.workspace
-        )));
-    }
+/// Checks the agent, and that the caller may work in the workspace (below
+/// the workspace root, or anywhere but Tandem's data for an admin); keeps
+/// the workspace with every link resolved.
+fn settle_agent_and_workspace(
+    state: &AppState,
+    caller: &Caller,
+    assistant: &mut Assistant,
+) -> Result<(), ApiError> {
+    let real = state
+        .sessions
+        .context()
+        .places
+        .judge(&assistant.workspace, caller.user.admin)
+        .map_err(|refusal| ApiError::BadRequest(refusal.to_string()))?;
+    assistant.workspace = real.display().to_string();
+    let workspace = real.as_path();
     let probe = workspace.join(format!(".tandem-write-check-{}", std::process::id()));
     match std::fs::write(&probe, b"") {
         Ok(()) => {

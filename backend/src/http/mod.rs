@@ -19,6 +19,7 @@ mod static_files;
 mod tasks;
 pub mod users;
 mod wakes;
+mod workspaces;
 mod ws;
 
 use crate::hub::Hub;
@@ -45,6 +46,8 @@ pub struct AppState {
     pub hub: Arc<Hub>,
     pub tandem_exe: PathBuf,
     pub login_limiter: Arc<crate::accounts::rate_limit::LoginLimiter>,
+    /// Agent checks running at once ("Check agent" starts a process).
+    pub checks: Arc<tokio::sync::Semaphore>,
 }
 
 impl AppState {
@@ -66,6 +69,11 @@ pub fn router(state: AppState, static_dir: Option<PathBuf>) -> Router {
     let api = Router::new()
         .route("/health", get(agents::health))
         .route("/agents", get(agents::list))
+        .route("/agents/check", post(agents::check_kind))
+        .route(
+            "/workspaces",
+            get(workspaces::list).post(workspaces::create),
+        )
         .route("/auth/state", get(auth::state))
         .route("/auth/setup", post(auth::setup))
         .route("/auth/login", post(auth::login))

@@ -69,6 +69,7 @@ impl SessionActor {
             }
         }
         loop {
+            self.session.refresh_assistant().await;
             let ending = AgentRun::execute(&mut self.session).await;
             if ending.is_shutdown() {
                 self.interrupted_by_shutdown(&ending).await;

@@ -41,6 +41,8 @@ impl RuntimeConfig {
 }
 
 pub struct Context {
+    /// Where assistants may work.
+    pub places: crate::workspaces::Places,
     pub store: Store,
     /// Group commit of transcript events.
     pub appender: crate::store::Appender,

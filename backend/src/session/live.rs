@@ -53,4 +53,20 @@ impl LiveSession {
             launch,
         }
     }
+
+    /// Reads the assistant again before a run: between runs of a live
+    /// session a person may have changed its agent, workspace, persona or
+    /// constitution, and the run must start from what it is now.
+    pub async fn refresh_assistant(&mut self) {
+        match self.ctx.store.get_assistant(&self.assistant.id).await {
+            Ok(Some(now)) => {
+                self.launch = crate::agents::launch_spec(&now.agent, &self.ctx.config.tandem_exe);
+                self.assistant = now;
+            }
+            Ok(None) => {}
+            Err(error) => {
+                tracing::warn!(assistant = %self.assistant.id, %error, "could not read the assistant again; the run starts as it was");
+            }
+        }
+    }
 }

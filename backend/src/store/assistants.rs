@@ -54,7 +54,7 @@ impl Store {
     pub async fn update_assistant(&self, assistant: &Assistant) -> Result<(), StoreError> {
         sqlx::query(
             "UPDATE assistants SET name = $1, color = $2, persona = $3, constitution = $4, \
-             memory = $5, archived_at = $6 WHERE id = $7",
+             memory = $5, archived_at = $6, agent = $7, workspace = $8 WHERE id = $9",
         )
         .bind(&assistant.name)
         .bind(&assistant.color)
@@ -62,6 +62,8 @@ impl Store {
         .bind(&assistant.constitution)
         .bind(&assistant.memory)
         .bind(assistant.archived_at)
+        .bind(to_json(&assistant.agent)?)
+        .bind(&assistant.workspace)
         .bind(assistant.id.as_str())
         .execute(&self.writer)
         .await?;

@@ -5,15 +5,14 @@
 use super::avatar::Avatar;
 use super::composer::Composer;
 use super::members::MembersTab;
+use super::profile::ProfileTab;
 use super::rules::RulesList;
 use crate::endpoints::{assistants, routines};
 use crate::state::{AppState, Page};
-use crate::views::check_agent::CheckAgent;
-use crate::views::secrets::SecretsEditor;
 use leptos::prelude::*;
 use tandem_shared::api::{
-    Assistant, ChatAuthorKind, ChatMessage, CreateRoutine, Heartbeat, JournalEntry,
-    NewJournalEntry, PostChat, Routine, UpdateAssistant, UpdateRoutine, Wake, WakeState,
+    ChatAuthorKind, ChatMessage, CreateRoutine, Heartbeat, JournalEntry, NewJournalEntry, PostChat,
+    Routine, UpdateRoutine, Wake, WakeState,
 };
 use tandem_shared::AssistantId;
 
@@ -212,82 +211,6 @@ fn SessionsTab(id: AssistantId) -> impl IntoView {
                     }
                 } />
         </ul>
-    }
-}
-
-#[component]
-fn ProfileTab(assistant: Assistant) -> impl IntoView {
-    let state = expect_context::<AppState>();
-    let persona = RwSignal::new(assistant.persona.clone());
-    let constitution = RwSignal::new(assistant.constitution.clone());
-    let memory = RwSignal::new(assistant.memory.clone());
-    let saved = RwSignal::new(false);
-    let me = StoredValue::new(assistant.id.clone());
-    let save = move |_| {
-        let body = UpdateAssistant {
-            persona: Some(persona.get_untracked()),
-            constitution: Some(constitution.get_untracked()),
-            memory: Some(memory.get_untracked()),
-            ..Default::default()
-        };
-        leptos::task::spawn_local(async move {
-            match assistants::update(&me.get_value(), &body).await {
-                Ok(updated) => {
-                    saved.set(true);
-                    state.assistants.update(|list| {
-                        if let Some(a) = list.iter_mut().find(|a| a.id == updated.id) {
-                            *a = updated;
-                        }
-                    });
-                }
-                Err(message) => state.error.set(Some(message)),
-            }
-        });
-    };
-    let archive = move |_| {
-        let body = UpdateAssistant {
-            archived: Some(true),
-            ..Default::default()
-        };
-        leptos::task::spawn_local(async move {
-            match assistants::update(&me.get_value(), &body).await {
-                Ok(archived) => {
-                    state
-                        .assistants
-                        .update(|list| list.retain(|a| a.id != archived.id));
-                    state.go(Page::NewSession);
-                }
-                Err(message) => state.error.set(Some(message)),
-            }
-        });
-    };
-    let field = move |label: &'static str,
-                      hint: &'static str,
-                      value: RwSignal<String>,
-                      rows: u32,
-                      testid: &'static str| {
-        view! {
-            <label class="field">
-                <span>{label}</span>
-                <small class="muted">{hint}</small>
-                <textarea rows=rows.to_string() data-testid=testid prop:value=move || value.get()
-                    on:input=move |ev| { saved.set(false); value.set(event_target_value(&ev)); }></textarea>
-            </label>
-        }
-    };
-    view! {
-        <div class="form">
-            {field("Persona", "Who the assistant is. Changing it makes the next run start cold.", persona, 4, "persona")}
-            {field("Constitution", "Rules it always follows, after the organisation's.", constitution, 4, "constitution")}
-            {field("Memory", "The markdown document it keeps across sessions.", memory, 8, "memory")}
-            <SecretsEditor id=me.get_value() />
-            <CheckAgent id=me.get_value() />
-            <div class="row">
-                <button class="button primary" data-testid="save-profile" on:click=save>"Save"</button>
-                <Show when=move || saved.get()><span class="ok-text" data-testid="saved">"Saved"</span></Show>
-                <button class="button danger" data-testid="archive" on:click=archive>"Archive"</button>
-            </div>
-        </div>
     }
 }
 

@@ -1,6 +1,8 @@
 //! One module per view.
 
 pub mod agent_bar;
+pub mod agent_defaults;
+pub mod agent_picker;
 pub mod approvals;
 pub mod assistant;
 pub mod avatar;
@@ -13,6 +15,7 @@ pub mod login;
 pub mod members;
 pub mod new_assistant;
 pub mod new_session;
+pub mod profile;
 pub mod rules;
 pub mod secrets;
 pub mod session;
@@ -22,3 +25,4 @@ pub mod sidebar;
 pub mod tabbar;
 pub mod tasks;
 pub mod transcript;
+pub mod workspace_picker;

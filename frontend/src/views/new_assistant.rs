@@ -1,12 +1,22 @@
 //! "New assistant": a person adds an assistant entirely in the browser —
 //! its name and colour, the agent it runs (with what this machine has of
-//! each), where it works, who it is, and the secrets its agent needs (a
-//! model key), which are sent once and never shown again.
+//! each, and what a check of it found: its modes and models, picked as the
+//! assistant's defaults), where it works (a folder below the workspace
+//! root), who it is, who else may use it, and the secrets its agent needs
+//! (a model key), which are sent once and never shown again.
 
-use crate::endpoints::{agents, assistants};
+use super::agent_defaults::{AgentDefaults, ProbeSummary};
+use super::agent_picker::{spec_of, AgentPicker};
+use super::workspace_picker::WorkspacePicker;
+use crate::endpoints::{agents, assistants, people};
 use crate::state::{AppState, Page};
 use leptos::prelude::*;
-use tandem_shared::api::{AgentKindInfo, AgentSpec, CreateAssistant, PutSecret};
+use tandem_shared::agent_state::Setting;
+use tandem_shared::api::{
+    AgentCheck, AgentKindInfo, AgentProbe, CreateAssistant, PutSecret, SecretValue,
+};
+use tandem_shared::auth::{AddMember, User};
+use tandem_shared::UserId;
 
 /// The model key each agent usually wants, offered as the first secret.
 fn usual_secret(kind: &str) -> &'static str {
@@ -33,17 +43,23 @@ impl SecretRow {
     }
 }
 
+/// The secrets typed so far, as (name, value), blanks left out.
+fn typed_secrets(rows: &[SecretRow]) -> Vec<SecretValue> {
+    rows.iter()
+        .map(|row| SecretValue {
+            name: row.name.get_untracked().trim().to_owned(),
+            value: row.value.get_untracked(),
+        })
+        .filter(|s| !s.name.is_empty() && !s.value.is_empty())
+        .collect()
+}
+
 #[component]
 pub fn NewAssistant() -> impl IntoView {
     let state = expect_context::<AppState>();
-    let admin = state.user.with_value(|u| u.admin);
+    let me = state.user.with_value(|u| u.id.clone());
     let kinds = RwSignal::new(Vec::<AgentKindInfo>::new());
-    leptos::task::spawn_local(async move {
-        match agents::list().await {
-            Ok(found) => kinds.set(found),
-            Err(message) => state.error.set(Some(message)),
-        }
-    });
+    let people_list = RwSignal::new(Vec::<User>::new());
     let name = RwSignal::new(String::new());
     let color = RwSignal::new("#6b5bd6".to_owned());
     let kind = RwSignal::new("claude".to_owned());
@@ -52,9 +68,36 @@ pub fn NewAssistant() -> impl IntoView {
     let persona = RwSignal::new(String::new());
     let constitution = RwSignal::new(String::new());
     let secrets = RwSignal::new(vec![SecretRow::new(usual_secret("claude"))]);
+    let members = RwSignal::new(Vec::<UserId>::new());
+    // What a check of the picked agent found, and the defaults picked from it.
+    let probe = RwSignal::new(None::<AgentProbe>);
+    let defaults = RwSignal::new(Vec::<Setting>::new());
+    let checking = RwSignal::new(false);
+    // Whether `probe` is this form's own check, not the kind's last one.
+    let fresh = RwSignal::new(false);
     let busy = RwSignal::new(false);
-    // Choosing another agent offers its usual key, unless one was typed.
-    let choose_kind = move |chosen: String| {
+    let last_check_of = move |chosen: &str| {
+        kinds.with_untracked(|all| {
+            all.iter()
+                .find(|k| k.kind == chosen)
+                .and_then(|k| k.last_check.clone())
+        })
+    };
+    leptos::task::spawn_local(async move {
+        match agents::list().await {
+            Ok(found) => {
+                kinds.set(found);
+                probe.set(last_check_of(&kind.get_untracked()));
+            }
+            Err(message) => state.error.set(Some(message)),
+        }
+        if let Ok(found) = people::list().await {
+            people_list.set(found);
+        }
+    });
+    // Choosing another agent offers its usual key, unless one was typed,
+    // and what the last check of it found.
+    let pick_kind = Callback::new(move |chosen: String| {
         let usual = usual_secret(&chosen);
         secrets.update(|rows| {
             if let Some(first) = rows.first() {
@@ -66,44 +109,47 @@ pub fn NewAssistant() -> impl IntoView {
                 }
             }
         });
+        defaults.set(Vec::new());
+        fresh.set(false);
+        probe.set(last_check_of(&chosen));
         kind.set(chosen);
-    };
-    let create = move || {
-        let agent = match kind.get_untracked().as_str() {
-            "claude" => AgentSpec::Claude,
-            "codex" => AgentSpec::Codex,
-            "gemini" => AgentSpec::Gemini,
-            "shell" => AgentSpec::Shell,
-            _ => {
-                let line = command.get_untracked();
-                let mut words = line.split_whitespace().map(str::to_owned);
-                AgentSpec::Custom {
-                    command: words.next().unwrap_or_default(),
-                    args: words.collect(),
-                    env: Vec::new(),
-                }
-            }
+    });
+    let check = move |_| {
+        let body = AgentCheck {
+            agent: spec_of(&kind.get_untracked(), &command.get_untracked()),
+            secrets: typed_secrets(&secrets.get_untracked()),
         };
+        checking.set(true);
+        leptos::task::spawn_local(async move {
+            match agents::check(&body).await {
+                Ok(found) => {
+                    fresh.set(true);
+                    probe.set(Some(found));
+                }
+                Err(message) => state.error.set(Some(message)),
+            }
+            checking.set(false);
+        });
+    };
+    let choose_default = Callback::new(move |setting: Setting| {
+        defaults.update(|all| {
+            all.retain(|s| s.key() != setting.key());
+            all.push(setting);
+        });
+    });
+    let create = move || {
         let body = CreateAssistant {
             name: name.get_untracked().trim().to_owned(),
             color: Some(color.get_untracked()),
-            agent,
+            agent: spec_of(&kind.get_untracked(), &command.get_untracked()),
             workspace: workspace.get_untracked().trim().to_owned(),
             persona: persona.get_untracked(),
             constitution: constitution.get_untracked(),
             memory: String::new(),
         };
-        let to_send: Vec<(String, String)> = secrets
-            .get_untracked()
-            .iter()
-            .map(|row| {
-                (
-                    row.name.get_untracked().trim().to_owned(),
-                    row.value.get_untracked(),
-                )
-            })
-            .filter(|(name, value)| !name.is_empty() && !value.is_empty())
-            .collect();
+        let to_send = typed_secrets(&secrets.get_untracked());
+        let chosen = defaults.get_untracked();
+        let invited = members.get_untracked();
         busy.set(true);
         leptos::task::spawn_local(async move {
             let created = match assistants::create(&body).await {
@@ -115,14 +161,34 @@ pub fn NewAssistant() -> impl IntoView {
                 }
             };
             state.assistants.update(|list| list.push(created.clone()));
-            for (name, value) in to_send {
-                if let Err(message) =
-                    assistants::put_secret(&created.id, &name, &PutSecret { value }).await
+            // The assistant exists: what follows is told, not undone.
+            let mut problems = Vec::new();
+            for secret in to_send {
+                let body = PutSecret {
+                    value: secret.value,
+                };
+                if let Err(message) = assistants::put_secret(&created.id, &secret.name, &body).await
                 {
-                    state.error.set(Some(format!(
-                        "The assistant was made, but its secret {name}: {message}"
-                    )));
+                    problems.push(format!("its secret {}: {message}", secret.name));
                 }
+            }
+            for setting in chosen {
+                if let Err(message) = assistants::set_default(&created.id, &setting).await {
+                    problems.push(format!("its default {}: {message}", setting.key()));
+                }
+            }
+            for user_id in invited {
+                if let Err(message) =
+                    assistants::add_member(&created.id, &AddMember { user_id }).await
+                {
+                    problems.push(format!("a member: {message}"));
+                }
+            }
+            if !problems.is_empty() {
+                state.error.set(Some(format!(
+                    "The assistant was made, but not {}",
+                    problems.join("; ")
+                )));
             }
             busy.set(false);
             state.go(Page::Assistant(created.id));
@@ -167,38 +233,7 @@ pub fn NewAssistant() -> impl IntoView {
                             on:input=move |ev| color.set(event_target_value(&ev)) />
                     </label>
                 </div>
-                <fieldset class="field agent-kinds">
-                    <legend>"Agent"</legend>
-                    {move || kinds.get().into_iter().filter(|k| admin || k.kind != "custom").map(|k| {
-                        let value = k.kind.clone();
-                        let chosen = k.kind.clone();
-                        let versions = k.pinned_version.clone().map(|pinned| match &k.installed_version {
-                            Some(installed) => format!("installed {installed} (pinned {pinned})"),
-                            None => format!("runs {pinned} through npx"),
-                        });
-                        view! {
-                            <label class="agent-kind" data-testid="agent-kind" data-kind=k.kind.clone()>
-                                <input type="radio" name="agent-kind" value=value
-                                    prop:checked=move || kind.get() == chosen
-                                    on:change=move |ev| choose_kind(event_target_value(&ev)) />
-                                <span class="agent-text">
-                                    <strong>{k.title.clone()}</strong>
-                                    <span class=if k.installed { "agent-mark ok" } else { "agent-mark" }>
-                                        {if k.installed { " ✓ installed" } else { " – not installed" }}
-                                    </span>
-                                    {versions.map(|v| view! { <span class="muted">" · " {v}</span> })}
-                                    {k.problem.clone().map(|p| view! { <span class="agent-problem" data-testid="agent-problem">{p}</span> })}
-                                </span>
-                            </label>
-                        }
-                    }).collect_view()}
-                </fieldset>
-                <Show when=move || kind.get() == "custom">
-                    {field("Command", "The program and its arguments, speaking ACP on stdio.", command, "assistant-command", 1)}
-                </Show>
-                {field("Workspace", "The directory the agent works in (an absolute path on this machine).", workspace, "assistant-workspace", 1)}
-                {field("Persona", "Who the assistant is: given to the agent at every cold start.", persona, "assistant-persona", 3)}
-                {field("Constitution", "Rules it always follows, after the organisation's.", constitution, "assistant-constitution", 3)}
+                <AgentPicker kinds=kinds kind=kind command=command on_pick=pick_kind />
                 <fieldset class="field secrets">
                     <legend>"Secrets"</legend>
                     <small class="muted">"Given to this assistant's agent as environment variables (a model key, a gateway's URL). Stored encrypted; nobody can read them back — replace or delete them later."</small>
@@ -213,6 +248,51 @@ pub fn NewAssistant() -> impl IntoView {
                     }).collect_view()}
                     <button class="button small" data-testid="add-secret"
                         on:click=move |_| secrets.update(|rows| rows.push(SecretRow::new("")))>"Add a secret"</button>
+                </fieldset>
+                <fieldset class="field check-agent" data-testid="new-check">
+                    <legend>"Modes and models"</legend>
+                    <small class="muted">"Check the agent (with the secrets above) to see what it offers, and pick what every run starts with. Left alone, runs start in the agent's asking mode."</small>
+                    <div class="row">
+                        <button class="button small" data-testid="check-agent-button" disabled=move || checking.get() on:click=check>
+                            {move || if checking.get() { "Checking…" } else { "Check agent" }}
+                        </button>
+                        {move || (probe.with(Option::is_some) && !fresh.get()).then(|| view! {
+                            <small class="muted">"Showing the last check of this agent."</small>
+                        })}
+                    </div>
+                    {move || probe.get().map(|found| view! {
+                        <div class="check-result" data-testid="check-result">
+                            <ProbeSummary probe=found.clone() />
+                            <AgentDefaults probe=found chosen=defaults on_choose=choose_default />
+                        </div>
+                    })}
+                </fieldset>
+                <fieldset class="field">
+                    <legend>"Workspace"</legend>
+                    <small class="muted">"The folder the agent works in. Open one, or make a new one."</small>
+                    <WorkspacePicker value=workspace />
+                </fieldset>
+                {field("Persona", "Who the assistant is: given to the agent at every cold start.", persona, "assistant-persona", 3)}
+                {field("Constitution", "Rules it always follows, after the organisation's.", constitution, "assistant-constitution", 3)}
+                <fieldset class="field members-pick" data-testid="new-members">
+                    <legend>"Members"</legend>
+                    <small class="muted">"Who else may see and use it (you are its first member; admins see every assistant)."</small>
+                    {move || people_list.get().into_iter().filter(|p| p.id != me).map(|person| {
+                        let id = person.id.clone();
+                        let id_checked = person.id.clone();
+                        view! {
+                            <label class="agent-chip member-pick" data-testid="member-pick" data-name=person.name.clone()>
+                                <input type="checkbox"
+                                    prop:checked=move || members.with(|m| m.contains(&id_checked))
+                                    on:change=move |ev| {
+                                        let on = event_target_checked(&ev);
+                                        let id = id.clone();
+                                        members.update(|m| { m.retain(|x| x != &id); if on { m.push(id); } });
+                                    } />
+                                {person.name.clone()}
+                            </label>
+                        }
+                    }).collect_view()}
                 </fieldset>
                 <div class="row">
                     <button class="button primary" data-testid="create-assistant"

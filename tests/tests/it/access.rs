@@ -720,3 +720,87 @@ async fn changing_a_password_ends_other_logins_and_bad_cli_input_is_refused() {
     let (_, users) = server.get("/api/users").await;
     assert_eq!(users.as_array().unwrap().len(), 1);
 }
+
+/// A page on another site, riding a member's login cookie, cannot change an
+/// agent's mode or defaults, its secrets, check it, or make workspaces.
+#[tokio::test]
+async fn another_site_cannot_change_agents_secrets_or_workspaces() {
+    let server = TestServer::start().await;
+    let assistant = server
+        .scripted_assistant(
+            "guarded",
+            json!({"turns": [[{"do": "message", "text": "ok"}]]}),
+        )
+        .await;
+    let session = server.start_session(&assistant, "hi").await;
+    let (_, cookie) = server.login(ADMIN, ADMIN_PASSWORD).await;
+    let cookie = cookie.unwrap();
+    let root = server.data_dir.join("workspaces").canonicalize().unwrap();
+    let client = reqwest::Client::new();
+    for (method, path, body) in [
+        (
+            "POST",
+            format!("/api/sessions/{}/choices", session.id),
+            json!({"setting": "mode", "mode": "auto"}),
+        ),
+        (
+            "POST",
+            format!("/api/assistants/{}/choices", assistant.id),
+            json!({"setting": "mode", "mode": "auto"}),
+        ),
+        (
+            "PUT",
+            format!("/api/assistants/{}/secrets/API_KEY", assistant.id),
+            json!({"value": "x"}),
+        ),
+        (
+            "DELETE",
+            format!("/api/assistants/{}/secrets/API_KEY", assistant.id),
+            json!(null),
+        ),
+        (
+            "POST",
+            format!("/api/assistants/{}/check", assistant.id),
+            json!({}),
+        ),
+        (
+            "PATCH",
+            format!("/api/assistants/{}", assistant.id),
+            json!({"name": "taken"}),
+        ),
+        (
+            "POST",
+            "/api/agents/check".to_owned(),
+            json!({"agent": {"kind": "shell"}}),
+        ),
+        (
+            "POST",
+            "/api/workspaces".to_owned(),
+            json!({"parent": root, "name": "planted"}),
+        ),
+    ] {
+        let method = reqwest::Method::from_bytes(method.as_bytes()).unwrap();
+        let response = client
+            .request(method.clone(), format!("{}{path}", server.url))
+            .header("cookie", &cookie)
+            .header("origin", "http://evil.example")
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status().as_u16(), 403, "{method} {path}");
+    }
+    assert!(!root.join("planted").exists());
+    let (_, kept) = server
+        .get(&format!("/api/assistants/{}/choices", assistant.id))
+        .await;
+    assert_eq!(kept, json!([]));
+    let (_, secrets) = server
+        .get(&format!("/api/assistants/{}/secrets", assistant.id))
+        .await;
+    assert_eq!(secrets, json!([]));
+    let (_, me) = server
+        .get(&format!("/api/assistants/{}", assistant.id))
+        .await;
+    assert_eq!(me["name"], "guarded");
+}

@@ -95,6 +95,62 @@ async fn an_agent_updates_memory_journal_tasks_and_chat_and_wakes_another_assist
     assert_eq!(status, 401);
     let (status, _) = call(Some(token.clone()), json!({"tool": "dance"})).await;
     assert_eq!(status, 400);
+    // The run's token opens its tools and nothing else: not the routes that
+    // change an agent's mode, secrets or workspace.
+    let session_id = &session.id;
+    for (method, path, body) in [
+        (
+            "POST",
+            format!("/api/sessions/{session_id}/choices"),
+            json!({"setting": "mode", "mode": "auto"}),
+        ),
+        (
+            "POST",
+            format!("/api/assistants/{}/choices", worker.id),
+            json!({"setting": "mode", "mode": "auto"}),
+        ),
+        (
+            "PUT",
+            format!("/api/assistants/{}/secrets/API_KEY", worker.id),
+            json!({"value": "x"}),
+        ),
+        (
+            "POST",
+            format!("/api/assistants/{}/check", worker.id),
+            json!({}),
+        ),
+        (
+            "PATCH",
+            format!("/api/assistants/{}", worker.id),
+            json!({"workspace": "/"}),
+        ),
+        (
+            "POST",
+            "/api/agents/check".to_owned(),
+            json!({"agent": {"kind": "shell"}}),
+        ),
+        (
+            "POST",
+            "/api/workspaces".to_owned(),
+            json!({"parent": "/tmp", "name": "x"}),
+        ),
+        (
+            "GET",
+            format!("/api/assistants/{}/secrets", worker.id),
+            json!(null),
+        ),
+    ] {
+        let method = reqwest::Method::from_bytes(method.as_bytes()).unwrap();
+        let response = server
+            .http
+            .request(method.clone(), format!("{}{path}", server.url))
+            .bearer_auth(&token)
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status().as_u16(), 401, "{method} {path}");
+    }
 
     server
         .post(

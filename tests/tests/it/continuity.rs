@@ -131,7 +131,7 @@ async fn a_cold_start_gives_the_agent_its_context_and_a_warm_resume_does_not() {
         starts(&viewer).last().cloned(),
         Some((
             StartMode::Cold,
-            "the persona or constitution changed".into()
+            "the persona, constitution, agent or workspace changed".into()
         ))
     );
     viewer.assert_contiguous();

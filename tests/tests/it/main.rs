@@ -42,3 +42,4 @@ mod store;
 mod streaming;
 mod supervision;
 mod wakes;
+mod workspaces;

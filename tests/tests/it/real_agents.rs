@@ -329,7 +329,7 @@ async fn a_chat_after_the_last_session_ended_continues_the_same_agent_session() 
     let (mode, reason) = continuity(&transcript_of(&server, &third).await).expect("continuity");
     assert_eq!(mode, tandem_shared::StartMode::Cold);
     assert!(
-        reason.contains("persona or constitution changed"),
+        reason.contains("persona, constitution, agent or workspace changed"),
         "{reason}"
     );
 }

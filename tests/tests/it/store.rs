@@ -3,6 +3,7 @@
 use crate::support::{fresh_postgres, TestServer, Viewer};
 use serde_json::json;
 use tandem::store::{DecideOutcome, NewSession, NewUserOutcome, QueuedMessage, Scope, Store};
+use tandem_shared::agent_state::{Choice, ConfigValue, Setting};
 use tandem_shared::api::{AgentSpec, Assistant};
 use tandem_shared::auth::{ApiToken, ShareLink, User};
 use tandem_shared::{
@@ -172,6 +173,92 @@ async fn check_store(store: Store) {
         ApprovalState::Expired
     );
     check_accounts(&store, &session).await;
+    check_agent_settings(&store, &session).await;
+}
+
+/// Kept choices (a session's and an assistant's defaults), sealed secrets
+/// and settings: the same SQL on both databases.
+async fn check_agent_settings(store: &Store, session: &SessionId) {
+    let assistant = AssistantId("ast_1".into());
+    let choice = |setting: Setting, by: &str, at: i64| Choice {
+        setting,
+        chosen_by: by.into(),
+        chosen_at: at,
+    };
+    let mode = |m: &str| Setting::Mode { mode: m.into() };
+    let model = |m: &str| Setting::Option {
+        id: "model".into(),
+        value: ConfigValue::Choice(m.into()),
+    };
+    store
+        .set_choice(session, &choice(mode("plan"), "ada", 1))
+        .await
+        .unwrap();
+    store
+        .set_choice(session, &choice(model("opus"), "ada", 2))
+        .await
+        .unwrap();
+    store
+        .set_choice(session, &choice(mode("default"), "bob", 3))
+        .await
+        .unwrap();
+    let kept = store.choices(session).await.unwrap();
+    assert_eq!(
+        kept,
+        vec![
+            choice(model("opus"), "ada", 2),
+            choice(mode("default"), "bob", 3)
+        ],
+        "one per setting, the last wins"
+    );
+    assert!(store
+        .assistant_choices(&assistant)
+        .await
+        .unwrap()
+        .is_empty());
+    let fast = Setting::Option {
+        id: "fast".into(),
+        value: ConfigValue::Boolean(true),
+    };
+    store
+        .set_assistant_choice(&assistant, &choice(fast.clone(), "ada", 4))
+        .await
+        .unwrap();
+    assert_eq!(
+        store.assistant_choices(&assistant).await.unwrap(),
+        vec![choice(fast, "ada", 4)]
+    );
+    assert_eq!(store.choices(session).await.unwrap().len(), 2);
+
+    store
+        .put_secret(&assistant, "API_KEY", &[0, 1, 255], 5)
+        .await
+        .unwrap();
+    store
+        .put_secret(&assistant, "API_KEY", &[7, 7], 6)
+        .await
+        .unwrap();
+    let secrets = store.secrets(&assistant).await.unwrap();
+    assert_eq!(
+        (
+            secrets.len(),
+            secrets[0].sealed.clone(),
+            secrets[0].updated_at
+        ),
+        (1, vec![7, 7], 6)
+    );
+    assert!(store.delete_secret(&assistant, "API_KEY").await.unwrap());
+    assert!(!store.delete_secret(&assistant, "API_KEY").await.unwrap());
+
+    store.set_setting("agent_probe.shell", "{}").await.unwrap();
+    store
+        .set_setting("agent_probe.shell", "{\"a\":1}")
+        .await
+        .unwrap();
+    assert_eq!(
+        store.setting("agent_probe.shell").await.unwrap().as_deref(),
+        Some("{\"a\":1}")
+    );
 }
 
 /// People, credentials, membership scopes, share links and the durable

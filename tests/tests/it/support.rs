@@ -571,6 +571,10 @@ impl Person {
     pub async fn post(&self, path: &str, body: Value) -> (u16, Value) {
         answer(self.http.post(format!("{}{path}", self.url)).json(&body)).await
     }
+
+    pub async fn patch(&self, path: &str, body: Value) -> (u16, Value) {
+        answer(self.http.patch(format!("{}{path}", self.url)).json(&body)).await
+    }
 }
 
 /// Sends a request; its status and JSON body (`null` when there is none).

@@ -53,7 +53,15 @@ impl Identity {
             why,
         });
         Ok(Identity {
-            fingerprint: fingerprint(&assistant.persona, &constitution),
+            fingerprint: fingerprint(
+                &assistant.persona,
+                &constitution,
+                &format!(
+                    "{}\0{}",
+                    serde_json::to_string(&assistant.agent).unwrap_or_default(),
+                    assistant.workspace
+                ),
+            ),
             context,
         })
     }

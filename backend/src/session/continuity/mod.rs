@@ -66,7 +66,9 @@ impl ColdReason {
         match self {
             ColdReason::FirstRun => "first run of this session".into(),
             ColdReason::AgentCannotLoad => "the agent cannot resume sessions".into(),
-            ColdReason::IdentityChanged => "the persona or constitution changed".into(),
+            ColdReason::IdentityChanged => {
+                "the persona, constitution, agent or workspace changed".into()
+            }
             ColdReason::TooOld => "the agent session reached its maximum age".into(),
             ColdReason::TooManyTurns => "the agent session reached its maximum turns".into(),
             ColdReason::WarmResumeFailed(why) => format!("warm resume failed ({why})"),
@@ -96,16 +98,19 @@ pub fn decide(input: &ContinuityInput<'_>) -> StartMode {
     StartMode::Warm
 }
 
-/// A stable fingerprint of who the assistant is: FNV-1a over the persona
-/// and the joined constitution, as hex. Not a security boundary; it only
-/// has to change when either text does.
-pub fn fingerprint(persona: &str, constitution: &str) -> String {
+/// A stable fingerprint of who the assistant is and where it works:
+/// FNV-1a over the persona, the joined constitution and `works_as` (its
+/// agent and workspace: another agent cannot resume this one's session),
+/// as hex. Not a security boundary; it only has to change when one does.
+pub fn fingerprint(persona: &str, constitution: &str, works_as: &str) -> String {
     let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
     for byte in persona
         .as_bytes()
         .iter()
         .chain(&[0u8])
         .chain(constitution.as_bytes())
+        .chain(&[0u8])
+        .chain(works_as.as_bytes())
     {
         hash ^= u64::from(*byte);
         hash = hash.wrapping_mul(0x0100_0000_01b3);
@@ -274,12 +279,13 @@ mod tests {
 
     #[test]
     fn fingerprint_changes_with_persona_or_constitution() {
-        let base = fingerprint("helpful", "be kind");
-        assert_eq!(base, fingerprint("helpful", "be kind"));
-        assert_ne!(base, fingerprint("helpful!", "be kind"));
-        assert_ne!(base, fingerprint("helpful", "be kinder"));
+        let base = fingerprint("helpful", "be kind", "claude /w");
+        assert_eq!(base, fingerprint("helpful", "be kind", "claude /w"));
+        assert_ne!(base, fingerprint("helpful!", "be kind", "claude /w"));
+        assert_ne!(base, fingerprint("helpful", "be kinder", "claude /w"));
+        assert_ne!(base, fingerprint("helpful", "be kind", "codex /w"));
         // The separator keeps the two texts apart.
-        assert_ne!(fingerprint("ab", "c"), fingerprint("a", "bc"));
+        assert_ne!(fingerprint("ab", "c", ""), fingerprint("a", "bc", ""));
     }
 
     #[test]

@@ -5,16 +5,53 @@ use super::*;
 
 const KEY: &str = "sk-ant-browser-5c1f0e9a7b";
 
-/// A person adds a Claude Code assistant with its model key entirely in the
-/// browser; the key reaches the store sealed and never appears again in a
-/// page, an API response or the server's log.
+/// A person adds a Claude Code assistant entirely in the browser: the agent
+/// (checked with the key typed in the form, its model picked as a
+/// default), a new folder below the workspace root, a second member, and
+/// the model key — which reaches the store sealed and never appears again
+/// in a page, an API response or the server's log.
 #[tokio::test]
 async fn a_person_creates_a_claude_assistant_with_a_key_that_is_never_shown_again() {
     let log_dir = tempfile::tempdir().expect("log dir");
     let log = log_dir.path().join("server.log");
-    let server = TestServer::launch().log_to(&log).start().await;
-    let workspace = server.data_dir.join("ws-claude");
-    std::fs::create_dir_all(&workspace).expect("workspace");
+    // `claude-agent-acp` on PATH is the test agent, offering Claude's
+    // modes and a model option; `node` is new enough for it.
+    let tools = tempfile::tempdir().expect("tools");
+    let scenario = tools.path().join("claude.json");
+    std::fs::write(
+        &scenario,
+        json!({
+            "modes": [{"id": "auto", "name": "Auto"}, {"id": "default", "name": "Default"},
+                      {"id": "acceptEdits", "name": "Accept edits"}],
+            "start_mode": "auto",
+            "config_options": [{"id": "model", "name": "Model", "category": "model", "type": "select",
+                "currentValue": "sonnet", "options": [{"value": "sonnet", "name": "Sonnet"}, {"value": "opus", "name": "Opus"}]}]
+        })
+        .to_string(),
+    )
+    .expect("scenario");
+    for (name, script) in [
+        ("node", "#!/bin/sh\necho v22.12.0\n".to_owned()),
+        (
+            "claude-agent-acp",
+            format!(
+                "#!/bin/sh\nexec {} {}\n",
+                crate::support::test_agent_bin(),
+                scenario.display()
+            ),
+        ),
+    ] {
+        let path = tools.path().join(name);
+        std::fs::write(&path, script).expect("tool");
+        std::fs::set_permissions(&path, std::os::unix::fs::PermissionsExt::from_mode(0o755))
+            .expect("chmod");
+    }
+    let server = TestServer::launch()
+        .log_to(&log)
+        .path_first(tools.path())
+        .start()
+        .await;
+    let bea = server.person("bea").await;
     let browser = Browser::logged_in(&server, 1280, 900).await;
     browser.click("[data-testid=new-assistant]").await;
     browser
@@ -22,12 +59,6 @@ async fn a_person_creates_a_claude_assistant_with_a_key_that_is_never_shown_agai
         .await;
     browser
         .type_into("[data-testid=assistant-name]", "Claude")
-        .await;
-    browser
-        .type_into(
-            "[data-testid=assistant-workspace]",
-            &workspace.display().to_string(),
-        )
         .await;
     browser
         .type_into(
@@ -49,15 +80,40 @@ async fn a_person_creates_a_claude_assistant_with_a_key_that_is_never_shown_agai
         "Claude's usual key is offered"
     );
     browser.type_into("[data-testid=secret-value]", KEY).await;
+
+    // Checked with the typed key, the agent shows its modes and models.
     browser
-        .client
-        .execute(
-            "document.querySelector('[data-testid=new-assistant-page] fieldset').scrollIntoView();",
-            vec![],
+        .click("[data-testid=new-check] [data-testid=check-agent-button]")
+        .await;
+    browser
+        .until_text("[data-testid=check-who]", "test-agent")
+        .await;
+    browser
+        .until_text(
+            "[data-testid=check-modes]",
+            "Auto — acts without asking (starts here)",
         )
-        .await
-        .expect("scroll");
+        .await;
+    browser.select("[data-default-option=model]", "opus").await;
+
+    // A new folder below the workspace root.
+    browser
+        .until_text("[data-testid=workspace-chosen]", "Works in")
+        .await;
+    browser
+        .type_into("[data-testid=new-folder-name]", "claude-work")
+        .await;
+    browser.click("[data-testid=new-folder]").await;
+    browser
+        .until_text("[data-testid=workspace-chosen]", "claude-work")
+        .await;
+    browser
+        .click("[data-testid=member-pick][data-name=bea] input")
+        .await;
+    browser.scroll_to("[data-testid=new-check]").await;
     browser.screenshot("new-assistant-form").await;
+    browser.scroll_to("[data-testid=new-members]").await;
+    browser.screenshot("new-assistant-workspace-members").await;
     browser.click("[data-testid=create-assistant]").await;
 
     browser
@@ -67,14 +123,7 @@ async fn a_person_creates_a_claude_assistant_with_a_key_that_is_never_shown_agai
     browser
         .until_text("[data-testid=secret]", "ANTHROPIC_API_KEY")
         .await;
-    browser
-        .client
-        .execute(
-            "document.querySelector('[data-testid=secrets-editor]').scrollIntoView();",
-            vec![],
-        )
-        .await
-        .expect("scroll");
+    browser.scroll_to("[data-testid=secrets-editor]").await;
     browser.screenshot("assistant-secrets").await;
     let page = browser
         .client
@@ -93,6 +142,29 @@ async fn a_person_creates_a_claude_assistant_with_a_key_that_is_never_shown_agai
         .cloned()
         .expect("the new assistant");
     assert_eq!(claude["agent"]["kind"], "claude");
+    let root = server
+        .data_dir
+        .join("workspaces")
+        .canonicalize()
+        .expect("root");
+    assert_eq!(
+        claude["workspace"],
+        json!(root.join("claude-work").display().to_string())
+    );
+    let id = claude["id"].as_str().unwrap_or_default();
+    let (_, defaults) = server.get(&format!("/api/assistants/{id}/choices")).await;
+    assert_eq!(
+        (&defaults[0]["id"], &defaults[0]["value"]),
+        (&json!("model"), &json!("opus")),
+        "{defaults}"
+    );
+    let (status, _) = bea.get(&format!("/api/assistants/{id}")).await;
+    assert_eq!(status, 200, "bea was made a member");
+    let (_, kinds) = server.get("/api/agents").await;
+    assert!(
+        !kinds.to_string().contains(KEY),
+        "the kept check holds the key"
+    );
     for path in [
         "/api/assistants".to_owned(),
         format!(
@@ -159,14 +231,8 @@ async fn check_agent_shows_what_the_agent_says_of_itself() {
         .await;
     // From what it offers, a member picks what every run starts with.
     browser
-        .client
-        .execute(
-            "const s = document.querySelector('[data-testid=default-mode]'); s.value = 'default'; \
-             s.dispatchEvent(new Event('change', {bubbles: true}));",
-            vec![],
-        )
-        .await
-        .expect("pick");
+        .select("[data-testid=default-mode]", "default")
+        .await;
     let started = std::time::Instant::now();
     loop {
         let (_, kept) = server
@@ -182,14 +248,7 @@ async fn check_agent_shows_what_the_agent_says_of_itself() {
         );
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-    browser
-        .client
-        .execute(
-            "document.querySelector('[data-testid=check-agent]').scrollIntoView();",
-            vec![],
-        )
-        .await
-        .expect("scroll");
+    browser.scroll_to("[data-testid=check-agent]").await;
     browser.screenshot("check-agent").await;
     browser.close().await;
 }

@@ -118,6 +118,35 @@ impl Browser {
         element.send_keys(text).await.expect("type");
     }
 
+    /// Picks `value` in the select matching `css`, as a person would.
+    async fn select(&self, css: &str, value: &str) {
+        self.client
+            .wait()
+            .at_most(DEADLINE)
+            .for_element(Locator::Css(css))
+            .await
+            .unwrap_or_else(|e| panic!("{css} never appeared: {e}"));
+        self.client
+            .execute(
+                "const s = document.querySelector(arguments[0]); s.value = arguments[1]; \
+                 s.dispatchEvent(new Event('change', {bubbles: true}));",
+                vec![json!(css), json!(value)],
+            )
+            .await
+            .unwrap_or_else(|e| panic!("could not pick {value} in {css}: {e}"));
+    }
+
+    /// Scrolls the element matching `css` into view.
+    async fn scroll_to(&self, css: &str) {
+        self.client
+            .execute(
+                "document.querySelector(arguments[0]).scrollIntoView();",
+                vec![json!(css)],
+            )
+            .await
+            .unwrap_or_else(|e| panic!("could not scroll to {css}: {e}"));
+    }
+
     /// The text of every element matching `css`.
     async fn texts(&self, css: &str) -> Vec<String> {
         let mut texts = Vec::new();

@@ -418,26 +418,14 @@ async fn the_header_shows_and_changes_mode_and_model_with_context_and_cost() {
     assert_eq!(reply, vec!["Ready."], "the notice is not part of the reply");
     browser.screenshot("session-header-mode-model-cost").await;
 
-    let pick = |css: &'static str, value: &'static str| {
-        let browser = &browser;
-        async move {
-            browser
-                .client
-                .execute(
-                    "const s = document.querySelector(arguments[0]); s.value = arguments[1]; \
-                     s.dispatchEvent(new Event('change', {bubbles: true}));",
-                    vec![json!(css), json!(value)],
-                )
-                .await
-                .expect("pick");
-        }
-    };
-    pick("select[data-option=model]", "opus").await;
+    browser.select("select[data-option=model]", "opus").await;
     browser
         .until_text("[data-testid=entry-change]", "Model set to Opus — by admin")
         .await;
     assert_eq!(selected("select[data-option=model]").await, json!("Opus"));
-    pick("[data-testid=agent-mode-select]", "acceptEdits").await;
+    browser
+        .select("[data-testid=agent-mode-select]", "acceptEdits")
+        .await;
     browser
         .until_text(
             "[data-testid=entry-change]",

@@ -1,0 +1,141 @@
+//! An assistant's profile: its name and colour, the agent it runs and where
+//! it works (a change to either, or to persona or constitution, makes the
+//! next run start cold), who it is, its memory, secrets, a check of its
+//! agent with the defaults every run starts with, and archiving.
+
+use super::agent_picker::{command_line_of, spec_of, AgentPicker};
+use super::check_agent::CheckAgent;
+use super::secrets::SecretsEditor;
+use super::workspace_picker::WorkspacePicker;
+use crate::endpoints::{agents, assistants};
+use crate::state::{AppState, Page};
+use leptos::prelude::*;
+use tandem_shared::api::{AgentKindInfo, Assistant, UpdateAssistant};
+
+#[component]
+pub fn ProfileTab(assistant: Assistant) -> impl IntoView {
+    let state = expect_context::<AppState>();
+    let original = StoredValue::new(assistant.clone());
+    let name = RwSignal::new(assistant.name.clone());
+    let color = RwSignal::new(assistant.color.clone());
+    let kinds = RwSignal::new(Vec::<AgentKindInfo>::new());
+    let kind = RwSignal::new(assistant.agent.kind_name().to_owned());
+    let command = RwSignal::new(command_line_of(&assistant.agent));
+    let workspace = RwSignal::new(assistant.workspace.clone());
+    let persona = RwSignal::new(assistant.persona.clone());
+    let constitution = RwSignal::new(assistant.constitution.clone());
+    let memory = RwSignal::new(assistant.memory.clone());
+    let saved = RwSignal::new(false);
+    let me = StoredValue::new(assistant.id.clone());
+    leptos::task::spawn_local(async move {
+        if let Ok(found) = agents::list().await {
+            kinds.set(found);
+        }
+    });
+    let pick_kind = Callback::new(move |chosen: String| {
+        saved.set(false);
+        kind.set(chosen);
+    });
+    let save = move |_| {
+        let before = original.get_value();
+        let agent = spec_of(&kind.get_untracked(), &command.get_untracked());
+        let place = workspace.get_untracked();
+        let body = UpdateAssistant {
+            name: Some(name.get_untracked()),
+            color: Some(color.get_untracked()),
+            persona: Some(persona.get_untracked()),
+            constitution: Some(constitution.get_untracked()),
+            memory: Some(memory.get_untracked()),
+            // Sent only when changed: each makes the next run cold.
+            agent: (agent != before.agent).then_some(agent),
+            workspace: (place != before.workspace).then_some(place),
+            ..Default::default()
+        };
+        leptos::task::spawn_local(async move {
+            match assistants::update(&me.get_value(), &body).await {
+                Ok(updated) => {
+                    saved.set(true);
+                    original.set_value(updated.clone());
+                    state.assistants.update(|list| {
+                        if let Some(a) = list.iter_mut().find(|a| a.id == updated.id) {
+                            *a = updated;
+                        }
+                    });
+                }
+                Err(message) => state.error.set(Some(message)),
+            }
+        });
+    };
+    let archive = move |_| {
+        let body = UpdateAssistant {
+            archived: Some(true),
+            ..Default::default()
+        };
+        leptos::task::spawn_local(async move {
+            match assistants::update(&me.get_value(), &body).await {
+                Ok(archived) => {
+                    state
+                        .assistants
+                        .update(|list| list.retain(|a| a.id != archived.id));
+                    state.go(Page::NewSession);
+                }
+                Err(message) => state.error.set(Some(message)),
+            }
+        });
+    };
+    let field = move |label: &'static str,
+                      hint: &'static str,
+                      value: RwSignal<String>,
+                      rows: u32,
+                      testid: &'static str| {
+        view! {
+            <label class="field">
+                <span>{label}</span>
+                <small class="muted">{hint}</small>
+                <textarea rows=rows.to_string() data-testid=testid prop:value=move || value.get()
+                    on:input=move |ev| { saved.set(false); value.set(event_target_value(&ev)); }></textarea>
+            </label>
+        }
+    };
+    // The check is of the saved agent.
+    let last_check = move || {
+        let saved_kind = original.with_value(|a| a.agent.kind_name());
+        kinds.with(|all| {
+            all.iter()
+                .find(|k| k.kind == saved_kind)
+                .and_then(|k| k.last_check.clone())
+        })
+    };
+    view! {
+        <div class="form">
+            <div class="row">
+                <label class="field">
+                    <span>"Name"</span>
+                    <input type="text" data-testid="profile-name" prop:value=move || name.get()
+                        on:input=move |ev| { saved.set(false); name.set(event_target_value(&ev)); } />
+                </label>
+                <label class="field color-field">
+                    <span>"Colour"</span>
+                    <input type="color" data-testid="profile-color" aria-label="Colour" prop:value=move || color.get()
+                        on:input=move |ev| { saved.set(false); color.set(event_target_value(&ev)); } />
+                </label>
+            </div>
+            <AgentPicker kinds=kinds kind=kind command=command on_pick=pick_kind />
+            <fieldset class="field">
+                <legend>"Workspace"</legend>
+                <small class="muted">"Another agent or folder makes the next run start cold."</small>
+                <WorkspacePicker value=workspace />
+            </fieldset>
+            {field("Persona", "Who the assistant is. Changing it makes the next run start cold.", persona, 4, "persona")}
+            {field("Constitution", "Rules it always follows, after the organisation's.", constitution, 4, "constitution")}
+            {field("Memory", "The markdown document it keeps across sessions.", memory, 8, "memory")}
+            <div class="row">
+                <button class="button primary" data-testid="save-profile" on:click=save>"Save"</button>
+                <Show when=move || saved.get()><span class="ok-text" data-testid="saved">"Saved"</span></Show>
+                <button class="button danger" data-testid="archive" on:click=archive>"Archive"</button>
+            </div>
+            <SecretsEditor id=me.get_value() />
+            {move || view! { <CheckAgent id=me.get_value() last_check=last_check() /> }}
+        </div>
+    }
+}
