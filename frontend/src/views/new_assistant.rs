@@ -281,7 +281,7 @@ pub fn NewAssistant() -> impl IntoView {
                         let id = person.id.clone();
                         let id_checked = person.id.clone();
                         view! {
-                            <label class="agent-chip member-pick" data-testid="member-pick" data-name=person.name.clone()>
+                            <label class="member-pick" data-testid="member-pick" data-name=person.name.clone()>
                                 <input type="checkbox"
                                     prop:checked=move || members.with(|m| m.contains(&id_checked))
                                     on:change=move |ev| {
