@@ -120,6 +120,12 @@ pub struct ServeArgs {
     /// anything) after which a turn fails as hung.
     #[arg(long, env = "TANDEM_HANG_TIMEOUT", default_value_t = 1800, value_parser = clap::value_parser!(u64).range(1..=86_400))]
     pub hang_timeout: u64,
+    /// Names of this server's environment every agent also gets (say
+    /// `ANTHROPIC_API_KEY`); otherwise agents get only what programs need
+    /// (PATH, HOME, locale, proxies, certificates) and their assistant's
+    /// secrets.
+    #[arg(long, env = "TANDEM_AGENT_ENV", value_delimiter = ',')]
+    pub agent_env: Vec<String>,
 }
 
 impl ServeArgs {
@@ -130,6 +136,7 @@ impl ServeArgs {
         runtime.rotate_after = Duration::from_secs(self.rotate_after_hours * 3600);
         runtime.rotate_turns = self.rotate_after_turns;
         runtime.hang_timeout = Duration::from_secs(self.hang_timeout);
+        runtime.agent_env = self.agent_env;
         ServeConfig {
             addr: self.addr,
             data_dir: self.data.data_dir,

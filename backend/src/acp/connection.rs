@@ -37,6 +37,9 @@ pub struct LaunchSpec {
     pub env: Vec<(String, String)>,
     /// Whether to advertise `fs/read_text_file` and `fs/write_text_file`.
     pub fs: bool,
+    /// Names of the server's environment an admin passes to agents on
+    /// purpose (`--agent-env`), besides what every program needs.
+    pub passed: Vec<String>,
 }
 
 impl LaunchSpec {
@@ -97,8 +100,9 @@ impl Drop for AgentConnection {
 }
 
 impl AgentConnection {
-    /// Starts the agent in `cwd` with an environment scrubbed of Tandem's
-    /// own settings and secrets.
+    /// Starts the agent in `cwd` with an environment built from an
+    /// allow-list (`agents::environment`) and the launch's own, never the
+    /// rest of the server's.
     pub fn spawn(launch: &LaunchSpec, cwd: &Path) -> Result<AgentConnection, ConnectionError> {
         let mut command = Command::new(&launch.program);
         command
@@ -115,11 +119,12 @@ impl AgentConnection {
         unsafe {
             command.pre_exec(move || super::process_group::die_with_parent(parent));
         }
-        for (name, _) in std::env::vars_os()
-            .filter_map(|(name, value)| Some((name.into_string().ok()?, value)))
-            .filter(|(name, _)| name.starts_with("TANDEM_"))
-        {
-            command.env_remove(name);
+        command.env_clear();
+        let server = std::env::vars_os().filter_map(|(name, value)| {
+            Some((name.into_string().ok()?, value.into_string().ok()?))
+        });
+        for (name, value) in crate::agents::environment::inherited(server, &launch.passed) {
+            command.env(name, value);
         }
         for (name, value) in &launch.env {
             command.env(name, value);

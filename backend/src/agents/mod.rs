@@ -5,6 +5,7 @@
 //! the protocol under a running install. An installed binary of another
 //! version is used, and its version shown.
 
+pub mod environment;
 pub mod probe;
 pub mod versions;
 
@@ -99,6 +100,7 @@ pub fn launch_spec(spec: &AgentSpec, tandem_exe: &Path) -> LaunchSpec {
             args: vec!["agent".into(), "shell".into()],
             env: vec![],
             fs: false,
+            passed: Vec::new(),
         },
         AgentSpec::Custom { command, args, env } => LaunchSpec {
             program: PathBuf::from(command),
@@ -108,11 +110,20 @@ pub fn launch_spec(spec: &AgentSpec, tandem_exe: &Path) -> LaunchSpec {
                 .map(|var| (var.name.clone(), var.value.clone()))
                 .collect(),
             fs: true,
+            passed: Vec::new(),
         },
         AgentSpec::Claude => npm_launch(&NPM_AGENTS[0], claude_env()),
         AgentSpec::Codex => npm_launch(&NPM_AGENTS[1], vec![]),
         AgentSpec::Gemini => npm_launch(&NPM_AGENTS[2], vec![]),
     }
+}
+
+/// How an assistant's agent starts on this server: its launch, with the
+/// names of the environment the server's admin passes to every agent.
+pub fn launch_for(spec: &AgentSpec, config: &crate::session::RuntimeConfig) -> LaunchSpec {
+    let mut launch = launch_spec(spec, &config.tandem_exe);
+    launch.passed = config.agent_env.clone();
+    launch
 }
 
 /// Claude Code refuses to start as root unless told it is sandboxed.
@@ -132,6 +143,7 @@ fn npm_launch(agent: &NpmAgent, env: Vec<(String, String)>) -> LaunchSpec {
             args,
             env,
             fs: agent.fs,
+            passed: Vec::new(),
         },
         Err(_) => LaunchSpec {
             program: PathBuf::from("npx"),
@@ -145,6 +157,7 @@ fn npm_launch(agent: &NpmAgent, env: Vec<(String, String)>) -> LaunchSpec {
             .concat(),
             env,
             fs: agent.fs,
+            passed: Vec::new(),
         },
     }
 }

@@ -111,7 +111,7 @@ async fn run_check(
         return Ok(failed(problem));
     }
     let ctx = state.sessions.context();
-    let mut launch = crate::agents::launch_spec(agent, &state.tandem_exe);
+    let mut launch = crate::agents::launch_for(agent, &ctx.config);
     launch.env.extend(env);
     let scratch = std::env::temp_dir().join(ctx.ids.new_id("tandem-check"));
     std::fs::create_dir_all(&scratch).map_err(|_| ApiError::Internal)?;

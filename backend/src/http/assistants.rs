@@ -56,10 +56,7 @@ pub async fn create(
     caller: Caller,
     ApiJson(body): ApiJson<CreateAssistant>,
 ) -> Result<(StatusCode, ApiJson<Assistant>), ApiError> {
-    // A custom agent is any command on this machine, run without asking.
-    if matches!(body.agent, AgentSpec::Custom { .. }) {
-        caller.require_admin("give an assistant a custom agent command")?;
-    }
+    require_right_to_run_commands(&caller, &body.agent)?;
     let color = body.color.unwrap_or_else(|| DEFAULT_COLOR.to_owned());
     let assistant = Assistant {
         id: AssistantId(state.sessions.context().ids.new_id("ast")),
@@ -102,9 +99,10 @@ pub async fn update(
     ApiJson(body): ApiJson<UpdateAssistant>,
 ) -> Result<ApiJson<Assistant>, ApiError> {
     let moved = body.agent.is_some() || body.workspace.is_some();
+    let old_workspace = assistant.workspace.clone();
     if let Some(agent) = body.agent {
-        if matches!(agent, AgentSpec::Custom { .. }) && agent != assistant.agent {
-            caller.require_admin("give an assistant a custom agent command")?;
+        if agent != assistant.agent {
+            require_right_to_run_commands(&caller, &agent)?;
         }
         assistant.agent = agent;
     }
@@ -137,6 +135,15 @@ pub async fn update(
         settle_agent_and_workspace(&state, &caller, &mut assistant)?;
     }
     state.store.update_assistant(&assistant).await?;
+    if assistant.workspace != old_workspace {
+        crate::session::rules::follow_workspace(
+            state.sessions.context(),
+            &assistant.id,
+            &old_workspace,
+            &assistant.workspace,
+        )
+        .await?;
+    }
     Ok(ApiJson(assistant))
 }
 
@@ -280,6 +287,19 @@ fn settle_agent_and_workspace(
         }
     }
     Ok(())
+}
+
+/// The shell agent runs what its prompt says on this machine, and a custom
+/// agent is any program here: giving an assistant either is an admin's.
+fn require_right_to_run_commands(caller: &Caller, agent: &AgentSpec) -> Result<(), ApiError> {
+    match agent {
+        AgentSpec::Shell => caller
+            .require_admin("give an assistant the shell agent (it runs commands on this machine)"),
+        AgentSpec::Custom { .. } => {
+            caller.require_admin("give an assistant a custom agent command")
+        }
+        _ => Ok(()),
+    }
 }
 
 fn is_hex_color(text: &str) -> bool {

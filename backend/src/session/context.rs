@@ -24,6 +24,10 @@ pub struct RuntimeConfig {
     /// A turn with no event from the agent for this long, while it is not
     /// waiting for a person, fails as hung.
     pub hang_timeout: Duration,
+    /// Names of the server's environment passed to every agent on purpose
+    /// (an exported model key, say); agents get nothing else of it beyond
+    /// what programs need.
+    pub agent_env: Vec<String>,
 }
 
 impl RuntimeConfig {
@@ -36,6 +40,7 @@ impl RuntimeConfig {
             rotate_after: Duration::from_secs(24 * 3600),
             rotate_turns: 200,
             hang_timeout: Duration::from_secs(30 * 60),
+            agent_env: Vec::new(),
         }
     }
 }

@@ -35,7 +35,7 @@ impl LiveSession {
         assistant: Assistant,
         why: String,
     ) -> LiveSession {
-        let launch = crate::agents::launch_spec(&assistant.agent, &ctx.config.tandem_exe);
+        let launch = crate::agents::launch_for(&assistant.agent, &ctx.config);
         LiveSession {
             log: SessionLog::new(ctx.clone(), record.summary.clone()),
             follow_ups: FollowUps::new(ctx.clone(), record.summary.id.clone()),
@@ -60,7 +60,7 @@ impl LiveSession {
     pub async fn refresh_assistant(&mut self) {
         match self.ctx.store.get_assistant(&self.assistant.id).await {
             Ok(Some(now)) => {
-                self.launch = crate::agents::launch_spec(&now.agent, &self.ctx.config.tandem_exe);
+                self.launch = crate::agents::launch_for(&now.agent, &self.ctx.config);
                 self.assistant = now;
             }
             Ok(None) => {}

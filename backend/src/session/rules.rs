@@ -128,6 +128,32 @@ pub async fn add_defaults(
     Ok(())
 }
 
+/// An assistant moved to another workspace: its rules about the old one
+/// (the defaults, and any a person made for that exact path) now name the
+/// new one, so "edits inside the workspace" keeps meaning its workspace
+/// and nothing is allowed in the folder it left.
+pub async fn follow_workspace(
+    ctx: &super::Context,
+    assistant: &tandem_shared::AssistantId,
+    old: &str,
+    new: &str,
+) -> Result<usize, crate::store::StoreError> {
+    let mut moved = 0;
+    for rule in ctx.store.rules(Some(assistant)).await? {
+        if rule.prefix.trim() == old {
+            ctx.store.delete_rule(&rule.id).await?;
+            ctx.store
+                .add_rule(&ApprovalRule {
+                    prefix: new.to_owned(),
+                    ..rule
+                })
+                .await?;
+            moved += 1;
+        }
+    }
+    Ok(moved)
+}
+
 /// How a rule reads in the transcript: `execute:git push`.
 pub fn describe(rule: &ApprovalRule) -> String {
     format!(

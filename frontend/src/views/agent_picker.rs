@@ -48,7 +48,9 @@ pub fn AgentPicker(
     view! {
         <fieldset class="field agent-kinds">
             <legend>"Agent"</legend>
-            {move || kinds.get().into_iter().filter(|k| admin || k.kind != "custom" || kind.get_untracked() == "custom").map(|k| {
+            // The shell agent and custom commands run commands on this
+            // machine: an admin's to give (an assistant that has one shows it).
+            {move || kinds.get().into_iter().filter(|k| admin || !matches!(k.kind.as_str(), "custom" | "shell") || kind.get_untracked() == k.kind).map(|k| {
                 let value = k.kind.clone();
                 let chosen = k.kind.clone();
                 let versions = k.pinned_version.clone().map(|pinned| match &k.installed_version {

@@ -33,6 +33,7 @@ mod browser;
 mod continuity;
 mod faults;
 mod fuzz_regressions;
+mod host;
 mod http_api;
 mod real_agents;
 mod rules;

@@ -218,6 +218,12 @@ impl Launch {
         self
     }
 
+    /// A variable in the server's own environment.
+    pub fn env(mut self, name: &str, value: &str) -> Launch {
+        self.env.push((name.into(), value.into()));
+        self
+    }
+
     /// An existing data directory (a restart), kept after the server.
     pub fn in_dir(mut self, data_dir: &Path) -> Launch {
         self.data_dir = Some(data_dir.to_path_buf());

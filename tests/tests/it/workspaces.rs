@@ -7,9 +7,9 @@ use crate::support::{run_to_end, TestServer, Viewer};
 use serde_json::json;
 use tandem_shared::{EventBody, Seq, StartMode};
 
-fn shell_assistant(workspace: &str) -> serde_json::Value {
-    json!({"name": "worker", "agent": {"kind": "shell"}, "workspace": workspace,
-           "persona": "Runs commands."})
+fn claude_assistant(workspace: &str) -> serde_json::Value {
+    json!({"name": "worker", "agent": {"kind": "claude"}, "workspace": workspace,
+           "persona": "Writes code."})
 }
 
 #[tokio::test]
@@ -46,7 +46,7 @@ async fn a_member_works_below_the_root_and_nowhere_else() {
     let (status, created) = bea
         .post(
             "/api/assistants",
-            shell_assistant(&app.display().to_string()),
+            claude_assistant(&app.display().to_string()),
         )
         .await;
     assert_eq!(status, 201, "{created}");
@@ -64,7 +64,7 @@ async fn a_member_works_below_the_root_and_nowhere_else() {
         ("/no/such/dir", "not an existing directory"),
     ] {
         let (status, body) = bea
-            .post("/api/assistants", shell_assistant(workspace))
+            .post("/api/assistants", claude_assistant(workspace))
             .await;
         assert_eq!(status, 400, "{workspace}: {body}");
         let message = body["error"]["message"].as_str().unwrap_or_default();
@@ -121,17 +121,17 @@ async fn a_member_works_below_the_root_and_nowhere_else() {
     let (status, body) = server
         .post(
             "/api/assistants",
-            shell_assistant(&server.data_dir.display().to_string()),
+            claude_assistant(&server.data_dir.display().to_string()),
         )
         .await;
     assert_eq!(status, 400, "{body}");
-    let (status, body) = server.post("/api/assistants", shell_assistant("/")).await;
+    let (status, body) = server.post("/api/assistants", claude_assistant("/")).await;
     assert_eq!(status, 400, "{body}");
     let elsewhere = tempfile::tempdir().expect("dir");
     let (status, body) = server
         .post(
             "/api/assistants",
-            shell_assistant(&elsewhere.path().display().to_string()),
+            claude_assistant(&elsewhere.path().display().to_string()),
         )
         .await;
     assert_eq!(status, 201, "{body}");
@@ -168,6 +168,16 @@ async fn a_new_agent_or_workspace_starts_the_next_run_cold_with_the_reason() {
         kept["workspace"],
         json!(elsewhere.canonicalize().expect("dir").display().to_string())
     );
+    // Its "edits inside the workspace" rules moved with it.
+    let (_, rules) = server
+        .get(&format!("/api/assistants/{}/rules", assistant.id))
+        .await;
+    let prefixes: Vec<&str> = rules
+        .as_array()
+        .map(|all| all.iter().filter_map(|r| r["prefix"].as_str()).collect())
+        .unwrap_or_default();
+    let moved = elsewhere.canonicalize().expect("dir").display().to_string();
+    assert_eq!(prefixes, vec![moved.as_str(), moved.as_str()], "{rules}");
     run_to_end(&server, &mut viewer, &session.id, "moved").await;
     let starts: Vec<(StartMode, String)> = viewer
         .events

@@ -1,0 +1,98 @@
+//! No path from an account to the host. Each test is an attack that once
+//! worked, refused now: a plain account giving an assistant the shell agent
+//! (the first of four steps to an admin token), an agent reading the
+//! server's own secrets from its environment.
+
+use crate::support::{TestServer, Viewer};
+use serde_json::json;
+use tandem_shared::{Seq, SessionStatus};
+
+/// Once: a plain account made a `shell` assistant with workspace `/`, asked
+/// it to run `tandem token create --user admin`, approved it, and used the
+/// admin token. Now the first step is refused, whatever the workspace.
+#[tokio::test]
+async fn a_plain_account_cannot_give_an_assistant_the_shell() {
+    let server = TestServer::start().await;
+    let mallory = server.person("mallory").await;
+    let root = server
+        .data_dir
+        .join("workspaces")
+        .canonicalize()
+        .expect("root");
+    for workspace in ["/".to_owned(), root.display().to_string()] {
+        let (status, body) = mallory
+            .post(
+                "/api/assistants",
+                json!({"name": "pwn", "agent": {"kind": "shell"}, "workspace": workspace,
+                       "persona": "Runs what it is told."}),
+            )
+            .await;
+        assert_eq!(status, 403, "{workspace}: {body}");
+        assert!(body["error"]["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("only an admin")));
+    }
+    // Nor by turning an assistant of theirs into one.
+    let (status, mine) = mallory
+        .post(
+            "/api/assistants",
+            json!({"name": "mine", "agent": {"kind": "claude"}, "workspace": root,
+                   "persona": "Writes code."}),
+        )
+        .await;
+    assert_eq!(status, 201, "{mine}");
+    let id = mine["id"].as_str().unwrap_or_default();
+    let (status, body) = mallory
+        .patch(
+            &format!("/api/assistants/{id}"),
+            json!({"agent": {"kind": "shell"}}),
+        )
+        .await;
+    assert_eq!(status, 403, "{body}");
+    let (_, kept) = mallory.get(&format!("/api/assistants/{id}")).await;
+    assert_eq!(kept["agent"]["kind"], "claude");
+    // An admin still may.
+    let (status, body) = server
+        .post(
+            "/api/assistants",
+            json!({"name": "ops", "agent": {"kind": "shell"}, "workspace": root,
+                   "persona": "Runs commands."}),
+        )
+        .await;
+    assert_eq!(status, 201, "{body}");
+}
+
+/// An agent gets what programs need, its assistant's secrets and what an
+/// admin passes on purpose — never the rest of the server's environment.
+#[tokio::test]
+async fn an_agent_never_sees_the_servers_secrets() {
+    let server = TestServer::launch()
+        .env("GITHUB_TOKEN", "ghp-server-only")
+        .env("OPENAI_API_KEY", "sk-passed-on-purpose")
+        .env("TANDEM_AGENT_ENV", "OPENAI_API_KEY")
+        .start()
+        .await;
+    let assistant = server
+        .scripted_assistant(
+            "nosy",
+            json!({"turns": [[
+                {"do": "env", "name": "GITHUB_TOKEN"},
+                {"do": "env", "name": "OPENAI_API_KEY"},
+                {"do": "env", "name": "TANDEM_AGENT_ENV"},
+                {"do": "env", "name": "HOME"}
+            ]]}),
+        )
+        .await;
+    let session = server.start_session(&assistant, "look around").await;
+    let mut viewer = Viewer::connect(&server).await;
+    viewer.subscribe(&session.id, Seq::ZERO).await;
+    assert_eq!(viewer.until_ended().await, SessionStatus::Completed);
+    let said = viewer.agent_text();
+    assert!(said.contains("GITHUB_TOKEN unset"), "{said}");
+    assert!(
+        said.contains("OPENAI_API_KEY=sk-passed-on-purpose"),
+        "{said}"
+    );
+    assert!(said.contains("TANDEM_AGENT_ENV unset"), "{said}");
+    assert!(!said.contains("HOME unset"), "{said}");
+}
