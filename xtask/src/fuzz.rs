@@ -9,7 +9,7 @@ use std::path::Path;
 use std::process::{Command, Stdio};
 
 const CARGO_FUZZ_VERSION: &str = "0.13.2";
-const TARGETS: [&str; 2] = ["agent_line", "client_message"];
+const TARGETS: [&str; 3] = ["agent_line", "client_message", "command_line"];
 const DEFAULT_SECONDS: u64 = 60;
 
 pub fn fuzz(root: &Path, args: &[String]) -> Result<()> {

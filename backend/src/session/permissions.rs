@@ -134,7 +134,7 @@ impl Permissions {
         tool_call: &ToolCallPatch,
         options: &[PermissionOption],
     ) -> Result<bool, Ending> {
-        let subject = rules::Subject::of(&log.full_call(tool_call));
+        let subject = rules::Subject::of(&log.full_call(tool_call)).with_links_resolved();
         let tandem = self.ctx.store.rules(None).await.map_err(storage)?;
         let own = self
             .ctx
@@ -277,17 +277,20 @@ impl Permissions {
         if subject.text.is_empty() {
             return Ok(());
         }
-        self.ctx
-            .store
-            .add_rule(&ApprovalRule {
-                id: self.ctx.ids.new_id("rul"),
-                assistant_id: Some(self.assistant_id.clone()),
-                kind: Some(subject.kind),
-                prefix: subject.text,
-                action,
-                created_at: self.ctx.clock.now_ms(),
-            })
-            .await
+        for prefix in rules::remembered(&subject) {
+            self.ctx
+                .store
+                .add_rule(&ApprovalRule {
+                    id: self.ctx.ids.new_id("rul"),
+                    assistant_id: Some(self.assistant_id.clone()),
+                    kind: Some(subject.kind),
+                    prefix,
+                    action,
+                    created_at: self.ctx.clock.now_ms(),
+                })
+                .await?;
+        }
+        Ok(())
     }
 
     /// Answers every open request as cancelled and marks its approval so:

@@ -55,3 +55,10 @@ fn agent_line_seeds_and_regressions() {
 fn client_message_seeds_and_regressions() {
     check("client_message", |text| ClientMessage::decode(text).is_ok());
 }
+
+#[test]
+fn command_line_seeds_and_regressions() {
+    check("command_line", |line| {
+        tandem::session::rules::command::read(line).is_ok()
+    });
+}

@@ -157,3 +157,81 @@ async fn bad_rules_are_refused() {
         .unwrap();
     assert_eq!(response.status(), 404);
 }
+
+/// "Allow always" on `id` allows `id`, never what rides along with it;
+/// Block `rm` stops an `rm` anywhere in a line. Through the real server and
+/// the shell agent, which runs the line with `sh -c`.
+#[tokio::test]
+async fn a_rule_judges_every_command_in_a_line_not_its_start() {
+    let server = TestServer::start().await;
+    let demo = server.demo_assistant().await;
+    let workspace = std::path::PathBuf::from(&demo.workspace);
+    for (prefix, action) in [("id", "allow"), ("rm", "block")] {
+        let (status, body) = server
+            .post(
+                &format!("/api/assistants/{}/rules", demo.id),
+                json!({"kind": "execute", "prefix": prefix, "action": action}),
+            )
+            .await;
+        assert_eq!(status, 201, "{body}");
+    }
+    std::fs::write(workspace.join("precious.txt"), "keep").expect("file");
+
+    let riding = server.start_session(&demo, "id && touch pwned.txt").await;
+    let mut viewer = Viewer::connect(&server).await;
+    viewer.subscribe(&riding.id, Seq::ZERO).await;
+    let (approval, _) = viewer.until_approval().await;
+    assert!(
+        auto_decisions(&viewer).is_empty(),
+        "nothing was allowed by a rule"
+    );
+    server
+        .post(
+            &format!("/api/approvals/{approval}/decision"),
+            json!({"option_id": "reject"}),
+        )
+        .await;
+    viewer.until_ended().await;
+    assert!(!workspace.join("pwned.txt").exists());
+
+    let hidden = server.start_session(&demo, "id ; rm -f precious.txt").await;
+    let mut viewer = Viewer::connect(&server).await;
+    viewer.subscribe(&hidden.id, Seq::ZERO).await;
+    viewer.until_ended().await;
+    assert_eq!(
+        auto_decisions(&viewer),
+        vec![(PermissionKind::RejectOnce, "rule execute:rm".to_owned())]
+    );
+    assert_eq!(
+        std::fs::read_to_string(workspace.join("precious.txt"))
+            .ok()
+            .as_deref(),
+        Some("keep")
+    );
+
+    // "Allow always" on a compound line keeps its simple commands.
+    let both = server.start_session(&demo, "echo one && echo two").await;
+    let mut viewer = Viewer::connect(&server).await;
+    viewer.subscribe(&both.id, Seq::ZERO).await;
+    let (approval, _) = viewer.until_approval().await;
+    server
+        .post(
+            &format!("/api/approvals/{approval}/decision"),
+            json!({"option_id": "allow-always"}),
+        )
+        .await;
+    viewer.until_ended().await;
+    let (_, rules) = server
+        .get(&format!("/api/assistants/{}/rules", demo.id))
+        .await;
+    let allowed: Vec<&str> = rules
+        .as_array()
+        .map(|all| {
+            all.iter()
+                .filter(|r| r["kind"] == "execute" && r["action"] == "allow")
+                .filter_map(|r| r["prefix"].as_str())
+                .collect()
+        })
+        .unwrap_or_default();
+    assert_eq!(allowed, vec!["id", "echo one", "echo two"], "{rules}");
+}

@@ -1,6 +1,8 @@
 //! Approval rules: which permission requests are answered without asking.
 //! Pure code: a tool call and the rules of two layers in, a verdict out.
 
+pub mod command;
+
 use std::path::Path;
 use tandem_shared::api::{ApprovalRule, RuleAction};
 use tandem_shared::{ToolCall, ToolKind};
@@ -20,7 +22,8 @@ impl Subject {
     pub fn of(call: &ToolCall) -> Subject {
         let raw = |key: &str| call.raw_text(key);
         let text = match call.kind {
-            ToolKind::Execute => raw("command").unwrap_or_else(|| call.title.clone()),
+            // An argv that hands a script to a shell (Codex) is its script.
+            ToolKind::Execute => call.command().unwrap_or_else(|| call.title.clone()),
             ToolKind::Fetch => raw("url").unwrap_or_else(|| call.title.clone()),
             _ => call
                 .locations
@@ -34,6 +37,19 @@ impl Subject {
         Subject {
             kind: call.kind,
             text: text.trim().to_owned(),
+        }
+    }
+
+    /// A path subject judged where it leads: its links resolved (reads the
+    /// file system, so done at the edge, before `decide`).
+    pub fn with_links_resolved(self) -> Subject {
+        match self.kind {
+            ToolKind::Execute | ToolKind::Fetch => self,
+            _ if self.text.starts_with('/') => Subject {
+                text: resolve_links(&self.text),
+                ..self
+            },
+            _ => self,
         }
     }
 }
@@ -54,8 +70,10 @@ pub fn matches(rule: &ApprovalRule, subject: &Subject) -> bool {
         return true;
     }
     if prefix.starts_with('/') && subject.text.starts_with('/') {
-        // Paths match by whole components: /w/demo is not a prefix of /w/demo2.
-        return Path::new(&subject.text).starts_with(prefix);
+        // Paths match by whole components (/w/demo is not a prefix of
+        // /w/demo2), after `.` and `..` are resolved: /w/demo/../../etc
+        // is /etc.
+        return normalized(Path::new(&subject.text)).starts_with(prefix);
     }
     // Commands match by whole words: `git push` is not a prefix of `git pushx`.
     match subject.text.strip_prefix(prefix) {
@@ -68,9 +86,131 @@ pub fn matches(rule: &ApprovalRule, subject: &Subject) -> bool {
     }
 }
 
+/// A path with `.` and `..` resolved as text (no file system): what it
+/// names, whatever the links on the way (those are resolved before, at
+/// the edge: `resolve_links`).
+pub fn normalized(path: &Path) -> std::path::PathBuf {
+    use std::path::Component;
+    let mut out = std::path::PathBuf::new();
+    for part in path.components() {
+        match part {
+            Component::ParentDir => {
+                out.pop();
+            }
+            Component::CurDir => {}
+            other => out.push(other.as_os_str()),
+        }
+    }
+    out
+}
+
+/// An absolute path with every link of its longest existing part resolved
+/// (the rest may not exist yet: a file about to be written), so a link
+/// inside the workspace pointing out is judged where it leads.
+pub fn resolve_links(path: &str) -> String {
+    let given = normalized(Path::new(path));
+    if !given.is_absolute() {
+        return path.to_owned();
+    }
+    let mut existing = given.as_path();
+    let mut rest = Vec::new();
+    loop {
+        if let Ok(real) = existing.canonicalize() {
+            let mut resolved = real;
+            for part in rest.iter().rev() {
+                resolved.push(part);
+            }
+            return resolved.display().to_string();
+        }
+        match (existing.parent(), existing.file_name()) {
+            (Some(parent), Some(name)) => {
+                rest.push(name.to_owned());
+                existing = parent;
+            }
+            _ => return given.display().to_string(),
+        }
+    }
+}
+
+/// Writes that change nothing a rule guards.
+const HARMLESS_WRITES: &[&str] = &["/dev/null", "/dev/stdout", "/dev/stderr"];
+
+/// A command is judged by every simple command it runs and every file it
+/// writes (`command::read`): Block if any is blocked; Allow only if every
+/// one is allowed; a line that cannot be read is never allowed. Other
+/// subjects: `decide_one`.
+pub fn decide(subject: &Subject, tandem: &[ApprovalRule], assistant: &[ApprovalRule]) -> Verdict {
+    if subject.kind != ToolKind::Execute {
+        return decide_one(subject, tandem, assistant);
+    }
+    let ask = Verdict {
+        action: RuleAction::Ask,
+        rule: None,
+    };
+    let reading = match command::read(&subject.text) {
+        Ok(reading) => reading,
+        Err(_) => {
+            let whole = decide_one(subject, tandem, assistant);
+            return if whole.action == RuleAction::Block {
+                whole
+            } else {
+                ask
+            };
+        }
+    };
+    let parts: Vec<Subject> = reading
+        .commands
+        .iter()
+        .map(|c| Subject {
+            kind: ToolKind::Execute,
+            text: c.line(),
+        })
+        .chain(
+            reading
+                .writes
+                .iter()
+                .filter(|w| !HARMLESS_WRITES.contains(&w.as_str()))
+                .map(|w| Subject {
+                    kind: ToolKind::Edit,
+                    text: w.clone(),
+                }),
+        )
+        .collect();
+    let verdicts: Vec<Verdict> = parts
+        .iter()
+        .map(|part| decide_one(part, tandem, assistant))
+        .collect();
+    if let Some(block) = verdicts.iter().find(|v| v.action == RuleAction::Block) {
+        return block.clone();
+    }
+    match verdicts.first() {
+        Some(first) if verdicts.iter().all(|v| v.action == RuleAction::Allow) => first.clone(),
+        _ => ask,
+    }
+}
+
+/// What "Allow always" or "Block always" on a command keeps: one rule per
+/// simple command it runs (never the line with its `&&` and `$(…)`), none
+/// for a line that cannot be read.
+pub fn remembered(subject: &Subject) -> Vec<String> {
+    if subject.kind != ToolKind::Execute {
+        return vec![subject.text.clone()];
+    }
+    let Ok(reading) = command::read(&subject.text) else {
+        return Vec::new();
+    };
+    let mut lines: Vec<String> = Vec::new();
+    for line in reading.commands.iter().map(command::SimpleCommand::line) {
+        if !lines.contains(&line) {
+            lines.push(line);
+        }
+    }
+    lines
+}
+
 /// Block at any layer wins; otherwise the assistant's most specific
 /// matching rule, then Tandem's; otherwise a person is asked.
-pub fn decide(subject: &Subject, tandem: &[ApprovalRule], assistant: &[ApprovalRule]) -> Verdict {
+fn decide_one(subject: &Subject, tandem: &[ApprovalRule], assistant: &[ApprovalRule]) -> Verdict {
     let all = tandem.iter().chain(assistant);
     if let Some(block) = all
         .filter(|rule| rule.action == RuleAction::Block && matches(rule, subject))
@@ -340,5 +480,149 @@ mod tests {
             verdict(ToolKind::Fetch, "https://example.org"),
             RuleAction::Ask
         );
+    }
+
+    fn allow(kind: ToolKind, prefix: &str) -> ApprovalRule {
+        rule(Some(kind), prefix, RuleAction::Allow, true)
+    }
+
+    fn command(text: &str) -> Subject {
+        Subject {
+            kind: ToolKind::Execute,
+            text: text.into(),
+        }
+    }
+
+    /// An allow rule allows a command line only when every simple command
+    /// in it (and every file it writes) is allowed: none of these shapes
+    /// gets past "Allow always" on `id` or `git status`.
+    #[test]
+    fn compound_commands_never_ride_an_allow_rule() {
+        let own = vec![
+            allow(ToolKind::Execute, "id"),
+            allow(ToolKind::Execute, "git status"),
+            allow(ToolKind::Edit, "/w"),
+        ];
+        for line in [
+            "id",
+            "git status",
+            "id && git status",
+            "id > /w/out.txt",
+            "id 2>/dev/null",
+        ] {
+            assert_eq!(
+                decide(&command(line), &[], &own).action,
+                RuleAction::Allow,
+                "{line}"
+            );
+        }
+        for line in [
+            "id && touch /tmp/x",
+            "id; touch /tmp/x",
+            "id | sh",
+            "id || touch /tmp/x",
+            "id & touch /tmp/x",
+            "id\ntouch /tmp/x",
+            "id $(touch /tmp/x)",
+            "id `touch /tmp/x`",
+            "id > /etc/cron.d/evil",
+            "id >> ~/.bashrc",
+            "id > /w/../etc/passwd",
+            "(id; touch /tmp/x)",
+            "{ id; touch /tmp/x; }",
+            "if id; then touch /tmp/x; fi",
+            "sh -c 'id; touch /tmp/x'",
+            "bash -c \"touch /tmp/x\"",
+            "id <(touch /tmp/x)",
+            "PATH=/tmp/evil git status",
+            "eval id",
+            "$SHELL -c id",
+            "id 'unterminated",
+            "f() { id; }; f",
+        ] {
+            assert_eq!(
+                decide(&command(line), &[], &own).action,
+                RuleAction::Ask,
+                "{line:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_block_rule_stops_a_command_anywhere_in_the_line() {
+        let tandem = vec![rule(
+            Some(ToolKind::Execute),
+            "rm",
+            RuleAction::Block,
+            false,
+        )];
+        let own = vec![allow(ToolKind::Execute, "id")];
+        for line in [
+            "id ; rm -f file",
+            "id && rm -rf /",
+            "echo $(rm x)",
+            "sh -c 'rm y'",
+            "if true; then rm z; fi",
+            "rm",
+        ] {
+            assert_eq!(
+                decide(&command(line), &tandem, &own).action,
+                RuleAction::Block,
+                "{line}"
+            );
+        }
+        // Unreadable, but it starts with a blocked command.
+        assert_eq!(
+            decide(&command("rm 'x"), &tandem, &own).action,
+            RuleAction::Block
+        );
+    }
+
+    #[test]
+    fn allow_always_keeps_each_simple_command_never_the_line() {
+        assert_eq!(
+            remembered(&command("cargo test && git diff | head")),
+            vec!["cargo test", "git diff", "head"]
+        );
+        assert!(remembered(&command("eval $X")).is_empty());
+        assert_eq!(
+            remembered(&Subject {
+                kind: ToolKind::Edit,
+                text: "/w/a.rs".into()
+            }),
+            vec!["/w/a.rs"]
+        );
+    }
+
+    #[test]
+    fn paths_are_judged_after_dots_and_links() {
+        let own = vec![allow(ToolKind::Edit, "/w")];
+        let edit = |path: &str| Subject {
+            kind: ToolKind::Edit,
+            text: path.into(),
+        };
+        assert_eq!(
+            decide(&edit("/w/a.rs"), &[], &own).action,
+            RuleAction::Allow
+        );
+        assert_eq!(
+            decide(&edit("/w/../../../etc/cron.d/evil"), &[], &own).action,
+            RuleAction::Ask
+        );
+        let dir = std::env::temp_dir().join(format!("tandem-links-{}", std::process::id()));
+        let workspace = dir.join("w");
+        let _ = std::fs::create_dir_all(&workspace);
+        let _ = std::os::unix::fs::symlink("/etc", workspace.join("out"));
+        let Ok(real) = workspace.canonicalize() else {
+            panic!("workspace");
+        };
+        let own = vec![allow(ToolKind::Edit, &real.display().to_string())];
+        let through_link =
+            edit(&format!("{}/out/cron.d/evil", real.display())).with_links_resolved();
+        assert_eq!(through_link.text, "/etc/cron.d/evil");
+        assert_eq!(decide(&through_link, &[], &own).action, RuleAction::Ask);
+        let new_file = edit(&format!("{}/new/file.rs", real.display())).with_links_resolved();
+        assert_eq!(decide(&new_file, &[], &own).action, RuleAction::Allow);
+        let _ = std::fs::remove_dir_all(&dir);
     }
 }

@@ -1,0 +1,1 @@
+if true; then { (id); } fi 2>&1 >> log

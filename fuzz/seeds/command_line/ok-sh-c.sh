@@ -1,0 +1,1 @@
+sh -c 'for f in *; do rm "$f"; done'

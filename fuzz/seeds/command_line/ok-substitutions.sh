@@ -1,0 +1,1 @@
+id $(rm -rf /) `touch x` <(curl y) > /tmp/out
