@@ -13,6 +13,7 @@ mod openapi;
 mod routines;
 mod rules;
 mod secrets;
+mod security_headers;
 mod sessions;
 mod share;
 mod static_files;
@@ -170,7 +171,15 @@ pub fn router(state: AppState, static_dir: Option<PathBuf>) -> Router {
         .fallback(|| async { ApiError::NotFound("no such API route".into()) })
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .with_state(state);
+    // Checked at start: a hash and fixed words are valid header text.
+    let policy =
+        axum::http::HeaderValue::from_str(&security_headers::policy_for(static_dir.as_deref()))
+            .unwrap_or_else(|_| axum::http::HeaderValue::from_static("default-src 'self'"));
     Router::new()
         .nest("/api", api)
         .fallback_service(static_files::service(static_dir))
+        .layer(axum::middleware::from_fn_with_state(
+            policy,
+            security_headers::add,
+        ))
 }

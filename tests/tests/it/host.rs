@@ -96,3 +96,37 @@ async fn an_agent_never_sees_the_servers_secrets() {
     assert!(said.contains("TANDEM_AGENT_ENV unset"), "{said}");
     assert!(!said.contains("HOME unset"), "{said}");
 }
+
+/// Every answer, page or API, carries the headers that keep other sites
+/// out: only this origin's scripts (the app's inline start-up by its hash),
+/// no framing, no referrer, no sniffing.
+#[tokio::test]
+async fn every_answer_keeps_other_sites_out() {
+    let server = TestServer::start().await;
+    for path in ["/", "/api/health", "/api/nothing-here", "/sessions/x"] {
+        let response = server
+            .http
+            .get(format!("{}{path}", server.url))
+            .send()
+            .await
+            .expect("request");
+        let header = |name: &str| {
+            response
+                .headers()
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or_default()
+                .to_owned()
+        };
+        let policy = header("content-security-policy");
+        assert!(policy.contains("default-src 'self'"), "{path}: {policy}");
+        assert!(
+            policy.contains("frame-ancestors 'none'"),
+            "{path}: {policy}"
+        );
+        assert!(!policy.contains("'unsafe-eval'"), "{path}: {policy}");
+        assert_eq!(header("x-frame-options"), "DENY", "{path}");
+        assert_eq!(header("referrer-policy"), "no-referrer", "{path}");
+        assert_eq!(header("x-content-type-options"), "nosniff", "{path}");
+    }
+}
