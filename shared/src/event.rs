@@ -70,6 +70,11 @@ pub enum EventBody {
         approval_id: ApprovalId,
         tool_call: ToolCallPatch,
         options: Vec<PermissionOption>,
+        /// What an "always" answer keeps as rules: one per simple command
+        /// of a command line (never the line itself), or the path or URL.
+        /// Empty when no "always" is offered or nothing can be kept.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        always_keeps: Vec<String>,
     },
     PermissionDecision {
         approval_id: ApprovalId,
@@ -432,6 +437,7 @@ mod tests {
                 approval_id: ApprovalId("a".into()),
                 tool_call: ToolCallPatch::default(),
                 options: vec![],
+                always_keeps: vec!["echo hi".into()],
             },
             EventBody::PermissionDecision {
                 approval_id: ApprovalId("a".into()),

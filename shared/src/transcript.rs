@@ -41,6 +41,8 @@ pub enum Entry {
         approval_id: ApprovalId,
         tool_call: ToolCallPatch,
         options: Vec<PermissionOption>,
+        /// What an "always" answer keeps as rules.
+        always_keeps: Vec<String>,
         decision: Option<(DecisionOutcome, Option<String>)>,
     },
     Status {
@@ -172,6 +174,7 @@ impl Transcript {
                 approval_id,
                 tool_call,
                 options,
+                always_keeps,
             } => {
                 if self.tool_mut(&tool_call.id).is_none() && !tool_call.id.is_empty() {
                     self.patch_tool(seq, &tool_call.announced_by_request());
@@ -181,6 +184,7 @@ impl Transcript {
                     approval_id: approval_id.clone(),
                     tool_call: tool_call.clone(),
                     options: options.clone(),
+                    always_keeps: always_keeps.clone(),
                     decision: None,
                 });
             }
@@ -417,6 +421,7 @@ mod tests {
                     ..Default::default()
                 },
                 options: vec![option.clone()],
+                always_keeps: vec![],
             },
             EventBody::PermissionDecision {
                 approval_id: ApprovalId("a1".into()),
@@ -527,6 +532,7 @@ mod tests {
             approval_id: ApprovalId("a1".into()),
             tool_call: asked.clone(),
             options: vec![],
+            always_keeps: vec![],
         }]);
         let Some(Entry::Tool { call, .. }) = t.entries.first() else {
             panic!("a tool card first: {:?}", t.entries);

@@ -114,10 +114,12 @@ impl Permissions {
                 tool_call: tool_call.clone(),
             },
         );
+        let always_keeps = always_keeps(log, &tool_call, &options);
         log.stage(EventBody::PermissionRequest {
             approval_id,
             tool_call,
             options,
+            always_keeps,
         });
         Ok(Asked::Waiting)
     }
@@ -175,6 +177,7 @@ impl Permissions {
             approval_id: approval_id.clone(),
             tool_call: tool_call.clone(),
             options: options.to_vec(),
+            always_keeps: always_keeps(log, tool_call, options),
         });
         log.stage(EventBody::PermissionDecision {
             approval_id: approval_id.clone(),
@@ -402,4 +405,27 @@ async fn respond<R: serde::Serialize>(
 
 fn storage(error: StoreError) -> Ending {
     Ending::storage(error.explain())
+}
+
+/// What an "always" answer to this request would keep as rules, for the
+/// card to say before anyone answers.
+fn always_keeps(
+    log: &SessionLog,
+    tool_call: &ToolCallPatch,
+    options: &[PermissionOption],
+) -> Vec<String> {
+    let offers_always = options.iter().any(|o| {
+        matches!(
+            o.kind,
+            PermissionKind::AllowAlways | PermissionKind::RejectAlways
+        )
+    });
+    if !offers_always {
+        return Vec::new();
+    }
+    let subject = rules::Subject::of(&log.full_call(tool_call));
+    if subject.text.is_empty() {
+        return Vec::new();
+    }
+    rules::remembered(&subject)
 }

@@ -451,6 +451,7 @@ mod tests {
                 ..Default::default()
             },
             options: vec![],
+            always_keeps: vec![],
         };
         let answer = |approval: &str, kind: PermissionKind| EventBody::PermissionDecision {
             approval_id: ApprovalId(approval.into()),

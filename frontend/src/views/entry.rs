@@ -68,7 +68,7 @@ pub fn EntryView(entry: Entry) -> impl IntoView {
             </li>
         }
         .into_any(),
-        Entry::Approval { approval_id, tool_call, options, decision, .. } => {
+        Entry::Approval { approval_id, tool_call, options, always_keeps, decision, .. } => {
             // A share link's page has no app state: nobody there may answer.
             let state = use_context::<AppState>();
             let title = tool_call.title.clone().unwrap_or_else(|| tool_call.id.clone());
@@ -93,6 +93,12 @@ pub fn EntryView(entry: Entry) -> impl IntoView {
                         (None, None) => view! { <div class="muted">"Waiting for a decision"</div> }.into_any(),
                         (None, Some(_)) => view! { <ApprovalOptions approval_id=approval_id options=options /> }.into_any(),
                     }}
+                    {(pending && !always_keeps.is_empty()).then(|| view! {
+                        <div class="muted always-keeps" data-testid="always-keeps">
+                            "“Always” keeps a rule for each of: "
+                            {always_keeps.iter().map(|k| view! { <code>{k.clone()}</code> " " }).collect_view()}
+                        </div>
+                    })}
                 </li>
             }
             .into_any()

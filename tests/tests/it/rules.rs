@@ -214,6 +214,16 @@ async fn a_rule_judges_every_command_in_a_line_not_its_start() {
     let mut viewer = Viewer::connect(&server).await;
     viewer.subscribe(&both.id, Seq::ZERO).await;
     let (approval, _) = viewer.until_approval().await;
+    // The card says what "always" would keep before anyone answers.
+    let keeps: Vec<String> = viewer
+        .events
+        .iter()
+        .find_map(|e| match &e.body {
+            EventBody::PermissionRequest { always_keeps, .. } => Some(always_keeps.clone()),
+            _ => None,
+        })
+        .unwrap_or_default();
+    assert_eq!(keeps, vec!["echo one", "echo two"]);
     server
         .post(
             &format!("/api/approvals/{approval}/decision"),

@@ -413,6 +413,10 @@ async fn an_approval_shows_the_change_and_the_command_it_asks_for() {
         json!([long_name, true, true]),
         "one line, inside the card, whole name in its title"
     );
+    // What "always" would keep: each simple command, never the line.
+    browser
+        .until_text("[data-testid=always-keeps]", "touch made ls")
+        .await;
     browser.screenshot("approval-with-command").await;
     browser
         .click("[data-testid=approval-option][data-option=approved]")
