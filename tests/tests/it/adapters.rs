@@ -4,16 +4,11 @@
 
 use crate::support::{TestServer, Viewer};
 use serde_json::json;
-use std::os::unix::fs::PermissionsExt;
 use tandem_shared::{Seq, SessionStatus};
 
 /// A directory holding a `node` that answers `v18.19.0`.
 fn old_node() -> tempfile::TempDir {
-    let dir = tempfile::tempdir().expect("dir");
-    let node = dir.path().join("node");
-    std::fs::write(&node, "#!/bin/sh\necho v18.19.0\n").expect("node");
-    std::fs::set_permissions(&node, std::fs::Permissions::from_mode(0o755)).expect("chmod");
-    dir
+    crate::support::stand_in_tools(&[("node", "#!/bin/sh\necho v18.19.0\n".to_owned())])
 }
 
 #[tokio::test]

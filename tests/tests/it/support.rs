@@ -590,6 +590,20 @@ async fn answer(request: reqwest::RequestBuilder) -> (u16, Value) {
     (status, response.json().await.unwrap_or(Value::Null))
 }
 
+/// A directory of stand-in programs (a `node` of another version, an
+/// adapter that is the test agent), each a shell script, to put first on
+/// the server's PATH.
+pub fn stand_in_tools(tools: &[(&str, String)]) -> tempfile::TempDir {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().expect("tools dir");
+    for (name, script) in tools {
+        let path = dir.path().join(name);
+        std::fs::write(&path, script).expect("tool");
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+    }
+    dir
+}
+
 /// Where `cargo xtask test` put the built web app, if it did.
 pub fn static_dir() -> Option<PathBuf> {
     let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../frontend/dist");

@@ -16,8 +16,7 @@ async fn a_person_creates_a_claude_assistant_with_a_key_that_is_never_shown_agai
     let log = log_dir.path().join("server.log");
     // `claude-agent-acp` on PATH is the test agent, offering Claude's
     // modes and a model option; `node` is new enough for it.
-    let tools = tempfile::tempdir().expect("tools");
-    let scenario = tools.path().join("claude.json");
+    let scenario = log_dir.path().join("claude.json");
     std::fs::write(
         &scenario,
         json!({
@@ -30,7 +29,7 @@ async fn a_person_creates_a_claude_assistant_with_a_key_that_is_never_shown_agai
         .to_string(),
     )
     .expect("scenario");
-    for (name, script) in [
+    let tools = crate::support::stand_in_tools(&[
         ("node", "#!/bin/sh\necho v22.12.0\n".to_owned()),
         (
             "claude-agent-acp",
@@ -40,12 +39,7 @@ async fn a_person_creates_a_claude_assistant_with_a_key_that_is_never_shown_agai
                 scenario.display()
             ),
         ),
-    ] {
-        let path = tools.path().join(name);
-        std::fs::write(&path, script).expect("tool");
-        std::fs::set_permissions(&path, std::os::unix::fs::PermissionsExt::from_mode(0o755))
-            .expect("chmod");
-    }
+    ]);
     let server = TestServer::launch()
         .log_to(&log)
         .path_first(tools.path())
