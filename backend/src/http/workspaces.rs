@@ -23,16 +23,11 @@ pub async fn list(
     caller: Caller,
     ApiQuery(query): ApiQuery<ListQuery>,
 ) -> Result<ApiJson<WorkspaceListing>, ApiError> {
-    let places = state.sessions.context().places.clone();
-    let admin = caller.user.admin;
-    let listing = tokio::task::spawn_blocking(move || {
-        crate::workspaces::list(&places, query.path.as_deref(), admin)
+    on_disk(&state, &caller, move |places, admin| {
+        crate::workspaces::list(places, query.path.as_deref(), admin)
     })
     .await
-    .map_err(|_| ApiError::Internal)?;
-    listing
-        .map(ApiJson)
-        .map_err(|refusal| ApiError::BadRequest(refusal.to_string()))
+    .map(ApiJson)
 }
 
 /// Makes a directory for a workspace and lists it.
@@ -43,13 +38,29 @@ pub async fn create(
     caller: Caller,
     ApiJson(body): ApiJson<NewWorkspace>,
 ) -> Result<(StatusCode, ApiJson<WorkspaceListing>), ApiError> {
-    let places = state.sessions.context().places.clone();
-    let admin = caller.user.admin;
-    let made = tokio::task::spawn_blocking(move || {
-        crate::workspaces::create(&places, &body.parent, &body.name, admin)
+    on_disk(&state, &caller, move |places, admin| {
+        crate::workspaces::create(places, &body.parent, &body.name, admin)
     })
     .await
-    .map_err(|_| ApiError::Internal)?;
-    made.map(|listing| (StatusCode::CREATED, ApiJson(listing)))
+    .map(|listing| (StatusCode::CREATED, ApiJson(listing)))
+}
+
+/// Runs a picker's file-system work off the async threads, for the caller
+/// (an admin or not); a refusal is the caller's bad request.
+async fn on_disk(
+    state: &AppState,
+    caller: &Caller,
+    work: impl FnOnce(
+            &crate::workspaces::Places,
+            bool,
+        ) -> Result<WorkspaceListing, crate::workspaces::WorkspaceRefusal>
+        + Send
+        + 'static,
+) -> Result<WorkspaceListing, ApiError> {
+    let places = state.sessions.context().places.clone();
+    let admin = caller.user.admin;
+    tokio::task::spawn_blocking(move || work(&places, admin))
+        .await
+        .map_err(|_| ApiError::Internal)?
         .map_err(|refusal| ApiError::BadRequest(refusal.to_string()))
 }
