@@ -4,7 +4,7 @@
 
 use crate::state::AppState;
 use leptos::prelude::*;
-use tandem_shared::api::{AgentKindInfo, AgentSpec};
+use tandem_shared::api::{AgentKindInfo, AgentProbe, AgentSpec};
 
 /// The spec a picked kind (and, for a custom agent, its command line) means.
 pub fn spec_of(kind: &str, command_line: &str) -> AgentSpec {
@@ -22,6 +22,14 @@ pub fn spec_of(kind: &str, command_line: &str) -> AgentSpec {
             }
         }
     }
+}
+
+/// What the last good check of `kind` found, if this server kept one.
+pub fn last_check(kinds: &[AgentKindInfo], kind: &str) -> Option<AgentProbe> {
+    kinds
+        .iter()
+        .find(|k| k.kind == kind)
+        .and_then(|k| k.last_check.clone())
 }
 
 /// A custom agent's command line, as shown for editing.

@@ -6,7 +6,7 @@
 //! (a model key), which are sent once and never shown again.
 
 use super::agent_defaults::{AgentDefaults, ProbeSummary};
-use super::agent_picker::{spec_of, AgentPicker};
+use super::agent_picker::{last_check, spec_of, AgentPicker};
 use super::workspace_picker::WorkspacePicker;
 use crate::endpoints::{agents, assistants, people};
 use crate::state::{AppState, Page};
@@ -76,13 +76,7 @@ pub fn NewAssistant() -> impl IntoView {
     // Whether `probe` is this form's own check, not the kind's last one.
     let fresh = RwSignal::new(false);
     let busy = RwSignal::new(false);
-    let last_check_of = move |chosen: &str| {
-        kinds.with_untracked(|all| {
-            all.iter()
-                .find(|k| k.kind == chosen)
-                .and_then(|k| k.last_check.clone())
-        })
-    };
+    let last_check_of = move |chosen: &str| kinds.with_untracked(|all| last_check(all, chosen));
     leptos::task::spawn_local(async move {
         match agents::list().await {
             Ok(found) => {

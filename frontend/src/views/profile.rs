@@ -3,7 +3,7 @@
 //! next run start cold), who it is, its memory, secrets, a check of its
 //! agent with the defaults every run starts with, and archiving.
 
-use super::agent_picker::{command_line_of, spec_of, AgentPicker};
+use super::agent_picker::{command_line_of, last_check, spec_of, AgentPicker};
 use super::check_agent::CheckAgent;
 use super::secrets::SecretsEditor;
 use super::workspace_picker::WorkspacePicker;
@@ -98,13 +98,9 @@ pub fn ProfileTab(assistant: Assistant) -> impl IntoView {
         }
     };
     // The check is of the saved agent.
-    let last_check = move || {
+    let saved_check = move || {
         let saved_kind = original.with_value(|a| a.agent.kind_name());
-        kinds.with(|all| {
-            all.iter()
-                .find(|k| k.kind == saved_kind)
-                .and_then(|k| k.last_check.clone())
-        })
+        kinds.with(|all| last_check(all, saved_kind))
     };
     view! {
         <div class="form">
@@ -135,7 +131,7 @@ pub fn ProfileTab(assistant: Assistant) -> impl IntoView {
                 <button class="button danger" data-testid="archive" on:click=archive>"Archive"</button>
             </div>
             <SecretsEditor id=me.get_value() />
-            {move || view! { <CheckAgent id=me.get_value() last_check=last_check() /> }}
+            {move || view! { <CheckAgent id=me.get_value() last_check=saved_check() /> }}
         </div>
     }
 }
