@@ -1,6 +1,7 @@
 //! The `tandem` command line: `serve`, `agent shell`, `mcp`, `user add` and
 //! `token create`.
 
+use crate::sandbox::{Sandbox, SandboxMode};
 use crate::server::ServeConfig;
 use crate::session::RuntimeConfig;
 use clap::{Parser, Subcommand};
@@ -126,6 +127,15 @@ pub struct ServeArgs {
     /// secrets.
     #[arg(long, env = "TANDEM_AGENT_ENV", value_delimiter = ',')]
     pub agent_env: Vec<String>,
+    /// Agents' sandbox (Landlock): `auto` confines them where the kernel
+    /// can and says "not sandboxed" where not; `require` refuses to start an
+    /// agent it cannot confine; `off` never confines.
+    #[arg(long, env = "TANDEM_SANDBOX", value_enum, default_value_t = SandboxMode::Auto)]
+    pub sandbox: SandboxMode,
+    /// More places every agent may write to inside its sandbox (a shared
+    /// cache, say), besides its workspace, temporary folder and own state.
+    #[arg(long, env = "TANDEM_SANDBOX_WRITABLE", value_delimiter = ',')]
+    pub sandbox_writable: Vec<PathBuf>,
 }
 
 impl ServeArgs {
@@ -137,6 +147,7 @@ impl ServeArgs {
         runtime.rotate_turns = self.rotate_after_turns;
         runtime.hang_timeout = Duration::from_secs(self.hang_timeout);
         runtime.agent_env = self.agent_env;
+        runtime.sandbox = Sandbox::new(self.sandbox, self.sandbox_writable);
         ServeConfig {
             addr: self.addr,
             data_dir: self.data.data_dir,

@@ -7,8 +7,8 @@ use tandem_shared::api::{
     AgentCheck, AgentKindInfo, AgentProbe, ApprovalRule, ArchiveSessions, Assistant, ChatMessage,
     CreateAssistant, CreateRoutine, CreateRule, CreateSession, CreateTask, Decide, DecisionResult,
     Heartbeat, JournalEntry, NewJournalEntry, NewWorkspace, PendingApproval, PostChat, PutSecret,
-    Routine, SecretInfo, SendMessage, SendMessageResult, SessionQuery, SessionSummary, Task,
-    UpdateAssistant, UpdateRoutine, UpdateTask, Wake, WorkspaceListing,
+    Routine, SandboxInfo, SecretInfo, SendMessage, SendMessageResult, SessionQuery, SessionSummary,
+    Task, UpdateAssistant, UpdateRoutine, UpdateTask, Wake, WorkspaceListing,
 };
 use tandem_shared::auth::{
     AddMember, ApiToken, AuthState, ChangePassword, CreateShareLink, CreateToken, CreateUser,
@@ -71,6 +71,11 @@ pub mod agents {
 
     pub async fn list() -> Answer<Vec<AgentKindInfo>> {
         api::get("/api/agents").await
+    }
+
+    /// Whether this server's agents run sandboxed.
+    pub async fn sandbox() -> Answer<SandboxInfo> {
+        api::get("/api/sandbox").await
     }
 
     /// Checks an agent before its assistant exists, with typed secrets.

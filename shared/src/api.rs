@@ -420,6 +420,19 @@ pub struct ServerInfo {
     pub database: String,
 }
 
+/// Whether this server's agents run in a sandbox, in words for the session
+/// header and the assistant's profile.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct SandboxInfo {
+    /// Agents are confined by the kernel (Landlock).
+    pub enforced: bool,
+    /// An agent that cannot be confined is not started.
+    pub required: bool,
+    /// What agents may and may not do, or why they are not sandboxed.
+    pub description: String,
+}
+
 /// Who wrote a chat message.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]

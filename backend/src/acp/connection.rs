@@ -40,6 +40,9 @@ pub struct LaunchSpec {
     /// Names of the server's environment an admin passes to agents on
     /// purpose (`--agent-env`), besides what every program needs.
     pub passed: Vec<String>,
+    /// Where the agent keeps its own state (`~/.claude`, say): writable
+    /// inside its sandbox.
+    pub state: Vec<PathBuf>,
 }
 
 impl LaunchSpec {
@@ -103,7 +106,13 @@ impl AgentConnection {
     /// Starts the agent in `cwd` with an environment built from an
     /// allow-list (`agents::environment`) and the launch's own, never the
     /// rest of the server's.
-    pub fn spawn(launch: &LaunchSpec, cwd: &Path) -> Result<AgentConnection, ConnectionError> {
+    /// With a sandbox, the child takes it before it execs: the agent and
+    /// everything it starts stay inside.
+    pub fn spawn(
+        launch: &LaunchSpec,
+        cwd: &Path,
+        sandbox: Option<&crate::sandbox::Prepared>,
+    ) -> Result<AgentConnection, ConnectionError> {
         let mut command = Command::new(&launch.program);
         command
             .args(&launch.args)
@@ -118,6 +127,12 @@ impl AgentConnection {
         // async-signal-safe.
         unsafe {
             command.pre_exec(move || super::process_group::die_with_parent(parent));
+        }
+        if let Some(ruleset) = sandbox.map(crate::sandbox::Prepared::raw) {
+            // SAFETY: prctl and one raw system call, both async-signal-safe.
+            unsafe {
+                command.pre_exec(move || crate::sandbox::Prepared::restrict_child(ruleset));
+            }
         }
         command.env_clear();
         let server = std::env::vars_os().filter_map(|(name, value)| {

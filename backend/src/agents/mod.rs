@@ -27,6 +27,8 @@ struct NpmAgent {
     /// (it reads first and does not recognise the not-found error), so it
     /// is not offered `fs`.
     fs: bool,
+    /// Where it keeps its state below HOME: writable in its sandbox.
+    state: &'static [&'static str],
 }
 
 /// The pinned adapters: the `@agentclientprotocol/` packages replaced the
@@ -42,6 +44,7 @@ const NPM_AGENTS: [NpmAgent; 3] = [
         args: &[],
         node: 22,
         fs: true,
+        state: &[".claude", ".claude.json", ".claude.json.backup"],
     },
     NpmAgent {
         kind: "codex",
@@ -52,6 +55,7 @@ const NPM_AGENTS: [NpmAgent; 3] = [
         args: &[],
         node: 20,
         fs: true,
+        state: &[".codex"],
     },
     NpmAgent {
         kind: "gemini",
@@ -62,6 +66,7 @@ const NPM_AGENTS: [NpmAgent; 3] = [
         args: &["--acp"],
         node: 20,
         fs: false,
+        state: &[".gemini"],
     },
 ];
 
@@ -101,6 +106,7 @@ pub fn launch_spec(spec: &AgentSpec, tandem_exe: &Path) -> LaunchSpec {
             env: vec![],
             fs: false,
             passed: Vec::new(),
+            state: Vec::new(),
         },
         AgentSpec::Custom { command, args, env } => LaunchSpec {
             program: PathBuf::from(command),
@@ -111,6 +117,7 @@ pub fn launch_spec(spec: &AgentSpec, tandem_exe: &Path) -> LaunchSpec {
                 .collect(),
             fs: true,
             passed: Vec::new(),
+            state: Vec::new(),
         },
         AgentSpec::Claude => npm_launch(&NPM_AGENTS[0], claude_env()),
         AgentSpec::Codex => npm_launch(&NPM_AGENTS[1], vec![]),
@@ -135,6 +142,20 @@ fn claude_env() -> Vec<(String, String)> {
     }
 }
 
+/// An npm agent's own state, and npm's cache (npx) and the common cache,
+/// below the HOME the agent gets.
+fn state_places(agent: &NpmAgent) -> Vec<PathBuf> {
+    let Some(home) = std::env::var_os("HOME").map(PathBuf::from) else {
+        return Vec::new();
+    };
+    agent
+        .state
+        .iter()
+        .chain([".npm", ".cache"].iter())
+        .map(|place| home.join(place))
+        .collect()
+}
+
 fn npm_launch(agent: &NpmAgent, env: Vec<(String, String)>) -> LaunchSpec {
     let args: Vec<String> = agent.args.iter().map(|arg| (*arg).to_owned()).collect();
     match which::which(agent.binary) {
@@ -144,6 +165,7 @@ fn npm_launch(agent: &NpmAgent, env: Vec<(String, String)>) -> LaunchSpec {
             env,
             fs: agent.fs,
             passed: Vec::new(),
+            state: state_places(agent),
         },
         Err(_) => LaunchSpec {
             program: PathBuf::from("npx"),
@@ -158,6 +180,7 @@ fn npm_launch(agent: &NpmAgent, env: Vec<(String, String)>) -> LaunchSpec {
             env,
             fs: agent.fs,
             passed: Vec::new(),
+            state: state_places(agent),
         },
     }
 }

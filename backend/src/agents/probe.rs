@@ -13,9 +13,14 @@ use tandem_shared::api::AgentProbe;
 use tandem_shared::EventBody;
 
 /// Runs the probe; the agent's process group is gone when it returns.
-pub async fn probe(launch: &LaunchSpec, scratch: &Path, timeout: Duration) -> AgentProbe {
+pub async fn probe(
+    launch: &LaunchSpec,
+    scratch: &Path,
+    sandbox: Option<&crate::sandbox::Prepared>,
+    timeout: Duration,
+) -> AgentProbe {
     let mut found = AgentProbe::default();
-    let mut conn = match AgentConnection::spawn(launch, scratch) {
+    let mut conn = match AgentConnection::spawn(launch, scratch, sandbox) {
         Ok(conn) => conn,
         Err(error) => {
             found.error = Some(error.to_string());

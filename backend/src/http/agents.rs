@@ -3,7 +3,9 @@
 use super::error::{ApiError, ApiJson};
 use super::AppState;
 use axum::extract::State;
-use tandem_shared::api::{AgentCheck, AgentKindInfo, AgentProbe, AgentSpec, ServerInfo};
+use tandem_shared::api::{
+    AgentCheck, AgentKindInfo, AgentProbe, AgentSpec, SandboxInfo, ServerInfo,
+};
 
 #[utoipa::path(get, path = "/api/health", responses((status = 200, body = ServerInfo)))]
 pub async fn health(State(state): State<AppState>) -> ApiJson<ServerInfo> {
@@ -11,6 +13,21 @@ pub async fn health(State(state): State<AppState>) -> ApiJson<ServerInfo> {
         name: "tandem".into(),
         version: env!("CARGO_PKG_VERSION").into(),
         database: state.store.backend().name().into(),
+    })
+}
+
+/// Whether agents on this server run sandboxed, and what that means.
+#[utoipa::path(get, path = "/api/sandbox", responses((status = 200, body = SandboxInfo),
+    (status = 401, body = tandem_shared::api::ErrorBody)))]
+pub async fn sandbox(
+    State(state): State<AppState>,
+    _caller: super::auth::Caller,
+) -> ApiJson<SandboxInfo> {
+    let sandbox = &state.sessions.context().config.sandbox;
+    ApiJson(SandboxInfo {
+        enforced: sandbox.enforced(),
+        required: sandbox.mode == crate::sandbox::SandboxMode::Require,
+        description: sandbox.describe(),
     })
 }
 
@@ -115,8 +132,22 @@ async fn run_check(
     launch.env.extend(env);
     let scratch = std::env::temp_dir().join(ctx.ids.new_id("tandem-check"));
     std::fs::create_dir_all(&scratch).map_err(|_| ApiError::Internal)?;
-    let mut found =
-        crate::agents::probe::probe(&launch, &scratch, ctx.config.agent_start_timeout).await;
+    let writable = std::iter::once(scratch.clone())
+        .chain(launch.state.iter().cloned())
+        .collect();
+    let sandbox = ctx.config.sandbox.prepare(writable, &ctx.places.data_dir);
+    let mut found = match sandbox {
+        Ok(sandbox) => {
+            crate::agents::probe::probe(
+                &launch,
+                &scratch,
+                sandbox.as_ref(),
+                ctx.config.agent_start_timeout,
+            )
+            .await
+        }
+        Err(refusal) => failed(refusal),
+    };
     let _ = std::fs::remove_dir_all(&scratch);
     found.checked_at = Some(state.now_ms());
     if found.error.is_none() && !matches!(agent, AgentSpec::Custom { .. }) {

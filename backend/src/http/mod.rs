@@ -70,6 +70,7 @@ pub fn router(state: AppState, static_dir: Option<PathBuf>) -> Router {
     let api = Router::new()
         .route("/health", get(agents::health))
         .route("/agents", get(agents::list))
+        .route("/sandbox", get(agents::sandbox))
         .route("/agents/check", post(agents::check_kind))
         .route(
             "/workspaces",

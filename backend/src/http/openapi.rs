@@ -12,6 +12,7 @@ use utoipa::OpenApi;
     paths(
         super::agents::health,
         super::agents::list,
+        super::agents::sandbox,
         super::assistants::list,
         super::assistants::get,
         super::assistants::create,

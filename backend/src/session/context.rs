@@ -28,6 +28,8 @@ pub struct RuntimeConfig {
     /// (an exported model key, say); agents get nothing else of it beyond
     /// what programs need.
     pub agent_env: Vec<String>,
+    /// How agents are confined (Landlock), and whether they must be.
+    pub sandbox: crate::sandbox::Sandbox,
 }
 
 impl RuntimeConfig {
@@ -41,6 +43,7 @@ impl RuntimeConfig {
             rotate_turns: 200,
             hang_timeout: Duration::from_secs(30 * 60),
             agent_env: Vec::new(),
+            sandbox: crate::sandbox::Sandbox::new(crate::sandbox::SandboxMode::Auto, Vec::new()),
         }
     }
 }

@@ -119,10 +119,45 @@ impl<'s> AgentRun<'s> {
             Ok(secrets) => launch.env.extend(secrets),
             Err(reason) => return Ending::failed(reason),
         }
-        let conn = match AgentConnection::spawn(&launch, &workspace) {
+        // Kept inside by the kernel: its workspace, a temporary folder of its
+        // own and its state are all it may write.
+        let temp = match crate::sandbox::private_temp(session.log.summary.id.as_str()) {
+            Ok(temp) => temp,
+            Err(error) => {
+                return Ending::failed(format!(
+                    "could not make the agent's temporary folder: {error}"
+                ))
+            }
+        };
+        launch
+            .env
+            .push(("TMPDIR".into(), temp.display().to_string()));
+        let sandbox = {
+            let ctx = session.ctx.clone();
+            let writable = [workspace.clone(), temp.clone()]
+                .into_iter()
+                .chain(launch.state.iter().cloned())
+                .collect();
+            tokio::task::spawn_blocking(move || {
+                ctx.config.sandbox.prepare(writable, &ctx.places.data_dir)
+            })
+            .await
+        };
+        let sandbox = match sandbox {
+            Ok(Ok(sandbox)) => sandbox,
+            Ok(Err(reason)) => return Ending::failed(reason),
+            Err(error) => return Ending::failed(format!("the sandbox was not built: {error}")),
+        };
+        if sandbox.is_none() {
+            session.log.stage(EventBody::Notice {
+                text: session.ctx.config.sandbox.describe(),
+            });
+        }
+        let conn = match AgentConnection::spawn(&launch, &workspace, sandbox.as_ref()) {
             Ok(conn) => conn,
             Err(error) => return Ending::failed(error.to_string()),
         };
+        drop(sandbox);
         let ctx = session.ctx.clone();
         // Recorded at once: a server killed from now on leaves a group the
         // next start can find and end.
@@ -189,6 +224,7 @@ impl<'s> AgentRun<'s> {
         ctx.clone().shutdown.spawn(async move {
             let status = conn.shutdown(grace).await;
             tracing::debug!(?status, "agent exited");
+            let _ = tokio::fs::remove_dir_all(&temp).await;
             if let Some(group) = group {
                 if let Err(error) = ctx.store.forget_agent_process(i64::from(group.pgid)).await {
                     tracing::error!(%error, "could not forget an ended agent process group");

@@ -5,6 +5,7 @@
 
 use crate::endpoints::sessions;
 use crate::state::AppState;
+use crate::views::sandbox_chip::SandboxChip;
 use leptos::prelude::*;
 use tandem_shared::agent_state::{
     AgentMode, ChoiceApplied, ConfigOption, ConfigValue, ModeSafety, Setting, Usage,
@@ -31,6 +32,7 @@ pub fn AgentBar(id: SessionId) -> impl IntoView {
     };
     view! {
         <div class="agent-bar" data-testid="agent-bar">
+            <SandboxChip />
             {move || {
                 let agent = agent.get();
                 let modes = agent.mode_choices();

@@ -17,6 +17,7 @@ pub mod new_assistant;
 pub mod new_session;
 pub mod profile;
 pub mod rules;
+pub mod sandbox_chip;
 pub mod secrets;
 pub mod session;
 pub mod settings;

@@ -5,6 +5,7 @@
 
 use super::agent_picker::{command_line_of, last_check, spec_of, AgentPicker};
 use super::check_agent::CheckAgent;
+use super::sandbox_chip::SandboxChip;
 use super::secrets::SecretsEditor;
 use super::workspace_picker::WorkspacePicker;
 use crate::endpoints::{agents, assistants};
@@ -115,6 +116,10 @@ pub fn ProfileTab(assistant: Assistant) -> impl IntoView {
                     <input type="color" data-testid="profile-color" aria-label="Colour" prop:value=move || color.get()
                         on:input=move |ev| { saved.set(false); color.set(event_target_value(&ev)); } />
                 </label>
+            </div>
+            <div class="row">
+                <span class="muted">"Its agent runs"</span>
+                <SandboxChip />
             </div>
             <AgentPicker kinds=kinds kind=kind command=command on_pick=pick_kind />
             <fieldset class="field">

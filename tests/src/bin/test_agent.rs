@@ -907,8 +907,9 @@ fn play(agent: &mut Agent, steps: &[Step], prompt: &str) -> &'static str {
                 let session_id = agent.session_id.clone();
                 let full = format!("{}/{}", agent.cwd, path);
                 let (answer, _) = agent.call("fs/write_text_file", json!({"sessionId":session_id,"path":full,"content":content}));
-                if answer.get("error").is_some() {
-                    agent.update(json!({"sessionUpdate":"agent_message_chunk","content":text("write failed")}));
+                if let Some(error) = answer.get("error") {
+                    let message = error.get("message").and_then(Value::as_str).unwrap_or("");
+                    agent.update(json!({"sessionUpdate":"agent_message_chunk","content":text(&format!("write failed: {message}"))}));
                 }
             }
             Step::Mcp { tool, arguments } => {

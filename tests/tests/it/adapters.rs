@@ -100,7 +100,8 @@ async fn check_agent_reports_what_the_agent_says_of_itself() {
     assert_eq!(status, 200, "{found}");
     assert_eq!(
         (&found["agent_name"], &found["agent_version"]),
-        (&json!("test-agent"), &json!("1"))
+        (&json!("test-agent"), &json!("1")),
+        "{found}"
     );
     assert_eq!(found["auth_methods"], json!(["API key"]));
     assert_eq!(found["current_mode"], "auto");

@@ -37,6 +37,7 @@ mod host;
 mod http_api;
 mod real_agents;
 mod rules;
+mod sandbox;
 mod secrets;
 mod stepping_in;
 mod store;

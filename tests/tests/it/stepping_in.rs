@@ -206,7 +206,7 @@ async fn queued_follow_ups_survive_a_crash_and_go_first_on_resume() {
     server.kill().await;
 
     // The next run of this assistant's agent answers every prompt.
-    let scenario = std::path::Path::new(&assistant.workspace).join("scenario.json");
+    let scenario = server.fixtures_dir().join("durable.json");
     std::fs::write(
         &scenario,
         json!({"turns": [[{"do": "echo_prompt"}]]}).to_string(),

@@ -279,6 +279,15 @@ impl Launch {
     }
 }
 
+impl Drop for TestServer {
+    /// The fixtures go with the temporary data directory they sit beside.
+    fn drop(&mut self) {
+        if self._tmp.is_some() {
+            let _ = std::fs::remove_dir_all(self.fixtures_dir());
+        }
+    }
+}
+
 impl TestServer {
     /// The common case: a fresh server with an admin.
     pub async fn start() -> TestServer {
@@ -506,10 +515,24 @@ impl TestServer {
     }
 
     /// An assistant whose agent is the test agent playing `scenario`.
+    /// Where scripted assistants' scenarios live: beside the data
+    /// directory, not in it (an agent's sandbox hides the data directory but
+    /// for its own workspace), so an agent checked in a scratch folder or
+    /// moved to another workspace still reads its script.
+    pub fn fixtures_dir(&self) -> PathBuf {
+        let name = self
+            .data_dir
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        self.data_dir.with_file_name(format!("{name}-fixtures"))
+    }
+
     pub async fn scripted_assistant(&self, name: &str, scenario: Value) -> Assistant {
         let dir = self.data_dir.join(format!("ws-{name}"));
         std::fs::create_dir_all(&dir).expect("workspace");
-        let scenario_path = dir.join("scenario.json");
+        std::fs::create_dir_all(self.fixtures_dir()).expect("fixtures");
+        let scenario_path = self.fixtures_dir().join(format!("{name}.json"));
         std::fs::write(&scenario_path, scenario.to_string()).expect("scenario");
         let log = dir.join("agent.log");
         let (status, body) = self

@@ -20,6 +20,10 @@ async fn the_assistant_page_chats_edits_the_profile_and_the_board_assigns_tasks(
         .until_text("[data-testid=chat-message]", "echo from chat")
         .await;
     browser.click("[data-testid=session-item]").await;
+    // Whether the agent is kept in its workspace is in the header.
+    browser
+        .until_text("[data-testid=sandbox-chip]", "Sandboxed")
+        .await;
     browser
         .click(".approval.pending [data-option=allow-once]")
         .await;
@@ -37,6 +41,9 @@ async fn the_assistant_page_chats_edits_the_profile_and_the_board_assigns_tasks(
     browser.until_text("[data-testid=wakes]", "started").await;
 
     browser.click("[data-testid=tab-profile]").await;
+    browser
+        .until_text("[data-testid=sandbox-chip]", "Sandboxed")
+        .await;
     browser
         .type_into("[data-testid=persona]", " Careful with rm.")
         .await;
