@@ -617,6 +617,10 @@ pub struct Task {
     /// The task a follow-up was filed for.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub parent_id: Option<String>,
+    /// Seen only by those who see this assistant, whoever the task is
+    /// assigned to (a follow-up keeps the visibility of what it follows).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub private_to: Option<AssistantId>,
     pub session_ids: Vec<SessionId>,
     pub created_at: i64,
     pub updated_at: i64,

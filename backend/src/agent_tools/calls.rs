@@ -1,5 +1,6 @@
 //! Carrying out one tool call for a run's assistant.
 
+use super::reach::Reach;
 use super::Grant;
 use crate::session::Context;
 use crate::store::StoreError;
@@ -76,7 +77,13 @@ pub async fn call(
             Ok("Journal entry added.".into())
         }
         ToolCallRequest::ListTasks => {
-            let tasks = store.list_tasks(crate::store::Scope::All).await?;
+            let reach = Reach::of(store, &me.id).await?;
+            let tasks: Vec<Task> = store
+                .list_tasks(crate::store::Scope::All)
+                .await?
+                .into_iter()
+                .filter(|task| reach.sees_task(task))
+                .collect();
             if tasks.is_empty() {
                 return Ok("No tasks.".into());
             }
@@ -104,7 +111,7 @@ pub async fn call(
         } => {
             let title = bounded("title", &title)?;
             let assignee = match assignee {
-                Some(who) => Some(find_assistant(ctx, &who, "assignee").await?),
+                Some(who) => Some(find_assistant(ctx, &me, &who, "assignee").await?),
                 None => None,
             };
             let now = ctx.clock.now_ms();
@@ -115,6 +122,8 @@ pub async fn call(
                 status: TaskStatus::Todo,
                 assignee_id: assignee.as_ref().map(|a| a.id.clone()),
                 parent_id: None,
+                // What an agent writes is seen by those who see its assistant.
+                private_to: Some(me.id.clone()),
                 session_ids: vec![],
                 created_at: now,
                 updated_at: now,
@@ -144,9 +153,11 @@ pub async fn call(
             body,
             status,
         } => {
+            let reach = Reach::of(store, &me.id).await?;
             let mut task = store
                 .get_task(&id)
                 .await?
+                .filter(|task| reach.sees_task(task))
                 .ok_or_else(|| ToolError::NotFound(format!("id: no task {id}")))?;
             if let Some(title) = title {
                 task.title = bounded("title", &title)?;
@@ -178,7 +189,7 @@ pub async fn call(
         }
         ToolCallRequest::WakeAssistant { assistant, message } => {
             let message = bounded("message", &message)?;
-            let other = find_assistant(ctx, &assistant, "assistant").await?;
+            let other = find_assistant(ctx, &me, &assistant, "assistant").await?;
             if other.id == me.id {
                 return Err(ToolError::Invalid(
                     "assistant: an assistant cannot wake itself".into(),
@@ -219,9 +230,18 @@ fn bounded(field: &str, text: &str) -> Result<String, ToolError> {
     Ok(text.to_owned())
 }
 
-async fn find_assistant(ctx: &Context, who: &str, field: &str) -> Result<Assistant, ToolError> {
+/// An assistant by id or name, among those the run reaches; one it does
+/// not reach is "no assistant", as if it did not exist.
+async fn find_assistant(
+    ctx: &Context,
+    me: &Assistant,
+    who: &str,
+    field: &str,
+) -> Result<Assistant, ToolError> {
+    let reach = Reach::of(&ctx.store, &me.id).await?;
     let all = ctx.store.list_assistants(crate::store::Scope::All).await?;
     all.into_iter()
+        .filter(|a| reach.sees(&a.id))
         .find(|a| a.id.as_str() == who || a.name.eq_ignore_ascii_case(who.trim()))
         .ok_or_else(|| ToolError::NotFound(format!("{field}: no assistant called {who}")))
 }

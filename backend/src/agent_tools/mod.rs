@@ -4,10 +4,12 @@
 //!
 //! The agent starts `tandem mcp` (named in `session/new`'s `mcpServers`), an
 //! MCP server on stdio; each tool call goes to Tandem's API with a bearer
-//! token that belongs to that one run of that one assistant.
+//! token that belongs to that one run of that one assistant. What the tools
+//! see of other assistants and tasks is bounded by `reach`.
 
 pub mod calls;
 pub mod mcp_server;
+pub mod reach;
 pub mod tokens;
 
 pub use tokens::{Grant, ToolTokens};

@@ -108,16 +108,18 @@ impl Guarded for ApprovalRecord {
     }
 }
 
-/// A task is the team's unless it is assigned to an assistant the caller
-/// cannot see.
+/// A task is the team's unless it is assigned, or private, to an assistant
+/// the caller cannot see.
 impl Guarded for Task {
     async fn find(state: &AppState, caller: &Caller, id: String) -> Result<Self, ApiError> {
         let not_found = || ApiError::NotFound("no task with that id".into());
         let task = state.store.get_task(&id).await?.ok_or_else(not_found)?;
-        match &task.assignee_id {
-            Some(assistant) if !can_see(state, caller, assistant).await? => Err(not_found()),
-            _ => Ok(task),
+        for assistant in task.assignee_id.iter().chain(&task.private_to) {
+            if !can_see(state, caller, assistant).await? {
+                return Err(not_found());
+            }
         }
+        Ok(task)
     }
 }
 

@@ -49,6 +49,7 @@ pub async fn create(
         status: TaskStatus::Todo,
         assignee_id: body.assignee_id,
         parent_id: None,
+        private_to: None,
         session_ids: vec![],
         created_at: now,
         updated_at: now,

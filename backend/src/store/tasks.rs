@@ -5,13 +5,14 @@ use sqlx::any::AnyRow;
 use tandem_shared::api::{Task, TaskStatus};
 use tandem_shared::{AssistantId, SessionId};
 
-const COLUMNS: &str = "id, title, body, status, assignee_id, parent_id, created_at, updated_at";
+const COLUMNS: &str =
+    "id, title, body, status, assignee_id, parent_id, private_to, created_at, updated_at";
 
 impl Store {
     pub async fn create_task(&self, task: &Task) -> Result<(), StoreError> {
         sqlx::query(
-            "INSERT INTO tasks (id, title, body, status, assignee_id, parent_id, created_at, updated_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+            "INSERT INTO tasks (id, title, body, status, assignee_id, parent_id, private_to, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
         )
         .bind(&task.id)
         .bind(&task.title)
@@ -19,6 +20,7 @@ impl Store {
         .bind(task.status.as_str())
         .bind(task.assignee_id.as_ref().map(|id| id.0.clone()))
         .bind(task.parent_id.clone())
+        .bind(task.private_to.as_ref().map(|id| id.0.clone()))
         .bind(task.created_at)
         .bind(task.updated_at)
         .execute(&self.writer)
@@ -59,12 +61,14 @@ impl Store {
 
     /// Newest first.
     /// The board as `scope` sees it: unassigned tasks, and those of
-    /// assistants in scope.
+    /// assistants in scope, but for tasks private to an assistant out of it.
     pub async fn list_tasks(&self, scope: Scope<'_>) -> Result<Vec<Task>, StoreError> {
         let rows = sqlx::query(&format!(
-            "SELECT {COLUMNS} FROM tasks WHERE assignee_id IS NULL OR {} \
+            "SELECT {COLUMNS} FROM tasks WHERE (assignee_id IS NULL OR {}) \
+             AND (private_to IS NULL OR {}) \
              ORDER BY created_at DESC, id DESC LIMIT 1000",
-            scope.condition("assignee_id", 1)
+            scope.condition("assignee_id", 1),
+            scope.condition("private_to", 1)
         ))
         .bind(scope.bind_value())
         .fetch_all(&self.pool)
@@ -132,6 +136,7 @@ fn task_from_row(row: &AnyRow) -> Result<Task, StoreError> {
             .ok_or_else(|| StoreError::Corrupt(format!("task status `{status}`")))?,
         assignee_id: opt_text(row, "assignee_id")?.map(AssistantId),
         parent_id: opt_text(row, "parent_id")?,
+        private_to: opt_text(row, "private_to")?.map(AssistantId),
         session_ids: Vec::new(),
         created_at: int(row, "created_at")?,
         updated_at: int(row, "updated_at")?,

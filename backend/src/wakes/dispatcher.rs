@@ -300,6 +300,8 @@ impl Dispatcher {
                             status: TaskStatus::Todo,
                             assignee_id: None,
                             parent_id: Some(task.id.clone()),
+                            // Seen by those who saw the failed session.
+                            private_to: task.private_to.clone().or(Some(assistant_id.clone())),
                             session_ids: vec![],
                             created_at: now,
                             updated_at: now,

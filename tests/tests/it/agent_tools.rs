@@ -200,3 +200,141 @@ async fn an_agent_updates_memory_journal_tasks_and_chat_and_wakes_another_assist
     .await;
     assert_eq!(wakes[0]["source"], "assistant worker");
 }
+
+/// An agent acts with the rights every member of its assistant shares: with
+/// Ana, who cannot see Bo's assistant, among its members, its tools neither
+/// see nor touch that assistant or its tasks; and the follow-up filed after
+/// its failure is seen by its members only.
+#[tokio::test]
+async fn an_agents_tools_reach_only_what_all_its_members_see() {
+    let server = TestServer::start().await;
+    let ana = server.person("ana").await;
+    let bo = server.person("bo").await;
+    let theirs = server
+        .scripted_assistant("theirs", json!({"turns": [[{"do": "echo_prompt"}]]}))
+        .await;
+    let (status, body) = server
+        .post(
+            &format!("/api/assistants/{}/members", theirs.id),
+            json!({"user_id": bo.id}),
+        )
+        .await;
+    assert!(status < 300, "{body}");
+    let (status, secret) = server
+        .post(
+            "/api/tasks",
+            json!({"title": "Secret plan", "assignee_id": theirs.id}),
+        )
+        .await;
+    assert_eq!(status, 201, "{secret}");
+    let secret_id = secret["id"].as_str().expect("an id").to_owned();
+    let mine = server
+        .scripted_assistant("mine", json!({"turns": [[
+            {"do": "mcp", "tool": "list_tasks"},
+            {"do": "mcp", "tool": "create_task", "arguments": {"title": "For them", "assignee": "theirs"}},
+            {"do": "mcp", "tool": "create_task", "arguments": {"title": "For me", "assignee": theirs.id}},
+            {"do": "mcp", "tool": "wake_assistant", "arguments": {"assistant": "theirs", "message": "hi"}},
+            {"do": "mcp", "tool": "update_task", "arguments": {"id": secret_id, "status": "done"}},
+            {"do": "crash", "code": 3}
+        ]]}))
+        .await;
+    let (status, body) = server
+        .post(
+            &format!("/api/assistants/{}/members", mine.id),
+            json!({"user_id": ana.id}),
+        )
+        .await;
+    assert!(status < 300, "{body}");
+    // Ana gives her assistant a task; its session fails.
+    let (status, task) = ana
+        .post(
+            "/api/tasks",
+            json!({"title": "Rotate the keys with sk-live-123", "assignee_id": mine.id}),
+        )
+        .await;
+    assert_eq!(status, 201, "{task}");
+    let tasks = until_json(&server, "/api/tasks", "the follow-up", |tasks| {
+        tasks.as_array().is_some_and(|all| {
+            all.iter()
+                .any(|t| t["title"].as_str().unwrap_or("").starts_with("Follow up:"))
+        })
+    })
+    .await;
+    let follow_up = tasks
+        .as_array()
+        .and_then(|all| {
+            all.iter()
+                .find(|t| t["title"].as_str().unwrap_or("").starts_with("Follow up:"))
+        })
+        .cloned()
+        .expect("a follow-up");
+    assert_eq!(follow_up["private_to"], json!(mine.id), "{follow_up}");
+    let (_, sessions) = server
+        .get(&format!("/api/sessions?assistant_id={}", mine.id))
+        .await;
+    let session_id = sessions
+        .as_array()
+        .and_then(|all| all.first())
+        .and_then(|s| s["id"].as_str())
+        .expect("the session")
+        .to_owned();
+    let events = server
+        .all_events(&tandem_shared::SessionId(session_id))
+        .await;
+    let said: String = events
+        .iter()
+        .filter_map(|e| match &e.body {
+            tandem_shared::EventBody::AgentMessageChunk { text } => Some(text.as_str()),
+            _ => None,
+        })
+        .collect();
+    assert!(!said.contains("Secret plan"), "{said}");
+    for line in [
+        "mcp list_tasks: ",
+        "mcp create_task failed: assignee: no assistant called theirs",
+        &format!(
+            "mcp create_task failed: assignee: no assistant called {}",
+            theirs.id
+        ),
+        "mcp wake_assistant failed: assistant: no assistant called theirs",
+        &format!("mcp update_task failed: id: no task {secret_id}"),
+    ] {
+        assert!(said.contains(line), "{line:?} missing from:\n{said}");
+    }
+    let (_, still) = server.get(&format!("/api/tasks/{secret_id}")).await;
+    assert_ne!(still["status"], "done", "{still}");
+    let (_, wakes) = server
+        .get(&format!("/api/assistants/{}/wakes", theirs.id))
+        .await;
+    assert_eq!(
+        wakes.as_array().map(Vec::len),
+        Some(1),
+        "only the admin's task woke it: {wakes}"
+    );
+    // The follow-up, naming the failed task, is seen by Ana, not by Bo.
+    let (_, anas) = ana.get("/api/tasks").await;
+    let (_, bos) = bo.get("/api/tasks").await;
+    let titles = |tasks: &Value| -> Vec<String> {
+        tasks
+            .as_array()
+            .map(|all| {
+                all.iter()
+                    .filter_map(|t| t["title"].as_str().map(str::to_owned))
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    assert!(
+        titles(&anas).iter().any(|t| t.starts_with("Follow up:")),
+        "{anas}"
+    );
+    assert!(
+        !titles(&bos).iter().any(|t| t.contains("sk-live-123")),
+        "{bos}"
+    );
+    let follow_up_id = follow_up["id"].as_str().expect("id");
+    let (status, _) = bo.get(&format!("/api/tasks/{follow_up_id}")).await;
+    assert_eq!(status, 404);
+    let (status, _) = ana.get(&format!("/api/tasks/{follow_up_id}")).await;
+    assert_eq!(status, 200);
+}
