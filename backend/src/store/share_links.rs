@@ -9,6 +9,14 @@ use tandem_shared::{SessionId, UserId};
 const SELECT: &str = "SELECT l.id, l.session_id, u.name AS created_by, l.created_at, l.expires_at \
     FROM share_links l JOIN users u ON u.id = l.created_by";
 
+/// A link lives only while its maker may still see the session: an admin,
+/// or a member of the session's assistant. Removing the maker from the
+/// assistant (or the account) ends every link they made of it. On `l` and
+/// `u` as `SELECT` joins them.
+const MAKER_MAY_SEE: &str = "(u.admin <> 0 OR EXISTS (SELECT 1 FROM sessions ms \
+    JOIN assistant_members mm ON mm.assistant_id = ms.assistant_id \
+    WHERE ms.id = l.session_id AND mm.user_id = u.id))";
+
 impl Store {
     pub async fn create_share_link(
         &self,
@@ -39,7 +47,8 @@ impl Store {
     ) -> Result<Vec<ShareLink>, StoreError> {
         let rows = sqlx::query(&format!(
             "{SELECT} WHERE l.session_id = $1 AND l.revoked_at IS NULL \
-             AND (l.expires_at IS NULL OR l.expires_at > $2) ORDER BY l.created_at, l.id"
+             AND (l.expires_at IS NULL OR l.expires_at > $2) AND {MAKER_MAY_SEE} \
+             ORDER BY l.created_at, l.id"
         ))
         .bind(session_id.as_str())
         .bind(now)
@@ -57,7 +66,7 @@ impl Store {
         let rows = sqlx::query(&format!(
             "{SELECT} JOIN sessions s ON s.id = l.session_id WHERE {} \
              AND l.revoked_at IS NULL AND (l.expires_at IS NULL OR l.expires_at > $2) \
-             ORDER BY l.created_at DESC, l.id LIMIT 500",
+             AND {MAKER_MAY_SEE} ORDER BY l.created_at DESC, l.id LIMIT 500",
             scope.condition("s.assistant_id", 1)
         ))
         .bind(scope.bind_value())
@@ -75,7 +84,7 @@ impl Store {
     ) -> Result<Option<ShareLink>, StoreError> {
         let row = sqlx::query(&format!(
             "{SELECT} WHERE l.token_hash = $1 AND l.revoked_at IS NULL \
-             AND (l.expires_at IS NULL OR l.expires_at > $2)"
+             AND (l.expires_at IS NULL OR l.expires_at > $2) AND {MAKER_MAY_SEE}"
         ))
         .bind(token_hash)
         .bind(now)
@@ -85,10 +94,11 @@ impl Store {
     }
 
     pub async fn share_link_live(&self, id: &str, now: i64) -> Result<bool, StoreError> {
-        let row = sqlx::query(
-            "SELECT 1 AS one FROM share_links WHERE id = $1 AND revoked_at IS NULL \
-             AND (expires_at IS NULL OR expires_at > $2)",
-        )
+        let row = sqlx::query(&format!(
+            "SELECT 1 AS one FROM share_links l JOIN users u ON u.id = l.created_by \
+             WHERE l.id = $1 AND l.revoked_at IS NULL \
+             AND (l.expires_at IS NULL OR l.expires_at > $2) AND {MAKER_MAY_SEE}"
+        ))
         .bind(id)
         .bind(now)
         .fetch_optional(&self.pool)

@@ -804,3 +804,77 @@ async fn another_site_cannot_change_agents_secrets_or_workspaces() {
         .await;
     assert_eq!(me["name"], "guarded");
 }
+
+/// A share link lives only while its maker may see the session: removing
+/// the maker from the assistant ends the link, its open socket included.
+#[tokio::test]
+async fn a_share_link_dies_with_its_makers_access() {
+    let server = TestServer::start().await;
+    let alice = server.person("alice").await;
+    let assistant = server
+        .scripted_assistant("shared", json!({"turns": [[{"do": "echo_prompt"}]]}))
+        .await;
+    let a = &assistant.id;
+    let (status, body) = server
+        .post(
+            &format!("/api/assistants/{a}/members"),
+            json!({"user_id": alice.id}),
+        )
+        .await;
+    assert!(status < 300, "{body}");
+    let session = server.start_session(&assistant, "hello there").await;
+    let (status, created) = alice
+        .post(
+            &format!("/api/sessions/{}/share-links", session.id),
+            json!({}),
+        )
+        .await;
+    assert_eq!(status, 201, "{created}");
+    let path = created["path"].as_str().expect("a path").to_owned();
+    let token = path.trim_start_matches("/s/").to_owned();
+    let mut reader = Viewer::connect_share(&server, &path).await;
+    reader.subscribe(&session.id, Seq::ZERO).await;
+    reader.until_ended().await;
+    assert!(reader.agent_text().contains("hello there"));
+
+    let (status, _) = server
+        .delete(&format!("/api/assistants/{a}/members/{}", alice.id))
+        .await;
+    assert!(status < 300);
+    reader
+        .until("the link to die", |v| {
+            v.errors
+                .iter()
+                .any(|(code, _)| *code == ErrorCode::LinkRevoked)
+        })
+        .await;
+    reader.until_closed().await;
+    let response = reqwest::get(format!("{}/api/share/{token}", server.url))
+        .await
+        .expect("request");
+    assert_eq!(
+        response.status().as_u16(),
+        404,
+        "dead with its maker's access"
+    );
+    let (_, links) = server
+        .get(&format!("/api/sessions/{}/share-links", session.id))
+        .await;
+    assert_eq!(links, json!([]), "no longer listed as live");
+    // The admin's own link of the same session still works.
+    let (status, created) = server
+        .post(
+            &format!("/api/sessions/{}/share-links", session.id),
+            json!({}),
+        )
+        .await;
+    assert_eq!(status, 201);
+    let token = created["path"]
+        .as_str()
+        .unwrap_or("")
+        .trim_start_matches("/s/");
+    let response = reqwest::get(format!("{}/api/share/{token}", server.url))
+        .await
+        .expect("request");
+    assert_eq!(response.status().as_u16(), 200);
+}

@@ -58,7 +58,12 @@ impl Reader {
         assistant: &AssistantId,
     ) -> bool {
         let allowed = match self {
-            Reader::Person(caller) => super::access::can_see(state, caller, assistant).await,
+            // The credential first: a revoked token subscribes to nothing,
+            // even before its socket has been told.
+            Reader::Person(caller) => match caller.still_valid(state).await {
+                Ok(true) => super::access::can_see(state, caller, assistant).await,
+                other => other,
+            },
             Reader::Link(link) => {
                 if link.session_id != *session {
                     return false;

@@ -3,6 +3,13 @@
 //! a share link's life (its socket ends with it).
 
 use super::*;
+use std::time::Duration;
+
+/// Credentials are checked again at least this often, besides at once on
+/// every change made through the API: a login or token that expires, or one
+/// revoked from the command line (another process), ends its sockets
+/// within this time.
+const RECHECK: Duration = Duration::from_secs(30);
 
 /// The assistants a person sees; `None` for everything (an admin).
 async fn visible_assistants(state: &AppState, caller: &Caller) -> Option<HashSet<AssistantId>> {
@@ -27,6 +34,7 @@ pub(super) async fn watch_person(state: AppState, caller: Caller, out: Out) {
     let mut approvals = state.hub.watch_approvals();
     let mut visible = visible_assistants(&state, &caller).await;
     let mut count: Option<i64> = None;
+    let mut recheck_at = tokio::time::Instant::now() + RECHECK;
     loop {
         match state.store.pending_approval_count(caller.scope()).await {
             Ok(now) if count != Some(now) => {
@@ -57,8 +65,8 @@ pub(super) async fn watch_person(state: AppState, caller: Caller, out: Out) {
                     Err(broadcast::error::RecvError::Lagged(_)) => {}
                     Err(broadcast::error::RecvError::Closed) => return,
                 },
-                changed = access.changed() => {
-                    if changed.is_err() {
+                changed = recheck_or_change(&mut access, recheck_at) => {
+                    if !changed {
                         return;
                     }
                     // A login or token that ended takes its sockets with
@@ -74,6 +82,7 @@ pub(super) async fn watch_person(state: AppState, caller: Caller, out: Out) {
                         return;
                     }
                     visible = visible_assistants(&state, &caller).await;
+                    recheck_at = tokio::time::Instant::now() + RECHECK;
                     break;
                 }
                 changed = approvals.changed() => {
@@ -87,8 +96,9 @@ pub(super) async fn watch_person(state: AppState, caller: Caller, out: Out) {
     }
 }
 
-/// A share link's socket lives while its link does: until it is revoked
-/// (access changes) or its expiry passes.
+/// A share link's socket lives while its link does: until it is revoked,
+/// its maker may no longer see the session (access changes), or its expiry
+/// passes.
 pub(super) async fn watch_link(state: AppState, link: ShareLink, out: Out) {
     let mut access = state.hub.watch_access();
     loop {
@@ -110,17 +120,24 @@ pub(super) async fn watch_link(state: AppState, link: ShareLink, out: Out) {
         }
         let until_expiry = link
             .expires_at
-            .map(|at| std::time::Duration::from_millis(u64::try_from(at - now).unwrap_or(0)));
+            .map(|at| Duration::from_millis(u64::try_from(at - now).unwrap_or(0)))
+            .unwrap_or(RECHECK)
+            .min(RECHECK);
         tokio::select! {
             changed = access.changed() => if changed.is_err() { return },
-            _ = sleep_or_forever(until_expiry) => {}
+            _ = tokio::time::sleep(until_expiry) => {}
         }
     }
 }
 
-async fn sleep_or_forever(duration: Option<std::time::Duration>) {
-    match duration {
-        Some(duration) => tokio::time::sleep(duration).await,
-        None => std::future::pending().await,
+/// Waits for a change of access, or the time of the periodic recheck;
+/// false when the hub is gone.
+async fn recheck_or_change(
+    access: &mut tokio::sync::watch::Receiver<u64>,
+    at: tokio::time::Instant,
+) -> bool {
+    tokio::select! {
+        changed = access.changed() => changed.is_ok(),
+        _ = tokio::time::sleep_until(at) => true,
     }
 }
