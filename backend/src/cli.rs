@@ -136,6 +136,15 @@ pub struct ServeArgs {
     /// cache, say), besides its workspace, temporary folder and own state.
     #[arg(long, env = "TANDEM_SANDBOX_WRITABLE", value_delimiter = ',')]
     pub sandbox_writable: Vec<PathBuf>,
+    /// Where people reach Tandem, as `https://tandem.example.com`: Tandem
+    /// answers to that host name (besides IP addresses and `localhost`).
+    #[arg(long, env = "TANDEM_PUBLIC_ORIGIN")]
+    pub public_origin: Option<String>,
+    /// More host names Tandem answers to. Any other `Host` is refused, so a
+    /// web page elsewhere cannot reach Tandem through a name of its own
+    /// pointed at this machine (DNS rebinding).
+    #[arg(long, env = "TANDEM_ALLOWED_HOSTS", value_delimiter = ',')]
+    pub allowed_host: Vec<String>,
 }
 
 impl ServeArgs {
@@ -154,6 +163,8 @@ impl ServeArgs {
             database_url: self.data.database_url,
             static_dir: self.static_dir,
             workspace_root: self.workspace_root,
+            public_origin: self.public_origin,
+            allowed_hosts: self.allowed_host,
             runtime,
         }
     }

@@ -29,6 +29,12 @@ pub struct ServeConfig {
     /// Where every account may keep workspaces (default: the data
     /// directory's `workspaces`).
     pub workspace_root: Option<PathBuf>,
+    /// Where people reach Tandem (`https://tandem.example.com`): its host
+    /// is one this server answers to.
+    pub public_origin: Option<String>,
+    /// More host names this server answers to, besides IP addresses and
+    /// `localhost`.
+    pub allowed_hosts: Vec<String>,
     pub runtime: RuntimeConfig,
 }
 
@@ -55,6 +61,8 @@ pub enum ServeError {
     },
     #[error("the server stopped: {0}")]
     Serve(std::io::Error),
+    #[error(transparent)]
+    Hosts(#[from] crate::accounts::hosts::HostsError),
 }
 
 pub fn default_database_url(data_dir: &std::path::Path) -> String {
@@ -147,7 +155,15 @@ pub async fn serve(
         .run(),
     );
 
+    let hosts = crate::accounts::hosts::AllowedHosts::new(
+        config.public_origin.as_deref(),
+        &config.allowed_hosts,
+    )?;
+    let setup_code = crate::accounts::setup_code::SetupCode::new();
+    let first_run = store.user_count().await? == 0;
     let state = AppState {
+        hosts: Arc::new(hosts),
+        setup_code: Arc::new(setup_code.clone()),
         sessions: sessions.clone(),
         wakes,
         routines_changed,
@@ -167,6 +183,15 @@ pub async fn serve(
         })?;
     let bound = listener.local_addr().map_err(ServeError::Serve)?;
     let _ = ctx.api_url.set(format!("http://{bound}"));
+    if first_run {
+        // Only the console shows it: whoever started Tandem makes the
+        // first admin, not a page that reached the port first.
+        println!(
+            "First run: make the first admin account at http://{bound}/ on this machine; \
+             from another machine, or at another name, enter the setup code {}",
+            setup_code.shown()
+        );
+    }
     println!("Tandem listening on http://{bound}");
     // Small frames (a subscription's events, a live chunk) go out at once:
     // with Nagle's algorithm on, one behind an unacknowledged frame waited

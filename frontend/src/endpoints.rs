@@ -12,7 +12,7 @@ use tandem_shared::api::{
 };
 use tandem_shared::auth::{
     AddMember, ApiToken, AuthState, ChangePassword, CreateShareLink, CreateToken, CreateUser,
-    CreatedShareLink, CreatedToken, Credentials, ShareLink, SharedSession, User,
+    CreatedShareLink, CreatedToken, Credentials, FirstAdmin, ShareLink, SharedSession, User,
 };
 use tandem_shared::{ApprovalId, AssistantId, SessionId, UserId};
 
@@ -25,7 +25,7 @@ pub mod auth {
         api::get("/api/auth/state").await
     }
 
-    pub async fn setup(body: &Credentials) -> Answer<User> {
+    pub async fn setup(body: &FirstAdmin) -> Answer<User> {
         api::post("/api/auth/setup", body).await
     }
 

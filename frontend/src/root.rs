@@ -59,7 +59,9 @@ pub fn Root() -> impl IntoView {
                 });
                 view! { <App user=user logged_out=logged_out /> }.into_any()
             }
-            Some(Ok(AuthState { setup_needed: true, .. })) => view! { <SetupForm on_done=load /> }.into_any(),
+            Some(Ok(AuthState { setup_needed: true, setup_code_needed, .. })) => {
+                view! { <SetupForm code_needed=setup_code_needed on_done=load /> }.into_any()
+            }
             Some(Ok(_)) => view! { <LoginForm on_done=load ended=ended.get_untracked() /> }.into_any(),
         }}
     }

@@ -21,7 +21,21 @@ pub struct User {
 pub struct AuthState {
     /// No account exists: the first one to be made is the admin.
     pub setup_needed: bool,
+    /// Making the first admin from here needs the setup code printed on
+    /// the server's console (not a page on the server's own machine).
+    #[serde(default)]
+    pub setup_code_needed: bool,
     pub user: Option<User>,
+}
+
+/// The first admin account, and the setup code when one is needed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct FirstAdmin {
+    pub name: String,
+    pub password: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub setup_code: Option<String>,
 }
 
 /// Log in, or make the first admin account.

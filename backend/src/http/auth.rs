@@ -4,6 +4,7 @@
 
 use super::error::{ApiError, ApiJson};
 use super::AppState;
+use crate::accounts::setup_code::SetupCode;
 use crate::accounts::team::{self, TeamError};
 use crate::accounts::{origin, password, secret};
 use crate::store::Scope;
@@ -13,7 +14,9 @@ use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use std::net::SocketAddr;
-use tandem_shared::auth::{check_password, AuthState, ChangePassword, Credentials, User};
+use tandem_shared::auth::{
+    check_password, AuthState, ChangePassword, Credentials, FirstAdmin, User,
+};
 use tandem_shared::UserId;
 
 pub const SESSION_COOKIE: &str = "tandem_session";
@@ -158,6 +161,7 @@ fn session_cookie(headers: &HeaderMap) -> Option<String> {
 #[utoipa::path(get, path = "/api/auth/state", responses((status = 200, body = AuthState)))]
 pub async fn state(
     State(state): State<AppState>,
+    ConnectInfo(client): ConnectInfo<SocketAddr>,
     method: Method,
     headers: HeaderMap,
 ) -> Result<ApiJson<AuthState>, ApiError> {
@@ -166,23 +170,52 @@ pub async fn state(
         Err(ApiError::Unauthorized(_)) => None,
         Err(err) => return Err(err),
     };
+    let setup_needed = state.store.user_count().await? == 0;
     Ok(ApiJson(AuthState {
-        setup_needed: state.store.user_count().await? == 0,
+        setup_needed,
+        setup_code_needed: setup_needed
+            && !SetupCode::local(client.ip().is_loopback(), host_of(&headers)),
         user,
     }))
 }
 
+fn host_of(headers: &HeaderMap) -> Option<&str> {
+    headers.get(HOST).and_then(|value| value.to_str().ok())
+}
+
 /// Makes the first account, an admin, and logs it in. Refused once any
-/// account exists.
-#[utoipa::path(post, path = "/api/auth/setup", request_body = Credentials,
+/// account exists; from another machine, or at a name other than
+/// `localhost`, it needs the setup code printed on the server's console.
+#[utoipa::path(post, path = "/api/auth/setup", request_body = FirstAdmin,
     responses((status = 201, body = User), (status = 400, body = tandem_shared::api::ErrorBody),
-        (status = 409, body = tandem_shared::api::ErrorBody)))]
+        (status = 403, body = tandem_shared::api::ErrorBody),
+        (status = 409, body = tandem_shared::api::ErrorBody), (status = 429, body = tandem_shared::api::ErrorBody)))]
 pub async fn setup(
     State(state): State<AppState>,
+    ConnectInfo(client): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
-    ApiJson(body): ApiJson<Credentials>,
+    ApiJson(body): ApiJson<FirstAdmin>,
 ) -> Result<Response, ApiError> {
     refuse_other_origins(&headers)?;
+    // Guessing the code is held back like guessing a password.
+    if body.setup_code.is_some() && !state.login_limiter.attempt(client.ip()) {
+        return Err(ApiError::TooManyRequests(
+            "too many setup attempts; wait a minute".into(),
+        ));
+    }
+    if state.store.user_count().await? > 0 {
+        return Err(ApiError::Conflict(
+            "Tandem is set up already; log in".into(),
+        ));
+    }
+    state
+        .setup_code
+        .admits(
+            client.ip().is_loopback(),
+            host_of(&headers),
+            body.setup_code.as_deref(),
+        )
+        .map_err(|refusal| ApiError::Forbidden(refusal.to_string()))?;
     let user = create_user(&state, &body.name, &body.password, true, true).await?;
     let cookie = start_login(&state, &user.id, &headers).await?;
     Ok((StatusCode::CREATED, cookie, ApiJson(user)).into_response())

@@ -9,6 +9,7 @@ mod assistants;
 pub mod auth;
 mod choices;
 pub mod error;
+mod host_check;
 mod openapi;
 mod routines;
 mod rules;
@@ -49,6 +50,10 @@ pub struct AppState {
     pub login_limiter: Arc<crate::accounts::rate_limit::LoginLimiter>,
     /// Agent checks running at once ("Check agent" starts a process).
     pub checks: Arc<tokio::sync::Semaphore>,
+    /// The `Host` names every request must carry one of.
+    pub hosts: Arc<crate::accounts::hosts::AllowedHosts>,
+    /// Makes the first admin from elsewhere than a local page.
+    pub setup_code: Arc<crate::accounts::setup_code::SetupCode>,
 }
 
 impl AppState {
@@ -67,6 +72,7 @@ impl AppState {
 }
 
 pub fn router(state: AppState, static_dir: Option<PathBuf>) -> Router {
+    let hosts = state.hosts.clone();
     let api = Router::new()
         .route("/health", get(agents::health))
         .route("/agents", get(agents::list))
@@ -182,5 +188,9 @@ pub fn router(state: AppState, static_dir: Option<PathBuf>) -> Router {
         .layer(axum::middleware::from_fn_with_state(
             policy,
             security_headers::add,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
+            hosts,
+            host_check::check,
         ))
 }

@@ -2,20 +2,26 @@
 
 use crate::endpoints::auth;
 use leptos::prelude::*;
-use tandem_shared::auth::{check_password, check_user_name, Credentials};
+use tandem_shared::auth::{check_password, check_user_name, Credentials, FirstAdmin};
 
-/// Asks for the first account, which becomes the admin.
+/// Asks for the first account, which becomes the admin; from another
+/// machine, with the setup code the server printed on its console.
 #[component]
-pub fn SetupForm(on_done: impl Fn() + Copy + Send + Sync + 'static) -> impl IntoView {
+pub fn SetupForm(
+    code_needed: bool,
+    on_done: impl Fn() + Copy + Send + Sync + 'static,
+) -> impl IntoView {
+    let code = RwSignal::new(String::new());
     let name = RwSignal::new(String::new());
     let password = RwSignal::new(String::new());
     let repeat = RwSignal::new(String::new());
     let error = RwSignal::new(None::<String>);
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
-        let body = Credentials {
+        let body = FirstAdmin {
             name: name.get_untracked().trim().to_owned(),
             password: password.get_untracked(),
+            setup_code: code_needed.then(|| code.get_untracked().trim().to_owned()),
         };
         if let Err(problem) = check_user_name(&body.name) {
             error.set(Some(format!("Name: {problem}")));
@@ -42,6 +48,12 @@ pub fn SetupForm(on_done: impl Fn() + Copy + Send + Sync + 'static) -> impl Into
                 <div class="brand">"Tandem"</div>
                 <h1>"Welcome"</h1>
                 <p class="muted">"Make the first account. It is the admin: it adds the rest of the team."</p>
+                {code_needed.then(|| view! {
+                    <label class="field"><span>"Setup code"</span>
+                        <small class="muted">"Printed on the console where Tandem was started (“First run: … setup code …”)."</small>
+                        <input data-testid="setup-code" autocomplete="one-time-code" required
+                            prop:value=move || code.get() on:input=move |ev| code.set(event_target_value(&ev)) /></label>
+                })}
                 <label class="field"><span>"Name"</span><input data-testid="setup-name" autocomplete="username" required
                     prop:value=move || name.get() on:input=move |ev| name.set(event_target_value(&ev)) /></label>
                 <label class="field"><span>"Password"</span><input type="password" data-testid="setup-password" autocomplete="new-password" required

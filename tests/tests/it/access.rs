@@ -37,26 +37,36 @@ async fn every_route_needs_credentials() {
             .replace("{link_id}", "x3");
         for method in operations.as_object().expect("operations").keys() {
             let url = format!("{}{concrete}", server.url);
-            let request = match method.as_str() {
-                "get" => anonymous.get(&url),
-                "post" => anonymous.post(&url).json(&json!({})),
-                "put" => anonymous.put(&url).json(&json!({})),
-                "patch" => anonymous.patch(&url).json(&json!({})),
-                "delete" => anonymous.delete(&url),
-                other => panic!("unexpected method {other}"),
-            };
-            let response = request.send().await.expect("request");
-            assert_eq!(
-                response.status().as_u16(),
-                401,
-                "{method} {path} without credentials"
-            );
-            let body: Value = response.json().await.expect("json error");
-            assert_eq!(body["error"]["code"], "unauthorized", "{method} {path}");
-            checked += 1;
+            // A valid body, and one that is not JSON at all: credentials
+            // are judged before the body is read.
+            for body in [Some("{}"), Some("not json {"), None] {
+                let request = match method.as_str() {
+                    "get" => anonymous.get(&url),
+                    "post" => anonymous.post(&url),
+                    "put" => anonymous.put(&url),
+                    "patch" => anonymous.patch(&url),
+                    "delete" => anonymous.delete(&url),
+                    other => panic!("unexpected method {other}"),
+                };
+                let request = match body {
+                    Some(body) => request
+                        .header("content-type", "application/json")
+                        .body(body),
+                    None => request.header("content-type", "text/plain").body("x"),
+                };
+                let response = request.send().await.expect("request");
+                assert_eq!(
+                    response.status().as_u16(),
+                    401,
+                    "{method} {path} without credentials, body {body:?}"
+                );
+                let body: Value = response.json().await.expect("json error");
+                assert_eq!(body["error"]["code"], "unauthorized", "{method} {path}");
+                checked += 1;
+            }
         }
     }
-    assert!(checked > 40, "only {checked} routes checked");
+    assert!(checked > 120, "only {checked} route and body pairs checked");
     // A wrong or malformed token is no better than none.
     for header in ["Bearer tdm_nope", "Basic YWRtaW46YWRtaW4=", "Bearer"] {
         let response = anonymous

@@ -130,3 +130,149 @@ async fn every_answer_keeps_other_sites_out() {
         assert_eq!(header("x-content-type-options"), "nosniff", "{path}");
     }
 }
+
+/// A request as a page at `host` sends it: its own name in `Host`, and for
+/// a write the same origin.
+fn from_host(
+    server: &TestServer,
+    method: reqwest::Method,
+    path: &str,
+    host: &str,
+) -> reqwest::RequestBuilder {
+    let port = server.url.rsplit(':').next().unwrap_or("").to_owned();
+    reqwest::Client::new()
+        .request(method, format!("{}{path}", server.url))
+        .header("Host", format!("{host}:{port}"))
+        .header("Origin", format!("http://{host}:{port}"))
+}
+
+/// Once: a page on another site pointed its own name at this machine (DNS
+/// rebinding); its `Host` and `Origin` agreed, so it made the first admin of
+/// a fresh install before the owner did. Now a name Tandem was not told of
+/// gets nothing, the app's pages included.
+#[tokio::test]
+async fn a_rebinding_page_gets_nothing_and_cannot_claim_a_fresh_install() {
+    let server = TestServer::launch().without_accounts().start().await;
+    for (method, path) in [
+        (reqwest::Method::GET, "/"),
+        (reqwest::Method::GET, "/api/auth/state"),
+        (reqwest::Method::GET, "/api/health"),
+        (reqwest::Method::POST, "/api/auth/setup"),
+    ] {
+        let response = from_host(&server, method.clone(), path, "rebind.example")
+            .json(&json!({"name": "mallory", "password": "correct horse battery"}))
+            .send()
+            .await
+            .expect("request");
+        assert_eq!(response.status().as_u16(), 403, "{method} {path}");
+        let body: serde_json::Value = response.json().await.expect("a JSON error");
+        let message = body["error"]["message"].as_str().unwrap_or("");
+        assert!(
+            message.contains("does not answer to the host rebind.example")
+                && message.contains("--allowed-host"),
+            "{message}"
+        );
+    }
+    let (_, state) = server.get("/api/auth/state").await;
+    assert_eq!(state["setup_needed"], true, "still unclaimed: {state}");
+    assert_eq!(
+        state["setup_code_needed"], false,
+        "a local page needs no code"
+    );
+}
+
+/// At a name the operator allowed (or from another machine), the first
+/// admin needs the one-time code Tandem printed on its console.
+#[tokio::test]
+async fn setup_at_another_name_needs_the_console_code() {
+    let server = TestServer::launch()
+        .without_accounts()
+        .env("TANDEM_ALLOWED_HOSTS", "tandem.test")
+        .start()
+        .await;
+    let printed = server
+        .console
+        .iter()
+        .find_map(|line| line.split("setup code ").nth(1))
+        .map(|code| code.trim().to_owned())
+        .expect("the setup code on the console");
+    let state: serde_json::Value = from_host(
+        &server,
+        reqwest::Method::GET,
+        "/api/auth/state",
+        "tandem.test",
+    )
+    .send()
+    .await
+    .expect("request")
+    .json()
+    .await
+    .expect("json");
+    assert_eq!(state["setup_code_needed"], true, "{state}");
+    let admin = json!({"name": "owner", "password": "correct horse battery"});
+    for (code, status, says) in [
+        (None, 403, "needs the setup code"),
+        (Some("AAAA-BBBB-CCCC"), 403, "not the setup code"),
+    ] {
+        let mut body = admin.clone();
+        if let Some(code) = code {
+            body["setup_code"] = json!(code);
+        }
+        let response = from_host(
+            &server,
+            reqwest::Method::POST,
+            "/api/auth/setup",
+            "tandem.test",
+        )
+        .json(&body)
+        .send()
+        .await
+        .expect("request");
+        assert_eq!(response.status().as_u16(), status);
+        let body: serde_json::Value = response.json().await.expect("json");
+        assert!(
+            body["error"]["message"]
+                .as_str()
+                .unwrap_or("")
+                .contains(says),
+            "{body}"
+        );
+    }
+    let mut body = admin.clone();
+    body["setup_code"] = json!(printed.to_lowercase());
+    let response = from_host(
+        &server,
+        reqwest::Method::POST,
+        "/api/auth/setup",
+        "tandem.test",
+    )
+    .json(&body)
+    .send()
+    .await
+    .expect("request");
+    assert_eq!(response.status().as_u16(), 201);
+    let (_, state) = server.get("/api/auth/state").await;
+    assert_eq!(state["setup_needed"], false);
+}
+
+#[tokio::test]
+async fn a_bad_public_origin_is_a_clear_error() {
+    let outcome = std::process::Command::new(crate::support::tandem_bin())
+        .args([
+            "serve",
+            "--addr",
+            "127.0.0.1:0",
+            "--public-origin",
+            "tandem.example.com",
+        ])
+        .arg("--data-dir")
+        .arg(tempfile::tempdir().expect("dir").path())
+        .output()
+        .expect("run tandem");
+    assert!(!outcome.status.success());
+    let stderr = String::from_utf8_lossy(&outcome.stderr);
+    assert!(
+        stderr.contains("--public-origin: tandem.example.com is not an origin"),
+        "{stderr}"
+    );
+}

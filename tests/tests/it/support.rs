@@ -30,6 +30,8 @@ pub struct TestServer {
     #[allow(dead_code)]
     pub database_url: Option<String>,
     child: Option<Child>,
+    /// What it printed before it listened (the first-run setup code).
+    pub console: Vec<String>,
     _tmp: Option<tempfile::TempDir>,
     /// Sends the admin's bearer token with every request.
     pub http: reqwest::Client,
@@ -367,11 +369,13 @@ impl TestServer {
         let mut child = command.spawn().expect("start tandem");
         let stdout = child.stdout.take().expect("stdout");
         let mut lines = BufReader::new(stdout).lines();
+        let mut console = Vec::new();
         let url = tokio::time::timeout(DEADLINE, async {
             while let Ok(Some(line)) = lines.next_line().await {
                 if let Some(url) = line.strip_prefix("Tandem listening on ") {
                     return url.trim().to_owned();
                 }
+                console.push(line);
             }
             panic!("tandem exited before listening")
         })
@@ -384,6 +388,7 @@ impl TestServer {
             data_dir: data_dir.to_path_buf(),
             database_url,
             child: Some(child),
+            console,
             _tmp: None,
             http: if token.is_empty() {
                 reqwest::Client::new()
