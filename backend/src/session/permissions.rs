@@ -144,7 +144,7 @@ impl Permissions {
             .rules(Some(&self.assistant_id))
             .await
             .map_err(storage)?;
-        let verdict = rules::decide(&subject, &tandem, &own);
+        let verdict = rules::decide_with(&subject, &tandem, &own, &rules::resolve_links);
         let wanted: &[PermissionKind] = match verdict.action {
             RuleAction::Ask => return Ok(false),
             RuleAction::Allow => &[PermissionKind::AllowOnce, PermissionKind::AllowAlways],

@@ -140,6 +140,18 @@ const HARMLESS_WRITES: &[&str] = &["/dev/null", "/dev/stdout", "/dev/stderr"];
 /// one is allowed; a line that cannot be read is never allowed. Other
 /// subjects: `decide_one`.
 pub fn decide(subject: &Subject, tandem: &[ApprovalRule], assistant: &[ApprovalRule]) -> Verdict {
+    decide_with(subject, tandem, assistant, &|path| path.to_owned())
+}
+
+/// `decide`, with each absolute file a command writes by redirection
+/// judged where `resolve` says it leads (`resolve_links` at the edge: a
+/// link in the workspace pointing out is judged outside).
+pub fn decide_with(
+    subject: &Subject,
+    tandem: &[ApprovalRule],
+    assistant: &[ApprovalRule],
+    resolve: &dyn Fn(&str) -> String,
+) -> Verdict {
     if subject.kind != ToolKind::Execute {
         return decide_one(subject, tandem, assistant);
     }
@@ -172,7 +184,11 @@ pub fn decide(subject: &Subject, tandem: &[ApprovalRule], assistant: &[ApprovalR
                 .filter(|w| !HARMLESS_WRITES.contains(&w.as_str()))
                 .map(|w| Subject {
                     kind: ToolKind::Edit,
-                    text: w.clone(),
+                    text: if w.starts_with('/') {
+                        resolve(w)
+                    } else {
+                        w.clone()
+                    },
                 }),
         )
         .collect();
@@ -623,6 +639,24 @@ mod tests {
         assert_eq!(decide(&through_link, &[], &own).action, RuleAction::Ask);
         let new_file = edit(&format!("{}/new/file.rs", real.display())).with_links_resolved();
         assert_eq!(decide(&new_file, &[], &own).action, RuleAction::Allow);
+        // A redirection through the same link is judged where it leads.
+        let mut rules = own.clone();
+        rules.push(allow(ToolKind::Execute, "echo"));
+        let redirected = command(&format!("echo x > {}/out/cron.d/evil", real.display()));
+        assert_eq!(
+            decide(&redirected, &[], &rules).action,
+            RuleAction::Allow,
+            "as text"
+        );
+        assert_eq!(
+            decide_with(&redirected, &[], &rules, &resolve_links).action,
+            RuleAction::Ask
+        );
+        let inside = command(&format!("echo x > {}/notes.txt", real.display()));
+        assert_eq!(
+            decide_with(&inside, &[], &rules, &resolve_links).action,
+            RuleAction::Allow
+        );
         let _ = std::fs::remove_dir_all(&dir);
     }
 }
