@@ -123,8 +123,8 @@ async fn check_agent_reports_what_the_agent_says_of_itself() {
         found["error"],
         "the agent answered initialize with an error: obsolete setting (code 1001, data {\"restartable\":true})"
     );
-    crate::support::until_no_process_mentions(&server.data_dir.join("ws-checked")).await;
-    crate::support::until_no_process_mentions(&server.data_dir.join("ws-broken")).await;
+    crate::support::until_no_process_mentions(&server.scenario_path("checked")).await;
+    crate::support::until_no_process_mentions(&server.scenario_path("broken")).await;
 
     let stranger = server.person("mallory").await;
     let (status, _) = stranger

@@ -55,7 +55,7 @@ async fn an_actor_that_panics_fails_its_session_and_the_next_message_resumes_it(
         "a summary says what failed"
     );
     // The agent of the dead actor went with it (it was sleeping for a minute).
-    until_no_process_mentions(&server.data_dir.join("ws-fragile")).await;
+    until_no_process_mentions(&server.scenario_path("fragile")).await;
     // The failure was reported like any other: the summary is in the chat.
     crate::support::until_json(
         &server,
@@ -135,7 +135,8 @@ async fn sigterm_ends_every_agent_records_sessions_interrupted_and_exits_0() {
         }
         sessions.push(session);
     }
-    assert_eq!(processes_mentioning(&tmp.path().join("ws-deaf")).len(), 1);
+    assert_eq!(processes_mentioning(&server.scenario_path("deaf")).len(), 1);
+    let fixtures = server.fixtures_dir();
 
     let asked = Instant::now();
     let status = server.terminate().await;
@@ -145,7 +146,7 @@ async fn sigterm_ends_every_agent_records_sessions_interrupted_and_exits_0() {
         "took {:?}",
         asked.elapsed()
     );
-    until_no_process_mentions(tmp.path()).await;
+    until_no_process_mentions(&fixtures).await;
 
     let server = TestServer::launch().in_dir(tmp.path()).start().await;
     for session in &sessions {
@@ -216,7 +217,7 @@ async fn after_kill_9_and_a_restart_no_agent_process_of_the_old_run_lives_on() {
 
     server.kill().await;
     // The agent dies with the server; its child lives on in the group…
-    until_no_process_mentions(&tmp.path().join("ws-lingering")).await;
+    until_no_process_mentions(&server.scenario_path("lingering")).await;
     // …until the next start ends the group the store remembers.
     let restarted = TestServer::launch().in_dir(tmp.path()).start().await;
     let started = Instant::now();

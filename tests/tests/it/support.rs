@@ -122,7 +122,7 @@ fn processes() -> impl Iterator<Item = (i32, PathBuf)> {
 
 /// Live processes (zombies have no command line) whose command line
 /// mentions `dir`: the agents of a test's assistants, whose scenario files
-/// live in its data directory, and their children.
+/// (`TestServer::scenario_path`) their command lines name.
 pub fn processes_mentioning(dir: &Path) -> Vec<(i32, String)> {
     let needle = dir.display().to_string();
     let mut found = Vec::new();
@@ -533,11 +533,17 @@ impl TestServer {
         self.data_dir.with_file_name(format!("{name}-fixtures"))
     }
 
+    /// A scripted assistant's scenario file: its agent's command line names
+    /// it, so it finds that agent's processes.
+    pub fn scenario_path(&self, name: &str) -> PathBuf {
+        self.fixtures_dir().join(format!("{name}.json"))
+    }
+
     pub async fn scripted_assistant(&self, name: &str, scenario: Value) -> Assistant {
         let dir = self.data_dir.join(format!("ws-{name}"));
         std::fs::create_dir_all(&dir).expect("workspace");
         std::fs::create_dir_all(self.fixtures_dir()).expect("fixtures");
-        let scenario_path = self.fixtures_dir().join(format!("{name}.json"));
+        let scenario_path = self.scenario_path(name);
         std::fs::write(&scenario_path, scenario.to_string()).expect("scenario");
         let log = dir.join("agent.log");
         let (status, body) = self
