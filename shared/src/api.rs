@@ -527,6 +527,9 @@ pub enum WakeState {
     Started,
     /// Went into the live session as a follow-up.
     Delivered,
+    /// Could not start (its assistant archived, say); the reason is in the
+    /// assistant's journal, and the wakes behind it went on.
+    Failed,
 }
 
 impl WakeState {
@@ -535,13 +538,19 @@ impl WakeState {
             WakeState::Queued => "queued",
             WakeState::Started => "started",
             WakeState::Delivered => "delivered",
+            WakeState::Failed => "failed",
         }
     }
 
     pub fn parse(text: &str) -> Option<WakeState> {
-        [WakeState::Queued, WakeState::Started, WakeState::Delivered]
-            .into_iter()
-            .find(|kind| kind.as_str() == text)
+        [
+            WakeState::Queued,
+            WakeState::Started,
+            WakeState::Delivered,
+            WakeState::Failed,
+        ]
+        .into_iter()
+        .find(|kind| kind.as_str() == text)
     }
 }
 

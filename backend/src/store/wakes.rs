@@ -43,6 +43,28 @@ impl Store {
         Ok(())
     }
 
+    /// A queued wake that could not start.
+    pub async fn set_wake_failed(&self, id: &str) -> Result<(), StoreError> {
+        sqlx::query("UPDATE wakes SET state = 'failed' WHERE id = $1 AND state = 'queued'")
+            .bind(id)
+            .execute(&self.writer)
+            .await?;
+        Ok(())
+    }
+
+    /// Assistants with wakes waiting, for the start-up that resumes them.
+    pub async fn assistants_with_queued_wakes(&self) -> Result<Vec<AssistantId>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT assistant_id, MIN(at) AS first_at FROM wakes WHERE state = 'queued' \
+             GROUP BY assistant_id ORDER BY first_at, assistant_id",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|row| Ok(AssistantId(text(row, "assistant_id")?)))
+            .collect()
+    }
+
     /// Newest first.
     pub async fn list_wakes(
         &self,

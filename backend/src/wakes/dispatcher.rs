@@ -84,6 +84,11 @@ impl Dispatcher {
 
     pub async fn run(mut self) {
         let shutdown = self.ctx.shutdown.clone();
+        // Wakes a stop left queued (behind a session it cut off) start now,
+        // in order, as their assistants are free.
+        if let Err(error) = self.resume_queued().await {
+            tracing::error!(%error, "could not resume queued wakes");
+        }
         loop {
             tokio::select! {
                 // What is queued stays queued in the store.
@@ -225,8 +230,19 @@ impl Dispatcher {
                 reason,
                 summary,
             } => {
-                self.report(&assistant_id, &session_id, &title, status, reason, summary)
-                    .await?;
+                // A report that fails is recorded; it never holds up the
+                // wakes queued behind the session.
+                if let Err(error) = self
+                    .report(&assistant_id, &session_id, &title, status, reason, summary)
+                    .await
+                {
+                    tracing::error!(%error, session = %session_id, "could not report a session's end");
+                    self.note(
+                        &assistant_id,
+                        format!("Could not post the summary of “{title}”: {error}."),
+                    )
+                    .await;
+                }
                 self.start_next(&assistant_id).await
             }
         }
@@ -315,18 +331,57 @@ impl Dispatcher {
         Ok(())
     }
 
+    async fn resume_queued(&mut self) -> Result<(), WakeError> {
+        for assistant_id in self.ctx.store.assistants_with_queued_wakes().await? {
+            if let Err(error) = self.start_next(&assistant_id).await {
+                tracing::error!(%error, assistant = %assistant_id, "could not resume a queued wake");
+            }
+        }
+        Ok(())
+    }
+
+    /// Starts the oldest queued wake of a free assistant. One that cannot
+    /// start is marked failed, with the reason in the journal, and the next
+    /// is tried: a bad wake never strands the ones behind it.
     async fn start_next(&mut self, assistant_id: &AssistantId) -> Result<(), WakeError> {
         if self.live_session(assistant_id).is_some() {
             return Ok(());
         }
-        let queued = self.ctx.store.queued_wakes(assistant_id).await?;
-        let Some(next) = queued.into_iter().next() else {
-            return Ok(());
+        for next in self.ctx.store.queued_wakes(assistant_id).await? {
+            let title = match &next.task_id {
+                Some(task_id) => self.ctx.store.get_task(task_id).await?.map(|t| t.title),
+                None => None,
+            };
+            match self.start(&next, title).await {
+                Ok(_) => return Ok(()),
+                // Try again at the next start; nothing is wrong with the wake.
+                Err(error @ (WakeError::Closed | WakeError::Store(_))) => return Err(error),
+                Err(WakeError::Session(SessionError::ShuttingDown)) => return Ok(()),
+                Err(error) => {
+                    self.ctx.store.set_wake_failed(&next.id).await?;
+                    self.note(
+                        assistant_id,
+                        format!(
+                            "Could not start the wake from {} (“{}”): {error}.",
+                            next.source, next.message
+                        ),
+                    )
+                    .await;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// A line in the assistant's journal, as far as the store takes it.
+    async fn note(&self, assistant_id: &AssistantId, text: String) {
+        let entry = JournalEntry {
+            id: self.ctx.ids.new_id("jnl"),
+            at: self.ctx.clock.now_ms(),
+            text,
         };
-        let title = match &next.task_id {
-            Some(task_id) => self.ctx.store.get_task(task_id).await?.map(|t| t.title),
-            None => None,
-        };
-        self.start(&next, title).await.map(|_| ())
+        if let Err(error) = self.ctx.store.add_journal_entry(assistant_id, &entry).await {
+            tracing::error!(%error, "could not write a journal entry");
+        }
     }
 }

@@ -506,3 +506,67 @@ async fn an_archived_assistant_leaves_the_list_and_cannot_be_woken() {
         "nothing half-saved"
     );
 }
+
+/// A wake queued behind a session that a kill -9 cut off starts after the
+/// restart, and its task moves on: start-up resumes queued wakes in order.
+#[tokio::test]
+async fn a_wake_queued_at_a_kill_starts_after_the_restart() {
+    let tmp = tempfile::tempdir().expect("temp dir");
+    let mut server = TestServer::launch().in_dir(tmp.path()).start().await;
+    let assistant = server
+        .scripted_assistant(
+            "steady",
+            json!({"turns": [[
+                {"do": "first_time", "marker": "busy", "steps": [
+                    {"do": "message", "text": "busy"},
+                    {"do": "wait_for_cancel"}
+                ], "otherwise": [{"do": "echo_prompt"}]}
+            ]]}),
+        )
+        .await;
+    let first = chat(&server, &assistant, "first").await;
+    let mut viewer = watch(&server, first.session_id.as_ref().expect("started")).await;
+    viewer
+        .until("the agent at work", |v| v.agent_text().contains("busy"))
+        .await;
+    let (status, task) = server
+        .post(
+            "/api/tasks",
+            json!({"title": "After the restart", "assignee_id": assistant.id}),
+        )
+        .await;
+    assert_eq!(status, 201, "{task}");
+    let wakes_path = format!("/api/assistants/{}/wakes", assistant.id);
+    let (_, wakes) = server.get(&wakes_path).await;
+    let queued: Vec<Wake> = serde_json::from_value(wakes).expect("wakes");
+    assert!(
+        queued
+            .iter()
+            .any(|w| w.trigger == WakeTrigger::Task && w.state == WakeState::Queued),
+        "{queued:?}"
+    );
+    server.kill().await;
+
+    let server = TestServer::launch().in_dir(tmp.path()).start().await;
+    let wakes = until_json(&server, &wakes_path, "the queued wake to start", |b| {
+        serde_json::from_value::<Vec<Wake>>(b.clone())
+            .map(|w| {
+                w.iter()
+                    .any(|w| w.trigger == WakeTrigger::Task && w.state == WakeState::Started)
+            })
+            .unwrap_or(false)
+    })
+    .await;
+    let wakes: Vec<Wake> = serde_json::from_value(wakes).expect("wakes");
+    let started = wakes
+        .iter()
+        .find(|w| w.trigger == WakeTrigger::Task)
+        .and_then(|w| w.session_id.clone())
+        .expect("its session");
+    let mut viewer = watch(&server, &started).await;
+    assert_eq!(viewer.until_ended().await, SessionStatus::Completed);
+    assert!(viewer.agent_text().contains("After the restart"));
+    let task_id = task["id"].as_str().expect("id");
+    let (_, task) = server.get(&format!("/api/tasks/{task_id}")).await;
+    assert_eq!(task["status"], "in_review", "{task}");
+}
