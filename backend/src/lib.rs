@@ -20,5 +20,6 @@ pub mod shell_agent;
 pub mod shutdown;
 pub mod store;
 pub mod test_hooks;
+pub mod text;
 pub mod wakes;
 pub mod workspaces;

@@ -371,6 +371,8 @@ async fn read_stderr(stderr: tokio::process::ChildStderr, tail: Arc<Mutex<VecDeq
 
 /// The start of a line, for error messages.
 pub fn excerpt(line: &str) -> String {
+    // Kept in transcripts and errors: no NUL reaches the store.
+    let line = &crate::text::scrubbed(line);
     const MAX: usize = 200;
     if line.len() <= MAX {
         return line.to_owned();

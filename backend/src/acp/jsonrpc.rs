@@ -76,8 +76,10 @@ pub enum FrameError {
 /// Classifies one line. A `result` of `null` is a valid answer (ACP's
 /// `session/load` may return it), so presence is read off the keys.
 pub fn parse(line: &str) -> Result<Incoming, FrameError> {
-    let value: Value =
+    let mut value: Value =
         serde_json::from_str(line).map_err(|err| FrameError::NotJson(err.to_string()))?;
+    // One rule for both databases: an agent's NUL never reaches the store.
+    crate::text::scrub(&mut value);
     let Value::Object(mut map) = value else {
         return Err(FrameError::NotJsonRpc("expected a JSON object"));
     };

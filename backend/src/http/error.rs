@@ -166,10 +166,36 @@ impl From<PathRejection> for ApiError {
     }
 }
 
-/// `Json` whose rejections are JSON errors too.
-#[derive(axum::extract::FromRequest)]
-#[from_request(via(axum::Json), rejection(ApiError))]
+/// A JSON object body, its text held to `crate::text`'s rules, with
+/// rejections that are JSON errors naming the field.
 pub struct ApiJson<T>(pub T);
+
+impl<S, T> axum::extract::FromRequest<S> for ApiJson<T>
+where
+    S: Send + Sync,
+    T: serde::de::DeserializeOwned,
+{
+    type Rejection = ApiError;
+
+    async fn from_request(request: axum::extract::Request, state: &S) -> Result<Self, ApiError> {
+        let Json(value) = Json::<serde_json::Value>::from_request(request, state).await?;
+        // serde takes an array for a struct (fields in order): every body
+        // here is an object, so an array is a mistake, not a shorthand.
+        if !value.is_object() {
+            return Err(ApiError::BadRequest(
+                "the request body must be a JSON object".into(),
+            ));
+        }
+        crate::text::check(&value).map_err(ApiError::BadRequest)?;
+        serde_path_to_error::deserialize(value)
+            .map(ApiJson)
+            .map_err(|error| {
+                ApiError::BadRequest(format!(
+                    "Failed to deserialize the JSON body into the target type: {error}"
+                ))
+            })
+    }
+}
 
 impl<T: serde::Serialize> IntoResponse for ApiJson<T> {
     fn into_response(self) -> Response {

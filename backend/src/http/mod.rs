@@ -19,6 +19,7 @@ mod sessions;
 mod share;
 mod static_files;
 mod tasks;
+mod uri_check;
 pub mod users;
 mod wakes;
 mod workspaces;
@@ -189,6 +190,7 @@ pub fn router(state: AppState, static_dir: Option<PathBuf>) -> Router {
             policy,
             security_headers::add,
         ))
+        .layer(axum::middleware::from_fn(uri_check::check))
         .layer(axum::middleware::from_fn_with_state(
             hosts,
             host_check::check,

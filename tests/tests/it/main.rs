@@ -34,6 +34,7 @@ mod continuity;
 mod faults;
 mod fuzz_regressions;
 mod host;
+mod hostile_text;
 mod http_api;
 mod real_agents;
 mod rules;

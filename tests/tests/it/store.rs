@@ -460,3 +460,88 @@ async fn streaming_runs_on_postgres_too() {
     early.assert_contiguous();
     assert_eq!(early.events, late.events);
 }
+
+/// Hostile strings — SQL metacharacters, right-to-left overrides, 1 MB —
+/// kept exactly through events, chat and search on both databases. (A NUL
+/// never arrives here: the API refuses it and an agent's is replaced;
+/// `hostile_text.rs`.)
+async fn check_hostile_strings(store: Store) {
+    let session = seeded(&store).await;
+    let hostile = [
+        "Robert'); DROP TABLE events;--".to_owned(),
+        "\\ % _ $1 ? :name @p0 \" ''".to_owned(),
+        "שלום \u{202E}txt.exe\u{202C} مرحبا \u{FFFD}".to_owned(),
+        "x".repeat(1 << 20),
+    ];
+    let events: Vec<TranscriptEvent> = hostile
+        .iter()
+        .enumerate()
+        .map(|(i, text)| TranscriptEvent {
+            session_id: session.clone(),
+            seq: Seq(i as u64 + 1),
+            at: 10,
+            body: EventBody::AgentMessageChunk { text: text.clone() },
+        })
+        .collect();
+    store.append_events(&session, &events).await.unwrap();
+    let back = store.events_after(&session, Seq::ZERO, 100).await.unwrap();
+    assert_eq!(back, events);
+    for (i, text) in hostile.iter().enumerate() {
+        store
+            .add_chat_message(&tandem_shared::api::ChatMessage {
+                id: format!("msg_{i}"),
+                assistant_id: AssistantId("ast_1".into()),
+                at: i as i64,
+                author_kind: tandem_shared::api::ChatAuthorKind::Person,
+                author: hostile[0].clone(),
+                text: text.clone(),
+                session_id: None,
+            })
+            .await
+            .unwrap();
+    }
+    let chat = store
+        .recent_chat(&AssistantId("ast_1".into()), 10)
+        .await
+        .unwrap();
+    let texts: Vec<&String> = chat.iter().map(|m| &m.text).collect();
+    assert_eq!(texts, hostile.iter().collect::<Vec<_>>());
+    for q in ["'); DROP", "%", "_", "\u{202E}txt", "$1"] {
+        let found = store
+            .list_sessions(
+                Scope::All,
+                &tandem_shared::api::SessionQuery {
+                    q: Some(q.into()),
+                    ..Default::default()
+                },
+                50,
+            )
+            .await
+            .unwrap();
+        assert_eq!(found.len(), 1, "q={q}");
+    }
+    let none = store
+        .list_sessions(
+            Scope::All,
+            &tandem_shared::api::SessionQuery {
+                q: Some("'; nothing like this".into()),
+                ..Default::default()
+            },
+            50,
+        )
+        .await
+        .unwrap();
+    assert!(none.is_empty());
+}
+
+#[tokio::test]
+async fn hostile_strings_on_sqlite() {
+    let (store, _dir) = sqlite().await;
+    check_hostile_strings(store).await;
+}
+
+#[tokio::test]
+async fn hostile_strings_on_postgres() {
+    let url = fresh_postgres().await;
+    check_hostile_strings(Store::connect(&url).await.expect("postgres store")).await;
+}

@@ -567,6 +567,11 @@ async fn a_wake_queued_at_a_kill_starts_after_the_restart() {
     assert_eq!(viewer.until_ended().await, SessionStatus::Completed);
     assert!(viewer.agent_text().contains("After the restart"));
     let task_id = task["id"].as_str().expect("id");
-    let (_, task) = server.get(&format!("/api/tasks/{task_id}")).await;
-    assert_eq!(task["status"], "in_review", "{task}");
+    until_json(
+        &server,
+        &format!("/api/tasks/{task_id}"),
+        "the task in review",
+        |task| task["status"] == "in_review",
+    )
+    .await;
 }

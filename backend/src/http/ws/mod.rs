@@ -201,6 +201,14 @@ async fn connection(socket: WebSocket, state: AppState, reader: Reader) {
                 continue;
             }
         };
+        // The same text rules as request bodies: no NUL reaches a lookup.
+        if let Some(why) = serde_json::from_str::<serde_json::Value>(text.as_str())
+            .ok()
+            .and_then(|value| crate::text::check(&value).err())
+        {
+            let _ = out.send(error(ErrorCode::BadFrame, &why, None)).await;
+            continue;
+        }
         let message = match ClientMessage::decode(text.as_str()) {
             Ok(message) => message,
             Err(err) => {

@@ -1,0 +1,117 @@
+//! Text from outside, held to one rule on both databases. PostgreSQL's
+//! `TEXT` cannot hold a NUL character and SQLite can: rather than let the
+//! two differ, a NUL from a person or a program calling the API is refused
+//! with the field it is in, and one from an agent's output is replaced by
+//! U+FFFD before anything keeps it. Names and titles — shown in lists,
+//! where a direction override could make one read as another — take no
+//! control or bidirectional-override characters.
+
+use serde_json::Value;
+
+/// Keys whose values are names or titles: one line, no invisible tricks.
+const LABELS: [&str; 2] = ["name", "title"];
+
+/// The first string of a request body that breaks the rules, as
+/// `field: why`.
+pub fn check(value: &Value) -> Result<(), String> {
+    walk(value, "", false)
+}
+
+fn walk(value: &Value, path: &str, label: bool) -> Result<(), String> {
+    match value {
+        Value::String(text) => check_text(text, label).map_err(|why| {
+            let field = if path.is_empty() { "body" } else { path };
+            format!("{field}: {why}")
+        }),
+        Value::Array(items) => items
+            .iter()
+            .enumerate()
+            .try_for_each(|(i, item)| walk(item, &format!("{path}[{i}]"), false)),
+        Value::Object(fields) => fields.iter().try_for_each(|(key, item)| {
+            if key.contains('\0') {
+                return Err(format!("{path}: a field name contains a NUL character"));
+            }
+            let here = if path.is_empty() {
+                key.clone()
+            } else {
+                format!("{path}.{key}")
+            };
+            walk(item, &here, LABELS.contains(&key.as_str()))
+        }),
+        _ => Ok(()),
+    }
+}
+
+fn check_text(text: &str, label: bool) -> Result<(), &'static str> {
+    if text.contains('\0') {
+        return Err("contains a NUL character, which Tandem does not store");
+    }
+    if label && text.chars().any(|c| c.is_control() || is_bidi_control(c)) {
+        return Err("must not contain control or text-direction characters");
+    }
+    Ok(())
+}
+
+/// Overrides, embeddings and isolates: they reorder what follows them.
+pub fn is_bidi_control(c: char) -> bool {
+    matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
+}
+
+/// Replaces every NUL in the strings (and keys) of an agent's message.
+pub fn scrub(value: &mut Value) {
+    match value {
+        Value::String(text) if text.contains('\0') => {
+            *text = text.replace('\0', "\u{FFFD}");
+        }
+        Value::Array(items) => items.iter_mut().for_each(scrub),
+        Value::Object(fields) => {
+            if fields.keys().any(|key| key.contains('\0')) {
+                let old = std::mem::take(fields);
+                for (key, mut item) in old {
+                    scrub(&mut item);
+                    fields.insert(key.replace('\0', "\u{FFFD}"), item);
+                }
+            } else {
+                fields.values_mut().for_each(scrub);
+            }
+        }
+        _ => {}
+    }
+}
+
+/// A line of an agent's stderr, kept for error messages.
+pub fn scrubbed(line: &str) -> String {
+    line.replace('\0', "\u{FFFD}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn nul_is_refused_by_field_and_labels_stay_plain() {
+        assert_eq!(check(&json!({"name": "Ada", "body": "line\nnext"})), Ok(()));
+        assert_eq!(
+            check(&json!({"agent": {"env": [{"name": "K", "value": "a\u{0}b"}]}})),
+            Err("agent.env[0].value: contains a NUL character, which Tandem does not store".into())
+        );
+        assert!(check(&json!({"title": "invoice\u{202E}fdp.exe"}))
+            .unwrap_err()
+            .starts_with("title: must not contain"));
+        assert!(check(&json!({"name": "two\nlines"})).is_err());
+        // Bodies and messages may hold any text but NUL.
+        assert_eq!(check(&json!({"text": "שלום \u{202E} and\ttabs"})), Ok(()));
+        assert!(check(&json!({"k\u{0}": 1})).is_err());
+    }
+
+    #[test]
+    fn agent_text_is_scrubbed() {
+        let mut message = json!({"content": {"text": "a\u{0}b"}, "k\u{0}": ["\u{0}"]});
+        scrub(&mut message);
+        assert_eq!(
+            message,
+            json!({"content": {"text": "a\u{FFFD}b"}, "k\u{FFFD}": ["\u{FFFD}"]})
+        );
+    }
+}
