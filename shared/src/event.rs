@@ -49,11 +49,13 @@ impl TranscriptEvent {
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum EventBody {
     /// A message a person (or a wake) put into the session.
+    /// `text` is the last field, as in `AgentMessageChunk`: search reads
+    /// the stored JSON from `"text":"` on (`store::sessions`).
     UserMessage {
-        text: String,
         /// Who wrote it, when a person did.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         author: Option<String>,
+        text: String,
     },
     AgentMessageChunk {
         text: String,

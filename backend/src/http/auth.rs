@@ -198,7 +198,7 @@ pub async fn setup(
 ) -> Result<Response, ApiError> {
     refuse_other_origins(&headers)?;
     // Guessing the code is held back like guessing a password.
-    if body.setup_code.is_some() && !state.login_limiter.attempt(client.ip()) {
+    if body.setup_code.is_some() && !state.login_limiter.attempt(client.ip(), "(setup code)") {
         return Err(ApiError::TooManyRequests(
             "too many setup attempts; wait a minute".into(),
         ));
@@ -231,7 +231,7 @@ pub async fn login(
     ApiJson(body): ApiJson<Credentials>,
 ) -> Result<Response, ApiError> {
     refuse_other_origins(&headers)?;
-    if !state.login_limiter.attempt(client.ip()) {
+    if !state.login_limiter.attempt(client.ip(), &body.name) {
         return Err(ApiError::TooManyRequests(
             "too many login attempts; wait a minute".into(),
         ));

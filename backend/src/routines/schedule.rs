@@ -11,6 +11,8 @@ pub enum ScheduleError {
     Cron(String),
     #[error("time_zone: unknown time zone `{0}` (use an IANA name such as Europe/Berlin)")]
     TimeZone(String),
+    #[error("cron: `{0}` never fires (no such date); check the day and the month")]
+    Never(String),
 }
 
 #[derive(Debug, Clone)]
@@ -23,9 +25,16 @@ impl Schedule {
     pub fn parse(cron: &str, time_zone: &str) -> Result<Schedule, ScheduleError> {
         let zone = Tz::from_str(time_zone.trim())
             .map_err(|_| ScheduleError::TimeZone(time_zone.to_owned()))?;
-        let cron =
+        let parsed =
             Cron::from_str(cron.trim()).map_err(|err| ScheduleError::Cron(err.to_string()))?;
-        Ok(Schedule { cron, zone })
+        let schedule = Schedule { cron: parsed, zone };
+        // Whatever fires at all fires within eight years of any moment (a
+        // 29 February at worst): from 2000-01-01, a leap year.
+        const Y2K_MS: i64 = 946_684_800_000;
+        match schedule.next_after(Y2K_MS) {
+            Some(next) if next - Y2K_MS <= 8 * 366 * 24 * 3_600_000 => Ok(schedule),
+            _ => Err(ScheduleError::Never(cron.trim().to_owned())),
+        }
     }
 
     /// The first firing strictly after `after_ms`, in ms since the epoch.
@@ -53,6 +62,17 @@ mod tests {
         chrono::DateTime::parse_from_rfc3339(rfc3339)
             .unwrap()
             .timestamp_millis()
+    }
+
+    #[test]
+    fn a_schedule_that_never_fires_is_refused() {
+        assert_eq!(
+            Schedule::parse("0 0 30 2 *", "UTC").err(),
+            Some(ScheduleError::Never("0 0 30 2 *".into()))
+        );
+        assert!(Schedule::parse("0 0 31 4 *", "UTC").is_err());
+        assert!(Schedule::parse("0 9 29 2 *", "Europe/Berlin").is_ok());
+        assert!(Schedule::parse("*/5 * * * *", "UTC").is_ok());
     }
 
     #[test]

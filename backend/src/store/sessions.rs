@@ -72,15 +72,20 @@ impl Store {
             format!("${}", binds.len())
         };
         if !words.is_empty() {
-            let like = next(
-                format!("%{}%", escape_like(&words.to_lowercase())),
+            let lower = words.to_lowercase();
+            let like = next(format!("%{}%", escape_like(&lower)), &mut binds);
+            // In the stored JSON, only what follows `"text":"` (the last
+            // field of both kinds), spelled as JSON spells it: the words are
+            // looked for in the messages, never in the keys around them.
+            let in_text = next(
+                format!("%\"text\":\"%{}%", escape_like(&json_spelling(&lower))),
                 &mut binds,
             );
             let _ = write!(
                 sql,
                 " AND (LOWER(s.title) LIKE {like} ESCAPE '\\' OR EXISTS (SELECT 1 FROM events e \
                  WHERE e.session_id = s.id AND e.kind IN ('user_message', 'agent_message_chunk') \
-                 AND LOWER(e.payload) LIKE {like} ESCAPE '\\'))"
+                 AND LOWER(e.payload) LIKE {in_text} ESCAPE '\\'))"
             );
         }
         match (query.archived, words.is_empty()) {
@@ -232,6 +237,17 @@ fn session_from_row(row: &AnyRow) -> Result<SessionRecord, StoreError> {
 }
 
 /// The person's words taken literally by LIKE (with `ESCAPE '\'`).
+/// The words as they appear inside a JSON string (quotes, backslashes and
+/// control characters escaped), without the quotes around it.
+fn json_spelling(words: &str) -> String {
+    let quoted = serde_json::to_string(words).unwrap_or_default();
+    quoted
+        .strip_prefix('"')
+        .and_then(|rest| rest.strip_suffix('"'))
+        .unwrap_or(words)
+        .to_owned()
+}
+
 fn escape_like(words: &str) -> String {
     let mut escaped = String::with_capacity(words.len());
     for c in words.chars() {

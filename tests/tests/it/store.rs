@@ -107,6 +107,10 @@ async fn check_store(store: Store) {
     assert_eq!(count(search("E449", None)).await, 1);
     assert_eq!(count(search("e9999", None)).await, 0);
     assert_eq!(count(search("%", None)).await, 0);
+    // The JSON around the messages is not searched: its keys and kinds.
+    for key in ["type", "text", "agent_message", "\":\"", "{"] {
+        assert_eq!(count(search(key, None)).await, 0, "q={key}");
+    }
     assert!(store.set_session_archived(&session, Some(9)).await.unwrap());
     assert_eq!(count(search("", None)).await, 0);
     assert_eq!(count(search("", Some(true))).await, 1);

@@ -155,18 +155,26 @@ async fn an_oversized_frame_is_refused() {
     use futures_util::{SinkExt, StreamExt};
     let huge = "x".repeat(1024 * 1024);
     let _ = socket.send(Message::Text(huge.into())).await;
-    // The server closes this socket; the server itself goes on.
-    let ended = tokio::time::timeout(crate::support::DEADLINE, async {
+    // The server says why, closes this socket with 1009, and goes on.
+    let (said, code) = tokio::time::timeout(crate::support::DEADLINE, async {
+        let mut said = Vec::new();
         loop {
             match socket.next().await {
-                Some(Ok(Message::Close(_))) | None | Some(Err(_)) => return true,
+                Some(Ok(Message::Text(text))) => said.push(text.to_string()),
+                Some(Ok(Message::Close(frame))) => return (said, frame.map(|f| u16::from(f.code))),
+                None | Some(Err(_)) => return (said, None),
                 Some(Ok(_)) => continue,
             }
         }
     })
     .await
-    .unwrap_or(false);
-    assert!(ended);
+    .expect("the socket closes");
+    assert!(
+        said.iter()
+            .any(|s| s.contains("bad_frame") && s.contains("larger than 65536 bytes")),
+        "{said:?}"
+    );
+    assert_eq!(code, Some(1009));
     let (status, _) = server.get("/api/health").await;
     assert_eq!(status, 200);
 }

@@ -411,6 +411,11 @@ async fn bad_routines_get_errors_naming_the_field() {
             json!({"cron": "0 9 * * *", "time_zone": "Mars/Olympus", "prompt": "x"}),
             "time_zone",
         ),
+        // A date that never comes: refused, not kept enabled with no run.
+        (
+            json!({"cron": "0 0 30 2 *", "time_zone": "UTC", "prompt": "x"}),
+            "cron: `0 0 30 2 *` never fires",
+        ),
         (
             json!({"cron": "0 9 * * *", "time_zone": "UTC", "prompt": " "}),
             "prompt",

@@ -125,6 +125,8 @@ fn small_buffers(ws: WebSocketUpgrade) -> WebSocketUpgrade {
 pub enum Outgoing {
     Message(ServerMessage),
     Batch(EventBatch),
+    /// The last thing sent: a close frame with its code and reason.
+    Close(u16, &'static str),
 }
 
 /// The sending end of a socket's outgoing queue.
@@ -153,6 +155,14 @@ async fn connection(socket: WebSocket, state: AppState, reader: Reader) {
             let text = match &outgoing {
                 Outgoing::Message(message) => serde_json::to_string(message).ok(),
                 Outgoing::Batch(batch) => batch.json().map(str::to_owned),
+                Outgoing::Close(code, reason) => {
+                    let frame = axum::extract::ws::CloseFrame {
+                        code: *code,
+                        reason: Utf8Bytes::from_static(reason),
+                    };
+                    let _ = sink.send(Message::Close(Some(frame))).await;
+                    return;
+                }
             };
             let Some(text) = text else {
                 continue;
@@ -188,7 +198,26 @@ async fn connection(socket: WebSocket, state: AppState, reader: Reader) {
         let Some(frame) = frame else { break };
         let text = match frame {
             Ok(Message::Text(text)) => text,
-            Ok(Message::Close(_)) | Err(_) => break,
+            Ok(Message::Close(_)) => break,
+            // A frame over the limit (or a broken one): the client is told
+            // why before the socket closes, with 1009 for the size.
+            Err(err) => {
+                let text = err.to_string();
+                let too_big = text.contains("too long") || text.contains("limit");
+                let why = if too_big {
+                    format!("the frame is larger than {MAX_CLIENT_FRAME} bytes, the most a client may send")
+                } else {
+                    format!("the frame could not be read: {text}")
+                };
+                let _ = out.send(error(ErrorCode::BadFrame, &why, None)).await;
+                let (code, reason) = if too_big {
+                    (1009, "frame too large")
+                } else {
+                    (1002, "unreadable frame")
+                };
+                let _ = out.0.send(Outgoing::Close(code, reason)).await;
+                break;
+            }
             Ok(Message::Ping(_)) | Ok(Message::Pong(_)) => continue,
             Ok(Message::Binary(_)) => {
                 let _ = out
