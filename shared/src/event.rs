@@ -308,6 +308,12 @@ pub struct ToolCallPatch {
     /// sends a tool's result here and nowhere else).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub raw_output: Option<serde_json::Value>,
+    /// Text added to the end of the call's output. Agents resend a tool's
+    /// whole output with every update (ACP's `content` replaces); Tandem
+    /// stores only what grew, so storage grows with the output, not with
+    /// its square.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub appended: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -44,6 +44,22 @@ impl ToolCall {
         if let Some(raw) = &patch.raw_output {
             self.raw_output = Some(raw.clone());
         }
+        if let Some(more) = &patch.appended {
+            match self.content.last_mut() {
+                Some(ToolContent::Text { text }) => text.push_str(more),
+                _ => self.content.push(ToolContent::Text {
+                    text: more.to_owned(),
+                }),
+            }
+        }
+    }
+
+    /// The call's output as one text, when that is all its content is.
+    pub fn output_text(&self) -> Option<&str> {
+        match self.content.as_slice() {
+            [ToolContent::Text { text }] => Some(text),
+            _ => None,
+        }
     }
 
     /// Everything known of the call, as an update that would rebuild it:
@@ -59,6 +75,7 @@ impl ToolCall {
             locations: (!self.locations.is_empty()).then(|| self.locations.clone()),
             raw_input: self.raw_input.clone(),
             raw_output: self.raw_output.clone(),
+            appended: None,
         }
     }
 

@@ -236,7 +236,32 @@ pub fn tool_call(call: &acp::ToolCall) -> t::ToolCall {
     }
 }
 
+/// Tandem's shell agent marks an update whose text is new output to add,
+/// not the whole output (`_meta: {"tandem": {"append": true}}`).
+pub const APPEND_META: &str = "tandem";
+
+fn appends(update: &acp::ToolCallUpdate) -> bool {
+    update
+        .meta
+        .as_ref()
+        .and_then(|meta| meta.get(APPEND_META))
+        .and_then(|tandem| tandem.get("append"))
+        .and_then(serde_json::Value::as_bool)
+        .unwrap_or(false)
+}
+
 pub fn tool_call_patch(update: &acp::ToolCallUpdate) -> t::ToolCallPatch {
+    let mut patch = whole_tool_call_patch(update);
+    if appends(update) {
+        if let Some([t::ToolContent::Text { text }]) = patch.content.as_deref() {
+            patch.appended = Some(text.clone());
+            patch.content = None;
+        }
+    }
+    patch
+}
+
+fn whole_tool_call_patch(update: &acp::ToolCallUpdate) -> t::ToolCallPatch {
     let fields = &update.fields;
     t::ToolCallPatch {
         id: update.tool_call_id.0.to_string(),
@@ -253,6 +278,7 @@ pub fn tool_call_patch(update: &acp::ToolCallUpdate) -> t::ToolCallPatch {
             .map(|locations| locations.iter().map(location).collect()),
         raw_input: fields.raw_input.clone(),
         raw_output: fields.raw_output.clone(),
+        appended: None,
     }
 }
 

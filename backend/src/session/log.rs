@@ -11,7 +11,8 @@ use std::sync::Arc;
 use tandem_shared::agent_state::AgentState;
 use tandem_shared::api::SessionSummary;
 use tandem_shared::{
-    EventBody, Seq, SessionStatus, ToolCall, ToolCallPatch, ToolStatus, TranscriptEvent,
+    EventBody, Seq, SessionStatus, ToolCall, ToolCallPatch, ToolContent, ToolStatus,
+    TranscriptEvent,
 };
 
 pub struct SessionLog {
@@ -39,8 +40,66 @@ impl SessionLog {
     }
 
     pub fn stage(&mut self, body: EventBody) {
+        let body = match body {
+            EventBody::ToolCallUpdate(patch) => EventBody::ToolCallUpdate(self.only_growth(patch)),
+            other => other,
+        };
         self.agent.apply(&body);
         self.staged.push(body);
+    }
+
+    /// An update that resends a call's whole output, grown at its end, is
+    /// kept as what grew (`appended`): agents resend everything each time,
+    /// and storing that would grow with the square of the output.
+    fn only_growth(&self, mut patch: ToolCallPatch) -> ToolCallPatch {
+        let Some([ToolContent::Text { text: new }]) = patch.content.as_deref() else {
+            return patch;
+        };
+        let grown = {
+            let in_burst = self.staged.iter().any(|body| match body {
+                EventBody::ToolCall(call) => call.id == patch.id,
+                EventBody::ToolCallUpdate(update) => update.id == patch.id,
+                _ => false,
+            });
+            // Borrowed, not cloned, in the common case: this runs for every
+            // chunk of a long output.
+            let known;
+            let before = if in_burst {
+                known = self.known_call(&patch.id);
+                Some(&known)
+            } else {
+                self.outcome.call(&patch.id)
+            };
+            before
+                .and_then(ToolCall::output_text)
+                .filter(|old| !old.is_empty())
+                .and_then(|old| new.strip_prefix(old))
+                .map(str::to_owned)
+        };
+        if let Some(more) = grown {
+            patch.content = None;
+            if !more.is_empty() {
+                patch.appended = Some(more);
+            }
+        }
+        patch
+    }
+
+    /// The call as stored and staged so far.
+    fn known_call(&self, id: &str) -> ToolCall {
+        let mut call = self
+            .outcome
+            .call(id)
+            .cloned()
+            .unwrap_or_else(|| ToolCall::empty(id));
+        for body in &self.staged {
+            match body {
+                EventBody::ToolCall(announced) if announced.id == id => call = announced.clone(),
+                EventBody::ToolCallUpdate(update) if update.id == id => call.apply(update),
+                _ => {}
+            }
+        }
+        call
     }
 
     /// Drops what is staged (it could not be stored).
@@ -110,21 +169,9 @@ impl SessionLog {
     /// The tool call a permission request is about, as complete as this run
     /// knows it: what was announced, with the request's own fields over it.
     pub fn full_call(&self, patch: &ToolCallPatch) -> ToolCall {
-        let mut call = self
-            .outcome
-            .call(&patch.id)
-            .cloned()
-            .unwrap_or_else(|| ToolCall::empty(&patch.id));
-        // Events not yet stored: the announcement may be in the same burst.
-        for body in &self.staged {
-            match body {
-                EventBody::ToolCall(announced) if announced.id == patch.id => {
-                    call = announced.clone()
-                }
-                EventBody::ToolCallUpdate(update) if update.id == patch.id => call.apply(update),
-                _ => {}
-            }
-        }
+        // Events not yet stored count: the announcement may be in the same
+        // burst.
+        let mut call = self.known_call(&patch.id);
         call.apply(patch);
         call
     }

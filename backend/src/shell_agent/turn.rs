@@ -12,8 +12,9 @@ use std::time::Duration;
 use tokio::io::AsyncReadExt;
 use tokio::process::Command;
 
-/// Output kept per command: the tail, so a flood cannot grow memory.
-const MAX_OUTPUT: usize = 64 * 1024;
+/// Output held back between updates, at most: a flood is sent on at once
+/// rather than grown in memory.
+const MAX_PENDING: usize = 64 * 1024;
 /// Output updates are sent at most this often.
 const UPDATE_EVERY: Duration = Duration::from_millis(100);
 
@@ -96,13 +97,13 @@ pub(crate) async fn run_turn(
         )
         .await?;
         match execute(wire, session_id, &call_id, cwd, command).await? {
-            Execution::Exited { code, output } => {
+            Execution::Exited { code } => {
                 let status = if code == Some(0) {
                     acp::ToolCallStatus::Completed
                 } else {
                     acp::ToolCallStatus::Failed
                 };
-                set_status(wire, session_id, &call_id, status, Some(&output)).await?;
+                set_status(wire, session_id, &call_id, status, None).await?;
                 let how = match code {
                     Some(code) => format!("exited with status {code}"),
                     None => "was killed by a signal".to_owned(),
@@ -112,13 +113,13 @@ pub(crate) async fn run_turn(
                     return Ok(acp::StopReason::EndTurn);
                 }
             }
-            Execution::Cancelled { output } => {
+            Execution::Cancelled => {
                 set_status(
                     wire,
                     session_id,
                     &call_id,
                     acp::ToolCallStatus::Failed,
-                    Some(&output),
+                    None,
                 )
                 .await?;
                 return Ok(acp::StopReason::Cancelled);
@@ -225,8 +226,46 @@ async fn ask(
 }
 
 enum Execution {
-    Exited { code: Option<i32>, output: String },
-    Cancelled { output: String },
+    Exited { code: Option<i32> },
+    Cancelled,
+}
+
+/// Sends output that is new since the last update, marked to be added to
+/// what came before (`_meta.tandem.append`): each byte of output crosses
+/// the wire and the store once. (ACP's `content` replaces; Tandem, this
+/// agent's client, reads the mark.)
+async fn send_output(
+    wire: &mut Wire,
+    session_id: &str,
+    call_id: &str,
+    pending: &mut String,
+) -> Result<(), ShellAgentError> {
+    if pending.is_empty() {
+        return Ok(());
+    }
+    let fields = acp::ToolCallUpdateFields::new()
+        .content(vec![acp::ToolCallContent::from(std::mem::take(pending))]);
+    let mut meta = serde_json::Map::new();
+    meta.insert(
+        crate::acp::fold::APPEND_META.to_owned(),
+        json!({"append": true}),
+    );
+    let update = acp::ToolCallUpdate::new(call_id.to_owned(), fields).meta(meta);
+    wire.update(session_id, acp::SessionUpdate::ToolCallUpdate(update))
+        .await
+}
+
+/// Bytes as text, keeping an incomplete UTF-8 character at the end for
+/// the next read instead of turning it into U+FFFD.
+fn decode(carry: &mut Vec<u8>, bytes: &[u8], out: &mut String) {
+    carry.extend_from_slice(bytes);
+    let complete = match std::str::from_utf8(carry) {
+        Ok(_) => carry.len(),
+        Err(error) if error.error_len().is_none() => error.valid_up_to(),
+        Err(_) => carry.len(),
+    };
+    out.push_str(&String::from_utf8_lossy(&carry[..complete]));
+    carry.drain(..complete);
 }
 
 async fn execute(
@@ -249,10 +288,9 @@ async fn execute(
     let mut child = match child {
         Ok(child) => child,
         Err(error) => {
-            return Ok(Execution::Exited {
-                code: Some(127),
-                output: format!("could not start sh: {error}"),
-            })
+            let mut said = format!("could not start sh: {error}");
+            send_output(wire, session_id, call_id, &mut said).await?;
+            return Ok(Execution::Exited { code: Some(127) });
         }
     };
     let pgid = child
@@ -260,7 +298,8 @@ async fn execute(
         .and_then(|id| i32::try_from(id).ok())
         .map(Pid::from_raw);
     let mut stdout = child.stdout.take();
-    let mut output = String::new();
+    let mut pending = String::new();
+    let mut carry = Vec::new();
     let mut buf = vec![0u8; 8192];
     let mut last_update = tokio::time::Instant::now();
     loop {
@@ -274,13 +313,9 @@ async fn execute(
             read = read => match read {
                 Ok(0) | Err(_) => break,
                 Ok(n) => {
-                    output.push_str(&String::from_utf8_lossy(&buf[..n]));
-                    keep_tail(&mut output);
-                    if last_update.elapsed() >= UPDATE_EVERY {
-                        let fields = acp::ToolCallUpdateFields::new()
-                            .content(vec![acp::ToolCallContent::from(output.clone())]);
-                        wire.update(session_id, acp::SessionUpdate::ToolCallUpdate(
-                            acp::ToolCallUpdate::new(call_id.to_owned(), fields))).await?;
+                    decode(&mut carry, &buf[..n], &mut pending);
+                    if last_update.elapsed() >= UPDATE_EVERY || pending.len() >= MAX_PENDING {
+                        send_output(wire, session_id, call_id, &mut pending).await?;
                         last_update = tokio::time::Instant::now();
                     }
                 }
@@ -291,7 +326,9 @@ async fn execute(
                         let _ = killpg(pgid, Signal::SIGKILL);
                     }
                     let _ = child.wait().await;
-                    return Ok(Execution::Cancelled { output });
+                    // What it printed before it stopped, if anyone listens.
+                    let _ = send_output(wire, session_id, call_id, &mut pending).await;
+                    return Ok(Execution::Cancelled);
                 }
                 Some(Incoming::Request { id, .. }) => {
                     wire.respond::<Value>(&id, Err(crate::acp::jsonrpc::RpcError::new(-32600, "busy with a turn"))).await?;
@@ -303,24 +340,19 @@ async fn execute(
                         let _ = killpg(pgid, Signal::SIGKILL);
                     }
                     let _ = child.wait().await;
-                    return Ok(Execution::Cancelled { output });
+                    // What it printed before it stopped, if anyone listens.
+                    let _ = send_output(wire, session_id, call_id, &mut pending).await;
+                    return Ok(Execution::Cancelled);
                 }
             },
         }
     }
     let code = child.wait().await.ok().and_then(|status| status.code());
-    Ok(Execution::Exited { code, output })
-}
-
-fn keep_tail(output: &mut String) {
-    if output.len() <= MAX_OUTPUT {
-        return;
+    if !carry.is_empty() {
+        pending.push_str(&String::from_utf8_lossy(&carry));
     }
-    let mut cut = output.len() - MAX_OUTPUT;
-    while !output.is_char_boundary(cut) {
-        cut += 1;
-    }
-    output.replace_range(..cut, "");
+    send_output(wire, session_id, call_id, &mut pending).await?;
+    Ok(Execution::Exited { code })
 }
 
 #[cfg(test)]
@@ -328,10 +360,15 @@ mod tests {
     use super::*;
 
     #[test]
-    fn output_keeps_its_tail() {
-        let mut output = "x".repeat(MAX_OUTPUT) + "tail";
-        keep_tail(&mut output);
-        assert_eq!(output.len(), MAX_OUTPUT);
-        assert!(output.ends_with("tail"));
+    fn a_character_split_between_reads_stays_whole() {
+        let bytes = "héllo ✓".as_bytes();
+        let (mut carry, mut out) = (Vec::new(), String::new());
+        for chunk in bytes.chunks(1) {
+            decode(&mut carry, chunk, &mut out);
+        }
+        assert_eq!(out, "héllo ✓");
+        assert!(carry.is_empty());
+        decode(&mut carry, &[0xff, b'a'], &mut out);
+        assert!(out.ends_with("\u{FFFD}a"), "{out}");
     }
 }

@@ -90,7 +90,7 @@ async fn shell_agent_streams_output_and_a_denied_command_does_not_run() {
         .join("denied.txt")
         .exists());
     let output_streamed = viewer.events.iter().any(|e| matches!(&e.body,
-        EventBody::ToolCallUpdate(patch) if patch.content.as_ref().is_some_and(|c| format!("{c:?}").contains("first"))));
+        EventBody::ToolCallUpdate(patch) if patch.appended.as_ref().is_some_and(|more| more.contains("first"))));
     assert!(output_streamed, "the command's output is in the transcript");
     let failed_call = viewer.events.iter().any(|e| {
         matches!(&e.body,
@@ -454,4 +454,97 @@ async fn kill_9_mid_session_loses_no_seen_event_and_interrupts_the_session() {
         )
         .await;
     assert_eq!(status, 409);
+}
+
+/// The bytes the store keeps for a tool call's output events.
+fn stored_output_bytes(events: &[tandem_shared::TranscriptEvent]) -> usize {
+    events
+        .iter()
+        .filter(|e| matches!(e.body, EventBody::ToolCallUpdate(_)))
+        .map(|e| serde_json::to_string(&e.body).map(|s| s.len()).unwrap_or(0))
+        .sum()
+}
+
+fn output_of(events: &[tandem_shared::TranscriptEvent]) -> String {
+    let mut transcript = tandem_shared::transcript::Transcript::default();
+    for event in events {
+        transcript.apply(event);
+    }
+    transcript
+        .entries
+        .iter()
+        .find_map(|entry| match entry {
+            tandem_shared::transcript::Entry::Tool { call, .. } => {
+                call.output_text().map(str::to_owned)
+            }
+            _ => None,
+        })
+        .unwrap_or_default()
+}
+
+/// A command printing 1 MB costs about 1 MB of store: each update keeps
+/// only what the output grew by, and the transcript puts it back together.
+#[tokio::test]
+async fn a_megabyte_of_output_is_stored_once() {
+    let server = TestServer::start().await;
+    let demo = server.demo_assistant().await;
+    let session = server
+        .start_session(&demo, "yes 0123456789abcdef | head -c 1000000")
+        .await;
+    let mut viewer = Viewer::connect(&server).await;
+    viewer.subscribe(&session.id, Seq::ZERO).await;
+    let (approval, _) = viewer.until_approval().await;
+    server
+        .post(
+            &format!("/api/approvals/{approval}/decision"),
+            json!({"option_id": "allow-once"}),
+        )
+        .await;
+    assert_eq!(viewer.until_ended().await, SessionStatus::Completed);
+    let events = server.all_events(&session.id).await;
+    let output = output_of(&events);
+    assert_eq!(output.len(), 1_000_000);
+    assert!(output.starts_with("0123456789abcdef\n0123"));
+    let stored = stored_output_bytes(&events);
+    assert!(
+        stored < 1_100_000,
+        "1 MB of output took {stored} bytes of events"
+    );
+}
+
+/// An agent that resends a tool's whole output with every update (as ACP
+/// has it) is stored by what grew, too.
+#[tokio::test]
+async fn output_resent_whole_is_stored_by_what_grew() {
+    let server = TestServer::start().await;
+    let chunk = "x".repeat(10_000);
+    let mut steps =
+        vec![json!({"do": "tool_call", "id": "t1", "title": "Build", "kind": "execute"})];
+    for n in 1..=50 {
+        steps.push(
+            json!({"do": "tool_update", "id": "t1", "status": "in_progress",
+                          "text": chunk.repeat(n)}),
+        );
+    }
+    steps.push(
+        json!({"do": "tool_update", "id": "t1", "status": "completed",
+                      "text": format!("{}done", chunk.repeat(50))}),
+    );
+    let assistant = server
+        .scripted_assistant("resender", json!({"turns": [steps]}))
+        .await;
+    let session = server.start_session(&assistant, "build").await;
+    let mut viewer = Viewer::connect(&server).await;
+    viewer.subscribe(&session.id, Seq::ZERO).await;
+    viewer.until_ended().await;
+    let events = server.all_events(&session.id).await;
+    let output = output_of(&events);
+    assert_eq!(output.len(), 500_004);
+    assert!(output.ends_with("xdone"));
+    let stored = stored_output_bytes(&events);
+    // Resent whole, 50 updates would have stored 12.75 MB.
+    assert!(
+        stored < 600_000,
+        "{stored} bytes stored for 0.5 MB of output"
+    );
 }
