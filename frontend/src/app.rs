@@ -60,6 +60,12 @@ pub fn App(user: User, logged_out: Callback<()>) -> impl IntoView {
             socket.end();
             logged_out.run(());
         }
+        // The page read too slowly (a sleeping tab): the socket closes and
+        // reconnects on its own, resuming by seq; nothing to tell.
+        ServerMessage::Error {
+            code: ErrorCode::TooFarBehind,
+            ..
+        } => {}
         ServerMessage::Error { message, .. } => error.set(Some(message)),
         ServerMessage::CaughtUp { .. } | ServerMessage::Pong { .. } => {}
     };

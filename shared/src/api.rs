@@ -42,6 +42,9 @@ pub enum ErrorCode {
     TooManySubscriptions,
     /// The share link was revoked or expired: its socket closes for good.
     LinkRevoked,
+    /// The socket read too slowly and is closed: reconnect and resume by
+    /// `seq`.
+    TooFarBehind,
     /// A code this build does not know (a newer server).
     #[serde(other)]
     Unknown,

@@ -71,6 +71,41 @@ impl Store {
     }
 
     /// Events with `seq > after`, oldest first, at most `limit`.
+    /// Like `events_after`, but a page of at most `max_bytes` of stored
+    /// payload (and always at least one event): a viewer's replay holds a
+    /// bounded amount of transcript, however large the events are.
+    pub async fn events_after_within(
+        &self,
+        session_id: &SessionId,
+        after: Seq,
+        max_events: i64,
+        max_bytes: i64,
+    ) -> Result<Vec<TranscriptEvent>, StoreError> {
+        let sizes = sqlx::query(
+            "SELECT CAST(LENGTH(payload) AS BIGINT) AS size FROM events \
+             WHERE session_id = $1 AND seq > $2 ORDER BY seq LIMIT $3",
+        )
+        .bind(session_id.as_str())
+        .bind(seq_to_i64(after))
+        .bind(max_events)
+        .fetch_all(&self.pool)
+        .await?;
+        let mut total = 0i64;
+        let mut count = 0i64;
+        for row in &sizes {
+            let size = int(row, "size")?;
+            if count > 0 && total + size > max_bytes {
+                break;
+            }
+            total += size;
+            count += 1;
+        }
+        if count == 0 {
+            return Ok(Vec::new());
+        }
+        self.events_after(session_id, after, count).await
+    }
+
     pub async fn events_after(
         &self,
         session_id: &SessionId,

@@ -178,3 +178,64 @@ async fn an_oversized_frame_is_refused() {
     let (status, _) = server.get("/api/health").await;
     assert_eq!(status, 200);
 }
+
+/// Viewers that subscribe from the start of a large transcript and never
+/// read cost the server a bounded amount each: the replay is read from the
+/// store only as each socket drains, a page of at most 64 KiB at a time,
+/// and each socket holds at most 256 KiB of messages waiting.
+#[tokio::test]
+async fn viewers_that_never_read_hold_bounded_memory() {
+    use futures_util::SinkExt;
+    let server = TestServer::start().await;
+    // 200 messages of 50 KB: a 10 MB transcript.
+    let big = "y".repeat(50_000);
+    let steps: Vec<serde_json::Value> = (0..200)
+        .map(|n| json!({"do": "message", "text": format!("{n}:{big}")}))
+        .collect();
+    let assistant = server
+        .scripted_assistant("large", json!({"turns": [steps]}))
+        .await;
+    let session = server.start_session(&assistant, "talk a lot").await;
+    let mut viewer = Viewer::connect(&server).await;
+    viewer.subscribe(&session.id, Seq::ZERO).await;
+    viewer.until_ended().await;
+    drop(viewer);
+    let baseline = server.rss_mb();
+
+    const VIEWERS: usize = 40;
+    let mut sockets = Vec::new();
+    for _ in 0..VIEWERS {
+        let (mut socket, _) = tokio_tungstenite::connect_async(crate::support::ws_request(
+            &server.ws_url(),
+            &server.token,
+        ))
+        .await
+        .expect("connect");
+        let subscribe = serde_json::to_string(&tandem_shared::ws::ClientMessage::Subscribe {
+            session_id: session.id.clone(),
+            after: Seq::ZERO,
+        })
+        .expect("json");
+        socket
+            .send(Message::Text(subscribe.into()))
+            .await
+            .expect("subscribe");
+        sockets.push(socket);
+    }
+    // Let the replays run into their budgets and the sockets' buffers.
+    let mut peak = baseline;
+    for _ in 0..30 {
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        peak = peak.max(server.rss_mb());
+    }
+    let grown = peak - baseline;
+    println!("{VIEWERS} viewers never reading a 10 MB transcript: +{grown:.1} MB (baseline {baseline:.1} MB)");
+    // Whole transcripts queued per viewer would be 40 × 10 MB.
+    assert!(
+        grown < 2.0 * VIEWERS as f64,
+        "{VIEWERS} idle viewers grew the server by {grown:.1} MB"
+    );
+    drop(sockets);
+    let (status, _) = server.get("/api/health").await;
+    assert_eq!(status, 200);
+}

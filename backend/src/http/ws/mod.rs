@@ -13,31 +13,33 @@
 //! sent; when it lags, it re-reads the store. Nothing is skipped, nothing
 //! doubled.
 
+mod outgoing;
 mod subscription;
 mod watch;
 
 use super::auth::Caller;
 use super::error::ApiError;
 use super::AppState;
-use crate::hub::EventBatch;
 use axum::extract::ws::{Message, Utf8Bytes, WebSocket, WebSocketUpgrade};
 use axum::extract::State;
 use axum::response::Response;
 use futures_util::{SinkExt, StreamExt};
+use outgoing::{Out, Outgoing};
 use std::collections::{HashMap, HashSet};
 use subscription::subscription;
 use tandem_shared::api::ErrorCode;
 use tandem_shared::auth::ShareLink;
 use tandem_shared::ws::{ClientMessage, ServerMessage};
 use tandem_shared::{AssistantId, Seq, SessionId, TranscriptEvent};
-use tokio::sync::{broadcast, mpsc};
+use tokio::sync::broadcast;
 use tokio::task::JoinHandle;
 use watch::{watch_link, watch_person};
 
 /// Largest frame a client may send; client frames are small commands.
 pub const MAX_CLIENT_FRAME: usize = 64 * 1024;
-const OUTGOING_QUEUE: usize = 256;
+/// A replay page: at most this many events, and this many bytes of them.
 const REPLAY_PAGE: i64 = 2000;
+const REPLAY_BYTES: i64 = 64 * 1024;
 /// Subscriptions one socket may hold.
 const MAX_SUBSCRIPTIONS: usize = 256;
 
@@ -120,63 +122,11 @@ fn small_buffers(ws: WebSocketUpgrade) -> WebSocketUpgrade {
         .write_buffer_size(0)
 }
 
-/// What goes out on a socket: a message, or a batch already serialised
-/// once for every viewer.
-pub enum Outgoing {
-    Message(ServerMessage),
-    Batch(EventBatch),
-    /// The last thing sent: a close frame with its code and reason.
-    Close(u16, &'static str),
-}
-
-/// The sending end of a socket's outgoing queue.
-#[derive(Clone)]
-pub struct Out(mpsc::Sender<Outgoing>);
-
-impl Out {
-    pub async fn send(&self, message: ServerMessage) -> Result<(), ()> {
-        self.0
-            .send(Outgoing::Message(message))
-            .await
-            .map_err(|_| ())
-    }
-
-    pub async fn batch(&self, batch: EventBatch) -> Result<(), ()> {
-        self.0.send(Outgoing::Batch(batch)).await.map_err(|_| ())
-    }
-}
-
 async fn connection(socket: WebSocket, state: AppState, reader: Reader) {
-    let (mut sink, mut stream) = socket.split();
-    let (out_tx, mut out_rx) = mpsc::channel::<Outgoing>(OUTGOING_QUEUE);
-    let out = Out(out_tx);
-    let writer = tokio::spawn(async move {
-        while let Some(outgoing) = out_rx.recv().await {
-            let text = match &outgoing {
-                Outgoing::Message(message) => serde_json::to_string(message).ok(),
-                Outgoing::Batch(batch) => batch.json().map(str::to_owned),
-                Outgoing::Close(code, reason) => {
-                    let frame = axum::extract::ws::CloseFrame {
-                        code: *code,
-                        reason: Utf8Bytes::from_static(reason),
-                    };
-                    let _ = sink.send(Message::Close(Some(frame))).await;
-                    return;
-                }
-            };
-            let Some(text) = text else {
-                continue;
-            };
-            if sink
-                .send(Message::Text(Utf8Bytes::from(text)))
-                .await
-                .is_err()
-            {
-                return;
-            }
-        }
-        let _ = sink.close().await;
-    });
+    let (sink, mut stream) = socket.split();
+    let (out, queued) = Out::new();
+    let writer = tokio::spawn(outgoing::write(sink, queued));
+    let behind = out.behind();
     let mut watcher = match &reader {
         Reader::Person(caller) => {
             tokio::spawn(watch_person(state.clone(), caller.clone(), out.clone()))
@@ -194,6 +144,19 @@ async fn connection(socket: WebSocket, state: AppState, reader: Reader) {
             _ = &mut watcher => break,
             // Tandem is stopping: the page reconnects once it is back.
             _ = shutdown.begun() => break,
+            // Too far behind to keep up: told so, and closed; the page
+            // reconnects and resumes by seq.
+            _ = behind.notified() => {
+                if let Ok(text) = serde_json::to_string(&error(
+                    ErrorCode::TooFarBehind,
+                    "this connection fell too far behind and is closed; reconnect and resume after the last seq you have",
+                    None,
+                )) {
+                    out.urgent(Outgoing::Text(text));
+                }
+                out.urgent(Outgoing::Close(1013, "too far behind"));
+                break;
+            }
         };
         let Some(frame) = frame else { break };
         let text = match frame {
@@ -215,7 +178,7 @@ async fn connection(socket: WebSocket, state: AppState, reader: Reader) {
                 } else {
                     (1002, "unreadable frame")
                 };
-                let _ = out.0.send(Outgoing::Close(code, reason)).await;
+                out.urgent(Outgoing::Close(code, reason));
                 break;
             }
             Ok(Message::Ping(_)) | Ok(Message::Pong(_)) => continue,

@@ -111,7 +111,10 @@ async fn replay(
     out: &Out,
 ) -> Result<(), ()> {
     loop {
-        let page = match store.events_after(session_id, *last, REPLAY_PAGE).await {
+        let page = match store
+            .events_after_within(session_id, *last, REPLAY_PAGE, REPLAY_BYTES)
+            .await
+        {
             Ok(page) => page,
             Err(err) => {
                 tracing::error!(%err, "store error during replay");
@@ -129,15 +132,13 @@ async fn replay(
             return Ok(());
         };
         *last = newest.seq;
-        let full = page.len() as i64 == REPLAY_PAGE;
+        // Sent before the next page is read: the socket's budget paces
+        // the reading.
         out.send(ServerMessage::Events {
             session_id: session_id.clone(),
             events: page,
         })
         .await
         .map_err(|_| ())?;
-        if !full {
-            return Ok(());
-        }
     }
 }
