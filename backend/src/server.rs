@@ -164,6 +164,7 @@ pub async fn serve(
     let state = AppState {
         hosts: Arc::new(hosts),
         setup_code: Arc::new(setup_code.clone()),
+        share_sockets: Arc::default(),
         sessions: sessions.clone(),
         wakes,
         routines_changed,

@@ -55,6 +55,8 @@ pub struct AppState {
     pub hosts: Arc<crate::accounts::hosts::AllowedHosts>,
     /// Makes the first admin from elsewhere than a local page.
     pub setup_code: Arc<crate::accounts::setup_code::SetupCode>,
+    /// Open share-link sockets, per link and per address.
+    pub share_sockets: Arc<ws::caps::SocketCaps>,
 }
 
 impl AppState {

@@ -5,11 +5,11 @@ use super::access::Visible;
 use super::auth::Caller;
 use super::error::{ApiError, ApiJson, ApiPath, ApiQuery};
 use super::sessions::{page, PageQuery};
-use super::ws::{accept, refuse, Reader};
+use super::ws::{refuse, Reader};
 use super::AppState;
 use crate::accounts::secret;
 use crate::store::SessionRecord;
-use axum::extract::{State, WebSocketUpgrade};
+use axum::extract::{ConnectInfo, State, WebSocketUpgrade};
 use axum::http::StatusCode;
 use axum::response::Response;
 use tandem_shared::api::{ErrorBody, EventPage};
@@ -160,10 +160,21 @@ pub async fn events(
 pub async fn socket(
     ws: WebSocketUpgrade,
     State(state): State<AppState>,
+    ConnectInfo(client): ConnectInfo<std::net::SocketAddr>,
     ApiPath(token): ApiPath<String>,
 ) -> Response {
     match open(&state, &token).await {
-        Ok((link, _)) => accept(ws, state, Reader::Link(link)),
+        Ok((link, _)) => match state.share_sockets.hold(&link.id, client.ip()) {
+            Some(held) => super::ws::accept_holding(ws, state, Reader::Link(link), held),
+            None => refuse(
+                ws,
+                ApiError::TooManyRequests(format!(
+                    "too many open viewers of this link, or from your address (at most {} and {}); close one and try again",
+                    super::ws::caps::PER_LINK,
+                    super::ws::caps::PER_ADDRESS
+                )),
+            ),
+        },
         Err(refusal) => refuse(ws, refusal),
     }
 }

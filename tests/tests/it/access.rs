@@ -888,3 +888,56 @@ async fn a_share_link_dies_with_its_makers_access() {
         .expect("request");
     assert_eq!(response.status().as_u16(), 200);
 }
+
+/// Anyone with a share link may watch, but one address cannot open share
+/// sockets without end: past the cap a socket is told why and closed, and
+/// a place comes back when a socket closes.
+#[tokio::test]
+async fn share_link_sockets_are_capped_per_address() {
+    let server = TestServer::start().await;
+    let demo = server.demo_assistant().await;
+    let session = server.start_session(&demo, "echo hi").await;
+    let (status, created) = server
+        .post(
+            &format!("/api/sessions/{}/share-links", session.id),
+            json!({}),
+        )
+        .await;
+    assert_eq!(status, 201);
+    let path = created["path"].as_str().expect("path").to_owned();
+    let mut open = Vec::new();
+    for _ in 0..20 {
+        let mut reader = Viewer::connect_share(&server, &path).await;
+        reader.subscribe(&session.id, Seq::ZERO).await;
+        reader
+            .until("its first events", |v| !v.events.is_empty())
+            .await;
+        open.push(reader);
+    }
+    let mut refused = Viewer::connect_share(&server, &path).await;
+    refused.until_closed().await;
+    assert_eq!(
+        refused.errors.first().map(|(code, _)| *code),
+        Some(ErrorCode::TooManyRequests),
+        "{:?}",
+        refused.errors
+    );
+    drop(open.pop());
+    let mut again = None;
+    for _ in 0..50 {
+        let mut reader = Viewer::connect_share(&server, &path).await;
+        reader.subscribe(&session.id, Seq::ZERO).await;
+        if tokio::time::timeout(
+            std::time::Duration::from_millis(500),
+            reader.until("events", |v| !v.events.is_empty() || !v.errors.is_empty()),
+        )
+        .await
+        .is_ok()
+            && reader.errors.is_empty()
+        {
+            again = Some(reader);
+            break;
+        }
+    }
+    assert!(again.is_some(), "a closed socket gives its place back");
+}

@@ -13,6 +13,7 @@
 //! sent; when it lags, it re-reads the store. Nothing is skipped, nothing
 //! doubled.
 
+pub mod caps;
 mod outgoing;
 mod subscription;
 mod watch;
@@ -98,6 +99,19 @@ pub async fn upgrade(
 
 pub fn accept(ws: WebSocketUpgrade, state: AppState, reader: Reader) -> Response {
     small_buffers(ws).on_upgrade(move |socket| connection(socket, state, reader))
+}
+
+/// `accept`, holding `held` (a share-link socket's places) while it lives.
+pub fn accept_holding(
+    ws: WebSocketUpgrade,
+    state: AppState,
+    reader: Reader,
+    held: caps::Held,
+) -> Response {
+    small_buffers(ws).on_upgrade(move |socket| async move {
+        connection(socket, state, reader).await;
+        drop(held);
+    })
 }
 
 /// Accepts the upgrade only to say why the socket is refused, then closes.
