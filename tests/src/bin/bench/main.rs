@@ -71,6 +71,9 @@ async fn main() -> Result<()> {
     if wants("idle") {
         rows.push(idle_viewers(&bin_dir).await?);
     }
+    if wants("slow") {
+        rows.push(slow_viewers(&bin_dir).await?);
+    }
     if wants("bundle") {
         rows.push(bundle_size(&dist)?);
     }
@@ -442,6 +445,51 @@ async fn idle_viewers(bin: &Path) -> Result<Row> {
         format!("server RSS {rss:.0} MB with {opened} sockets"),
         "server RSS < 300 MB",
         Some(opened == SOCKETS && rss < 300.0),
+    ))
+}
+
+/// Viewers that subscribe from the start of a 100 MB transcript and never
+/// read: what each costs the server, and whether it all comes back.
+async fn slow_viewers(bin: &Path) -> Result<Row> {
+    const VIEWERS: usize = 1000;
+    const MESSAGES: usize = 2000;
+    let server = Server::start(bin).await?;
+    let big = "y".repeat(50_000);
+    let steps: Vec<serde_json::Value> = (0..MESSAGES)
+        .map(|n| json!({"do": "message", "text": format!("{n}:{big}")}))
+        .collect();
+    let assistant = server.assistant("large", json!(steps)).await?;
+    let mut reader = connect(&server.ws_url(), &server.token).await?;
+    let session = server.session(&assistant).await?;
+    subscribe(&mut reader, &session, 0).await?;
+    let written = watch(&mut reader, 1, Duration::from_secs(600)).await;
+    drop(reader);
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let baseline = server.rss_mb()?;
+    let mut sockets = Vec::with_capacity(VIEWERS);
+    for _ in 0..VIEWERS {
+        let mut socket = connect(&server.ws_url(), &server.token).await?;
+        subscribe(&mut socket, &session, 0).await?;
+        sockets.push(socket);
+    }
+    let mut peak = baseline;
+    for _ in 0..50 {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        peak = peak.max(server.rss_mb()?);
+    }
+    drop(sockets);
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let after = server.rss_mb()?;
+    Ok(row(
+        "1,000 viewers that never read, subscribed from seq 0 to a 100 MB transcript",
+        format!(
+            "server RSS {baseline:.0} MB → peak {peak:.0} MB (+{:.0} KB per viewer) → {after:.0} MB after they left ({} events, {:.0} MB)",
+            (peak - baseline) * 1024.0 / VIEWERS as f64,
+            written.events,
+            (MESSAGES * big.len()) as f64 / 1e6
+        ),
+        "peak < 500 MB",
+        Some(peak < 500.0),
     ))
 }
 
