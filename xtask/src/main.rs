@@ -1,9 +1,10 @@
-//! `cargo xtask run | test | bench | fuzz`: the project's own set-up. On a machine with only
+//! `cargo xtask run | test | bench | fuzz | fuzz-api`: the project's own set-up. On a machine with only
 //! the Rust toolchain it installs what is missing (the wasm32 target, Trunk,
 //! the wasm-bindgen CLI matching Cargo.lock, wasm-opt, Chromium and its
 //! driver, PostgreSQL), builds the web app, and runs Tandem or its tests.
 
 mod fuzz;
+mod fuzz_api;
 mod setup;
 
 use anyhow::{bail, Context, Result};
@@ -11,7 +12,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 const USAGE: &str =
-    "usage: cargo xtask <run [-- tandem serve args…] | test | bench | fuzz [seconds per target]>";
+    "usage: cargo xtask <run [-- tandem serve args…] | test | bench | fuzz [seconds per target] | fuzz-api [examples per operation]>";
 
 fn main() -> Result<()> {
     let mut args = std::env::args().skip(1);
@@ -23,6 +24,7 @@ fn main() -> Result<()> {
         "test" => test(&root),
         "bench" => bench(&root),
         "fuzz" => fuzz::fuzz(&root, &rest),
+        "fuzz-api" => fuzz_api::fuzz_api(&root, &rest),
         "" | "help" | "--help" | "-h" => {
             println!("{USAGE}");
             Ok(())

@@ -70,42 +70,48 @@ impl Store {
         result
     }
 
-    /// Events with `seq > after`, oldest first, at most `limit`.
-    /// Like `events_after`, but a page of at most `max_bytes` of stored
-    /// payload (and always at least one event): a viewer's replay holds a
-    /// bounded amount of transcript, however large the events are.
+    /// Like `events_after`, but stops once the events read hold `max_bytes`
+    /// of payload (always at least one event): rows are read one by one and
+    /// the rest are never read (SQLite) or dropped as they arrive
+    /// (PostgreSQL), so a replay page holds a bounded amount of transcript
+    /// whatever its events weigh. Says whether it stopped for the bytes.
     pub async fn events_after_within(
         &self,
         session_id: &SessionId,
         after: Seq,
-        max_events: i64,
-        max_bytes: i64,
-    ) -> Result<Vec<TranscriptEvent>, StoreError> {
-        let sizes = sqlx::query(
-            "SELECT CAST(LENGTH(payload) AS BIGINT) AS size FROM events \
-             WHERE session_id = $1 AND seq > $2 ORDER BY seq LIMIT $3",
+        limit: i64,
+        max_bytes: usize,
+    ) -> Result<(Vec<TranscriptEvent>, bool), StoreError> {
+        use futures_util::TryStreamExt;
+        let mut rows = sqlx::query(
+            "SELECT seq, at, payload FROM events WHERE session_id = $1 AND seq > $2 \
+             ORDER BY seq LIMIT $3",
         )
         .bind(session_id.as_str())
         .bind(seq_to_i64(after))
-        .bind(max_events)
-        .fetch_all(&self.pool)
-        .await?;
-        let mut total = 0i64;
-        let mut count = 0i64;
-        for row in &sizes {
-            let size = int(row, "size")?;
-            if count > 0 && total + size > max_bytes {
-                break;
+        .bind(limit)
+        .fetch(&self.pool);
+        let mut events = Vec::new();
+        let mut bytes = 0usize;
+        while let Some(row) = rows.try_next().await? {
+            let payload = text(&row, "payload")?;
+            if !events.is_empty() && bytes + payload.len() > max_bytes {
+                return Ok((events, true));
             }
-            total += size;
-            count += 1;
+            bytes += payload.len();
+            let seq = int(&row, "seq")?;
+            events.push(TranscriptEvent {
+                session_id: session_id.clone(),
+                seq: Seq(u64::try_from(seq)
+                    .map_err(|_| StoreError::Corrupt(format!("negative seq {seq}")))?),
+                at: int(&row, "at")?,
+                body: json::<EventBody>(&payload, "event payload")?,
+            });
         }
-        if count == 0 {
-            return Ok(Vec::new());
-        }
-        self.events_after(session_id, after, count).await
+        Ok((events, false))
     }
 
+    /// Events with `seq > after`, oldest first, at most `limit`.
     pub async fn events_after(
         &self,
         session_id: &SessionId,

@@ -40,7 +40,7 @@ use watch::{watch_link, watch_person};
 pub const MAX_CLIENT_FRAME: usize = 64 * 1024;
 /// A replay page: at most this many events, and this many bytes of them.
 const REPLAY_PAGE: i64 = 2000;
-const REPLAY_BYTES: i64 = 64 * 1024;
+const REPLAY_BYTES: usize = 64 * 1024;
 /// Subscriptions one socket may hold.
 const MAX_SUBSCRIPTIONS: usize = 256;
 

@@ -103,19 +103,23 @@ pub(super) async fn subscription(
     }
 }
 
-/// Sends every stored event after `last`, moving `last` along.
+/// Sends every stored event after `last`, moving `last` along, in pages
+/// of at most `REPLAY_BYTES` of events (`events_after_within`). How many
+/// rows a page asks for follows what fitted last time, so PostgreSQL sends
+/// few rows that are then dropped.
 async fn replay(
     store: &crate::store::Store,
     session_id: &SessionId,
     last: &mut Seq,
     out: &Out,
 ) -> Result<(), ()> {
+    let mut take: i64 = 16;
     loop {
-        let page = match store
-            .events_after_within(session_id, *last, REPLAY_PAGE, REPLAY_BYTES)
-            .await
-        {
-            Ok(page) => page,
+        let read = store
+            .events_after_within(session_id, *last, take, REPLAY_BYTES)
+            .await;
+        let (page, cut) = match read {
+            Ok(read) => read,
             Err(err) => {
                 tracing::error!(%err, "store error during replay");
                 let _ = out
@@ -132,13 +136,17 @@ async fn replay(
             return Ok(());
         };
         *last = newest.seq;
+        take = if cut {
+            (page.len() as i64 * 2).clamp(1, REPLAY_PAGE)
+        } else {
+            (take * 2).min(REPLAY_PAGE)
+        };
         // Sent before the next page is read: the socket's budget paces
         // the reading.
         out.send(ServerMessage::Events {
             session_id: session_id.clone(),
             events: page,
         })
-        .await
-        .map_err(|_| ())?;
+        .await?;
     }
 }
