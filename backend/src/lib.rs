@@ -11,6 +11,7 @@ pub mod cli;
 pub mod clock;
 pub mod http;
 pub mod hub;
+pub mod memory;
 pub mod routines;
 pub mod sandbox;
 pub mod secrets;

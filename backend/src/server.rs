@@ -143,6 +143,7 @@ pub async fn serve(
     ensure_demo_assistant(&ctx, &data_dir).await?;
     let (dispatcher, wakes) = Dispatcher::new(ctx.clone(), sessions.clone(), lifecycle_rx);
     shutdown.spawn(dispatcher.run());
+    let trimmer = tokio::spawn(crate::memory::give_back_freed_memory());
     let routines_changed = Arc::new(tokio::sync::Notify::new());
     shutdown.spawn(
         RoutineScheduler {
@@ -234,6 +235,7 @@ pub async fn serve(
         Err(_) => tracing::warn!("requests still open after the grace; closing them"),
         _ => {}
     }
+    trimmer.abort();
     ctx.appender.finish().await;
     store.close().await;
     tracing::info!("Tandem stopped");
