@@ -238,4 +238,17 @@ async fn viewers_that_never_read_hold_bounded_memory() {
     drop(sockets);
     let (status, _) = server.get("/api/health").await;
     assert_eq!(status, 200);
+    // And it is given back once they leave (the server trims every 5 s).
+    let mut now = server.rss_mb();
+    for _ in 0..150 {
+        if now < baseline + 10.0 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        now = server.rss_mb();
+    }
+    assert!(
+        now < baseline + 10.0,
+        "{now:.1} MB after the viewers left, from {baseline:.1} MB"
+    );
 }
