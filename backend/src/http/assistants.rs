@@ -37,6 +37,7 @@ pub async fn list(
 }
 
 #[derive(Debug, serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ListQuery {
     /// Include archived assistants.
     archived: Option<bool>,

@@ -113,6 +113,7 @@ pub async fn get(
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct PageQuery {
     /// Events with a `seq` above this one (default 0: from the start).
     pub after: Option<u64>,

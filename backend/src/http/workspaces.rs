@@ -10,6 +10,7 @@ use axum::http::StatusCode;
 use tandem_shared::api::{NewWorkspace, WorkspaceListing};
 
 #[derive(Debug, serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ListQuery {
     /// An absolute directory (default: the workspace root).
     path: Option<String>,
