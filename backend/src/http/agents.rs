@@ -135,7 +135,15 @@ async fn run_check(
     let writable = std::iter::once(scratch.clone())
         .chain(launch.state.iter().cloned())
         .collect();
-    let sandbox = ctx.config.sandbox.prepare(writable, &ctx.places.data_dir);
+    // It lists a few directories: off the async threads.
+    let sandbox = {
+        let ctx = ctx.clone();
+        tokio::task::spawn_blocking(move || {
+            ctx.config.sandbox.prepare(writable, &ctx.places.data_dir)
+        })
+        .await
+        .map_err(|_| ApiError::Internal)?
+    };
     let mut found = match sandbox {
         Ok(sandbox) => {
             crate::agents::probe::probe(
