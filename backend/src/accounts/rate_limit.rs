@@ -22,8 +22,9 @@ fn quota(burst: u32, every: Duration) -> Quota {
         .allow_burst(burst)
 }
 
-/// The key an address counts under: IPv6 by its /64.
-fn network(client: IpAddr) -> IpAddr {
+/// The key an address counts under, for every per-address limit: IPv4
+/// (also when mapped into IPv6) by itself, IPv6 by its /64.
+pub fn network(client: IpAddr) -> IpAddr {
     match client {
         IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
             Some(v4) => IpAddr::V4(v4),

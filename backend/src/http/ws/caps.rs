@@ -2,6 +2,7 @@
 //! or an address cannot open sockets without end. A socket holds its place
 //! until it closes.
 
+use crate::accounts::rate_limit::network;
 use std::collections::HashMap;
 use std::net::IpAddr;
 use std::sync::{Arc, Mutex};
@@ -59,17 +60,6 @@ impl Drop for Held {
                 }
             }
         }
-    }
-}
-
-fn network(client: IpAddr) -> IpAddr {
-    match client {
-        IpAddr::V6(v6) => {
-            let mut octets = v6.octets();
-            octets[8..].fill(0);
-            IpAddr::V6(octets.into())
-        }
-        v4 => v4,
     }
 }
 

@@ -25,7 +25,7 @@ use axum::extract::ws::{Message, Utf8Bytes, WebSocket, WebSocketUpgrade};
 use axum::extract::State;
 use axum::response::Response;
 use futures_util::{SinkExt, StreamExt};
-use outgoing::{Out, Outgoing};
+use outgoing::Out;
 use std::collections::{HashMap, HashSet};
 use subscription::subscription;
 use tandem_shared::api::ErrorCode;
@@ -161,14 +161,12 @@ async fn connection(socket: WebSocket, state: AppState, reader: Reader) {
             // Too far behind to keep up: told so, and closed; the page
             // reconnects and resumes by seq.
             _ = behind.notified() => {
-                if let Ok(text) = serde_json::to_string(&error(
+                let why = error(
                     ErrorCode::TooFarBehind,
                     "this connection fell too far behind and is closed; reconnect and resume after the last seq you have",
                     None,
-                )) {
-                    out.urgent(Outgoing::Text(text));
-                }
-                out.urgent(Outgoing::Close(1013, "too far behind"));
+                );
+                out.last_words(&why, 1013, "too far behind");
                 break;
             }
         };
@@ -186,13 +184,12 @@ async fn connection(socket: WebSocket, state: AppState, reader: Reader) {
                 } else {
                     format!("the frame could not be read: {text}")
                 };
-                let _ = out.send(error(ErrorCode::BadFrame, &why, None)).await;
                 let (code, reason) = if too_big {
                     (1009, "frame too large")
                 } else {
                     (1002, "unreadable frame")
                 };
-                out.urgent(Outgoing::Close(code, reason));
+                out.last_words(&error(ErrorCode::BadFrame, &why, None), code, reason);
                 break;
             }
             Ok(Message::Ping(_)) | Ok(Message::Pong(_)) => continue,

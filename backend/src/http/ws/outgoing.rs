@@ -68,11 +68,20 @@ impl Out {
     }
 
     /// Sent past the budget: the last words before a close.
-    pub fn urgent(&self, outgoing: Outgoing) {
+    fn urgent(&self, outgoing: Outgoing) {
         let _ = self.tx.try_send(Queued {
             outgoing,
             _bytes: None,
         });
+    }
+
+    /// Says why, then closes with `code`: both past the budget, so they go
+    /// out whatever is queued.
+    pub fn last_words(&self, message: &ServerMessage, code: u16, reason: &'static str) {
+        if let Ok(text) = serde_json::to_string(message) {
+            self.urgent(Outgoing::Text(text));
+        }
+        self.urgent(Outgoing::Close(code, reason));
     }
 
     /// Fires when a sender waited `SLOW_LIMIT` for room: the viewer is too
