@@ -487,21 +487,9 @@ fn output_of(events: &[tandem_shared::TranscriptEvent]) -> String {
 #[tokio::test]
 async fn a_megabyte_of_output_is_stored_once() {
     let server = TestServer::start().await;
-    let demo = server.demo_assistant().await;
-    let session = server
-        .start_session(&demo, "yes 0123456789abcdef | head -c 1000000")
-        .await;
-    let mut viewer = Viewer::connect(&server).await;
-    viewer.subscribe(&session.id, Seq::ZERO).await;
-    let (approval, _) = viewer.until_approval().await;
-    server
-        .post(
-            &format!("/api/approvals/{approval}/decision"),
-            json!({"option_id": "allow-once"}),
-        )
-        .await;
-    assert_eq!(viewer.until_ended().await, SessionStatus::Completed);
-    let events = server.all_events(&session.id).await;
+    let (session, _) =
+        crate::support::allowed_command(&server, "yes 0123456789abcdef | head -c 1000000").await;
+    let events = server.all_events(&session).await;
     let output = output_of(&events);
     assert_eq!(output.len(), 1_000_000);
     assert!(output.starts_with("0123456789abcdef\n0123"));

@@ -2,9 +2,9 @@
 //! cannot write outside the workspace or read Tandem's data, and a file
 //! request through a link out of the workspace is refused.
 
-use crate::support::{TestServer, Viewer};
+use crate::support::{allowed_command, TestServer, Viewer};
 use serde_json::json;
-use tandem_shared::{EventBody, Seq, SessionStatus};
+use tandem_shared::{EventBody, Seq};
 
 fn everything_said(viewer: &Viewer) -> String {
     serde_json::to_string(&viewer.events).unwrap_or_default()
@@ -21,32 +21,13 @@ fn notices(viewer: &Viewer) -> Vec<String> {
         .collect()
 }
 
-/// Runs `command` with the demo assistant (the shell agent), a person
-/// allowing it once.
-async fn allowed_command(server: &TestServer, command: &str) -> Viewer {
-    let demo = server.demo_assistant().await;
-    let session = server.start_session(&demo, command).await;
-    let mut viewer = Viewer::connect(server).await;
-    viewer.subscribe(&session.id, Seq::ZERO).await;
-    let (approval, _) = viewer.until_approval().await;
-    let (status, body) = server
-        .post(
-            &format!("/api/approvals/{approval}/decision"),
-            json!({"option_id": "allow-once"}),
-        )
-        .await;
-    assert_eq!(status, 200, "{body}");
-    assert_eq!(viewer.until_ended().await, SessionStatus::Completed);
-    viewer
-}
-
 #[tokio::test]
 async fn an_allowed_command_cannot_write_outside_or_read_tandems_data() {
     let server = TestServer::start().await;
     let (_, info) = server.get("/api/sandbox").await;
     if info["enforced"] != true {
         // A kernel without Landlock: what a person is told instead.
-        let viewer = allowed_command(&server, "true").await;
+        let (_, viewer) = allowed_command(&server, "true").await;
         assert!(
             notices(&viewer)
                 .iter()
@@ -65,7 +46,7 @@ async fn an_allowed_command_cannot_write_outside_or_read_tandems_data() {
         evil.display(),
         database.display()
     );
-    let viewer = allowed_command(&server, &command).await;
+    let (_, viewer) = allowed_command(&server, &command).await;
     let said = everything_said(&viewer);
     assert!(!evil.exists(), "the agent wrote outside its workspace");
     assert_eq!(
@@ -101,7 +82,7 @@ async fn with_the_sandbox_off_the_transcript_says_so() {
         .await;
     let outside = tempfile::tempdir().expect("temp dir");
     let evil = outside.path().join("evil");
-    let viewer = allowed_command(&server, &format!("echo pwned > {}", evil.display())).await;
+    let (_, viewer) = allowed_command(&server, &format!("echo pwned > {}", evil.display())).await;
     let notices = notices(&viewer);
     assert!(
         notices

@@ -914,6 +914,25 @@ pub async fn until_json(
     }
 }
 
+/// Runs `command` with the demo assistant (the shell agent), a person
+/// allowing it once; returns its session and a viewer that saw all of it.
+pub async fn allowed_command(server: &TestServer, command: &str) -> (SessionId, Viewer) {
+    let demo = server.demo_assistant().await;
+    let session = server.start_session(&demo, command).await;
+    let mut viewer = Viewer::connect(server).await;
+    viewer.subscribe(&session.id, Seq::ZERO).await;
+    let (approval, _) = viewer.until_approval().await;
+    let (status, body) = server
+        .post(
+            &format!("/api/approvals/{approval}/decision"),
+            json!({"option_id": "allow-once"}),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(viewer.until_ended().await, SessionStatus::Completed);
+    (session.id, viewer)
+}
+
 /// Sends `text` to a session and waits for the run it starts (or joins) to
 /// end. Returns where that run's events begin in the viewer's list.
 pub async fn run_to_end(
