@@ -1,5 +1,5 @@
 //! Hooks that let the end-to-end tests reach paths no honest input reaches
-//! (an actor that panics). Off unless the test build of the binary
+//! (an actor that panics, or one held up as by a slow disk). Off unless the test build of the binary
 //! (`tandem-under-test`) turns them on before it starts; the `tandem`
 //! binary never does.
 
@@ -9,6 +9,19 @@ static ENABLED: AtomicBool = AtomicBool::new(false);
 
 /// An agent notification that makes the session actor panic.
 pub const PANIC_METHOD: &str = "_tandem/test/panic";
+
+/// An agent notification that holds the session actor up for
+/// `params.ms` milliseconds, as a slow store write would.
+pub const STALL_METHOD: &str = "_tandem/test/stall";
+
+/// How long a stall notification asks for (at most a minute).
+pub fn stall(params: &serde_json::Value) -> std::time::Duration {
+    let ms = params
+        .get("ms")
+        .and_then(serde_json::Value::as_u64)
+        .unwrap_or(0);
+    std::time::Duration::from_millis(ms.min(60_000))
+}
 
 pub fn enable() {
     ENABLED.store(true, Ordering::SeqCst);

@@ -285,15 +285,19 @@ impl<'s> AgentRun<'s> {
                     None => std::future::pending().await,
                 }
             };
+            // Whether this step heard from the agent or a person: the
+            // watchdog then counts from when Tandem was done with it, so
+            // time Tandem spends storing is never the agent's silence.
+            let mut heard = false;
             let step = tokio::select! {
                 input = self.conn.recv() => {
-                    last_activity = Instant::now();
+                    heard = true;
                     self.on_inputs(input, &id, phase).await
                 }
                 command = self.session.mailbox.recv() => match command {
                     Some(command) => {
                         // An answer from a person restarts the watchdog.
-                        last_activity = Instant::now();
+                        heard = true;
                         self.on_command(command, phase).await
                     }
                     None => Step::Continue,
@@ -304,22 +308,34 @@ impl<'s> AgentRun<'s> {
                 }
                 _ = timer => {
                     let now = Instant::now();
-                    match &self.stopping {
-                        Some(stopping) if now >= stopping.until => Step::End(stopping.ending.clone()),
-                        _ if deadline.is_some_and(|at| now >= at) => Step::End(Ending::failed(format!(
+                    let stopped = self.stopping.as_ref().filter(|stopping| now >= stopping.until);
+                    if let Some(stopping) = stopped {
+                        Step::End(stopping.ending.clone())
+                    } else if let Some(input) = self.conn.try_recv() {
+                        // The timer and the agent's word were ready at
+                        // once (Tandem was busy): what it sent counts.
+                        heard = true;
+                        self.on_inputs(input, &id, phase).await
+                    } else if deadline.is_some_and(|at| now >= at) {
+                        Step::End(Ending::failed(format!(
                             "the agent did not answer {method} within {} s",
                             config.agent_start_timeout.as_secs()
-                        ))),
-                        _ if hang_at.is_some_and(|at| now >= at) => Step::End(Ending::failed(format!(
+                        )))
+                    } else if hang_at.is_some_and(|at| now >= at) {
+                        Step::End(Ending::failed(format!(
                             "the agent sent nothing for {} s while nobody was being asked \
                              anything; the session is treated as hung",
                             config.hang_timeout.as_secs()
-                        ))),
-                        _ => Step::Continue,
+                        )))
+                    } else {
+                        Step::Continue
                     }
                 }
             };
             let flushed = self.session.log.flush().await;
+            if heard {
+                last_activity = Instant::now();
+            }
             match step {
                 Step::Continue => flushed?,
                 Step::Answer(value) => {
@@ -387,6 +403,9 @@ impl<'s> AgentRun<'s> {
                     }
                     crate::test_hooks::PANIC_METHOD if crate::test_hooks::enabled() => {
                         panic!("test hook: the agent asked this actor to panic")
+                    }
+                    crate::test_hooks::STALL_METHOD if crate::test_hooks::enabled() => {
+                        tokio::time::sleep(crate::test_hooks::stall(&params)).await;
                     }
                     _ => {}
                 }

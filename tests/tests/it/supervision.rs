@@ -20,6 +20,41 @@ fn runs(viewer: &Viewer) -> usize {
         .count()
 }
 
+/// The watchdog counts the agent's silence, not Tandem's own slowness: an
+/// actor held up longer than the hang timeout (3 s in tests) by a slow
+/// store, while the agent keeps talking, finishes the turn.
+#[tokio::test]
+async fn an_actor_held_up_longer_than_the_hang_timeout_does_not_call_a_talking_agent_hung() {
+    let server = TestServer::start().await;
+    let assistant = server
+        .scripted_assistant(
+            "talker",
+            json!({"turns": [[
+                {"do": "message", "text": "one. "},
+                {"do": "notify", "method": "_tandem/test/stall", "params": {"ms": 4500}},
+                // More than one batch waits when the actor is back.
+                {"do": "stream", "count": 2000, "interval_ms": 0},
+                {"do": "message", "text": "three."}
+            ]]}),
+        )
+        .await;
+    let session = server.start_session(&assistant, "talk").await;
+    let mut viewer = Viewer::connect(&server).await;
+    viewer.subscribe(&session.id, Seq::ZERO).await;
+    assert_eq!(
+        viewer.until_ended().await,
+        SessionStatus::Completed,
+        "{}",
+        viewer.error_text()
+    );
+    let text = viewer.agent_text();
+    assert!(
+        text.starts_with("one. chunk 0 ") && text.ends_with("chunk 1999 three."),
+        "{text}"
+    );
+    assert!(viewer.error_text().is_empty(), "{}", viewer.error_text());
+}
+
 #[tokio::test]
 async fn an_actor_that_panics_fails_its_session_and_the_next_message_resumes_it() {
     let server = TestServer::start().await;
