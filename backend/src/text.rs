@@ -9,7 +9,7 @@
 use serde_json::Value;
 
 /// Keys whose values are names or titles: one line, no invisible tricks.
-const LABELS: [&str; 2] = ["name", "title"];
+pub const LABELS: [&str; 2] = ["name", "title"];
 
 /// The first string of a request body that breaks the rules, as
 /// `field: why`.
@@ -50,6 +50,42 @@ fn check_text(text: &str, label: bool) -> Result<(), &'static str> {
         return Err("must not contain control or text-direction characters");
     }
     Ok(())
+}
+
+/// The same rules as regular expressions, for the API document (each means
+/// the same in ECMAScript and in the common engines): one character of…
+pub mod pattern {
+    /// …any text Tandem stores (no NUL).
+    pub const TEXT: &str = r"[^\x00]";
+    /// …stored text that is not white space (what `trim` keeps).
+    pub const TEXT_EDGE: &str =
+        r"[^\x00\t-\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]";
+    /// …a name or title (no control or direction character).
+    pub const LABEL: &str = r"[^\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]";
+    /// …a name or title that is not white space either.
+    pub const LABEL_EDGE: &str = r"[^\x00-\x20\x7f-\xa0\u1680\u2000-\u200a\u2028\u2029\u202a-\u202f\u205f\u2066-\u2069\u3000]";
+
+    /// …a setting's name or value (no control character).
+    pub const PLAIN: &str = r"[^\x00-\x1f\x7f-\x9f]";
+    /// …a setting's that is not white space either.
+    pub const PLAIN_EDGE: &str =
+        r"[^\x00-\x20\x7f-\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]";
+
+    /// Text made only of `one`.
+    pub fn only(one: &str) -> String {
+        format!("^{one}*$")
+    }
+
+    /// Text of `one` holding at least one `edge` (not blank).
+    pub fn not_blank(one: &str, edge: &str) -> String {
+        format!("^{one}*{edge}{one}*$")
+    }
+
+    /// Text of `one` that starts and ends with an `edge`: not blank, and
+    /// nothing for `trim` to take.
+    pub fn trimmed(one: &str, edge: &str) -> String {
+        format!("^{edge}(?:{one}*{edge})?$")
+    }
 }
 
 /// Overrides, embeddings and isolates: they reorder what follows them.
@@ -103,6 +139,61 @@ mod tests {
         // Bodies and messages may hold any text but NUL.
         assert_eq!(check(&json!({"text": "שלום \u{202E} and\ttabs"})), Ok(()));
         assert!(check(&json!({"k\u{0}": 1})).is_err());
+    }
+
+    /// The patterns say what `check` and `trim` do, character by character.
+    #[test]
+    fn the_patterns_agree_with_the_rules() {
+        let compiled = |class: &str| regex::Regex::new(&format!("^{class}$"));
+        let (Ok(text), Ok(text_edge), Ok(label), Ok(label_edge), Ok(plain), Ok(plain_edge)) = (
+            compiled(pattern::TEXT),
+            compiled(pattern::TEXT_EDGE),
+            compiled(pattern::LABEL),
+            compiled(pattern::LABEL_EDGE),
+            compiled(pattern::PLAIN),
+            compiled(pattern::PLAIN_EDGE),
+        ) else {
+            panic!("a pattern does not compile");
+        };
+        let chars = (0u32..0x3100)
+            .chain([0xfeff, 0x1_f600])
+            .filter_map(char::from_u32);
+        for c in chars {
+            let one = c.to_string();
+            let stored = c != '\0';
+            let labelled = check_text(&one, true).is_ok();
+            assert_eq!(text.is_match(&one), stored, "{c:?}");
+            assert_eq!(
+                text_edge.is_match(&one),
+                stored && !c.is_whitespace(),
+                "{c:?}"
+            );
+            assert_eq!(label.is_match(&one), labelled, "{c:?}");
+            assert_eq!(
+                label_edge.is_match(&one),
+                labelled && !c.is_whitespace(),
+                "{c:?}"
+            );
+            assert_eq!(plain.is_match(&one), !c.is_control(), "{c:?}");
+            assert_eq!(
+                plain_edge.is_match(&one),
+                !c.is_control() && !c.is_whitespace(),
+                "{c:?}"
+            );
+        }
+        let trimmed = regex::Regex::new(&pattern::trimmed(pattern::LABEL, pattern::LABEL_EDGE));
+        let Ok(trimmed) = trimmed else {
+            panic!("pattern")
+        };
+        for (name, fits) in [
+            ("a", true),
+            ("a b", true),
+            (" a", false),
+            ("a ", false),
+            ("", false),
+        ] {
+            assert_eq!(trimmed.is_match(name), fits, "{name:?}");
+        }
     }
 
     #[test]

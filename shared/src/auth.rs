@@ -132,9 +132,12 @@ pub struct SharedSession {
 
 /// Rules for account names, shared so the web app can say them before
 /// sending.
+/// Longest account name.
+pub const MAX_USER_NAME_CHARS: usize = 64;
+
 pub fn check_user_name(name: &str) -> Result<(), String> {
-    if name.is_empty() || name.chars().count() > 64 {
-        return Err("a name has 1 to 64 characters".into());
+    if name.is_empty() || name.chars().count() > MAX_USER_NAME_CHARS {
+        return Err(format!("a name has 1 to {MAX_USER_NAME_CHARS} characters"));
     }
     if !name
         .chars()
@@ -147,6 +150,8 @@ pub fn check_user_name(name: &str) -> Result<(), String> {
 
 /// Shortest password accepted.
 pub const MIN_PASSWORD_CHARS: usize = 8;
+/// Longest password accepted.
+pub const MAX_PASSWORD_CHARS: usize = 1024;
 
 pub fn check_password(password: &str) -> Result<(), String> {
     let length = password.chars().count();
@@ -155,8 +160,10 @@ pub fn check_password(password: &str) -> Result<(), String> {
             "a password has at least {MIN_PASSWORD_CHARS} characters"
         ));
     }
-    if length > 1024 {
-        return Err("a password has at most 1024 characters".into());
+    if length > MAX_PASSWORD_CHARS {
+        return Err(format!(
+            "a password has at most {MAX_PASSWORD_CHARS} characters"
+        ));
     }
     Ok(())
 }

@@ -140,7 +140,15 @@ fn admin_token(tandem: &Path, data: &Path, database: Option<&str>) -> Result<Str
 /// Starts the server on a free port; its URL once it listens.
 fn serve(tandem: &Path, data: &Path, database: Option<&str>) -> Result<(Child, String)> {
     let mut command = Command::new(tandem);
-    command.args(["serve", "--addr", "127.0.0.1:0"]);
+    // "Check agent" starts real agents (through npx, which may download
+    // them): a short start timeout answers within the fuzzer's 10 s.
+    command.args([
+        "serve",
+        "--addr",
+        "127.0.0.1:0",
+        "--agent-start-timeout",
+        "3",
+    ]);
     with_database(&mut command, data, database);
     let mut child = command
         .env("TANDEM_LOG", "warn")

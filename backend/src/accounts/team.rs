@@ -7,6 +7,9 @@ use crate::store::{NewUserOutcome, Store, StoreError};
 use tandem_shared::auth::{check_password, check_user_name, ApiToken, CreatedToken, User};
 use tandem_shared::UserId;
 
+/// Longest name of an API token.
+pub const MAX_TOKEN_NAME: usize = 80;
+
 pub const TOKEN_PREFIX: &str = "tdm_";
 
 #[derive(Debug, thiserror::Error)]
@@ -63,10 +66,10 @@ impl Team<'_> {
     /// A bearer token for `user`; its secret is returned once.
     pub async fn issue_token(&self, user: &UserId, name: &str) -> Result<CreatedToken, TeamError> {
         let name = name.trim();
-        if name.is_empty() || name.chars().count() > 80 {
-            return Err(TeamError::Invalid(
-                "name: must be 1 to 80 characters".into(),
-            ));
+        if name.is_empty() || name.chars().count() > MAX_TOKEN_NAME {
+            return Err(TeamError::Invalid(format!(
+                "name: must be 1 to {MAX_TOKEN_NAME} characters"
+            )));
         }
         let token = ApiToken {
             id: self.ids.new_id("tok"),

@@ -13,6 +13,24 @@ use crate::acp::connection::LaunchSpec;
 use std::path::{Path, PathBuf};
 use tandem_shared::api::{AgentKindInfo, AgentSpec};
 
+/// Longest custom agent command.
+pub const MAX_COMMAND: usize = 4096;
+
+/// Why a custom agent's command cannot be run, if it cannot: it is blank
+/// or longer than any command line.
+pub fn command_refusal(agent: &AgentSpec) -> Option<String> {
+    match agent {
+        AgentSpec::Custom { command, .. }
+            if command.trim().is_empty() || command.chars().count() > MAX_COMMAND =>
+        {
+            Some(format!(
+                "agent.command: a program to run, 1 to {MAX_COMMAND} characters"
+            ))
+        }
+        _ => None,
+    }
+}
+
 /// An agent distributed on npm: its binary name and the pinned package.
 struct NpmAgent {
     kind: &'static str,

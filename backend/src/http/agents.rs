@@ -83,6 +83,9 @@ pub async fn check_kind(
     if matches!(body.agent, AgentSpec::Custom { .. }) {
         caller.require_admin("check a custom agent command")?;
     }
+    if let Some(refusal) = crate::agents::command_refusal(&body.agent) {
+        return Err(ApiError::BadRequest(refusal));
+    }
     let mut env = Vec::new();
     for secret in body.secrets {
         let name = secret.name.trim().to_owned();

@@ -16,10 +16,12 @@ use tandem_shared::AssistantId;
 
 const DEFAULT_COLOR: &str = "#5b6ee1";
 /// Upper bounds that keep one assistant's texts reasonable.
-const MAX_PERSONA: usize = 20_000;
-const MAX_CONSTITUTION: usize = 50_000;
-const MAX_MEMORY: usize = 200_000;
-const MAX_JOURNAL_ENTRY: usize = 20_000;
+/// Longest assistant name.
+pub(crate) const MAX_NAME: usize = 80;
+pub(crate) const MAX_PERSONA: usize = 20_000;
+pub(crate) const MAX_CONSTITUTION: usize = 50_000;
+pub(crate) const MAX_MEMORY: usize = 200_000;
+pub(crate) const MAX_JOURNAL_ENTRY: usize = 20_000;
 
 #[utoipa::path(get, path = "/api/assistants", params(ListQuery), responses((status = 200, body = Vec<Assistant>)))]
 pub async fn list(
@@ -225,10 +227,10 @@ pub async fn set_org_constitution(
 
 fn validate(assistant: &Assistant) -> Result<(), ApiError> {
     let name_len = assistant.name.chars().count();
-    if name_len == 0 || name_len > 80 {
-        return Err(ApiError::BadRequest(
-            "name: must be 1 to 80 characters".into(),
-        ));
+    if name_len == 0 || name_len > MAX_NAME {
+        return Err(ApiError::BadRequest(format!(
+            "name: must be 1 to {MAX_NAME} characters"
+        )));
     }
     if !is_hex_color(&assistant.color) {
         return Err(ApiError::BadRequest("color: must look like #1a2b3c".into()));
@@ -265,7 +267,7 @@ fn settle_agent_and_workspace(
         .context()
         .places
         .judge(&assistant.workspace, caller.user.admin)
-        .map_err(|refusal| ApiError::BadRequest(refusal.to_string()))?;
+        .map_err(ApiError::from)?;
     assistant.workspace = real.display().to_string();
     let workspace = real.as_path();
     let probe = workspace.join(format!(".tandem-write-check-{}", std::process::id()));
@@ -274,18 +276,14 @@ fn settle_agent_and_workspace(
             let _ = std::fs::remove_file(&probe);
         }
         Err(_) => {
-            return Err(ApiError::BadRequest(format!(
+            return Err(ApiError::Forbidden(format!(
                 "workspace: {} is not writable",
                 assistant.workspace
             )))
         }
     }
-    if let AgentSpec::Custom { command, .. } = &assistant.agent {
-        if command.trim().is_empty() {
-            return Err(ApiError::BadRequest(
-                "agent.command: must not be empty".into(),
-            ));
-        }
+    if let Some(refusal) = crate::agents::command_refusal(&assistant.agent) {
+        return Err(ApiError::BadRequest(refusal));
     }
     Ok(())
 }

@@ -291,7 +291,7 @@ pub async fn change_password(
         .ok_or(ApiError::Internal)?;
     let matches = verify_password(body.current.clone(), stored).await?;
     if !matches {
-        return Err(ApiError::BadRequest(
+        return Err(ApiError::Forbidden(
             "current: that is not your password".into(),
         ));
     }

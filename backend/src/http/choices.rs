@@ -10,7 +10,7 @@ use axum::extract::State;
 use tandem_shared::agent_state::{Choice, ChoiceApplied, ConfigValue, Setting};
 
 /// Ids and values longer than this are not an agent's.
-const MAX_LEN: usize = 200;
+pub(crate) const MAX_LEN: usize = 200;
 
 /// The session's kept choices, oldest first.
 #[utoipa::path(get, path = "/api/sessions/{id}/choices",

@@ -56,6 +56,22 @@ impl ApiError {
     }
 }
 
+/// A well-formed path refused for where it leads: a place the caller may
+/// not use is forbidden, one that is not there is not found, one already
+/// made is a conflict; only a malformed one is a bad request.
+impl From<crate::workspaces::WorkspaceRefusal> for ApiError {
+    fn from(refusal: crate::workspaces::WorkspaceRefusal) -> Self {
+        use crate::workspaces::WorkspaceRefusal as R;
+        let message = refusal.to_string();
+        match refusal {
+            R::NotAbsolute(_) | R::BadName(_) => ApiError::BadRequest(message),
+            R::Missing(_) => ApiError::NotFound(message),
+            R::HoldsTandemData(_) | R::OutsideRoot(..) => ApiError::Forbidden(message),
+            R::Exists(_) | R::Io(_) => ApiError::Conflict(message),
+        }
+    }
+}
+
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let (status, code) = self.status_and_code();
@@ -167,13 +183,15 @@ impl From<PathRejection> for ApiError {
 }
 
 /// A JSON object body, its text held to `crate::text`'s rules, with
-/// rejections that are JSON errors naming the field.
+/// rejections that are JSON errors naming the field. The rules are checked
+/// on what was read: fields the type does not have are ignored, whatever
+/// they hold.
 pub struct ApiJson<T>(pub T);
 
 impl<S, T> axum::extract::FromRequest<S> for ApiJson<T>
 where
     S: Send + Sync,
-    T: serde::de::DeserializeOwned,
+    T: serde::de::DeserializeOwned + serde::Serialize,
 {
     type Rejection = ApiError;
 
@@ -186,14 +204,14 @@ where
                 "the request body must be a JSON object".into(),
             ));
         }
-        crate::text::check(&value).map_err(ApiError::BadRequest)?;
-        serde_path_to_error::deserialize(value)
-            .map(ApiJson)
-            .map_err(|error| {
-                ApiError::BadRequest(format!(
-                    "Failed to deserialize the JSON body into the target type: {error}"
-                ))
-            })
+        let read: T = serde_path_to_error::deserialize(value).map_err(|error| {
+            ApiError::BadRequest(format!(
+                "Failed to deserialize the JSON body into the target type: {error}"
+            ))
+        })?;
+        let kept = serde_json::to_value(&read).map_err(|_| ApiError::Internal)?;
+        crate::text::check(&kept).map_err(ApiError::BadRequest)?;
+        Ok(ApiJson(read))
     }
 }
 

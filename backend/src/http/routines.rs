@@ -8,7 +8,7 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use tandem_shared::api::{Assistant, CreateRoutine, ErrorBody, Routine, UpdateRoutine};
 
-const MAX_PROMPT: usize = 20_000;
+pub(crate) const MAX_PROMPT: usize = 20_000;
 
 /// Validates the routine and fills in its description and next run.
 fn schedule(state: &AppState, routine: &mut Routine) -> Result<(), ApiError> {

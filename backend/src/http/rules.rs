@@ -9,7 +9,7 @@ use axum::http::StatusCode;
 use tandem_shared::api::{ApprovalRule, Assistant, CreateRule, ErrorBody};
 use tandem_shared::AssistantId;
 
-const MAX_PREFIX: usize = 2_000;
+pub(crate) const MAX_PREFIX: usize = 2_000;
 
 #[utoipa::path(get, path = "/api/rules", responses((status = 200, body = Vec<ApprovalRule>)))]
 pub async fn list_tandem(
@@ -92,7 +92,8 @@ async fn create(
         && body.prefix.trim().is_empty()
         && body.action == tandem_shared::api::RuleAction::Allow
     {
-        return Err(ApiError::BadRequest(
+        // Well-formed, but a rule Tandem does not let anyone make.
+        return Err(ApiError::Forbidden(
             "prefix: a rule that allows every tool call needs a kind or a prefix".into(),
         ));
     }

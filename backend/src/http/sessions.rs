@@ -15,12 +15,12 @@ use tandem_shared::api::{
 use tandem_shared::Seq;
 
 const DEFAULT_PAGE: i64 = 500;
-const MAX_PAGE: i64 = 5000;
+pub(crate) const MAX_PAGE: i64 = 5000;
 
 /// Search words, at most this many characters.
-const MAX_QUERY: usize = 200;
+pub(crate) const MAX_QUERY: usize = 200;
 /// Sessions archived or brought back in one request, at most.
-const MAX_ARCHIVE: usize = 500;
+pub(crate) const MAX_ARCHIVE: usize = 500;
 
 #[utoipa::path(get, path = "/api/sessions", params(SessionQuery),
     responses((status = 200, body = Vec<SessionSummary>), (status = 400, body = tandem_shared::api::ErrorBody)))]
@@ -116,7 +116,7 @@ pub async fn get(
 #[into_params(parameter_in = Query)]
 pub struct PageQuery {
     /// Events with a `seq` above this one (default 0: from the start).
-    pub after: Option<u64>,
+    pub after: Option<i64>,
     /// At most this many (default 500, at most 5000).
     pub limit: Option<i64>,
 }
@@ -145,7 +145,10 @@ pub async fn page(
             "limit: must be between 1 and {MAX_PAGE}"
         )));
     }
-    let after = Seq(query.after.unwrap_or(0));
+    let after = match u64::try_from(query.after.unwrap_or(0)) {
+        Ok(after) => Seq(after),
+        Err(_) => return Err(ApiError::BadRequest("after: must be 0 or more".into())),
+    };
     let events = state
         .store
         .events_after(&record.summary.id, after, limit)

@@ -17,7 +17,7 @@ use tandem_shared::auth::{CreateShareLink, CreatedShareLink, ShareLink, SharedSe
 
 const LINK_PREFIX: &str = "tds_";
 /// A year: the longest expiry one can ask for.
-const MAX_HOURS: u32 = 24 * 366;
+pub(crate) const MAX_HOURS: u32 = 24 * 366;
 
 #[utoipa::path(post, path = "/api/sessions/{id}/share-links", request_body = CreateShareLink,
     params(("id" = String, Path, description = "session id")),

@@ -10,8 +10,8 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use tandem_shared::api::{CreateTask, ErrorBody, Task, TaskStatus, UpdateTask, WakeTrigger};
 
-const MAX_TITLE: usize = 200;
-const MAX_BODY: usize = 50_000;
+pub(crate) const MAX_TITLE: usize = 200;
+pub(crate) const MAX_BODY: usize = 50_000;
 
 /// The team's board: unassigned tasks, and those of assistants the caller
 /// may see.
@@ -114,7 +114,7 @@ async fn validate(state: &AppState, caller: &Caller, task: &Task) -> Result<(), 
         let visible = access::assistant(state, caller, assignee).await.ok();
         match visible {
             None => {
-                return Err(ApiError::BadRequest(
+                return Err(ApiError::NotFound(
                     "assignee_id: no assistant with that id".into(),
                 ))
             }

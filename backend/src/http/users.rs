@@ -101,7 +101,7 @@ pub async fn add_member(
     ApiJson(body): ApiJson<AddMember>,
 ) -> Result<ApiJson<Vec<User>>, ApiError> {
     if state.store.get_user(&body.user_id).await?.is_none() {
-        return Err(ApiError::BadRequest("user_id: nobody has that id".into()));
+        return Err(ApiError::NotFound("user_id: nobody has that id".into()));
     }
     state
         .store

@@ -47,7 +47,7 @@ pub async fn create(
 }
 
 /// Runs a picker's file-system work off the async threads, for the caller
-/// (an admin or not); a refusal is the caller's bad request.
+/// (an admin or not).
 async fn on_disk(
     state: &AppState,
     caller: &Caller,
@@ -63,5 +63,5 @@ async fn on_disk(
     tokio::task::spawn_blocking(move || work(&places, admin))
         .await
         .map_err(|_| ApiError::Internal)?
-        .map_err(|refusal| ApiError::BadRequest(refusal.to_string()))
+        .map_err(ApiError::from)
 }

@@ -54,9 +54,83 @@ impl Schedule {
     }
 }
 
+/// The five-field cron expressions the API document describes: numbers,
+/// lists and `*`/steps, a day of the month after the 29th only in every
+/// month, and a day of the month or of the week, not both. A narrower
+/// language than `parse` takes, but everything in it fires.
+pub fn cron_pattern() -> String {
+    let field = |value: &str, step: &str| {
+        let item = format!(r"(?:\*(?:/(?:{step}))?|{value})");
+        format!("{item}(?:,{item})*")
+    };
+    let minute = field("[0-5]?[0-9]", "[1-9]|[1-5][0-9]");
+    let hour = field("[01]?[0-9]|2[0-3]", "[1-9]|1[0-9]|2[0-3]");
+    let any_day = field("0?[1-9]|[12][0-9]|3[01]", "[1-9]|1[0-9]|2[0-9]|30");
+    let fitting_day = field("0?[1-9]|1[0-9]|2[0-9]", "[1-9]|1[0-9]|2[0-9]|30");
+    let month = field("0?[1-9]|1[0-2]", "[1-9]|1[01]");
+    let every_month = r"\*(?:/1)?";
+    let weekday = field("[0-7]", "[1-6]");
+    format!(
+        "^{minute} {hour} (?:(?:{any_day}) {every_month} \\*|(?:{fitting_day}) (?:{month}) \\*|\\* (?:{month}) (?:{weekday}))$"
+    )
+}
+
+/// The time zones `parse` knows, by their IANA names.
+pub fn time_zone_names() -> Vec<&'static str> {
+    chrono_tz::TZ_VARIANTS
+        .iter()
+        .map(|zone| zone.name())
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Every kind of expression the pattern describes parses and fires.
+    #[test]
+    fn what_the_document_describes_is_accepted() {
+        let Ok(pattern) = regex::Regex::new(&cron_pattern()) else {
+            panic!("pattern");
+        };
+        let mut tried = 0;
+        for minute in ["0", "59", "*/15", "*/59", "0,30", "*"] {
+            for hour in ["0", "23", "*/23", "9,17", "*"] {
+                for days in [
+                    "31 * *",
+                    "29 2 *",
+                    "1,15 1,12 *",
+                    "*/30 * *",
+                    "* 2 0",
+                    "* */11 7",
+                    "* * *",
+                    "* 12 1,5",
+                    "28 */1 *",
+                    "31 */1 *",
+                ] {
+                    let cron = format!("{minute} {hour} {days}");
+                    assert!(pattern.is_match(&cron), "{cron} is described");
+                    assert!(Schedule::parse(&cron, "UTC").is_ok(), "{cron} parses");
+                    tried += 1;
+                }
+            }
+        }
+        assert_eq!(tried, 300);
+        for never in [
+            "0 0 30 2 *",
+            "0 0 31 4 *",
+            "0 0 31 2 *",
+            "61 * * * *",
+            "0 0 13 * 5",
+            "",
+        ] {
+            assert!(!pattern.is_match(never), "{never} is not described");
+        }
+        assert!(time_zone_names().contains(&"Europe/Berlin"));
+        for zone in time_zone_names() {
+            assert!(Schedule::parse("0 9 * * *", zone).is_ok(), "{zone}");
+        }
+    }
 
     fn ms(rfc3339: &str) -> i64 {
         chrono::DateTime::parse_from_rfc3339(rfc3339)

@@ -3,9 +3,10 @@
 //! settings come from.
 
 /// Names that change what runs rather than what it knows.
-const REFUSED: [&str; 4] = ["PATH", "NODE_OPTIONS", "HOME", "SHELL"];
-const REFUSED_PREFIXES: [&str; 3] = ["LD_", "DYLD_", "TANDEM_"];
-/// Longest name and value taken.
+pub const REFUSED: [&str; 4] = ["PATH", "NODE_OPTIONS", "HOME", "SHELL"];
+pub const REFUSED_PREFIXES: [&str; 3] = ["LD_", "DYLD_", "TANDEM_"];
+/// Longest name and value taken (in characters, as the API document
+/// counts).
 pub const MAX_NAME: usize = 64;
 pub const MAX_VALUE: usize = 8 * 1024;
 
@@ -33,8 +34,10 @@ pub fn refusal(name: &str) -> Option<String> {
 
 /// Why `value` cannot be a secret's value, if it cannot.
 pub fn value_refusal(value: &str) -> Option<String> {
-    if value.is_empty() || value.len() > MAX_VALUE || value.contains('\0') {
-        return Some(format!("a secret's value: 1 to {MAX_VALUE} bytes, no NUL"));
+    if value.is_empty() || value.chars().count() > MAX_VALUE || value.contains('\0') {
+        return Some(format!(
+            "a secret's value: 1 to {MAX_VALUE} characters, no NUL"
+        ));
     }
     None
 }

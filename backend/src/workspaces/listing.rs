@@ -49,7 +49,7 @@ pub fn create(
 ) -> Result<WorkspaceListing, WorkspaceRefusal> {
     let name = name.trim();
     if name.is_empty()
-        || name.chars().count() > 100
+        || name.chars().count() > super::MAX_DIRECTORY_NAME
         || name == "."
         || name == ".."
         || name.starts_with('.')
@@ -63,9 +63,7 @@ pub fn create(
     let parent = places.judge(parent, admin)?;
     let made = parent.join(name);
     std::fs::create_dir(&made).map_err(|error| match error.kind() {
-        std::io::ErrorKind::AlreadyExists => {
-            WorkspaceRefusal::BadName(format!("{} already exists", made.display()))
-        }
+        std::io::ErrorKind::AlreadyExists => WorkspaceRefusal::Exists(made.display().to_string()),
         _ => WorkspaceRefusal::Io(format!("cannot make {}: {error}", made.display())),
     })?;
     list(places, Some(&made.display().to_string()), admin)

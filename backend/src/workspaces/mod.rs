@@ -9,6 +9,9 @@ pub use listing::{create, list};
 
 use std::path::{Path, PathBuf};
 
+/// Longest name of a directory made in the picker.
+pub const MAX_DIRECTORY_NAME: usize = 100;
+
 /// The places that decide what may be a workspace, both canonical.
 #[derive(Debug, Clone)]
 pub struct Places {
@@ -30,6 +33,8 @@ pub enum WorkspaceRefusal {
     OutsideRoot(String, String),
     #[error("name: {0}")]
     BadName(String),
+    #[error("{0} already exists")]
+    Exists(String),
     #[error("workspace: {0}")]
     Io(String),
 }

@@ -435,7 +435,7 @@ async fn people_see_only_the_assistants_they_belong_to() {
             json!({"user_id": "usr_nobody"}),
         )
         .await;
-    assert_eq!(status, 400, "{body}");
+    assert_eq!(status, 404, "{body}");
     let (status, _) = server
         .post(
             &format!("/api/assistants/{a}/members"),
@@ -670,7 +670,7 @@ async fn changing_a_password_ends_other_logins_and_bad_cli_input_is_refused() {
             .unwrap()
             .status()
             .as_u16(),
-        400
+        403
     );
     assert_eq!(
         change(ADMIN_PASSWORD, "short")

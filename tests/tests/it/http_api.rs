@@ -119,7 +119,8 @@ async fn bad_requests_get_clear_json_errors() {
             json!({"name": "x", "agent": {"kind": "shell"}, "workspace": "/does/not/exist", "persona": "p"}),
         )
         .await;
-    assert_eq!((status, error_code(&body)), (400, "bad_request"));
+    // Well-formed, but not there: not found, as the document says.
+    assert_eq!((status, error_code(&body)), (404, "not_found"));
     assert!(body["error"]["message"]
         .as_str()
         .unwrap()

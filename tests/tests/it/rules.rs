@@ -137,11 +137,15 @@ async fn bad_rules_are_refused() {
         json!({"kind": "teleport", "prefix": "x", "action": "allow"}),
         json!({"kind": "execute", "action": "allow"}),
         json!({"kind": "execute", "prefix": "x", "action": "maybe"}),
-        json!({"prefix": "", "action": "allow"}),
     ] {
         let (status, answer): (u16, Value) = server.post(&path, body.clone()).await;
         assert_eq!(status, 400, "{body} → {answer}");
     }
+    // Well-formed, but a rule that allows everything is not Tandem's to make.
+    let (status, answer) = server
+        .post(&path, json!({"prefix": " ", "action": "allow"}))
+        .await;
+    assert_eq!(status, 403, "{answer}");
     let (status, _) = server
         .post(
             "/api/assistants/ast_none/rules",

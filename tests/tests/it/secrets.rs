@@ -113,7 +113,7 @@ async fn bad_names_and_values_are_refused_and_strangers_see_nothing() {
         ("LD_PRELOAD", "/tmp/evil.so", "cannot be a secret"),
         ("PATH", "/tmp", "cannot be a secret"),
         ("TANDEM_DATA_DIR", "/", "cannot be a secret"),
-        ("GOOD_NAME", "", "1 to 8192 bytes"),
+        ("GOOD_NAME", "", "1 to 8192 characters"),
     ] {
         let response = server
             .http

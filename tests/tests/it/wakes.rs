@@ -284,7 +284,7 @@ async fn bad_wakes_get_clear_errors() {
             json!({"title": "x", "assignee_id": "ast_none"}),
         )
         .await;
-    assert_eq!(status, 400);
+    assert_eq!(status, 404);
     assert!(body["error"]["message"]
         .as_str()
         .unwrap()

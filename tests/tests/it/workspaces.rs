@@ -51,31 +51,33 @@ async fn a_member_works_below_the_root_and_nowhere_else() {
         .await;
     assert_eq!(status, 201, "{created}");
 
-    // Everything else is refused, each in words, and nothing is made.
+    // Everything else is refused, each in words, and nothing is made: a
+    // place the caller may not use is forbidden, one not there not found,
+    // a malformed path a bad request.
     std::os::unix::fs::symlink("/etc", root.join("escape")).expect("link");
     let escape = root.join("escape").display().to_string();
     let dots = format!("{}/../..", app.display());
-    for (workspace, says) in [
-        ("/etc", "only an admin"),
-        ("/", "holds Tandem's data directory"),
-        (escape.as_str(), "only an admin"),
-        (dots.as_str(), "holds Tandem's data directory"),
-        ("relative", "not an absolute path"),
-        ("/no/such/dir", "not an existing directory"),
+    for (workspace, wanted, says) in [
+        ("/etc", 403, "only an admin"),
+        ("/", 403, "holds Tandem's data directory"),
+        (escape.as_str(), 403, "only an admin"),
+        (dots.as_str(), 403, "holds Tandem's data directory"),
+        ("relative", 400, "not an absolute path"),
+        ("/no/such/dir", 404, "not an existing directory"),
     ] {
         let (status, body) = bea
             .post("/api/assistants", claude_assistant(workspace))
             .await;
-        assert_eq!(status, 400, "{workspace}: {body}");
+        assert_eq!(status, wanted, "{workspace}: {body}");
         let message = body["error"]["message"].as_str().unwrap_or_default();
         assert!(message.contains(says), "{workspace}: {message}");
     }
     let (status, body) = bea.get("/api/workspaces?path=/etc").await;
-    assert_eq!(status, 400, "{body}");
+    assert_eq!(status, 403, "{body}");
     let (status, body) = bea
         .post("/api/workspaces", json!({"parent": "/tmp", "name": "x"}))
         .await;
-    assert_eq!(status, 400, "{body}");
+    assert_eq!(status, 403, "{body}");
     for bad in ["..", "a/b", ".hidden", ""] {
         let (status, body) = bea
             .post("/api/workspaces", json!({"parent": root, "name": bad}))
@@ -88,7 +90,7 @@ async fn a_member_works_below_the_root_and_nowhere_else() {
             json!({"parent": root, "name": "bea-app"}),
         )
         .await;
-    assert_eq!(status, 400, "{body}");
+    assert_eq!(status, 409, "{body}");
     assert!(body["error"]["message"]
         .as_str()
         .is_some_and(|m| m.contains("already exists")));
@@ -101,7 +103,7 @@ async fn a_member_works_below_the_root_and_nowhere_else() {
             json!({"workspace": "/etc", "name": "renamed"}),
         )
         .await;
-    assert_eq!(status, 400, "{body}");
+    assert_eq!(status, 403, "{body}");
     let (_, kept) = bea.get(&format!("/api/assistants/{id}")).await;
     assert_eq!(
         (kept["name"].clone(), kept["workspace"].clone()),
@@ -124,9 +126,9 @@ async fn a_member_works_below_the_root_and_nowhere_else() {
             claude_assistant(&server.data_dir.display().to_string()),
         )
         .await;
-    assert_eq!(status, 400, "{body}");
+    assert_eq!(status, 403, "{body}");
     let (status, body) = server.post("/api/assistants", claude_assistant("/")).await;
-    assert_eq!(status, 400, "{body}");
+    assert_eq!(status, 403, "{body}");
     let elsewhere = tempfile::tempdir().expect("dir");
     let (status, body) = server
         .post(
