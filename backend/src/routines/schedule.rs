@@ -59,10 +59,9 @@ impl Schedule {
 /// month, and a day of the month or of the week, not both. A narrower
 /// language than `parse` takes, but everything in it fires.
 pub fn cron_pattern() -> String {
-    let field = |value: &str, step: &str| {
-        let item = format!(r"(?:\*(?:/(?:{step}))?|{value})");
-        format!("{item}(?:,{item})*")
-    };
+    // `*` (with a step) stands alone; numbers may be listed.
+    let field =
+        |value: &str, step: &str| format!(r"(?:\*(?:/(?:{step}))?|(?:{value})(?:,(?:{value}))*)");
     let minute = field("[0-5]?[0-9]", "[1-9]|[1-5][0-9]");
     let hour = field("[01]?[0-9]|2[0-3]", "[1-9]|1[0-9]|2[0-3]");
     let any_day = field("0?[1-9]|[12][0-9]|3[01]", "[1-9]|1[0-9]|2[0-9]|30");
@@ -95,7 +94,7 @@ mod tests {
         };
         let mut tried = 0;
         for minute in ["0", "59", "*/15", "*/59", "0,30", "*"] {
-            for hour in ["0", "23", "*/23", "9,17", "*"] {
+            for hour in ["0", "23", "*/23", "9,17", "07,21", "*"] {
                 for days in [
                     "31 * *",
                     "29 2 *",
@@ -115,13 +114,14 @@ mod tests {
                 }
             }
         }
-        assert_eq!(tried, 300);
+        assert_eq!(tried, 360);
         for never in [
             "0 0 30 2 *",
             "0 0 31 4 *",
             "0 0 31 2 *",
             "61 * * * *",
             "0 0 13 * 5",
+            "*,5 * * * *",
             "",
         ] {
             assert!(!pattern.is_match(never), "{never} is not described");

@@ -252,8 +252,12 @@ impl utoipa::Modify for Limits {
                     for_property(found, field, &mut |property| apply(property, &limit));
                 }
             }
-            for found in components.schemas.values_mut() {
-                if let RefOr::T(found) = found {
+        }
+        // What people and programs send; answers may carry an agent's words.
+        let sent = request_schemas(openapi);
+        if let Some(components) = openapi.components.as_mut() {
+            for (name, found) in components.schemas.iter_mut() {
+                if let (true, RefOr::T(found)) = (sent.contains(name), found) {
                     text_rules(found, None);
                 }
             }
@@ -282,6 +286,63 @@ impl utoipa::Modify for Limits {
                 }
             }
         }
+    }
+}
+
+/// The schemas request bodies use, and those they use in turn.
+fn request_schemas(openapi: &mut OpenApi) -> std::collections::BTreeSet<String> {
+    let mut waiting = Vec::new();
+    for item in openapi.paths.paths.values_mut() {
+        for operation in operations(item) {
+            let bodies = operation
+                .request_body
+                .iter()
+                .flat_map(|body| body.content.values());
+            for content in bodies {
+                if let Some(schema) = &content.schema {
+                    refs(schema, &mut waiting);
+                }
+            }
+        }
+    }
+    let mut seen = std::collections::BTreeSet::new();
+    while let Some(name) = waiting.pop() {
+        if !seen.insert(name.clone()) {
+            continue;
+        }
+        let found = openapi
+            .components
+            .as_ref()
+            .and_then(|c| c.schemas.get(&name));
+        if let Some(schema) = found {
+            refs(schema, &mut waiting);
+        }
+    }
+    seen
+}
+
+/// The component names `schema` refers to.
+fn refs(schema: &RefOr<Schema>, out: &mut Vec<String>) {
+    let schema = match schema {
+        RefOr::Ref(reference) => {
+            if let Some(name) = reference.ref_location.rsplit('/').next() {
+                out.push(name.to_owned());
+            }
+            return;
+        }
+        RefOr::T(schema) => schema,
+    };
+    match schema {
+        Schema::Object(object) => object.properties.values().for_each(|p| refs(p, out)),
+        Schema::Array(array) => {
+            if let utoipa::openapi::schema::ArrayItems::RefOrSchema(items) = &array.items {
+                refs(items, out);
+            }
+        }
+        Schema::OneOf(one) => one.items.iter().for_each(|item| refs(item, out)),
+        Schema::AllOf(all) => all.items.iter().for_each(|item| refs(item, out)),
+        Schema::AnyOf(any) => any.items.iter().for_each(|item| refs(item, out)),
+        _ => {}
     }
 }
 
@@ -479,9 +540,15 @@ mod tests {
             serde_json::json!(pattern::only(LABEL))
         );
         assert_eq!(
-            schemas["Routine"]["properties"]["cron"]["pattern"],
+            schemas["EnvVar"]["properties"]["value"]["pattern"],
             serde_json::json!(pattern::only(TEXT))
         );
+        assert_eq!(
+            schemas["EnvVar"]["properties"]["name"]["pattern"],
+            serde_json::json!(pattern::only(LABEL))
+        );
+        // Answers are not held to them: they carry agents' words.
+        assert!(schemas["Routine"]["properties"]["cron"]["pattern"].is_null());
         // The secret-name pattern refuses what `names::refusal` refuses.
         let secret = secret_name().pattern.unwrap_or_default();
         for refused in crate::secrets::names::REFUSED
