@@ -4,6 +4,7 @@
 //! viewer that subscribes first and then reads the store misses nothing; it
 //! drops what it already sent by `seq`.
 
+use axum::extract::ws::Utf8Bytes;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, OnceLock};
 use tandem_shared::api::SessionSummary;
@@ -24,7 +25,7 @@ pub type EventBatch = Arc<Batch>;
 pub struct Batch {
     pub session_id: SessionId,
     pub events: Vec<TranscriptEvent>,
-    json: OnceLock<Option<String>>,
+    json: OnceLock<Option<Utf8Bytes>>,
 }
 
 impl Batch {
@@ -36,8 +37,9 @@ impl Batch {
         }
     }
 
-    /// `ServerMessage::Events` for the whole batch, serialised once.
-    pub fn json(&self) -> Option<&str> {
+    /// `ServerMessage::Events` for the whole batch, serialised once (each
+    /// socket's copy shares it).
+    pub fn json(&self) -> Option<Utf8Bytes> {
         self.json
             .get_or_init(|| {
                 serde_json::to_string(&ServerMessage::Events {
@@ -45,14 +47,38 @@ impl Batch {
                     events: self.events.clone(),
                 })
                 .ok()
+                .map(Utf8Bytes::from)
             })
-            .as_deref()
+            .clone()
+    }
+}
+
+/// A session's sidebar entry as it now stands, serialised once however
+/// many sockets send it.
+#[derive(Debug)]
+pub struct SidebarEntry {
+    pub session: SessionSummary,
+    json: OnceLock<Option<Utf8Bytes>>,
+}
+
+impl SidebarEntry {
+    /// `ServerMessage::Session` for it (each socket's copy shares it).
+    pub fn json(&self) -> Option<Utf8Bytes> {
+        self.json
+            .get_or_init(|| {
+                serde_json::to_string(&ServerMessage::Session {
+                    session: self.session.clone(),
+                })
+                .ok()
+                .map(Utf8Bytes::from)
+            })
+            .clone()
     }
 }
 
 pub struct Hub {
     sessions: Mutex<HashMap<SessionId, broadcast::Sender<EventBatch>>>,
-    sidebar: broadcast::Sender<SessionSummary>,
+    sidebar: broadcast::Sender<Arc<SidebarEntry>>,
     /// Bumped when membership changes: sockets re-check what they show.
     access: watch::Sender<u64>,
     /// Bumped when an approval opens or settles: sockets recount the badge.
@@ -101,10 +127,13 @@ impl Hub {
     }
 
     pub fn publish_session(&self, summary: SessionSummary) {
-        let _ = self.sidebar.send(summary);
+        let _ = self.sidebar.send(Arc::new(SidebarEntry {
+            session: summary,
+            json: OnceLock::new(),
+        }));
     }
 
-    pub fn subscribe_sidebar(&self) -> broadcast::Receiver<SessionSummary> {
+    pub fn subscribe_sidebar(&self) -> broadcast::Receiver<Arc<SidebarEntry>> {
         self.sidebar.subscribe()
     }
 

@@ -166,6 +166,7 @@ pub async fn serve(
         hosts: Arc::new(hosts),
         setup_code: Arc::new(setup_code.clone()),
         share_sockets: Arc::default(),
+        approval_counts: Arc::default(),
         sessions: sessions.clone(),
         wakes,
         routines_changed,

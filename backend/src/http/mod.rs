@@ -57,6 +57,8 @@ pub struct AppState {
     pub setup_code: Arc<crate::accounts::setup_code::SetupCode>,
     /// Open share-link sockets, per link and per address.
     pub share_sockets: Arc<ws::caps::SocketCaps>,
+    /// The pending-approvals badge, counted once per change and scope.
+    pub approval_counts: Arc<ws::approval_counts::ApprovalCounts>,
 }
 
 impl AppState {

@@ -13,6 +13,7 @@
 //! sent; when it lags, it re-reads the store. Nothing is skipped, nothing
 //! doubled.
 
+pub mod approval_counts;
 pub mod caps;
 mod outgoing;
 mod subscription;

@@ -5,7 +5,7 @@
 //! socket drains. A viewer that takes nothing for `SLOW_LIMIT` is told it
 //! is too far behind and dropped; it resumes by `seq` when it reconnects.
 
-use crate::hub::EventBatch;
+use crate::hub::{EventBatch, SidebarEntry};
 use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket};
 use futures_util::stream::SplitSink;
 use futures_util::SinkExt;
@@ -27,6 +27,8 @@ pub enum Outgoing {
     Text(String),
     /// Stored events serialised once for every viewer.
     Batch(EventBatch),
+    /// A sidebar entry serialised once for every socket.
+    Sidebar(Arc<SidebarEntry>),
     /// The last thing sent: a close frame with its code and reason.
     Close(u16, &'static str),
 }
@@ -63,8 +65,13 @@ impl Out {
     }
 
     pub async fn batch(&self, batch: EventBatch) -> Result<(), ()> {
-        let size = batch.json().map(str::len).unwrap_or(0);
+        let size = batch.json().map(|text| text.len()).unwrap_or(0);
         self.queue(Outgoing::Batch(batch), size).await
+    }
+
+    pub async fn sidebar(&self, entry: Arc<SidebarEntry>) -> Result<(), ()> {
+        let size = entry.json().map(|text| text.len()).unwrap_or(0);
+        self.queue(Outgoing::Sidebar(entry), size).await
     }
 
     /// Sent past the budget: the last words before a close.
@@ -118,7 +125,11 @@ pub async fn write(mut sink: SplitSink<WebSocket, Message>, mut rx: mpsc::Receiv
         let message = match &queued.outgoing {
             Outgoing::Text(text) => Message::Text(Utf8Bytes::from(text.as_str())),
             Outgoing::Batch(batch) => match batch.json() {
-                Some(text) => Message::Text(Utf8Bytes::from(text)),
+                Some(text) => Message::Text(text),
+                None => continue,
+            },
+            Outgoing::Sidebar(entry) => match entry.json() {
+                Some(text) => Message::Text(text),
                 None => continue,
             },
             Outgoing::Close(code, reason) => {

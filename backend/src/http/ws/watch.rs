@@ -36,7 +36,12 @@ pub(super) async fn watch_person(state: AppState, caller: Caller, out: Out) {
     let mut count: Option<i64> = None;
     let mut recheck_at = tokio::time::Instant::now() + RECHECK;
     loop {
-        match state.store.pending_approval_count(caller.scope()).await {
+        let generation = *approvals.borrow_and_update();
+        let counted = state
+            .approval_counts
+            .count(&state.store, &caller, generation)
+            .await;
+        match counted {
             Ok(now) if count != Some(now) => {
                 count = Some(now);
                 let count = u32::try_from(now).unwrap_or(u32::MAX);
@@ -54,9 +59,9 @@ pub(super) async fn watch_person(state: AppState, caller: Caller, out: Out) {
         loop {
             tokio::select! {
                 update = sidebar.recv() => match update {
-                    Ok(session) => {
-                        let shown = visible.as_ref().is_none_or(|ids| ids.contains(&session.assistant_id));
-                        if shown && out.send(ServerMessage::Session { session }).await.is_err() {
+                    Ok(entry) => {
+                        let shown = visible.as_ref().is_none_or(|ids| ids.contains(&entry.session.assistant_id));
+                        if shown && out.sidebar(entry).await.is_err() {
                             return;
                         }
                     }

@@ -71,6 +71,9 @@ async fn main() -> Result<()> {
     if wants("idle") {
         rows.push(idle_viewers(&bin_dir).await?);
     }
+    if wants("watched") {
+        rows.push(watched_changes(&bin_dir).await?);
+    }
     if wants("slow") {
         rows.push(slow_viewers(&bin_dir).await?);
     }
@@ -445,6 +448,55 @@ async fn idle_viewers(bin: &Path) -> Result<Row> {
         format!("server RSS {rss:.0} MB with {opened} sockets"),
         "server RSS < 300 MB",
         Some(opened == SOCKETS && rss < 300.0),
+    ))
+}
+
+/// What every change costs while many people watch: sessions made one
+/// after another with no socket open, then with 1,000 idle sockets (each
+/// gets every sidebar update): the time to create one, and the server's
+/// CPU for the whole run of sessions.
+async fn watched_changes(bin: &Path) -> Result<Row> {
+    const SOCKETS: usize = 1000;
+    const SESSIONS: usize = 100;
+    let server = Server::start(bin).await?;
+    let assistant = server
+        .assistant("quick", json!([{"do": "message", "text": "done"}]))
+        .await?;
+    let mut measured = Vec::new();
+    let mut sockets = Vec::new();
+    for watchers in [0, SOCKETS] {
+        while sockets.len() < watchers {
+            sockets.push(connect(&server.ws_url(), &server.token).await?);
+        }
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        let cpu_before = server.cpu_seconds()?;
+        let mut latencies = Vec::with_capacity(SESSIONS);
+        for _ in 0..SESSIONS {
+            let started = Instant::now();
+            server.session(&assistant).await?;
+            latencies.push(started.elapsed().as_micros() as u64);
+        }
+        // Let the runs end and their updates go out.
+        tokio::time::sleep(Duration::from_secs(3)).await;
+        let cpu = server.cpu_seconds()? - cpu_before;
+        latencies.sort_unstable();
+        measured.push((
+            percentile(&latencies, 50.0),
+            percentile(&latencies, 99.0),
+            cpu,
+        ));
+    }
+    drop(sockets);
+    let [(none_p50, none_p99, none_cpu), (p50, p99, cpu)] = measured[..] else {
+        anyhow::bail!("two runs");
+    };
+    Ok(row(
+        "create 100 sessions while 1,000 idle sockets watch (vs none)",
+        format!(
+            "create p50 {p50:.1} ms, p99 {p99:.1} ms, server CPU {cpu:.1} s (none watching: p50 {none_p50:.1} ms, p99 {none_p99:.1} ms, CPU {none_cpu:.1} s)"
+        ),
+        "p99 < 20 ms",
+        Some(p99 < 20.0),
     ))
 }
 

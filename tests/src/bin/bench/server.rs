@@ -104,6 +104,22 @@ impl Server {
         Ok(kb / 1024.0)
     }
 
+    /// CPU time the server has used (user + system), from /proc.
+    pub fn cpu_seconds(&self) -> Result<f64> {
+        let pid = self.child.id().context("no pid")?;
+        let stat = std::fs::read_to_string(format!("/proc/{pid}/stat"))?;
+        // Fields after the command's closing parenthesis; utime and stime
+        // are the 12th and 13th of them, in clock ticks (100 per second).
+        let rest = stat
+            .rsplit_once(')')
+            .map(|(_, rest)| rest)
+            .context("stat")?;
+        let fields: Vec<&str> = rest.split_whitespace().collect();
+        let ticks =
+            |i: usize| -> Result<f64> { Ok(fields.get(i).context("stat field")?.parse::<f64>()?) };
+        Ok((ticks(11)? + ticks(12)?) / 100.0)
+    }
+
     /// An assistant whose agent is the test agent playing `steps` once.
     pub async fn assistant(&self, name: &str, steps: Value) -> Result<String> {
         let dir = self.data.path().join(format!("ws-{name}"));
