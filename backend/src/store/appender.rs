@@ -5,9 +5,11 @@
 
 use super::{Store, StoreError};
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 use tandem_shared::{SessionId, TranscriptEvent};
 use tokio::sync::{mpsc, oneshot};
 use tokio::task::JoinHandle;
+use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
 /// Appends waiting for the writer; a full queue makes actors wait, which
@@ -15,6 +17,13 @@ use tokio_util::sync::CancellationToken;
 const QUEUE: usize = 1024;
 /// Events in one group commit, at most.
 const MAX_GROUP_EVENTS: usize = 5_000;
+/// Under load, commits start at most this often: what arrives in between
+/// shares one commit. Each commit rewrites whole pages (the log's tail, its
+/// key's leaves), so many tiny commits write kilobytes per event and cost
+/// CPU. An append that finds the writer idle this long is committed at once.
+/// (100 sessions × 50 events/s: no wait 9.4 KB written and 9.3 s of CPU per
+/// 50,000 events; 1 ms 6.8 KB and 5.0 s; 3 ms 6.5 KB, for 2 ms more delay.)
+const COMMIT_EVERY: Duration = Duration::from_millis(1);
 
 type Reply = oneshot::Sender<Result<(), Arc<StoreError>>>;
 
@@ -84,6 +93,7 @@ impl Appender {
 }
 
 async fn run(store: Store, mut rx: mpsc::Receiver<Append>, stop: CancellationToken) {
+    let mut last_commit: Option<Instant> = None;
     loop {
         let first = tokio::select! {
             biased;
@@ -95,6 +105,13 @@ async fn run(store: Store, mut rx: mpsc::Receiver<Append>, stop: CancellationTok
             }
         };
         let Some(first) = first else { return };
+        if let Some(turn) = last_commit.map(|last| last + COMMIT_EVERY) {
+            if turn > Instant::now() {
+                // Busy: this commit gathers what comes until its turn.
+                tokio::time::sleep_until(turn).await;
+            }
+        }
+        last_commit = Some(Instant::now());
         let mut group = vec![first];
         let mut events = group[0].1.len();
         while events < MAX_GROUP_EVENTS {

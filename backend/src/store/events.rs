@@ -8,7 +8,7 @@ use tandem_shared::{EventBody, Seq, SessionId, SessionStatus, TranscriptEvent};
 /// bound parameters.
 const ROWS_PER_INSERT: usize = 200;
 
-/// What an append changes on the session row besides `last_seq`.
+/// What an append changes on the session row.
 #[derive(Debug, Clone, Default)]
 pub struct SessionChange {
     pub status: Option<(SessionStatus, Option<String>)>,
@@ -66,6 +66,8 @@ impl Store {
             // database's transaction open on this connection, and every
             // later write would then vanish into it: start a fresh one.
             conn.close_on_drop();
+        } else {
+            self.restart_wal_if_due(&mut conn).await;
         }
         result
     }
@@ -217,9 +219,14 @@ async fn write_appends(
         let Some(last) = events.last() else {
             continue;
         };
+        // The row changes only with what it holds: its last `seq` and time
+        // are read off the log, so most appends write the events alone.
         let change = SessionChange::from_events(events);
-        let mut sql = String::from("UPDATE sessions SET last_seq = $1, updated_at = $2");
-        let mut n = 2;
+        if change.status.is_none() && change.title.is_none() {
+            continue;
+        }
+        let mut sql = String::from("UPDATE sessions SET updated_at = $1");
+        let mut n = 1;
         if change.status.is_some() {
             let _ = write!(sql, ", status = ${}, status_reason = ${}", n + 1, n + 2);
             n += 2;
@@ -229,7 +236,7 @@ async fn write_appends(
             n += 1;
         }
         let _ = write!(sql, " WHERE id = ${}", n + 1);
-        let mut query = sqlx::query(&sql).bind(seq_to_i64(last.seq)).bind(last.at);
+        let mut query = sqlx::query(&sql).bind(last.at);
         if let Some((status, reason)) = &change.status {
             query = query.bind(status.as_str()).bind(reason.clone());
         }

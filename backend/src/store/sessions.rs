@@ -25,16 +25,22 @@ pub struct SessionRecord {
     pub agent_turns: i64,
 }
 
+/// Where the transcript has got to (its last `seq`, and when) is read off
+/// the log's tail by its key, not kept on the row: an append then writes
+/// the events alone unless the status or title changes.
 const SELECT: &str = "SELECT s.id, s.assistant_id, a.name AS assistant_name, \
     a.color AS assistant_color, s.title, s.status, s.status_reason, s.agent_session_id, \
-    s.agent_fingerprint, s.agent_started_at, s.agent_turns, s.created_at, s.updated_at, s.last_seq, \
+    s.agent_fingerprint, s.agent_started_at, s.agent_turns, s.created_at, \
+    COALESCE((SELECT e.at FROM events e WHERE e.session_id = s.id ORDER BY e.seq DESC LIMIT 1), \
+    s.updated_at) AS updated_at, \
+    COALESCE((SELECT MAX(e.seq) FROM events e WHERE e.session_id = s.id), 0) AS last_seq, \
     s.archived_at FROM sessions s JOIN assistants a ON a.id = s.assistant_id";
 
 impl Store {
     pub async fn create_session(&self, session: &NewSession) -> Result<(), StoreError> {
         sqlx::query(
-            "INSERT INTO sessions (id, assistant_id, title, status, created_at, updated_at, last_seq) \
-             VALUES ($1, $2, $3, $4, $5, $6, 0)",
+            "INSERT INTO sessions (id, assistant_id, title, status, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $6)",
         )
         .bind(session.id.as_str())
         .bind(session.assistant_id.as_str())

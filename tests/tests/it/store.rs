@@ -66,6 +66,11 @@ async fn check_store(store: Store) {
         .append_events(&session, &events(&session, 1, 450))
         .await
         .unwrap();
+    // Where the log has got to is read off the log: no row follows it.
+    let record = store.get_session(&session).await.unwrap().unwrap();
+    assert_eq!(record.summary.last_seq, Seq(450));
+    assert_eq!(record.summary.updated_at, 450);
+    assert_eq!(record.summary.status, SessionStatus::Starting);
     let mut tail = events(&session, 451, 1);
     tail[0].body = EventBody::StatusChange {
         status: SessionStatus::Completed,
@@ -433,6 +438,52 @@ async fn sqlite_store_appends_pages_and_decides_once() {
 async fn postgres_store_appends_pages_and_decides_once() {
     let url = fresh_postgres().await;
     check_store(Store::connect(&url).await.expect("postgres store")).await;
+}
+
+/// Sessions that never stop writing: the SQLite write-ahead log must still
+/// start over, not grow with everything ever written.
+#[tokio::test]
+async fn the_write_ahead_log_stays_bounded_while_writes_never_stop() {
+    let (store, dir) = sqlite().await;
+    let session = seeded(&store).await;
+    let wal = dir.path().join("t.db-wal");
+    let chunk = "x".repeat(16 * 1024);
+    let mut seq = 1;
+    let mut peak = 0;
+    // 192 MB of events in batches of 1 MB, with no pause between them.
+    for _ in 0..192 {
+        let batch: Vec<_> = (seq..seq + 64)
+            .map(|seq| TranscriptEvent {
+                session_id: session.clone(),
+                seq: Seq(seq),
+                at: seq as i64,
+                body: EventBody::AgentMessageChunk {
+                    text: chunk.clone(),
+                },
+            })
+            .collect();
+        store.append_events(&session, &batch).await.unwrap();
+        seq += 64;
+        peak = peak.max(std::fs::metadata(&wal).map(|m| m.len()).unwrap_or(0));
+    }
+    // Its limit is 32 MB (cut back to 64 MB at most): far below what was
+    // written, whatever the disk's speed.
+    assert!(peak > 0, "no write-ahead log at {}", wal.display());
+    assert!(
+        peak < 96 * 1024 * 1024,
+        "the write-ahead log grew to {} MB for 192 MB written",
+        peak / 1024 / 1024
+    );
+    assert_eq!(
+        store
+            .get_session(&session)
+            .await
+            .unwrap()
+            .unwrap()
+            .summary
+            .last_seq,
+        Seq(seq - 1)
+    );
 }
 
 #[tokio::test]

@@ -120,6 +120,27 @@ impl Server {
         Ok((ticks(11)? + ticks(12)?) / 100.0)
     }
 
+    /// Bytes the server has caused to be written to disk, from /proc: what
+    /// it dirtied, less what it truncated before it reached the disk.
+    pub fn disk_written_bytes(&self) -> Result<u64> {
+        let pid = self.child.id().context("no pid")?;
+        let io = std::fs::read_to_string(format!("/proc/{pid}/io"))?;
+        let field = |name: &str| -> Result<u64> {
+            io.lines()
+                .find_map(|line| line.strip_prefix(name))
+                .and_then(|n| n.trim().parse().ok())
+                .with_context(|| format!("no {name}"))
+        };
+        Ok(field("write_bytes:")?.saturating_sub(field("cancelled_write_bytes:")?))
+    }
+
+    /// The size of the SQLite write-ahead log now, in bytes (0 if none).
+    pub fn wal_bytes(&self) -> u64 {
+        std::fs::metadata(self.data.path().join("tandem.db-wal"))
+            .map(|meta| meta.len())
+            .unwrap_or(0)
+    }
+
     /// An assistant whose agent is the test agent playing `steps` once.
     pub async fn assistant(&self, name: &str, steps: Value) -> Result<String> {
         let dir = self.data.path().join(format!("ws-{name}"));
