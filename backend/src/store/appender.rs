@@ -132,6 +132,7 @@ async fn run(store: Store, mut rx: mpsc::Receiver<Append>, stop: CancellationTok
                 for reply in replies {
                     let _ = reply.send(Ok(()));
                 }
+                store.restart_wal_if_due().await;
             }
             // One bad append must not fail the others: retry each alone.
             Err(_) if appends.len() > 1 => {

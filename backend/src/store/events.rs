@@ -43,7 +43,9 @@ impl Store {
         events: &[TranscriptEvent],
     ) -> Result<(), StoreError> {
         self.append_many(&[(session_id.clone(), events.to_vec())])
-            .await
+            .await?;
+        self.restart_wal_if_due().await;
+        Ok(())
     }
 
     /// Appends the events of several sessions in one transaction: group
@@ -66,8 +68,6 @@ impl Store {
             // database's transaction open on this connection, and every
             // later write would then vanish into it: start a fresh one.
             conn.close_on_drop();
-        } else {
-            self.restart_wal_if_due(&mut conn).await;
         }
         result
     }

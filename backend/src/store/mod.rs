@@ -229,7 +229,8 @@ async fn checkpoints(pool: AnyPool, restart_due: Arc<AtomicBool>) {
 
 impl Store {
     /// Starts the SQLite log over when the checkpoint task asked for it,
-    /// on the writer's own connection between two appends: from any other
+    /// on the writer's own connection after an append (once those who
+    /// waited for it have their answer): from any other
     /// connection the restart would wait for a gap between writes that a
     /// busy writer never leaves. It waits only for readers, and copies only
     /// what the last PASSIVE checkpoint left. RESTART, not TRUNCATE:
@@ -238,12 +239,12 @@ impl Store {
     /// a checkpoint's fsync (100 live sessions: p99 48 ms with TRUNCATE,
     /// 10 ms with RESTART). `journal_size_limit` (twice the limit) cuts the
     /// file back should it ever grow past that.
-    async fn restart_wal_if_due(&self, conn: &mut sqlx::AnyConnection) {
+    pub async fn restart_wal_if_due(&self) {
         if self.backend != Backend::Sqlite || !self.wal_restart_due.swap(false, Ordering::Relaxed) {
             return;
         }
         if let Err(error) = sqlx::query("PRAGMA wal_checkpoint(RESTART)")
-            .fetch_optional(&mut *conn)
+            .fetch_optional(&self.writer)
             .await
         {
             tracing::debug!(%error, "WAL restart");
