@@ -1,7 +1,8 @@
 //! The web app under a long transcript: headless Chromium opens a
 //! 100,000-event session, cold, and the figure is navigation start → the
 //! first transcript row painted (the page's own clock); then, once the
-//! whole log is folded in, how many rows the page holds.
+//! whole log is folded in, how many rows the page holds. Each opening
+//! is a fresh browser, so every one is cold.
 
 use crate::server::Server;
 use anyhow::{bail, Context, Result};
@@ -18,7 +19,7 @@ pub struct Opened {
     pub rows: u64,
 }
 
-pub async fn open_long_session(bin: &Path, dist: &Path) -> Result<Opened> {
+pub async fn open_long_session(bin: &Path, dist: &Path, times: usize) -> Result<Vec<Opened>> {
     let server = Server::start_serving(bin, Some(dist)).await?;
     // A tool call and a message in turn: 100,000 entries, not one message.
     let assistant = server
@@ -43,10 +44,14 @@ pub async fn open_long_session(bin: &Path, dist: &Path) -> Result<Opened> {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
 
-    let chromium = tandem_tests::chromium::launch(1280, 860).await?;
-    let result = measure(&chromium.client, &server, &session).await;
-    let _ = chromium.client.clone().close().await;
-    result
+    let mut opened = Vec::with_capacity(times);
+    for _ in 0..times {
+        let chromium = tandem_tests::chromium::launch(1280, 860).await?;
+        let result = measure(&chromium.client, &server, &session).await;
+        let _ = chromium.client.clone().close().await;
+        opened.push(result?);
+    }
+    Ok(opened)
 }
 
 async fn measure(client: &Client, server: &Server, session: &str) -> Result<Opened> {
