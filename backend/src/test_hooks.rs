@@ -23,6 +23,14 @@ pub fn stall(params: &serde_json::Value) -> std::time::Duration {
     std::time::Duration::from_millis(ms.min(60_000))
 }
 
+/// An agent's last message holding this makes posting its session's
+/// summary fail, as a store that refuses the write would.
+pub const REPORT_FAILS_MARK: &str = "[tandem-test: the summary cannot be posted]";
+
+pub fn report_fails(summary: &str) -> bool {
+    enabled() && summary.contains(REPORT_FAILS_MARK)
+}
+
 pub fn enable() {
     ENABLED.store(true, Ordering::SeqCst);
 }

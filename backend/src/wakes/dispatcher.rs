@@ -259,6 +259,9 @@ impl Dispatcher {
         reason: Option<String>,
         summary: String,
     ) -> Result<(), WakeError> {
+        if crate::test_hooks::report_fails(&summary) {
+            return Err(WakeError::Invalid("the store refused the write".into()));
+        }
         let store = &self.ctx.store;
         let now = self.ctx.clock.now_ms();
         let author = store

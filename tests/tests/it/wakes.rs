@@ -580,3 +580,84 @@ async fn a_wake_queued_at_a_kill_starts_after_the_restart() {
     )
     .await;
 }
+
+/// Posting a session's summary can fail (the store refuses the write): the
+/// failure is written in the assistant's journal and the wake queued
+/// behind the session still starts.
+#[tokio::test]
+async fn a_summary_that_cannot_be_posted_is_journaled_and_the_queue_moves_on() {
+    let server = TestServer::start().await;
+    let assistant = server
+        .scripted_assistant(
+            "unlucky",
+            json!({"turns": [[
+                {"do": "first_time", "marker": "unlucky", "steps": [
+                    {"do": "sleep", "ms": 800},
+                    {"do": "message", "text": format!("done {}", tandem::test_hooks::REPORT_FAILS_MARK)}
+                ], "otherwise": [{"do": "message", "text": "the next one ran"}]}
+            ]]}),
+        )
+        .await;
+    let first = chat(&server, &assistant, "first").await;
+    let (status, beat) = server
+        .post(
+            &format!("/api/assistants/{}/heartbeat", assistant.id),
+            json!({"message": "next"}),
+        )
+        .await;
+    assert_eq!(status, 202, "{beat}");
+    assert_eq!(beat["state"], "queued", "{beat}");
+    let mut viewer = watch(&server, first.session_id.as_ref().expect("started")).await;
+    assert_eq!(viewer.until_ended().await, SessionStatus::Completed);
+
+    let journal = until_json(
+        &server,
+        &format!("/api/assistants/{}/journal", assistant.id),
+        "the failed post in the journal",
+        |j| {
+            j.as_array().is_some_and(|entries| {
+                entries.iter().any(|e| {
+                    e["text"]
+                        .as_str()
+                        .is_some_and(|t| t.contains("Could not post the summary"))
+                })
+            })
+        },
+    )
+    .await;
+    assert!(
+        journal.to_string().contains("the store refused the write"),
+        "{journal}"
+    );
+    let wakes = until_json(
+        &server,
+        &format!("/api/assistants/{}/wakes", assistant.id),
+        "the queued heartbeat to start",
+        |b| {
+            b.as_array().is_some_and(|w| {
+                w.iter()
+                    .any(|w| w["trigger"] == "heartbeat" && w["state"] == "started")
+            })
+        },
+    )
+    .await;
+    let next: Vec<Wake> = serde_json::from_value(wakes).expect("wakes");
+    let next_session = next
+        .iter()
+        .find(|w| w.trigger == WakeTrigger::Heartbeat)
+        .and_then(|w| w.session_id.clone())
+        .expect("its session");
+    let mut viewer = watch(&server, &next_session).await;
+    assert_eq!(viewer.until_ended().await, SessionStatus::Completed);
+    assert!(viewer.agent_text().contains("the next one ran"));
+    // The failed post left no half-written summary; the next one landed.
+    let (_, messages) = server
+        .get(&format!("/api/assistants/{}/chat", assistant.id))
+        .await;
+    let summaries: Vec<ChatMessage> = chat_messages(&messages)
+        .into_iter()
+        .filter(|m| m.author_kind == ChatAuthorKind::Summary)
+        .collect();
+    assert_eq!(summaries.len(), 1, "{summaries:?}");
+    assert!(summaries[0].text.contains("the next one ran"));
+}

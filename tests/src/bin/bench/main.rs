@@ -257,6 +257,7 @@ async fn spawn_to_first_event(bin: &Path) -> Result<Row> {
 struct IngestRun {
     rate: f64,
     replay_secs: f64,
+    written: u64,
     replayed: u64,
     gaps: u64,
     duplicates: u64,
@@ -285,6 +286,7 @@ async fn ingest_once(bin: &Path) -> Result<IngestRun> {
     Ok(IngestRun {
         rate,
         replay_secs: started.elapsed().as_secs_f64(),
+        written: seen.events,
         replayed: replayed.events,
         gaps: replayed.gaps,
         duplicates: replayed.duplicates,
@@ -300,7 +302,7 @@ async fn ingest_and_replay(bin: &Path) -> Result<Vec<Row>> {
     let replay = spread_of(&measured, |r| r.replay_secs);
     let whole = measured
         .iter()
-        .all(|r| r.replayed == 100_000 && r.gaps == 0 && r.duplicates == 0);
+        .all(|r| r.replayed == r.written && r.gaps == 0 && r.duplicates == 0);
     let (gaps, duplicates) = measured
         .iter()
         .fold((0, 0), |(g, d), r| (g + r.gaps, d + r.duplicates));
