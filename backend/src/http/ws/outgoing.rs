@@ -15,7 +15,7 @@ use tandem_shared::ws::ServerMessage;
 use tokio::sync::{mpsc, Notify, OwnedSemaphorePermit, Semaphore};
 
 /// Bytes of messages one socket may have waiting.
-pub const BUDGET: usize = 256 * 1024;
+pub const BUDGET: usize = 128 * 1024;
 /// How long a socket may take nothing before it is dropped.
 pub const SLOW_LIMIT: Duration = Duration::from_secs(30);
 /// Messages waiting, at most, however small (the budget bounds bytes).
@@ -60,6 +60,8 @@ impl Out {
 
     pub async fn send(&self, message: ServerMessage) -> Result<(), ()> {
         let text = serde_json::to_string(&message).map_err(|_| ())?;
+        // Only the text waits for room: a replay page is not held twice.
+        drop(message);
         let size = text.len();
         self.queue(Outgoing::Text(text), size).await
     }
@@ -121,9 +123,15 @@ impl Out {
 /// Writes what is queued until the queue closes, a close is sent, or the
 /// socket takes nothing for `SLOW_LIMIT`.
 pub async fn write(mut sink: SplitSink<WebSocket, Message>, mut rx: mpsc::Receiver<Queued>) {
-    while let Some(queued) = rx.recv().await {
-        let message = match &queued.outgoing {
-            Outgoing::Text(text) => Message::Text(Utf8Bytes::from(text.as_str())),
+    while let Some(Queued {
+        outgoing,
+        _bytes: bytes,
+    }) = rx.recv().await
+    {
+        // The text moves into the frame (no second copy while it waits);
+        // its bytes stay counted until the frame is written.
+        let message = match outgoing {
+            Outgoing::Text(text) => Message::Text(Utf8Bytes::from(text)),
             Outgoing::Batch(batch) => match batch.json() {
                 Some(text) => Message::Text(text),
                 None => continue,
@@ -134,7 +142,7 @@ pub async fn write(mut sink: SplitSink<WebSocket, Message>, mut rx: mpsc::Receiv
             },
             Outgoing::Close(code, reason) => {
                 let frame = CloseFrame {
-                    code: *code,
+                    code,
                     reason: Utf8Bytes::from_static(reason),
                 };
                 let _ =
@@ -143,7 +151,7 @@ pub async fn write(mut sink: SplitSink<WebSocket, Message>, mut rx: mpsc::Receiv
             }
         };
         match tokio::time::timeout(SLOW_LIMIT, sink.send(message)).await {
-            Ok(Ok(())) => drop(queued),
+            Ok(Ok(())) => drop(bytes),
             // Gone, or reading nothing: drop it.
             _ => return,
         }
