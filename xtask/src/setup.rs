@@ -144,7 +144,10 @@ pub fn chromium() -> Result<()> {
 /// A PostgreSQL server for the tests: the one `TANDEM_TEST_DATABASE_URL`
 /// names, or a local one from Debian's package, started here.
 pub fn postgres() -> Result<String> {
-    if let Ok(url) = std::env::var("TANDEM_TEST_DATABASE_URL") {
+    if let Some(url) = std::env::var("TANDEM_TEST_DATABASE_URL")
+        .ok()
+        .filter(|url| !url.trim().is_empty())
+    {
         return Ok(url);
     }
     if output("pg_lsclusters", &["--no-header"]).is_none() {
