@@ -3,6 +3,7 @@
 //! the wasm-bindgen CLI matching Cargo.lock, wasm-opt, Chromium and its
 //! driver, PostgreSQL), builds the web app, and runs Tandem or its tests.
 
+mod compress;
 mod fuzz;
 mod fuzz_api;
 mod setup;
@@ -140,7 +141,15 @@ pub fn build_frontend(root: &Path) -> Result<()> {
             .env("PATH", path)
             .args(["build", "--release", "--offline"]),
         "trunk build",
-    )
+    )?;
+    let sizes = compress::precompress(&root.join("frontend/dist"))?;
+    step(&format!(
+        "precompressed the web app: {} KB, brotli {} KB, gzip {} KB",
+        sizes.identity / 1024,
+        sizes.brotli / 1024,
+        sizes.gzip / 1024
+    ));
+    Ok(())
 }
 
 fn cargo() -> Command {

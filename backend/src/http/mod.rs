@@ -76,6 +76,21 @@ impl AppState {
     }
 }
 
+/// API answers of at least this many bytes go out compressed when the
+/// client accepts it; smaller ones (a token just made, say) never are.
+pub const COMPRESS_ABOVE: u16 = 1024;
+
+/// Brotli or gzip at a middle level: a list of sessions shrinks about
+/// tenfold for well under a millisecond of work.
+fn api_compression(
+) -> tower_http::compression::CompressionLayer<tower_http::compression::predicate::SizeAbove> {
+    tower_http::compression::CompressionLayer::new()
+        .quality(tower_http::CompressionLevel::Precise(4))
+        .compress_when(tower_http::compression::predicate::SizeAbove::new(
+            COMPRESS_ABOVE,
+        ))
+}
+
 pub fn router(state: AppState, static_dir: Option<PathBuf>) -> Router {
     let hosts = state.hosts.clone();
     let api = Router::new()
@@ -181,6 +196,7 @@ pub fn router(state: AppState, static_dir: Option<PathBuf>) -> Router {
         .route("/ws", get(ws::upgrade))
         .route("/openapi.json", get(openapi::document))
         .fallback(|| async { ApiError::NotFound("no such API route".into()) })
+        .layer(api_compression())
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .with_state(state);
     // Checked at start: a hash and fixed words are valid header text.

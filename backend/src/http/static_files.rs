@@ -1,9 +1,14 @@
 //! The built frontend, with `index.html` for every path the app routes
 //! itself (so a reload of `/sessions/…` works), and the service worker
-//! stamped with this build's version.
+//! stamped with this build's version. Assets go out precompressed (the
+//! build's `.br` and `.gz` copies, by `Accept-Encoding`); those named by
+//! their content's hash are cached for a year, everything else is
+//! revalidated on every load.
 
-use axum::http::header;
-use axum::response::{Html, IntoResponse};
+use axum::extract::Request;
+use axum::http::{header, HeaderValue};
+use axum::middleware::Next;
+use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
 use sha2::{Digest, Sha256};
@@ -34,7 +39,17 @@ pub fn service(static_dir: Option<PathBuf>) -> Router {
                     }),
                 );
             }
-            router.fallback_service(ServeDir::new(dir).fallback(ServeFile::new(index)))
+            let files = ServeDir::new(dir)
+                .precompressed_br()
+                .precompressed_gzip()
+                .fallback(
+                    ServeFile::new(index)
+                        .precompressed_br()
+                        .precompressed_gzip(),
+                );
+            router
+                .fallback_service(files)
+                .layer(axum::middleware::from_fn(caching))
         }
         None => Router::new().fallback(get(|| async {
             Html(
@@ -44,6 +59,52 @@ pub fn service(static_dir: Option<PathBuf>) -> Router {
             )
         })),
     }
+}
+
+const FOREVER: HeaderValue = HeaderValue::from_static("public, max-age=31536000, immutable");
+const REVALIDATE: HeaderValue = HeaderValue::from_static("no-cache");
+
+/// How long a browser may keep what it got: a hashed name never changes
+/// its content, anything else may change with the next deploy.
+async fn caching(request: Request, next: Next) -> Response {
+    let hashed = is_hashed(request.uri().path());
+    let mut response = next.run(request).await;
+    if hashed && is_the_shell(&response) {
+        // An asset of an older deploy: the shell in its place would be
+        // cached for a year under a script's name.
+        return (axum::http::StatusCode::NOT_FOUND, "no such asset").into_response();
+    }
+    let status = response.status();
+    if status.is_success() || status == axum::http::StatusCode::NOT_MODIFIED {
+        let headers = response.headers_mut();
+        headers.insert(
+            header::CACHE_CONTROL,
+            if hashed { FOREVER } else { REVALIDATE },
+        );
+        headers.append(header::VARY, HeaderValue::from_static("accept-encoding"));
+    }
+    response
+}
+
+fn is_the_shell(response: &Response) -> bool {
+    response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("text/html"))
+}
+
+/// `name-0123456789abcdef.js` and `name-0123456789abcdef_bg.wasm`: the
+/// build names each asset by a hash of its content.
+fn is_hashed(path: &str) -> bool {
+    let file = path.rsplit('/').next().unwrap_or("");
+    let Some((stem, _extension)) = file.rsplit_once('.') else {
+        return false;
+    };
+    let stem = stem.strip_suffix("_bg").unwrap_or(stem);
+    stem.rsplit_once('-').is_some_and(|(name, hash)| {
+        !name.is_empty() && hash.len() == 16 && hash.bytes().all(|b| b.is_ascii_hexdigit())
+    })
 }
 
 /// `sw.js` with the version of this build: `index.html` names every hashed
@@ -65,6 +126,26 @@ fn shell_version(index: &[u8]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_names_carrying_a_content_hash_are_kept_for_a_year() {
+        assert!(is_hashed("/tandem-frontend-9273b5846b35122a.js"));
+        assert!(is_hashed("/tandem-frontend-9273b5846b35122a_bg.wasm"));
+        assert!(is_hashed("/main-fb68b89b13e4d6e9.css"));
+        for path in [
+            "/",
+            "/index.html",
+            "/sw.js",
+            "/manifest.webmanifest",
+            "/icons/icon-192.png",
+            "/sessions/ses-0123456789abcdef",
+            "/-9273b5846b35122a.js",
+            "/app-9273b5846b35122z.js",
+            "/app-9273b5846b3512.js",
+        ] {
+            assert!(!is_hashed(path), "{path}");
+        }
+    }
 
     #[test]
     fn the_version_follows_the_shell() {

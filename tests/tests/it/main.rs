@@ -2,6 +2,7 @@
 //! per area.
 //!
 //! - `access`: accounts, tokens, members, shared approvals, share links.
+//! - `assets`: the web app and API answers over the wire (encodings, caching).
 //! - `adapters`: pinned agent packages, versions, Node.js too old.
 //! - `agent_modes`: agents switched to their asking mode; usage, commands
 //!   and notices kept.
@@ -29,6 +30,7 @@ mod adapters;
 mod agent_modes;
 mod agent_runtime;
 mod agent_tools;
+mod assets;
 mod browser;
 mod continuity;
 mod faults;

@@ -114,3 +114,57 @@ async fn measure(client: &Client, server: &Server, session: &str) -> Result<Open
         rows,
     })
 }
+
+/// Bytes on the wire to load the app: cold (a fresh browser, nothing
+/// cached) and warm (the same browser loading it again), as Chromium
+/// counts them (`transferSize`: headers and the body as sent).
+pub struct Wire {
+    pub cold_bytes: u64,
+    pub warm_bytes: u64,
+}
+
+pub async fn load_the_app(bin: &Path, dist: &Path) -> Result<Wire> {
+    let server = Server::start_serving(bin, Some(dist)).await?;
+    let chromium = tandem_tests::chromium::launch(1280, 860).await?;
+    let client = &chromium.client;
+    let result = async {
+        client.goto(&format!("{}/", server.url)).await?;
+        let cold_bytes = bytes_loaded(client).await?;
+        client.goto(&format!("{}/", server.url)).await?;
+        let warm_bytes = bytes_loaded(client).await?;
+        Ok(Wire {
+            cold_bytes,
+            warm_bytes,
+        })
+    }
+    .await;
+    let _ = chromium.client.clone().close().await;
+    result
+}
+
+/// Once the page has loaded and its WASM ran (the app has drawn
+/// something), and a moment for its first API calls: the bytes of every
+/// request this page made.
+async fn bytes_loaded(client: &Client) -> Result<u64> {
+    client
+        .execute_async(
+            "const done = arguments[0]; \
+             (function poll() { \
+               const ran = performance.getEntriesByType('resource').some(e => e.name.endsWith('.wasm')) \
+                 && document.readyState === 'complete' && document.body.children.length > 1; \
+               if (ran) { setTimeout(() => done(true), 1000); } else { setTimeout(poll, 20); } \
+             })();",
+            vec![],
+        )
+        .await?;
+    client
+        .execute(
+            "return [...performance.getEntriesByType('navigation'), \
+                     ...performance.getEntriesByType('resource')] \
+               .reduce((n, e) => n + (e.transferSize || 0), 0);",
+            vec![],
+        )
+        .await?
+        .as_u64()
+        .context("transfer sizes")
+}
