@@ -142,16 +142,16 @@ pub async fn load_the_app(bin: &Path, dist: &Path) -> Result<Wire> {
     result
 }
 
-/// Once the page has loaded and its WASM ran (the app has drawn
-/// something), and a moment for its first API calls: the bytes of every
-/// request this page made.
+/// Once the page has loaded and fetched its WASM, and a moment for the
+/// app's first API calls: the bytes of every request this page made.
 async fn bytes_loaded(client: &Client) -> Result<u64> {
     client
         .execute_async(
             "const done = arguments[0]; \
              (function poll() { \
-               const ran = performance.getEntriesByType('resource').some(e => e.name.endsWith('.wasm')) \
-                 && document.readyState === 'complete' && document.body.children.length > 1; \
+               const ran = performance.getEntriesByType('resource') \
+                 .some(e => e.name.endsWith('.wasm') && e.responseEnd > 0) \
+                 && document.readyState === 'complete'; \
                if (ran) { setTimeout(() => done(true), 1000); } else { setTimeout(poll, 20); } \
              })();",
             vec![],
