@@ -14,7 +14,7 @@ use anyhow::{bail, Context, Result};
 use serde::Serialize;
 use serde_json::json;
 use server::Server;
-use spread::{runs, spread_of};
+use spread::{repeated, runs, spread_of};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
@@ -314,10 +314,7 @@ async fn ingest_once(bin: &Path) -> Result<IngestRun> {
 }
 
 async fn ingest_and_replay(bin: &Path) -> Result<Vec<Row>> {
-    let mut measured = Vec::new();
-    for _ in 0..runs() {
-        measured.push(ingest_once(bin).await?);
-    }
+    let measured = repeated(async || ingest_once(bin).await).await?;
     let rate = spread_of(&measured, |r| r.rate);
     let replay = spread_of(&measured, |r| r.replay_secs);
     let whole = measured
@@ -478,10 +475,7 @@ async fn live_once(bin: &Path) -> Result<LiveRun> {
 }
 
 async fn live_latency(bin: &Path) -> Result<Row> {
-    let mut measured = Vec::new();
-    for _ in 0..runs() {
-        measured.push(live_once(bin).await?);
-    }
+    let measured = repeated(async || live_once(bin).await).await?;
     let p99 = spread_of(&measured, |r| r.p99);
     let (events, gaps, dups) = measured.iter().fold((0, 0, 0), |(e, g, d), r| {
         (e + r.events, g + r.gaps, d + r.duplicates)
@@ -547,10 +541,7 @@ async fn fan_out_once(bin: &Path) -> Result<FanOutRun> {
 }
 
 async fn fan_out(bin: &Path) -> Result<Row> {
-    let mut measured = Vec::new();
-    for _ in 0..runs() {
-        measured.push(fan_out_once(bin).await?);
-    }
+    let measured = repeated(async || fan_out_once(bin).await).await?;
     let p99 = spread_of(&measured, |r| r.p99);
     let (lost, dups) = measured
         .iter()
@@ -639,10 +630,7 @@ async fn watched_once(bin: &Path) -> Result<WatchedRun> {
 }
 
 async fn watched_changes(bin: &Path) -> Result<Row> {
-    let mut measured = Vec::new();
-    for _ in 0..runs() {
-        measured.push(watched_once(bin).await?);
-    }
+    let measured = repeated(async || watched_once(bin).await).await?;
     let p99 = spread_of(&measured, |r| r.watched.1);
     Ok(row(
         "create 100 sessions while 1,000 idle sockets watch (vs none)",

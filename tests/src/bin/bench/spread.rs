@@ -12,6 +12,15 @@ pub fn runs() -> usize {
         .unwrap_or(5)
 }
 
+/// One row's measurement, made `runs()` times, one after another.
+pub async fn repeated<T>(measure: impl AsyncFn() -> anyhow::Result<T>) -> anyhow::Result<Vec<T>> {
+    let mut measured = Vec::with_capacity(runs());
+    for _ in 0..runs() {
+        measured.push(measure().await?);
+    }
+    Ok(measured)
+}
+
 #[derive(Debug, Clone, Copy)]
 pub struct Spread {
     pub median: f64,
