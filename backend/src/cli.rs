@@ -145,6 +145,11 @@ pub struct ServeArgs {
     /// pointed at this machine (DNS rebinding).
     #[arg(long, env = "TANDEM_ALLOWED_HOSTS", value_delimiter = ',')]
     pub allowed_host: Vec<String>,
+    /// Send Web Push also to endpoints on this machine or its network, and
+    /// over plain http (a self-hosted push service). Off: only https push
+    /// services on the public internet.
+    #[arg(long, env = "TANDEM_PUSH_ALLOW_LOCAL")]
+    pub push_allow_local: bool,
 }
 
 impl ServeArgs {
@@ -165,6 +170,7 @@ impl ServeArgs {
             workspace_root: self.workspace_root,
             public_origin: self.public_origin,
             allowed_hosts: self.allowed_host,
+            push_allow_local: self.push_allow_local,
             runtime,
         }
     }

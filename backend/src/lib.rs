@@ -12,6 +12,7 @@ pub mod clock;
 pub mod http;
 pub mod hub;
 pub mod memory;
+pub mod push;
 pub mod routines;
 pub mod sandbox;
 pub mod secrets;

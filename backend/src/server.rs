@@ -35,6 +35,9 @@ pub struct ServeConfig {
     /// More host names this server answers to, besides IP addresses and
     /// `localhost`.
     pub allowed_hosts: Vec<String>,
+    /// Push to endpoints on this machine or its network, and over plain
+    /// `http` (tests, a self-hosted push service).
+    pub push_allow_local: bool,
     pub runtime: RuntimeConfig,
 }
 
@@ -63,6 +66,17 @@ pub enum ServeError {
     Serve(std::io::Error),
     #[error(transparent)]
     Hosts(#[from] crate::accounts::hosts::HostsError),
+    #[error(transparent)]
+    Push(#[from] crate::push::vapid::VapidError),
+}
+
+/// Who runs this server, for push services (VAPID `sub`): its public
+/// origin when it has one.
+fn push_contact(public_origin: Option<&str>) -> String {
+    match public_origin {
+        Some(origin) if origin.starts_with("https://") => origin.trim_end_matches('/').to_owned(),
+        _ => "mailto:tandem@localhost".to_owned(),
+    }
 }
 
 pub fn default_database_url(data_dir: &std::path::Path) -> String {
@@ -109,6 +123,14 @@ pub async fn serve(
     let places = crate::workspaces::Places::open(&root, &data_dir)
         .map_err(|source| ServeError::WorkspaceRoot { path: root, source })?;
     let hub = Arc::new(Hub::new());
+    let clock = seams.clock.clone();
+    let push = crate::push::Pusher::start(
+        store.clone(),
+        crate::push::vapid::Vapid::open(&data_dir)?,
+        push_contact(config.public_origin.as_deref()),
+        config.push_allow_local,
+        Arc::new(move || clock.now_ms()),
+    );
     let shutdown = Shutdown::new();
     let (lifecycle, lifecycle_rx) = tokio::sync::mpsc::channel(1024);
     let ctx = Arc::new(Context {
@@ -124,6 +146,7 @@ pub async fn serve(
         shutdown: shutdown.clone(),
         vault,
         places,
+        push,
     });
     let sessions = Arc::new(Sessions::new(ctx.clone()));
     let ended = end_left_over_agents(&store).await?;
@@ -167,6 +190,7 @@ pub async fn serve(
         setup_code: Arc::new(setup_code.clone()),
         share_sockets: Arc::default(),
         approval_counts: Arc::default(),
+        push: ctx.push.clone(),
         sessions: sessions.clone(),
         wakes,
         routines_changed,

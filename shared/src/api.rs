@@ -827,3 +827,107 @@ pub struct PendingApproval {
     pub options: Vec<crate::PermissionOption>,
     pub created_at: i64,
 }
+
+/// This server's VAPID public key: what a browser subscribes with
+/// (`applicationServerKey`), base64url without padding.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct PushKey {
+    pub public_key: String,
+}
+
+/// A browser's push subscription keys, as `PushSubscription.toJSON()`
+/// gives them (base64url).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct PushKeys {
+    pub p256dh: String,
+    pub auth: String,
+}
+
+/// A device subscribing to pushes: its push service's endpoint and keys,
+/// and a name the person recognises it by.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct NewPushSubscription {
+    pub endpoint: String,
+    pub keys: PushKeys,
+    #[serde(default)]
+    pub device: String,
+}
+
+/// One of a person's subscribed devices (the endpoint and keys stay on
+/// the server).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct PushDevice {
+    pub id: String,
+    pub device: String,
+    /// The push service's host, so devices can be told apart.
+    pub service: String,
+    pub created_at: i64,
+    pub last_sent_at: Option<i64>,
+}
+
+/// What may push to a person.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum PushKind {
+    /// An approval waits for someone who may answer it.
+    Approval,
+    /// A session ended (completed, stopped) or failed.
+    Ended,
+}
+
+/// A kind of push a person turned off for one assistant.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct PushMute {
+    pub assistant_id: AssistantId,
+    pub kind: PushKind,
+}
+
+/// What a push carries, encrypted for one device; the service worker shows
+/// it. An approval carries its options so the notification can answer it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct PushMessage {
+    pub kind: PushMessageKind,
+    pub title: String,
+    pub body: String,
+    /// Where a tap leads, e.g. `/#/sessions/ses_…`.
+    pub url: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub session_id: Option<SessionId>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub approval_id: Option<ApprovalId>,
+    /// At most two: the notification's action buttons (allow once, reject).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub actions: Vec<PushAction>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum PushMessageKind {
+    Approval,
+    Ended,
+    Test,
+}
+
+/// A notification button that answers an approval with one option.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct PushAction {
+    pub option_id: String,
+    pub title: String,
+}
+
+/// The kinds of push a person turned off, per assistant (every other
+/// kind, for every assistant they see, pushes).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct PushMutes {
+    pub mutes: Vec<PushMute>,
+}

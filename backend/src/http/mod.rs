@@ -11,6 +11,7 @@ mod choices;
 pub mod error;
 mod host_check;
 mod openapi;
+pub(crate) mod push;
 mod routines;
 mod rules;
 mod secrets;
@@ -59,6 +60,8 @@ pub struct AppState {
     pub share_sockets: Arc<ws::caps::SocketCaps>,
     /// The pending-approvals badge, counted once per change and scope.
     pub approval_counts: Arc<ws::approval_counts::ApprovalCounts>,
+    /// Web Push to people's devices.
+    pub push: crate::push::Pusher,
 }
 
 impl AppState {
@@ -192,6 +195,11 @@ pub fn router(state: AppState, static_dir: Option<PathBuf>) -> Router {
         .route("/share/{token}/ws", get(share::socket))
         .route("/approvals", get(approvals::pending))
         .route("/approvals/{id}/decision", post(approvals::decide))
+        .route("/push/key", get(push::key))
+        .route("/push/devices", get(push::devices).post(push::subscribe))
+        .route("/push/devices/{id}", axum::routing::delete(push::remove))
+        .route("/push/devices/{id}/test", post(push::test))
+        .route("/push/mutes", get(push::mutes).put(push::set_mutes))
         .route("/agent-tools/call", post(agent_tools::call))
         .route("/ws", get(ws::upgrade))
         .route("/openapi.json", get(openapi::document))

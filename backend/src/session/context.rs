@@ -68,4 +68,6 @@ pub struct Context {
     pub shutdown: crate::shutdown::Shutdown,
     /// Opens assistants' secrets for their agents' environments.
     pub vault: Arc<crate::secrets::Vault>,
+    /// Tells people's devices of approvals and endings.
+    pub push: crate::push::Pusher,
 }

@@ -106,6 +106,18 @@ impl Permissions {
             .await
             .map_err(storage)?;
         self.ctx.hub.approvals_changed();
+        self.ctx.push.to_assistant(
+            &log.summary.assistant_id,
+            tandem_shared::api::PushKind::Approval,
+            crate::push::messages::approval(
+                &log.summary.assistant_name,
+                &log.summary.title,
+                &log.summary.id,
+                &approval_id,
+                tool_call.title.as_deref().unwrap_or("a tool call"),
+                &options,
+            ),
+        );
         self.pending.insert(
             approval_id.clone(),
             Pending {

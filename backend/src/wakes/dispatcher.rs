@@ -230,6 +230,8 @@ impl Dispatcher {
                 reason,
                 summary,
             } => {
+                self.push_ending(&assistant_id, &session_id, &title, status, &summary)
+                    .await;
                 // A report that fails is recorded; it never holds up the
                 // wakes queued behind the session.
                 if let Err(error) = self
@@ -246,6 +248,33 @@ impl Dispatcher {
                 self.start_next(&assistant_id).await
             }
         }
+    }
+
+    /// Tells the devices of those who see the assistant how the session
+    /// ended (not a restart's interruption: nobody needs to act on it).
+    async fn push_ending(
+        &self,
+        assistant_id: &AssistantId,
+        session_id: &SessionId,
+        title: &str,
+        status: SessionStatus,
+        summary: &str,
+    ) {
+        if !matches!(
+            status,
+            SessionStatus::Completed | SessionStatus::Failed | SessionStatus::Stopped
+        ) {
+            return;
+        }
+        let assistant = match self.ctx.store.get_assistant(assistant_id).await {
+            Ok(Some(assistant)) => assistant.name,
+            _ => String::new(),
+        };
+        self.ctx.push.to_assistant(
+            assistant_id,
+            tandem_shared::api::PushKind::Ended,
+            crate::push::messages::ended(&assistant, title, session_id, status, summary),
+        );
     }
 
     /// Posts the summary in the assistant's chat and moves linked tasks on;

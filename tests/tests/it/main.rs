@@ -10,6 +10,7 @@
 //! - `store`: the SQL module on SQLite and PostgreSQL.
 //! - `faults`: agents that ignore cancel or flood output.
 //! - `http_api`: the REST surface, including bad input.
+//! - `push`: Web Push to a push service of the tests' own, decrypted.
 //! - `streaming`: the WebSocket: replay, live tail, reconnects, bad frames.
 //! - `agent_tools`: the MCP tools agents call back with.
 //! - `agent_runtime`: real agent processes (the test agent and the shell
@@ -38,6 +39,7 @@ mod fuzz_regressions;
 mod host;
 mod hostile_text;
 mod http_api;
+mod push;
 mod real_agents;
 mod rules;
 mod sandbox;

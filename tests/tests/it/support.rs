@@ -615,6 +615,14 @@ impl Person {
     pub async fn patch(&self, path: &str, body: Value) -> (u16, Value) {
         answer(self.http.patch(format!("{}{path}", self.url)).json(&body)).await
     }
+
+    pub async fn put_json(&self, path: &str, body: Value) -> (u16, Value) {
+        answer(self.http.put(format!("{}{path}", self.url)).json(&body)).await
+    }
+
+    pub async fn delete(&self, path: &str) -> (u16, Value) {
+        answer(self.http.delete(format!("{}{path}", self.url))).await
+    }
 }
 
 /// Sends a request; its status and JSON body (`null` when there is none).
