@@ -1,5 +1,7 @@
 // Tandem's service worker: keeps this deploy's app shell so the installed
-// app opens offline, and opens the right session from a notification.
+// app opens offline, shows pushes (an approval with its Allow once / Reject
+// buttons, which answer it with the person's login), and opens the right
+// session from a notification.
 // The server stamps VERSION from the build it serves, so a new deploy is a
 // new worker, which takes over and drops the old shell.
 const VERSION = "__TANDEM_SHELL_VERSION__";
@@ -54,19 +56,78 @@ self.addEventListener("fetch", (event) => {
   );
 });
 
+// A push from Tandem: what waits, or how a session ended. The tag is the
+// session's, so a newer push about it replaces the older one.
+self.addEventListener("push", (event) => {
+  let message = {};
+  try {
+    message = event.data ? event.data.json() : {};
+  } catch (_) {
+    message = { title: "Tandem", body: event.data ? event.data.text() : "" };
+  }
+  const url = message.url || "/";
+  const actions = (message.actions || []).slice(0, 2).map((a) => ({ action: a.option_id, title: a.title }));
+  event.waitUntil(
+    self.registration.showNotification(message.title || "Tandem", {
+      body: message.body || "",
+      tag: url.replace(/^\//, ""),
+      data: { url, approval_id: message.approval_id || null, kind: message.kind || "" },
+      actions,
+      // An approval holds its session up: it stays until answered.
+      requireInteraction: message.kind === "approval",
+    }),
+  );
+});
+
+// Answers an approval from its notification, as the person who is logged
+// in on this device; the first answer wins, a late one is told who won.
+async function answer(approval, option, url) {
+  let response;
+  try {
+    response = await fetch(`/api/approvals/${encodeURIComponent(approval)}/decision`, {
+      method: "POST",
+      credentials: "same-origin",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ option_id: option }),
+    });
+  } catch (_) {
+    return self.registration.showNotification("Not answered: Tandem cannot be reached", {
+      body: "Open Tandem to answer.",
+      tag: url.replace(/^\//, ""),
+      data: { url },
+    });
+  }
+  if (response.ok) return undefined;
+  if (response.status === 401) return openApp(url);
+  let reason = `Tandem answered ${response.status}`;
+  try {
+    reason = (await response.json()).error.message || reason;
+  } catch (_) {}
+  return self.registration.showNotification("Not answered", {
+    body: reason,
+    tag: url.replace(/^\//, ""),
+    data: { url },
+  });
+}
+
+async function openApp(url) {
+  const target = new URL(url || "/", self.location.origin).href;
+  const windows = await self.clients.matchAll({ type: "window", includeUncontrolled: true });
+  for (const client of windows) {
+    if (new URL(client.url).origin === self.location.origin) {
+      await client.focus();
+      return client.navigate(target);
+    }
+  }
+  return self.clients.openWindow(target);
+}
+
 self.addEventListener("notificationclick", (event) => {
   event.notification.close();
-  const target = new URL((event.notification.data && event.notification.data.url) || "/", self.location.origin).href;
-  event.waitUntil(
-    (async () => {
-      const windows = await self.clients.matchAll({ type: "window", includeUncontrolled: true });
-      for (const client of windows) {
-        if (new URL(client.url).origin === self.location.origin) {
-          await client.focus();
-          return client.navigate(target);
-        }
-      }
-      return self.clients.openWindow(target);
-    })(),
-  );
+  const data = event.notification.data || {};
+  if (event.action && data.approval_id) {
+    event.waitUntil(answer(data.approval_id, event.action, data.url || "/"));
+    return;
+  }
+  event.waitUntil(openApp(data.url || "/"));
 });

@@ -42,6 +42,39 @@ pub mod auth {
     }
 }
 
+pub mod push {
+    use super::*;
+    use tandem_shared::api::{NewPushSubscription, PushDevice, PushKey, PushMutes};
+
+    pub async fn key() -> Answer<PushKey> {
+        api::get("/api/push/key").await
+    }
+
+    pub async fn devices() -> Answer<Vec<PushDevice>> {
+        api::get("/api/push/devices").await
+    }
+
+    pub async fn subscribe(body: &NewPushSubscription) -> Answer<PushDevice> {
+        api::post("/api/push/devices", body).await
+    }
+
+    pub async fn remove(id: &str) -> Answer<()> {
+        api::delete(&format!("/api/push/devices/{}", segment(id))).await
+    }
+
+    pub async fn test(id: &str) -> Answer<()> {
+        api::post_unit(&format!("/api/push/devices/{}/test", segment(id)), &()).await
+    }
+
+    pub async fn mutes() -> Answer<PushMutes> {
+        api::get("/api/push/mutes").await
+    }
+
+    pub async fn set_mutes(body: &PushMutes) -> Answer<()> {
+        api::put_unit("/api/push/mutes", body).await
+    }
+}
+
 pub mod people {
     use super::*;
 

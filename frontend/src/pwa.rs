@@ -102,3 +102,97 @@ pub fn notify(title: &str, body: &str, hash: &str) {
         }
     });
 }
+
+/// This browser's push subscription for Tandem: made (or the one it has)
+/// with the server's key, as `PushSubscription.toJSON()` gives it. Push is
+/// reached through `Reflect`, as web-sys's push types are not enabled.
+pub async fn push_subscription(server_key: &str) -> Result<JsValue, String> {
+    let window = web_sys::window().ok_or("no window")?;
+    let navigator = window.navigator();
+    if !Reflect::has(&navigator, &"serviceWorker".into()).unwrap_or(false) {
+        return Err("this browser has no service workers here (use https or localhost)".into());
+    }
+    let ready = navigator
+        .service_worker()
+        .ready()
+        .map_err(|_| "the service worker is not ready")?;
+    let registration = wasm_bindgen_futures::JsFuture::from(ready)
+        .await
+        .map_err(|_| "the service worker did not start")?;
+    let manager = Reflect::get(&registration, &"pushManager".into())
+        .ok()
+        .filter(|m| !m.is_undefined())
+        .ok_or("this browser does not offer push")?;
+    let options = js_sys::Object::new();
+    let _ = Reflect::set(&options, &"userVisibleOnly".into(), &true.into());
+    let key = base64url_bytes(server_key).ok_or("the server's key is not base64url")?;
+    let _ = Reflect::set(&options, &"applicationServerKey".into(), &key.into());
+    let subscribe = Reflect::get(&manager, &"subscribe".into())
+        .ok()
+        .and_then(|f| f.dyn_into::<Function>().ok())
+        .ok_or("this browser does not offer push")?;
+    let promise: js_sys::Promise = subscribe
+        .call1(&manager, &options)
+        .map_err(|_| "push subscription failed")?
+        .unchecked_into();
+    let subscription = wasm_bindgen_futures::JsFuture::from(promise)
+        .await
+        .map_err(|error| {
+            error
+                .dyn_ref::<js_sys::Error>()
+                .map(|e| String::from(e.message()))
+                .unwrap_or_else(|| "the browser refused to subscribe".into())
+        })?;
+    let to_json = Reflect::get(&subscription, &"toJSON".into())
+        .ok()
+        .and_then(|f| f.dyn_into::<Function>().ok())
+        .ok_or("the subscription has no toJSON")?;
+    to_json
+        .call0(&subscription)
+        .map_err(|_| "the subscription could not be read".into())
+}
+
+fn base64url_bytes(text: &str) -> Option<js_sys::Uint8Array> {
+    let standard: String = text
+        .chars()
+        .map(|c| match c {
+            '-' => '+',
+            '_' => '/',
+            other => other,
+        })
+        .collect();
+    let padded = format!("{standard}{}", "=".repeat((4 - standard.len() % 4) % 4));
+    let binary = web_sys::window()?.atob(&padded).ok()?;
+    let bytes: Vec<u8> = binary.chars().map(|c| c as u32 as u8).collect();
+    Some(js_sys::Uint8Array::from(bytes.as_slice()))
+}
+
+/// A name for this device the person will recognise in a list.
+pub fn device_name() -> String {
+    let agent = web_sys::window()
+        .and_then(|w| w.navigator().user_agent().ok())
+        .unwrap_or_default();
+    let browser = ["Edg/", "Firefox/", "Chrome/", "Safari/"]
+        .iter()
+        .find(|b| agent.contains(*b))
+        .map(|b| match *b {
+            "Edg/" => "Edge",
+            "Firefox/" => "Firefox",
+            "Chrome/" => "Chrome",
+            _ => "Safari",
+        })
+        .unwrap_or("Browser");
+    let system = [
+        ("Android", "Android"),
+        ("iPhone", "iPhone"),
+        ("iPad", "iPad"),
+        ("Mac OS", "macOS"),
+        ("Windows", "Windows"),
+        ("Linux", "Linux"),
+    ]
+    .iter()
+    .find(|(mark, _)| agent.contains(mark))
+    .map(|(_, name)| *name)
+    .unwrap_or("a device");
+    format!("{browser} on {system}")
+}

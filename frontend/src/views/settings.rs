@@ -1,13 +1,15 @@
 //! Settings: one's own account and API tokens, and the team.
 
-use crate::endpoints::{auth, people, sessions};
+use crate::endpoints::{auth, people, push, sessions};
 use crate::pwa;
 use crate::state::{AppState, Page};
 use crate::views::assistant::when;
 use crate::views::rules::RulesList;
 use crate::views::session::RevokeLink;
 use leptos::prelude::*;
+use tandem_shared::api::{NewPushSubscription, PushDevice, PushKind, PushMute, PushMutes};
 use tandem_shared::auth::{ApiToken, ChangePassword, CreateToken, CreateUser, ShareLink, User};
+use tandem_shared::AssistantId;
 
 #[component]
 pub fn Settings() -> impl IntoView {
@@ -46,7 +48,10 @@ fn Notifications() -> impl IntoView {
                 view! {
                     <p class="muted">"While Tandem is in the background: an approval waiting for you, and a session that ends. The installed app's icon also shows how many approvals wait."</p>
                     {move || if allowed.get() {
-                        view! { <p class="ok-text" data-testid="notifications-on">"Notifications are on."</p> }.into_any()
+                        view! {
+                            <p class="ok-text" data-testid="notifications-on">"Notifications are on."</p>
+                            <PushDevices />
+                        }.into_any()
                     } else {
                         view! {
                             <button class="button" data-testid="notifications-allow"
@@ -56,6 +61,141 @@ fn Notifications() -> impl IntoView {
                 }.into_any()
             }}
         </div>
+    }
+}
+
+/// Push: this person's devices, which hear of approvals and endings even
+/// while Tandem is closed (an approval can be answered from the
+/// notification), and what each assistant may push.
+#[component]
+fn PushDevices() -> impl IntoView {
+    let state = expect_context::<AppState>();
+    let devices = RwSignal::new(Vec::<PushDevice>::new());
+    let mutes = RwSignal::new(Vec::<PushMute>::new());
+    let status = RwSignal::new(None::<String>);
+    let load = move || {
+        leptos::task::spawn_local(async move {
+            match push::devices().await {
+                Ok(found) => devices.set(found),
+                Err(message) => state.error.set(Some(message)),
+            }
+            if let Ok(found) = push::mutes().await {
+                mutes.set(found.mutes);
+            }
+        });
+    };
+    load();
+    let add_this_device = move |_| {
+        status.set(Some("Subscribing…".into()));
+        leptos::task::spawn_local(async move {
+            let outcome = async {
+                let key = push::key().await?;
+                let json = pwa::push_subscription(&key.public_key).await?;
+                let text = js_sys::JSON::stringify(&json)
+                    .map(String::from)
+                    .map_err(|_| "the subscription could not be read".to_owned())?;
+                let mut body: NewPushSubscription =
+                    serde_json::from_str(&text).map_err(|e| e.to_string())?;
+                body.device = pwa::device_name();
+                push::subscribe(&body).await
+            }
+            .await;
+            match outcome {
+                Ok(device) => status.set(Some(format!("{} will hear from Tandem.", device.device))),
+                Err(message) => status.set(Some(format!("Could not subscribe: {message}"))),
+            }
+            load();
+        });
+    };
+    let muted = move |assistant: &AssistantId, kind: PushKind| {
+        mutes.with(|all| {
+            all.iter()
+                .any(|m| &m.assistant_id == assistant && m.kind == kind)
+        })
+    };
+    let toggle = move |assistant: AssistantId, kind: PushKind, on: bool| {
+        let mut next = mutes.get_untracked();
+        next.retain(|m| !(m.assistant_id == assistant && m.kind == kind));
+        if !on {
+            next.push(PushMute {
+                assistant_id: assistant,
+                kind,
+            });
+        }
+        leptos::task::spawn_local(async move {
+            match push::set_mutes(&PushMutes {
+                mutes: next.clone(),
+            })
+            .await
+            {
+                Ok(()) => mutes.set(next),
+                Err(message) => state.error.set(Some(message)),
+            }
+        });
+    };
+    view! {
+        <h3 data-testid="push-heading">"Devices"</h3>
+        <p class="muted">"A device you add here is told of approvals and endings even while Tandem is closed, and can answer an approval from the notification."</p>
+        <ul class="plain-list" data-testid="push-devices">
+            <For each=move || devices.get() key=|d| d.id.clone() let:device>
+                {
+                    let id = device.id.clone();
+                    let remove_id = device.id.clone();
+                    view! {
+                        <li class="push-device" data-testid="push-device">
+                            <strong>{device.device.clone()}</strong>
+                            <span class="muted">{format!("{} · added {}", device.service, when(device.created_at))}</span>
+                            <span class="actions">
+                            <button class="button small" on:click=move |_| {
+                                let id = id.clone();
+                                status.set(Some("Sending a test…".into()));
+                                leptos::task::spawn_local(async move {
+                                    status.set(Some(match push::test(&id).await {
+                                        Ok(()) => "Test sent: it should show on that device now.".into(),
+                                        Err(message) => message,
+                                    }));
+                                    load();
+                                });
+                            }>"Test"</button>
+                            <button class="button small" on:click=move |_| {
+                                let id = remove_id.clone();
+                                leptos::task::spawn_local(async move {
+                                    if let Err(message) = push::remove(&id).await {
+                                        state.error.set(Some(message));
+                                    }
+                                    load();
+                                });
+                            }>"Remove"</button>
+                            </span>
+                        </li>
+                    }
+                }
+            </For>
+        </ul>
+        {move || devices.with(Vec::is_empty).then(|| view! { <p class="muted">"No device yet."</p> })}
+        <button class="button" data-testid="push-add" on:click=add_this_device>"Add this device"</button>
+        {move || status.get().map(|text| view! { <p class="muted" data-testid="push-status">{text}</p> })}
+        <h3>"What each assistant pushes"</h3>
+        <table class="push-kinds">
+            <thead><tr><th>"Assistant"</th><th>"Approvals"</th><th>"Endings"</th></tr></thead>
+            <tbody>
+                <For each=move || state.assistants.get() key=|a| a.id.clone() let:assistant>
+                    {
+                        let id = assistant.id.clone();
+                        let cells = [PushKind::Approval, PushKind::Ended].map(|kind| {
+                            let id = id.clone();
+                            let checked_id = id.clone();
+                            view! {
+                                <td><input type="checkbox"
+                                    prop:checked=move || !muted(&checked_id, kind)
+                                    on:change=move |event| toggle(id.clone(), kind, event_target_checked(&event)) /></td>
+                            }
+                        });
+                        view! { <tr><td>{assistant.name.clone()}</td>{cells}</tr> }
+                    }
+                </For>
+            </tbody>
+        </table>
     }
 }
 

@@ -234,4 +234,5 @@ mod accounts;
 mod approvals;
 mod assistants;
 mod layout;
+mod push;
 mod sessions;
