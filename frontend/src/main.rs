@@ -7,6 +7,7 @@ mod app;
 mod endpoints;
 mod follow;
 mod markdown;
+mod offline;
 mod pwa;
 mod root;
 mod socket;

@@ -5,6 +5,7 @@ use crate::api;
 use crate::app::App;
 use crate::endpoints;
 use crate::views::login::{LoginForm, SetupForm};
+use crate::views::offline::OfflineShelf;
 use crate::views::share::SharePage;
 use leptos::prelude::*;
 use tandem_shared::auth::AuthState;
@@ -32,18 +33,23 @@ pub fn Root() -> impl IntoView {
             // Offline (the installed app opened from its kept shell) or the
             // server is down: say so, and try again by itself.
             Some(Err(message)) if message == api::UNREACHABLE => {
+                // Try again quietly: what the person reads meanwhile stays.
                 leptos::task::spawn_local(async move {
-                    gloo_timers::future::TimeoutFuture::new(3_000).await;
-                    load();
+                    loop {
+                        gloo_timers::future::TimeoutFuture::new(3_000).await;
+                        let next = endpoints::auth::state().await;
+                        if !matches!(&next, Err(m) if m == api::UNREACHABLE) {
+                            auth.set(Some(next));
+                            break;
+                        }
+                    }
                 });
                 view! {
-                    <div class="center-screen">
-                        <div class="auth-card">
-                            <div class="brand">"Tandem"</div>
-                            <div class="banner banner-warn" role="status" data-testid="offline-banner">
-                                "Offline: Tandem cannot be reached. This page reconnects by itself."
-                            </div>
+                    <div class="offline-page">
+                        <div class="banner banner-warn" role="status" data-testid="offline-banner">
+                            "Offline: Tandem cannot be reached. This page reconnects by itself."
                         </div>
+                        <OfflineShelf />
                     </div>
                 }.into_any()
             }

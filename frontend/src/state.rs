@@ -91,10 +91,11 @@ pub struct AppState {
 
 impl AppState {
     pub fn new(user: User, socket: Socket, first_page: Page) -> AppState {
+        let sessions = RwSignal::new(Vec::new());
         AppState {
-            follow: Follow::new(socket, first_page.session()),
+            follow: Follow::keeping_offline(socket, first_page.session(), sessions),
             page: RwSignal::new(first_page),
-            sessions: RwSignal::new(Vec::new()),
+            sessions,
             assistants: RwSignal::new(Vec::new()),
             error: RwSignal::new(None),
             user: StoredValue::new(user),

@@ -15,6 +15,7 @@ pub mod login;
 pub mod members;
 pub mod new_assistant;
 pub mod new_session;
+pub mod offline;
 pub mod profile;
 pub mod rules;
 pub mod sandbox_chip;

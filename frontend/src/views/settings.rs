@@ -274,6 +274,7 @@ fn Account(me: User) -> impl IntoView {
         leptos::task::spawn_local(async move {
             // Logged out or not, the page reloads into the login.
             let _ = auth::logout().await;
+            crate::offline::forget_all().await;
             if let Some(window) = web_sys::window() {
                 let _ = window.location().set_hash("");
                 let _ = window.location().reload();

@@ -234,5 +234,6 @@ mod accounts;
 mod approvals;
 mod assistants;
 mod layout;
+mod offline;
 mod push;
 mod sessions;
