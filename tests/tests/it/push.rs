@@ -141,25 +141,41 @@ async fn add_member(server: &TestServer, assistant: &str, person: &Person) {
     assert_eq!(status, 200, "{body}");
 }
 
-#[tokio::test]
-async fn pushes_reach_those_who_may_answer_encrypted_and_a_button_answers_once() {
+/// A push service of the test's own, and Tandem allowed to push to it.
+async fn with_push_service() -> (PushService, String, TestServer) {
     let service = PushService::default();
     let base = service.start().await;
     let server = TestServer::launch()
         .env("TANDEM_PUSH_ALLOW_LOCAL", "true")
         .start()
         .await;
-    let alice = server.person("alice").await;
-    let carol = server.person("carol").await;
-    let assistant = server
+    (service, base, server)
+}
+
+/// An assistant whose agent asks once (`title`, `kind`), then says "Done."
+async fn asking(
+    server: &TestServer,
+    name: &str,
+    title: &str,
+    kind: &str,
+) -> tandem_shared::api::Assistant {
+    server
         .scripted_assistant(
-            "deployer",
+            name,
             json!({"turns": [[
-                {"do": "permission", "id": "p1", "title": "Deploy to production", "kind": "execute"},
-                {"do": "message", "text": "Deployed."}
+                {"do": "permission", "id": "p1", "title": title, "kind": kind},
+                {"do": "message", "text": "Done."}
             ]]}),
         )
-        .await;
+        .await
+}
+
+#[tokio::test]
+async fn pushes_reach_those_who_may_answer_encrypted_and_a_button_answers_once() {
+    let (service, base, server) = with_push_service().await;
+    let alice = server.person("alice").await;
+    let carol = server.person("carol").await;
+    let assistant = asking(&server, "deployer", "Deploy to production", "execute").await;
     add_member(&server, assistant.id.as_str(), &alice).await;
 
     let (status, key) = alice.get("/api/push/key").await;
@@ -282,12 +298,7 @@ async fn pushes_reach_those_who_may_answer_encrypted_and_a_button_answers_once()
 
 #[tokio::test]
 async fn a_device_the_push_service_forgot_is_dropped_and_muted_kinds_are_not_sent() {
-    let service = PushService::default();
-    let base = service.start().await;
-    let server = TestServer::launch()
-        .env("TANDEM_PUSH_ALLOW_LOCAL", "true")
-        .start()
-        .await;
+    let (service, base, server) = with_push_service().await;
     let alice = server.person("alice").await;
     let gone = Device::new(3);
     let id = subscribe(
@@ -304,15 +315,7 @@ async fn a_device_the_push_service_forgot_is_dropped_and_muted_kinds_are_not_sen
     assert_eq!(listed.as_array().map(Vec::len), Some(0), "{listed}");
 
     // Endings muted for one assistant: its approvals push, its endings not.
-    let assistant = server
-        .scripted_assistant(
-            "quiet",
-            json!({"turns": [[
-                {"do": "permission", "id": "p1", "title": "Look", "kind": "read"},
-                {"do": "message", "text": "done"}
-            ]]}),
-        )
-        .await;
+    let assistant = asking(&server, "quiet", "Look", "read").await;
     add_member(&server, assistant.id.as_str(), &alice).await;
     let device = Device::new(5);
     subscribe(&alice, device.subscription(&format!("{base}/d/a"), "phone")).await;
