@@ -56,18 +56,17 @@ pub async fn subscribe(
         endpoint: endpoint.to_string(),
         p256dh: body.keys.p256dh.trim_end_matches('=').to_owned(),
         auth: body.keys.auth.trim_end_matches('=').to_owned(),
+        device: device.to_owned(),
     };
-    state
-        .store
-        .save_push_subscription(&target, device, state.now_ms())
-        .await?;
-    let saved = state
-        .store
-        .push_devices(&caller.user.id)
-        .await?
-        .into_iter()
-        .find(|d| d.id == id)
-        .ok_or_else(|| ApiError::NotFound("the device was removed meanwhile".into()))?;
+    let now = state.now_ms();
+    state.store.save_push_subscription(&target, now).await?;
+    let saved = PushDevice {
+        id,
+        device: device.to_owned(),
+        service: crate::push::endpoint::service_name(&target.endpoint),
+        created_at: now,
+        last_sent_at: None,
+    };
     Ok((StatusCode::CREATED, ApiJson(saved)))
 }
 
@@ -106,14 +105,7 @@ pub async fn test(
         .push_target(&caller.user.id, &id)
         .await?
         .ok_or_else(not_found)?;
-    let device = state
-        .store
-        .push_devices(&caller.user.id)
-        .await?
-        .into_iter()
-        .find(|d| d.id == id)
-        .map(|d| d.device)
-        .unwrap_or_default();
+    let device = target.device.clone();
     match state
         .push
         .to_device(target, crate::push::messages::test(&device))

@@ -14,6 +14,8 @@ pub struct PushTarget {
     pub endpoint: String,
     pub p256dh: String,
     pub auth: String,
+    /// The name its person gave it.
+    pub device: String,
 }
 
 pub fn kind_name(kind: PushKind) -> &'static str {
@@ -37,7 +39,6 @@ impl Store {
     pub async fn save_push_subscription(
         &self,
         target: &PushTarget,
-        device: &str,
         now: i64,
     ) -> Result<(), StoreError> {
         let mut tx = self.writer.begin().await?;
@@ -54,7 +55,7 @@ impl Store {
         .bind(&target.endpoint)
         .bind(&target.p256dh)
         .bind(&target.auth)
-        .bind(device)
+        .bind(&target.device)
         .bind(now)
         .execute(&mut *tx)
         .await?;
@@ -80,7 +81,7 @@ impl Store {
         id: &str,
     ) -> Result<Option<PushTarget>, StoreError> {
         let row = sqlx::query(
-            "SELECT id, user_id, endpoint, p256dh, auth FROM push_subscriptions \
+            "SELECT id, user_id, endpoint, p256dh, auth, device FROM push_subscriptions \
              WHERE id = $1 AND user_id = $2",
         )
         .bind(id)
@@ -98,7 +99,7 @@ impl Store {
         kind: PushKind,
     ) -> Result<Vec<PushTarget>, StoreError> {
         let rows = sqlx::query(
-            "SELECT s.id, s.user_id, s.endpoint, s.p256dh, s.auth FROM push_subscriptions s \
+            "SELECT s.id, s.user_id, s.endpoint, s.p256dh, s.auth, s.device FROM push_subscriptions s \
              JOIN users u ON u.id = s.user_id \
              WHERE (u.admin <> 0 OR EXISTS (SELECT 1 FROM assistant_members m \
                     WHERE m.assistant_id = $1 AND m.user_id = s.user_id)) \
@@ -201,6 +202,7 @@ fn target_from_row(row: &AnyRow) -> Result<PushTarget, StoreError> {
         endpoint: text(row, "endpoint")?,
         p256dh: text(row, "p256dh")?,
         auth: text(row, "auth")?,
+        device: text(row, "device")?,
     })
 }
 
