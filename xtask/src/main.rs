@@ -1,19 +1,24 @@
-//! `cargo xtask run | test | bench | fuzz | fuzz-api`: the project's own set-up. On a machine with only
-//! the Rust toolchain it installs what is missing (the wasm32 target, Trunk,
-//! the wasm-bindgen CLI matching Cargo.lock, wasm-opt, Chromium and its
-//! driver, PostgreSQL), builds the web app, and runs Tandem or its tests.
+//! `cargo xtask run | web | test | bench | fuzz | fuzz-api`: the project's own set-up. On a machine with only
+//! the Rust toolchain it installs what is missing (the wasm32 target, the
+//! wasm-bindgen CLI matching Cargo.lock, wasm-opt, Chromium and its driver,
+//! PostgreSQL), builds the web app, and runs Tandem or its tests, saying
+//! what it does and about how long is left.
 
 mod compress;
 mod fuzz;
 mod fuzz_api;
+mod plan;
 mod setup;
+mod web_build;
+
+use plan::Plan;
 
 use anyhow::{bail, Context, Result};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
 const USAGE: &str =
-    "usage: cargo xtask <run [-- tandem serve args…] | test | bench | fuzz [seconds per target] | fuzz-api [examples per operation]>";
+    "usage: cargo xtask <run [-- tandem serve args…] | web | test | bench | fuzz [seconds per target] | fuzz-api [examples per operation]>";
 
 fn main() -> Result<()> {
     let mut args = std::env::args().skip(1);
@@ -22,6 +27,7 @@ fn main() -> Result<()> {
     let root = workspace_root()?;
     match task.as_str() {
         "run" => run(&root, &rest),
+        "web" => build_frontend(&root, &mut Plan::new(&root, &WEB_STEPS)),
         "test" => test(&root),
         "bench" => bench(&root),
         "fuzz" => fuzz::fuzz(&root, &rest),
@@ -42,19 +48,42 @@ fn workspace_root() -> Result<PathBuf> {
         .context("xtask lives inside the workspace")
 }
 
+/// The steps that build the web app, in order.
+const WEB_STEPS: [&str; 6] = [
+    setup::WASM32_TARGET,
+    setup::WASM_BINDGEN,
+    setup::WASM_OPT,
+    web_build::COMPILE,
+    web_build::BIND_AND_OPTIMISE,
+    COMPRESS,
+];
+const COMPRESS: &str = "compressing the web app";
+const COMPILE_TANDEM: &str = "compiling Tandem (release)";
+
 /// Builds the web app in release and serves Tandem on its embedded defaults.
 fn run(root: &Path, serve_args: &[String]) -> Result<()> {
-    setup::frontend_toolchain(root)?;
-    build_frontend(root)?;
-    let mut command = cargo();
-    command
-        .current_dir(root)
-        .args(["run", "--release", "--package", "tandem", "--", "serve"])
-        .arg("--static-dir")
-        .arg(root.join("frontend/dist"))
-        .args(serve_args);
-    step("starting Tandem on http://127.0.0.1:8080 (unless --addr says otherwise)");
-    check(&mut command, "tandem serve")
+    let mut plan = Plan::new(root, &[&WEB_STEPS[..], &[COMPILE_TANDEM]].concat());
+    build_frontend(root, &mut plan)?;
+    plan.begin(COMPILE_TANDEM);
+    check(
+        cargo()
+            .current_dir(root)
+            .args(["build", "--release", "--package", "tandem"]),
+        "cargo build --release",
+    )?;
+    plan.end();
+    step(&format!(
+        "starting Tandem on http://127.0.0.1:8080 (unless --addr says otherwise), {} after the start",
+        plan::minutes(plan.elapsed().as_secs())
+    ));
+    check(
+        Command::new(root.join("target/release/tandem"))
+            .arg("serve")
+            .arg("--static-dir")
+            .arg(root.join("frontend/dist"))
+            .args(serve_args),
+        "tandem serve",
+    )
 }
 
 /// Every check CI runs: format, lints, unit, integration and browser tests.
@@ -66,11 +95,11 @@ fn test(root: &Path) -> Result<()> {
             .args(["fmt", "--all", "--", "--check"]),
         "cargo fmt --check",
     )?;
-    setup::frontend_toolchain(root)?;
-    build_frontend(root)?;
+    let mut plan = Plan::new(root, &[&WEB_STEPS[..], &[CLIPPY, TESTS]].concat());
+    build_frontend(root, &mut plan)?;
     setup::chromium()?;
     let database_url = setup::postgres()?;
-    step("clippy");
+    plan.begin(CLIPPY);
     check(
         cargo()
             .current_dir(root)
@@ -90,7 +119,7 @@ fn test(root: &Path) -> Result<()> {
         ]),
         "cargo clippy (frontend)",
     )?;
-    step("tests");
+    plan.begin(TESTS);
     check(
         cargo()
             .current_dir(root)
@@ -98,14 +127,19 @@ fn test(root: &Path) -> Result<()> {
             .env("TANDEM_TEST_CHROMEDRIVER", "/usr/bin/chromedriver")
             .args(["test", "--no-fail-fast"]),
         "cargo test",
-    )
+    )?;
+    plan.end();
+    Ok(())
 }
+
+const CLIPPY: &str = "clippy";
+const TESTS: &str = "compiling and running the tests";
 
 /// Builds release binaries and the web app, then runs the load generator:
 /// it prints the table and writes `target/bench/results.json`.
 fn bench(root: &Path) -> Result<()> {
-    setup::frontend_toolchain(root)?;
-    build_frontend(root)?;
+    let mut plan = Plan::new(root, &WEB_STEPS);
+    build_frontend(root, &mut plan)?;
     step("building release binaries");
     check(
         cargo().current_dir(root).args([
@@ -128,23 +162,16 @@ fn bench(root: &Path) -> Result<()> {
     )
 }
 
-pub fn build_frontend(root: &Path) -> Result<()> {
-    let wasm_opt = setup::wasm_opt(root)?;
-    let path = std::env::join_paths(std::iter::once(wasm_opt).chain(std::env::split_paths(
-        &std::env::var_os("PATH").unwrap_or_default(),
-    )))
-    .context("building PATH")?;
-    step("building the web app (trunk build --release)");
-    check(
-        Command::new("trunk")
-            .current_dir(root)
-            .env("PATH", path)
-            .args(["build", "--release", "--offline"]),
-        "trunk build",
-    )?;
+/// Installs what the web build needs, builds the app into `frontend/dist`
+/// and precompresses it.
+pub fn build_frontend(root: &Path, plan: &mut Plan) -> Result<()> {
+    let tools = setup::frontend_toolchain(root, plan)?;
+    web_build::build(root, &tools, plan)?;
+    plan.begin(COMPRESS);
     let sizes = compress::precompress(&root.join("frontend/dist"))?;
+    plan.end();
     step(&format!(
-        "precompressed the web app: {} KB, brotli {} KB, gzip {} KB",
+        "the web app: {} KB, brotli {} KB, gzip {} KB",
         sizes.identity / 1024,
         sizes.brotli / 1024,
         sizes.gzip / 1024
@@ -152,7 +179,7 @@ pub fn build_frontend(root: &Path) -> Result<()> {
     Ok(())
 }
 
-fn cargo() -> Command {
+pub fn cargo() -> Command {
     Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
 }
 

@@ -1,11 +1,11 @@
 //! Installing what a fresh machine lacks, from the package registries only.
 
+use crate::plan::Plan;
+use crate::web_build::Tools;
 use crate::{check, step};
 use anyhow::{bail, Context, Result};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
-
-const TRUNK_VERSION: &str = "0.21.14";
 
 fn output(program: &str, args: &[&str]) -> Option<String> {
     let out = Command::new(program)
@@ -61,67 +61,81 @@ fn locked_wasm_bindgen(root: &Path) -> Result<String> {
     bail!("Cargo.lock has no wasm-bindgen entry")
 }
 
-pub fn frontend_toolchain(root: &Path) -> Result<()> {
+/// Where `cargo install` puts binaries.
+fn cargo_bin() -> PathBuf {
+    std::env::var_os("CARGO_HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|home| PathBuf::from(home).join(".cargo")))
+        .unwrap_or_else(|| PathBuf::from(".cargo"))
+        .join("bin")
+}
+
+/// The wasm32 target, the wasm-bindgen CLI matching Cargo.lock and
+/// wasm-opt: what the web build runs.
+pub fn frontend_toolchain(root: &Path, plan: &mut Plan) -> Result<Tools> {
     let targets = output("rustup", &["target", "list", "--installed"]).unwrap_or_default();
-    if !targets.lines().any(|t| t == "wasm32-unknown-unknown") {
-        step("adding the wasm32-unknown-unknown target");
+    if targets.lines().any(|t| t == "wasm32-unknown-unknown") {
+        plan.skip(WASM32_TARGET);
+    } else {
+        plan.begin(WASM32_TARGET);
         check(
             Command::new("rustup").args(["target", "add", "wasm32-unknown-unknown"]),
             "rustup target add",
         )?;
+        plan.end();
     }
-    if output("trunk", &["--version"]).as_deref() != Some(&format!("trunk {TRUNK_VERSION}")) {
-        step(&format!(
-            "installing trunk {TRUNK_VERSION} (a few minutes, once)"
-        ));
-        check(
-            // Without its TLS and update-check features: the build is
-            // offline (8 min 10 s here instead of about 15).
-            Command::new("cargo").args([
-                "install",
-                &format!("trunk@{TRUNK_VERSION}"),
-                "--locked",
-                "--no-default-features",
-            ]),
-            "cargo install trunk",
-        )?;
-    }
-    let bindgen = locked_wasm_bindgen(root)?;
-    if output("wasm-bindgen", &["--version"]).as_deref() != Some(&format!("wasm-bindgen {bindgen}"))
-    {
-        step(&format!(
-            "installing wasm-bindgen-cli {bindgen} (a few minutes, once)"
-        ));
-        // Without --locked: the registry lacks one of its locked dependencies.
-        check(
-            Command::new("cargo").args(["install", &format!("wasm-bindgen-cli@{bindgen}")]),
-            "cargo install wasm-bindgen-cli",
-        )?;
-    }
-    Ok(())
+    let version = locked_wasm_bindgen(root)?;
+    let wanted = format!("wasm-bindgen {version}");
+    let installed = cargo_bin().join("wasm-bindgen");
+    let wasm_bindgen = [installed.clone(), PathBuf::from("wasm-bindgen")]
+        .into_iter()
+        .find(|bin| output(&bin.to_string_lossy(), &["--version"]).as_deref() == Some(&wanted));
+    let wasm_bindgen = match wasm_bindgen {
+        Some(bin) => {
+            plan.skip(WASM_BINDGEN);
+            bin
+        }
+        None => {
+            plan.begin(WASM_BINDGEN);
+            // Without --locked: the registry lacks one of its locked dependencies.
+            check(
+                Command::new("cargo").args(["install", &format!("wasm-bindgen-cli@{version}")]),
+                "cargo install wasm-bindgen-cli",
+            )?;
+            plan.end();
+            installed
+        }
+    };
+    let wasm_opt = wasm_opt(root, plan)?;
+    Ok(Tools {
+        wasm_bindgen,
+        wasm_opt,
+    })
 }
+
+pub const WASM32_TARGET: &str = "adding the wasm32 target";
+pub const WASM_BINDGEN: &str = "installing the wasm-bindgen CLI";
+pub const WASM_OPT: &str = "installing wasm-opt from npm";
 
 const BINARYEN_VERSION: &str = "132";
 
 /// wasm-opt from the npm registry's `binaryen` package, installed under
 /// `target/tools`: Debian's binaryen 108 breaks wasm-bindgen 0.2.130's
-/// output (a funcref table error at start-up). Returns the folder to put
-/// first on PATH for Trunk.
-pub fn wasm_opt(root: &Path) -> Result<std::path::PathBuf> {
+/// output (a funcref table error at start-up). Returns its path.
+fn wasm_opt(root: &Path, plan: &mut Plan) -> Result<PathBuf> {
     let dir = root.join("target/tools/binaryen");
     let bin = dir.join("node_modules/.bin");
     let wasm_opt = bin.join("wasm-opt");
     let wanted = format!("wasm-opt version {BINARYEN_VERSION}");
     let have = output(&wasm_opt.to_string_lossy(), &["--version"]).unwrap_or_default();
     if have.starts_with(&wanted) {
-        return Ok(bin);
+        plan.skip(WASM_OPT);
+        return Ok(wasm_opt);
     }
     if output("npm", &["--version"]).is_none() {
         apt_install(&["nodejs", "npm"], "npm (for binaryen's wasm-opt)")?;
     }
-    step(&format!(
-        "installing wasm-opt (binaryen {BINARYEN_VERSION}) from npm"
-    ));
+    plan.begin(WASM_OPT);
     std::fs::create_dir_all(&dir).context("creating target/tools/binaryen")?;
     check(
         Command::new("npm").args([
@@ -135,7 +149,8 @@ pub fn wasm_opt(root: &Path) -> Result<std::path::PathBuf> {
         ]),
         "npm install binaryen",
     )?;
-    Ok(bin)
+    plan.end();
+    Ok(wasm_opt)
 }
 
 pub fn chromium() -> Result<()> {
