@@ -61,17 +61,24 @@ const COMPRESS: &str = "compressing the web app";
 const COMPILE_TANDEM: &str = "compiling Tandem (release)";
 
 /// Builds the web app in release and serves Tandem on its embedded defaults.
+/// Tandem compiles alongside the web app: on two cores the web build's
+/// single-threaded stretches (the WASM's link, wasm-opt, brotli) leave a
+/// core free.
 fn run(root: &Path, serve_args: &[String]) -> Result<()> {
     let mut plan = Plan::new(root, &[&WEB_STEPS[..], &[COMPILE_TANDEM]].concat());
-    build_frontend(root, &mut plan)?;
-    plan.begin(COMPILE_TANDEM);
-    check(
-        cargo()
+    let log = root.join("target/xtask/tandem-build.log");
+    let tandem = plan.alongside(COMPILE_TANDEM, &log, || {
+        let mut build = cargo();
+        build
             .current_dir(root)
-            .args(["build", "--release", "--package", "tandem"]),
-        "cargo build --release",
-    )?;
-    plan.end();
+            .args(["build", "--release", "--package", "tandem"]);
+        build
+    })?;
+    if let Err(failed) = build_frontend(root, &mut plan) {
+        tandem.stop();
+        return Err(failed);
+    }
+    plan.finish_alongside(tandem)?;
     step(&format!(
         "starting Tandem on http://127.0.0.1:8080 (unless --addr says otherwise), {} after the start",
         plan::minutes(plan.elapsed().as_secs())

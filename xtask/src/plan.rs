@@ -4,20 +4,22 @@
 //! `target/xtask/timings`), or else what it took on a fresh two-core
 //! machine (the figures below), so the first run's estimate is honest too.
 
+use anyhow::{bail, Context, Result};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 /// Seconds each step took on a fresh two-core machine, with nothing
 /// compiled yet.
 const FIRST_RUN: [(&str, u64); 9] = [
     ("adding the wasm32 target", 30),
-    ("installing the wasm-bindgen CLI", 240),
-    ("installing wasm-opt from npm", 20),
-    ("compiling the web app to WASM", 240),
-    ("binding and optimising the WASM", 90),
-    ("compressing the web app", 10),
-    ("compiling Tandem (release)", 420),
+    ("installing the wasm-bindgen CLI", 200),
+    ("installing wasm-opt from npm", 10),
+    ("compiling the web app to WASM", 220),
+    ("binding and optimising the WASM", 50),
+    ("compressing the web app", 20),
+    ("compiling Tandem (release)", 660),
     ("clippy", 300),
     ("compiling and running the tests", 900),
 ];
@@ -28,7 +30,23 @@ pub struct Plan {
     ahead: Vec<(String, u64)>,
     timings: BTreeMap<String, u64>,
     current: Option<(String, Instant)>,
+    /// A step running beside the others: its name, start and estimate.
+    beside: Option<(String, Instant, u64)>,
     started: Instant,
+}
+
+/// A command running beside the plan's steps, its output in a log.
+pub struct Alongside {
+    child: Child,
+    log: PathBuf,
+}
+
+impl Alongside {
+    /// Stops it: what it was for failed.
+    pub fn stop(mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
 }
 
 impl Plan {
@@ -45,6 +63,7 @@ impl Plan {
             ahead,
             timings,
             current: None,
+            beside: None,
             started: Instant::now(),
         }
     }
@@ -58,13 +77,81 @@ impl Plan {
         self.end();
         let guess = estimate(&self.timings, step);
         self.skip(step);
-        let left: u64 = guess + self.ahead.iter().map(|(_, s)| s).sum::<u64>();
+        let left = self.left(guess);
         println!(
             "==> {step} (about {}; about {} left in all)",
             minutes(guess),
             minutes(left)
         );
         self.current = Some((step.to_owned(), Instant::now()));
+    }
+
+    /// About how long is left: the steps ahead one after the other, or the
+    /// step running beside them if it ends later.
+    fn left(&self, current: u64) -> u64 {
+        let ahead = current + self.ahead.iter().map(|(_, s)| s).sum::<u64>();
+        let beside = self.beside.as_ref().map_or(0, |(_, began, guess)| {
+            guess.saturating_sub(began.elapsed().as_secs())
+        });
+        ahead.max(beside)
+    }
+
+    /// Starts `step` (the command `make` gives) beside the steps that follow;
+    /// its output goes to `log`.
+    pub fn alongside(
+        &mut self,
+        step: &str,
+        log: &Path,
+        make: impl FnOnce() -> Command,
+    ) -> Result<Alongside> {
+        let guess = estimate(&self.timings, step);
+        self.skip(step);
+        if let Some(dir) = log.parent() {
+            std::fs::create_dir_all(dir).context("creating target/xtask")?;
+        }
+        let file = std::fs::File::create(log).context("creating the build log")?;
+        let child = make()
+            .stdout(file.try_clone()?)
+            .stderr(file)
+            .stdin(Stdio::null())
+            .spawn()
+            .with_context(|| format!("starting: {step}"))?;
+        println!(
+            "==> {step}, alongside what follows (about {}; its output: {})",
+            minutes(guess),
+            log.display()
+        );
+        self.beside = Some((step.to_owned(), Instant::now(), guess));
+        Ok(Alongside {
+            child,
+            log: log.to_owned(),
+        })
+    }
+
+    /// Waits for the step running alongside; on failure prints its log's end.
+    pub fn finish_alongside(&mut self, mut alongside: Alongside) -> Result<()> {
+        self.end();
+        let Some((step, began, guess)) = self.beside.take() else {
+            bail!("nothing runs alongside");
+        };
+        if alongside.child.try_wait()?.is_none() {
+            println!(
+                "==> waiting for {step} to finish (about {} left)",
+                minutes(guess.saturating_sub(began.elapsed().as_secs()))
+            );
+        }
+        let status = alongside.child.wait()?;
+        if !status.success() {
+            let log = std::fs::read_to_string(&alongside.log).unwrap_or_default();
+            let tail: Vec<&str> = log.lines().rev().take(40).collect();
+            for line in tail.into_iter().rev() {
+                eprintln!("{line}");
+            }
+            bail!("{step} failed ({status})");
+        }
+        self.current = Some((step, began));
+        self.end();
+        Ok(())
     }
 
     /// Ends the current step, if any, and keeps its time for next time.
@@ -149,7 +236,8 @@ mod tests {
         write_timings(&file, &timings);
         let read = read_timings(&file);
         assert_eq!(estimate(&read, "compiling the web app to WASM"), 7);
-        assert_eq!(estimate(&read, "installing the wasm-bindgen CLI"), 240);
+        let (step, first_run) = FIRST_RUN[1];
+        assert_eq!(estimate(&read, step), first_run);
         assert_eq!(estimate(&read, "a step nobody measured"), 60);
         std::fs::write(&file, "not a number\tx\nnonsense\n").unwrap();
         assert!(read_timings(&file).is_empty());
