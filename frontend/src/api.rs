@@ -11,55 +11,68 @@ use tandem_shared::api::ErrorBody;
 /// The error when no answer came at all: offline, or the server is down.
 pub const UNREACHABLE: &str = "Tandem cannot be reached";
 
+// Only `encode` and `decode` are generic: the sending and reading are one
+// function for every type, not one copy per answer type.
+
 pub async fn get<T: DeserializeOwned>(path: &str) -> Result<T, String> {
-    read(path, send(Request::get(path)).await?).await
+    decode(&answer(path, Request::get(path), None).await?)
 }
 
 pub async fn post<B: Serialize, T: DeserializeOwned>(path: &str, body: &B) -> Result<T, String> {
-    read(path, send_json(Request::post(path), body).await?).await
+    decode(&answer(path, Request::post(path), Some(encode(body)?)).await?)
 }
 
 pub async fn patch<B: Serialize, T: DeserializeOwned>(path: &str, body: &B) -> Result<T, String> {
-    read(path, send_json(Request::patch(path), body).await?).await
+    decode(&answer(path, Request::patch(path), Some(encode(body)?)).await?)
 }
 
 /// A POST whose answer has no body worth reading (202, 204).
 pub async fn post_unit<B: Serialize>(path: &str, body: &B) -> Result<(), String> {
-    done(path, send_json(Request::post(path), body).await?).await
+    answer(path, Request::post(path), Some(encode(body)?))
+        .await
+        .map(drop)
 }
 
 /// A PUT whose answer has no body worth reading (204).
 pub async fn put_unit<B: Serialize>(path: &str, body: &B) -> Result<(), String> {
-    done(path, send_json(Request::put(path), body).await?).await
+    answer(path, Request::put(path), Some(encode(body)?))
+        .await
+        .map(drop)
 }
 
 pub async fn delete(path: &str) -> Result<(), String> {
-    done(path, send(Request::delete(path)).await?).await
+    answer(path, Request::delete(path), None).await.map(drop)
 }
 
-async fn send(request: RequestBuilder) -> Result<Response, String> {
-    request.send().await.map_err(|_| UNREACHABLE.to_owned())
+fn encode<B: Serialize>(body: &B) -> Result<String, String> {
+    serde_json::to_string(body).map_err(|e| e.to_string())
 }
 
-async fn send_json<B: Serialize>(request: RequestBuilder, body: &B) -> Result<Response, String> {
-    request
-        .json(body)
-        .map_err(|e| e.to_string())?
-        .send()
-        .await
-        .map_err(|_| UNREACHABLE.to_owned())
+fn decode<T: DeserializeOwned>(text: &str) -> Result<T, String> {
+    serde_json::from_str(text).map_err(|e| e.to_string())
 }
 
-async fn read<T: DeserializeOwned>(path: &str, response: Response) -> Result<T, String> {
+/// Sends the request (with a JSON body, if any) and answers the text of a
+/// successful answer, or what went wrong.
+async fn answer(
+    path: &str,
+    request: RequestBuilder,
+    json: Option<String>,
+) -> Result<String, String> {
+    let sent = match json {
+        Some(json) => {
+            request
+                .header("content-type", "application/json")
+                .body(json)
+                .map_err(|e| e.to_string())?
+                .send()
+                .await
+        }
+        None => request.send().await,
+    };
+    let response = sent.map_err(|_| UNREACHABLE.to_owned())?;
     if response.ok() {
-        return response.json::<T>().await.map_err(|e| e.to_string());
-    }
-    Err(failure(path, response).await)
-}
-
-async fn done(path: &str, response: Response) -> Result<(), String> {
-    if response.ok() {
-        return Ok(());
+        return response.text().await.map_err(|e| e.to_string());
     }
     Err(failure(path, response).await)
 }
