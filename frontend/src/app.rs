@@ -3,19 +3,16 @@
 //! state (`state.rs`).
 
 use crate::endpoints;
+use crate::pieces;
 use crate::pwa;
 use crate::socket::Socket;
 use crate::state::{AppState, Page};
 use crate::views::{
     approvals::ApprovalsPage,
-    assistant::AssistantPage,
-    new_assistant::NewAssistant,
     new_session::NewSession,
     session::SessionView,
-    settings::Settings,
     sidebar::{AssistantList, SessionList, Sidebar},
     tabbar::TabBar,
-    tasks::TasksPage,
 };
 use leptos::prelude::*;
 use tandem_shared::api::{ErrorCode, SessionQuery, SessionSummary};
@@ -131,11 +128,11 @@ pub fn App(user: User, logged_out: Callback<()>) -> impl IntoView {
                 })}
                 {move || match page.get() {
                     Page::Session(id) => view! { <SessionView id=id /> }.into_any(),
-                    Page::Assistant(id) => view! { <AssistantPage id=id /> }.into_any(),
-                    Page::Tasks => view! { <TasksPage /> }.into_any(),
-                    Page::Settings => view! { <Settings /> }.into_any(),
+                    Page::Assistant(id) => pieces::assistant(id),
+                    Page::Tasks => pieces::tasks(),
+                    Page::Settings => pieces::settings(),
                     Page::NewSession => view! { <NewSession /> }.into_any(),
-                    Page::NewAssistant => view! { <NewAssistant /> }.into_any(),
+                    Page::NewAssistant => pieces::new_assistant(),
                     Page::Approvals => view! { <ApprovalsPage /> }.into_any(),
                     Page::Sessions => view! {
                         <section class="list-page" data-testid="sessions-page">

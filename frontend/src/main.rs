@@ -8,6 +8,7 @@ mod endpoints;
 mod follow;
 mod markdown;
 mod offline;
+mod pieces;
 mod pwa;
 mod root;
 mod socket;

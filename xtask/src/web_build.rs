@@ -196,9 +196,14 @@ pub fn build(root: &Path, tools: &Tools, plan: &mut Plan) -> Result<()> {
     Ok(())
 }
 
-/// Compiles, binds and optimises the app; copies its script and WASM into
-/// `dist` under hashed names. Answers the inline start-up script and the
-/// preload links for the page's head.
+/// The features wasm-opt may use in every module: the main module says
+/// its own, a split piece may not.
+const WASM_FEATURES: [&str; 2] = ["--enable-bulk-memory", "--enable-nontrapping-float-to-int"];
+
+/// Compiles, splits, binds and optimises the app; copies its script, WASM,
+/// split pieces and their loader into `dist`. Answers the inline start-up
+/// script and what goes in the page's head (preloads, and the list of
+/// pieces the service worker keeps).
 fn rust_app(
     root: &Path,
     app: &RustApp,
@@ -227,39 +232,64 @@ fn rust_app(
         .join("target/wasm32-unknown-unknown")
         .join(&app.profile)
         .join(format!("{}.wasm", app.bin));
+    let raw = std::fs::read(&wasm).with_context(|| format!("reading {}", wasm.display()))?;
 
     plan.begin(BIND_AND_OPTIMISE);
+    // The names are fixed before the pieces exist (the main module and the
+    // loader name each other), so they hash what decides every output:
+    // the compiled WASM and how it is optimised.
+    let mut decides = raw.clone();
+    decides.extend_from_slice(format!("{:?} {:?}", app.opt_level, app.opt_params).as_bytes());
+    let stem = hashed(&app.bin, "", &decides).name;
+    let loader = format!("__wasm_split{}.js", &stem[app.bin.len()..]);
+    let split = stage.join("split");
+    let main_wasm = split.join("main.wasm");
+    let main_js = format!("./{stem}.js");
+    let link_name = format!("./{loader}");
+    let mut options = wasm_split_cli_support::Options::new(&raw);
+    options.output_dir = &split;
+    options.main_out_path = &main_wasm;
+    options.link_name = &link_name;
+    options.main_module = &main_js;
+    let pieces = wasm_split_cli_support::transform(options)
+        .map_err(|e| anyhow::anyhow!("splitting the web app's WASM: {e:?}"))?
+        .split_modules;
+
     let bound = stage.join("bindgen");
     check(
         Command::new(&tools.wasm_bindgen)
             .arg("--target=web")
             .arg(format!("--out-dir={}", bound.display()))
-            .arg(format!("--out-name={}", app.bin))
+            .arg(format!("--out-name={stem}"))
             .arg("--no-typescript")
-            .arg(&wasm),
+            .arg("--keep-lld-exports")
+            .arg(&main_wasm),
         "wasm-bindgen",
     )?;
-    let mut bound_wasm = bound.join(format!("{}_bg.wasm", app.bin));
-    if let Some(level) = &app.opt_level {
-        let optimised = stage.join("optimised.wasm");
-        check(
-            Command::new(&tools.wasm_opt)
-                .arg(format!("--output={}", optimised.display()))
-                .arg(format!("-O{level}"))
-                .arg(&bound_wasm)
-                .args(&app.opt_params),
-            "wasm-opt",
-        )?;
-        bound_wasm = optimised;
+    let main_bound = bound.join(format!("{stem}_bg.wasm"));
+    let wasm_bytes = optimise(app, tools, &main_bound, &stage.join("optimised.wasm"))?;
+    let mut loader_js =
+        std::fs::read_to_string(split.join(&loader)).context("reading the split pieces' loader")?;
+    let mut piece_names = Vec::new();
+    for (n, piece) in pieces.iter().enumerate() {
+        let bytes = optimise(app, tools, piece, &stage.join(format!("piece-{n}.wasm")))?;
+        let file = piece
+            .file_name()
+            .and_then(|f| f.to_str())
+            .context("a split piece without a name")?;
+        let piece_stem = file.trim_end_matches(".wasm");
+        let name = hashed(piece_stem, ".wasm", &bytes).name;
+        let quoted = format!("\"./{file}\"");
+        if !loader_js.contains(&quoted) {
+            bail!("the split pieces' loader does not name {file}");
+        }
+        loader_js = loader_js.replace(&quoted, &format!("\"./{name}\""));
+        std::fs::write(dist.join(&name), &bytes)?;
+        piece_names.push(name);
     }
     plan.end();
 
-    let js_bytes = std::fs::read(bound.join(format!("{}.js", app.bin)))?;
-    let wasm_bytes = std::fs::read(&bound_wasm)?;
-    // One hash names both, as Trunk does: they change together.
-    let mut both = js_bytes.clone();
-    both.extend_from_slice(&wasm_bytes);
-    let stem = hashed(&app.bin, "", &both).name;
+    let js_bytes = std::fs::read(bound.join(format!("{stem}.js")))?;
     let js = Hashed {
         name: format!("{stem}.js"),
         integrity: hashed("", "", &js_bytes).integrity,
@@ -270,6 +300,7 @@ fn rust_app(
     };
     std::fs::write(dist.join(&js.name), &js_bytes)?;
     std::fs::write(dist.join(&wasm.name), &wasm_bytes)?;
+    std::fs::write(dist.join(&loader), &loader_js)?;
     if bound.join("snippets").exists() {
         copy_dir(&bound.join("snippets"), dist)?;
     }
@@ -284,12 +315,42 @@ fn rust_app(
         js = js.name,
         wasm = wasm.name
     );
-    let preloads = format!(
+    // The service worker keeps what the page names: the pieces load later,
+    // so the page lists them (a JSON script is data, never run).
+    let listed: Vec<String> = piece_names
+        .iter()
+        .map(|name| format!("\"/{name}\""))
+        .collect();
+    let head = format!(
         "<link rel=\"modulepreload\" href=\"/{}\" crossorigin=\"anonymous\" integrity=\"{}\">\
-         <link rel=\"preload\" href=\"/{}\" crossorigin=\"anonymous\" integrity=\"{}\" as=\"fetch\" type=\"application/wasm\">",
-        js.name, js.integrity, wasm.name, wasm.integrity
+         <link rel=\"modulepreload\" href=\"/{loader}\" crossorigin=\"anonymous\">\
+         <link rel=\"preload\" href=\"/{}\" crossorigin=\"anonymous\" integrity=\"{}\" as=\"fetch\" type=\"application/wasm\">\
+         <script type=\"application/json\" id=\"tandem-pieces\">[{}]</script>",
+        js.name,
+        js.integrity,
+        wasm.name,
+        wasm.integrity,
+        listed.join(",")
     );
-    Ok((script, preloads))
+    Ok((script, head))
+}
+
+/// Runs wasm-opt as the page's link asks (or copies the module as it is);
+/// answers the result.
+fn optimise(app: &RustApp, tools: &Tools, from: &Path, to: &Path) -> Result<Vec<u8>> {
+    let Some(level) = &app.opt_level else {
+        return std::fs::read(from).with_context(|| format!("reading {}", from.display()));
+    };
+    check(
+        Command::new(&tools.wasm_opt)
+            .arg(format!("--output={}", to.display()))
+            .arg(format!("-O{level}"))
+            .args(WASM_FEATURES)
+            .arg(from)
+            .args(&app.opt_params),
+        "wasm-opt",
+    )?;
+    std::fs::read(to).with_context(|| format!("reading {}", to.display()))
 }
 
 /// Copies the folder `from` into `into` (as `into/<from's name>`).

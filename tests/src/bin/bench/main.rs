@@ -694,33 +694,58 @@ async fn slow_viewers(bin: &Path) -> Result<Row> {
     ))
 }
 
+/// WASM + JS compressed as the build does: what the first load carries
+/// (everything but the pieces the page lists as loaded on first use), and
+/// with every piece.
 fn bundle_size(dist: &Path) -> Result<Row> {
-    let (mut gzip, mut brotli) = (0usize, 0usize);
+    let index = std::fs::read_to_string(dist.join("index.html"))?;
+    let pieces: Vec<String> = index
+        .split_once("id=\"tandem-pieces\">")
+        .and_then(|(_, rest)| rest.split_once("</script>"))
+        .map(|(list, _)| serde_json::from_str(list))
+        .transpose()?
+        .unwrap_or_default();
+    let (mut first, mut all) = ((0usize, 0usize), (0usize, 0usize));
     for entry in std::fs::read_dir(dist)? {
         let path = entry?.path();
-        if matches!(
+        if !matches!(
             path.extension().and_then(|e| e.to_str()),
             Some("wasm" | "js")
         ) {
-            let bytes = std::fs::read(&path)?;
-            let mut encoder =
-                flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
-            encoder.write_all(&bytes)?;
-            gzip += encoder.finish()?.len();
-            // As the build precompresses it: quality 11, a 4 MiB window.
-            let mut compressed = Vec::new();
-            {
-                let mut writer = brotli::CompressorWriter::new(&mut compressed, 64 * 1024, 11, 22);
-                writer.write_all(&bytes)?;
-            }
-            brotli += compressed.len();
+            continue;
+        }
+        let bytes = std::fs::read(&path)?;
+        let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+        encoder.write_all(&bytes)?;
+        let gzip = encoder.finish()?.len();
+        // As the build precompresses it: quality 11, a 4 MiB window.
+        let mut compressed = Vec::new();
+        {
+            let mut writer = brotli::CompressorWriter::new(&mut compressed, 64 * 1024, 11, 22);
+            writer.write_all(&bytes)?;
+        }
+        let brotli = compressed.len();
+        all = (all.0 + brotli, all.1 + gzip);
+        let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
+        if !pieces
+            .iter()
+            .any(|piece| piece.trim_start_matches('/') == name)
+        {
+            first = (first.0 + brotli, first.1 + gzip);
         }
     }
-    let (gzip_kb, brotli_kb) = (gzip as f64 / 1024.0, brotli as f64 / 1024.0);
+    let kb = |bytes: usize| bytes as f64 / 1024.0;
     Ok(row(
-        "frontend: WASM + JS, brotli / gzip",
-        format!("{brotli_kb:.0} KB / {gzip_kb:.0} KB"),
+        "frontend: WASM + JS of the first load, brotli / gzip",
+        format!(
+            "{:.0} KB / {:.0} KB (with all {} pieces loaded on first use: {:.0} KB / {:.0} KB)",
+            kb(first.0),
+            kb(first.1),
+            pieces.len(),
+            kb(all.0),
+            kb(all.1)
+        ),
         "< 250 KB brotli, < 300 KB gzip",
-        Some(brotli_kb < 250.0 && gzip_kb < 300.0),
+        Some(kb(first.0) < 250.0 && kb(first.1) < 300.0),
     ))
 }

@@ -235,5 +235,6 @@ mod approvals;
 mod assistants;
 mod layout;
 mod offline;
+mod pieces;
 mod push;
 mod sessions;
