@@ -8,7 +8,6 @@ use crate::pwa;
 use crate::socket::Socket;
 use crate::state::{AppState, Page};
 use crate::views::{
-    approvals::ApprovalsPage,
     new_session::NewSession,
     session::SessionView,
     sidebar::{AssistantList, SessionList, Sidebar},
@@ -133,7 +132,7 @@ pub fn App(user: User, logged_out: Callback<()>) -> impl IntoView {
                     Page::Settings => pieces::settings(),
                     Page::NewSession => view! { <NewSession /> }.into_any(),
                     Page::NewAssistant => pieces::new_assistant(),
-                    Page::Approvals => view! { <ApprovalsPage /> }.into_any(),
+                    Page::Approvals => pieces::approvals(),
                     Page::Sessions => view! {
                         <section class="list-page" data-testid="sessions-page">
                             <div class="list-page-head">

@@ -1,11 +1,15 @@
 //! Pages whose code loads when first opened. Each `#[lazy]` function is a
 //! split point: the build cuts its code (and what only it uses) into a
-//! separate WASM piece, so the first load carries the shell, the session
-//! view and the new-session page, and the rest arrives on first use. The
-//! service worker keeps every piece, so they open offline too.
+//! separate WASM piece, so the first load carries the shell, the login, the
+//! session view and the new-session page, and the rest arrives on first
+//! use: the other pages, the first-run form, a share link's page and the
+//! offline shelf. The service worker keeps every piece, so they open
+//! offline too.
 
 use crate::views::{
-    assistant::AssistantPage, new_assistant::NewAssistant, settings::Settings, tasks::TasksPage,
+    approvals::ApprovalsPage, assistant::AssistantPage, login::SetupForm,
+    new_assistant::NewAssistant, offline::OfflineShelf, settings::Settings, share::SharePage,
+    tasks::TasksPage,
 };
 use leptos::prelude::*;
 use std::future::Future;
@@ -29,6 +33,26 @@ fn settings_page() -> AnyView {
 #[lazy]
 fn new_assistant_page() -> AnyView {
     view! { <NewAssistant /> }.into_any()
+}
+
+#[lazy]
+fn approvals_page() -> AnyView {
+    view! { <ApprovalsPage /> }.into_any()
+}
+
+#[lazy]
+fn share_page(token: String) -> AnyView {
+    view! { <SharePage token=token /> }.into_any()
+}
+
+#[lazy]
+fn setup_form(code_needed: bool, on_done: Callback<()>) -> AnyView {
+    view! { <SetupForm code_needed=code_needed on_done=move || on_done.run(()) /> }.into_any()
+}
+
+#[lazy]
+fn offline_shelf() -> AnyView {
+    view! { <OfflineShelf /> }.into_any()
 }
 
 /// A page whose piece may still be on its way.
@@ -55,4 +79,20 @@ pub fn settings() -> AnyView {
 
 pub fn new_assistant() -> AnyView {
     when_loaded(new_assistant_page())
+}
+
+pub fn approvals() -> AnyView {
+    when_loaded(approvals_page())
+}
+
+pub fn share(token: String) -> AnyView {
+    when_loaded(share_page(token))
+}
+
+pub fn setup(code_needed: bool, on_done: Callback<()>) -> AnyView {
+    when_loaded(setup_form(code_needed, on_done))
+}
+
+pub fn offline() -> AnyView {
+    when_loaded(offline_shelf())
 }

@@ -4,9 +4,8 @@
 use crate::api;
 use crate::app::App;
 use crate::endpoints;
-use crate::views::login::{LoginForm, SetupForm};
-use crate::views::offline::OfflineShelf;
-use crate::views::share::SharePage;
+use crate::pieces;
+use crate::views::login::LoginForm;
 use leptos::prelude::*;
 use tandem_shared::auth::AuthState;
 
@@ -16,7 +15,7 @@ pub fn Root() -> impl IntoView {
         .and_then(|w| w.location().pathname().ok())
         .unwrap_or_default();
     if let Some(token) = path.strip_prefix("/s/").filter(|t| !t.is_empty()) {
-        return view! { <SharePage token=token.to_owned() /> }.into_any();
+        return pieces::share(token.to_owned());
     }
     let auth = RwSignal::new(None::<Result<AuthState, String>>);
     // Set when the server ended the login of an open app.
@@ -49,7 +48,7 @@ pub fn Root() -> impl IntoView {
                         <div class="banner banner-warn" role="status" data-testid="offline-banner">
                             "Offline: Tandem cannot be reached. This page reconnects by itself."
                         </div>
-                        <OfflineShelf />
+                        {pieces::offline()}
                     </div>
                 }.into_any()
             }
@@ -66,7 +65,7 @@ pub fn Root() -> impl IntoView {
                 view! { <App user=user logged_out=logged_out /> }.into_any()
             }
             Some(Ok(AuthState { setup_needed: true, setup_code_needed, .. })) => {
-                view! { <SetupForm code_needed=setup_code_needed on_done=load /> }.into_any()
+                pieces::setup(setup_code_needed, Callback::new(move |()| load()))
             }
             Some(Ok(_)) => view! { <LoginForm on_done=load ended=ended.get_untracked() /> }.into_any(),
         }}
