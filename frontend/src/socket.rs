@@ -99,7 +99,7 @@ impl Socket {
             let Some(text) = event.data().as_string() else {
                 return;
             };
-            if let Ok(message) = serde_json::from_str::<ServerMessage>(&text) {
+            if let Ok(message) = ServerMessage::decode(&text) {
                 self.on_message.with_value(|handler| {
                     if let Some(handler) = handler {
                         handler(message)

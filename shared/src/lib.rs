@@ -12,6 +12,7 @@ pub mod line_diff;
 pub mod markdown;
 pub mod status;
 pub mod summary_fold;
+mod tag_first;
 pub mod tool_calls;
 pub mod transcript;
 pub mod window;

@@ -70,9 +70,109 @@ pub enum ServerMessage {
     },
 }
 
+impl ServerMessage {
+    /// Decodes one frame tag first, its events' bodies too
+    /// (`tag_first.rs`): what the web app reads from its socket.
+    pub fn decode(text: &str) -> Result<ServerMessage, serde_json::Error> {
+        use crate::tag_first::{decode_tag_first, Events};
+        decode_tag_first!(text, "type", ServerMessage {
+            "events" => Events { session_id: SessionId, events: Events },
+            "caught_up" => CaughtUp { session_id: SessionId, last_seq: Seq },
+            "session" => Session { session: SessionSummary },
+            "pong" => Pong { nonce: u64 },
+            "pending_approvals" => PendingApprovals { count: u32 },
+            "error" => Error {
+                code: crate::api::ErrorCode,
+                message: String,
+                #[serde(default)] session_id: Option<SessionId>,
+            },
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::api::ErrorCode;
+    use crate::event::EventBody;
+
+    /// Every kind of frame, as the server writes it, decodes to itself, and
+    /// the tag may stand anywhere.
+    #[test]
+    fn decode_reads_every_kind_of_frame_back() {
+        let session = SessionId("s1".into());
+        let summary: SessionSummary = serde_json::from_value(serde_json::json!({
+            "id": "s1", "assistant_id": "a1", "assistant_name": "Demo", "title": "t",
+            "assistant_color": "#3b4cca", "status": "running", "created_at": 1,
+            "updated_at": 2, "last_seq": 3
+        }))
+        .unwrap_or_else(|e| panic!("a summary for the test: {e}"));
+        let messages = [
+            ServerMessage::Events {
+                session_id: session.clone(),
+                events: TranscriptEvent::numbered(
+                    &session,
+                    Seq(4),
+                    9,
+                    [
+                        EventBody::AgentMessageChunk { text: "hi".into() },
+                        EventBody::Summary {
+                            text: "done".into(),
+                        },
+                    ],
+                ),
+            },
+            ServerMessage::CaughtUp {
+                session_id: session.clone(),
+                last_seq: Seq(6),
+            },
+            ServerMessage::Session { session: summary },
+            ServerMessage::Pong { nonce: 7 },
+            ServerMessage::PendingApprovals { count: 2 },
+            ServerMessage::Error {
+                code: ErrorCode::NotFound,
+                message: "no such session".into(),
+                session_id: Some(session.clone()),
+            },
+            ServerMessage::Error {
+                code: ErrorCode::Unauthorized,
+                message: "log in".into(),
+                session_id: None,
+            },
+        ];
+        for message in messages {
+            let text = serde_json::to_string(&message).unwrap_or_default();
+            assert_eq!(
+                ServerMessage::decode(&text).ok(),
+                Some(message.clone()),
+                "{text}"
+            );
+            assert_eq!(
+                serde_json::from_str::<ServerMessage>(&text).ok(),
+                Some(message),
+                "the derived decoding agrees: {text}"
+            );
+        }
+        let tag_last = r#"{"nonce":5,"type":"pong"}"#;
+        assert_eq!(
+            ServerMessage::decode(tag_last).ok(),
+            Some(ServerMessage::Pong { nonce: 5 })
+        );
+    }
+
+    #[test]
+    fn decode_refuses_what_is_not_a_frame() {
+        for bad in [
+            r#"{"type":"dance"}"#,
+            r#"{"nonce":5}"#,
+            r#"{"type":"pong"}"#,
+            r#"{"type":"events","session_id":"s1","events":[{"seq":1}]}"#,
+            "not json",
+            "[]",
+        ] {
+            assert!(ServerMessage::decode(bad).is_err(), "{bad}");
+        }
+    }
 
     #[test]
     fn client_messages_have_a_type_tag() {

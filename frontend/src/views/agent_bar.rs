@@ -135,10 +135,18 @@ fn usage_words(usage: &Usage) -> String {
         None => format!("Context {}", thousands(usage.used)),
     };
     match &usage.cost {
-        Some(cost) if cost.currency == "USD" => format!("{share} · ${:.2}", cost.amount),
-        Some(cost) => format!("{share} · {:.2} {}", cost.amount, cost.currency),
+        Some(cost) if cost.currency == "USD" => format!("{share} · ${}", two_places(cost.amount)),
+        Some(cost) => format!("{share} · {} {}", two_places(cost.amount), cost.currency),
         None => share,
     }
+}
+
+/// `0.42`, `12.30`: in whole cents, so the app carries no float formatting.
+fn two_places(amount: f64) -> String {
+    let cents = (amount * 100.0).round() as i64;
+    let sign = if cents < 0 { "-" } else { "" };
+    let cents = cents.unsigned_abs();
+    format!("{sign}{}.{:02}", cents / 100, cents % 100)
 }
 
 fn thousands(tokens: u64) -> String {
