@@ -122,7 +122,7 @@ impl Follow {
                 .with_untracked(|t| t.title.clone())
                 .or(listed)
                 .unwrap_or_else(|| "Session".into());
-            crate::offline::keep(crate::offline::Kept {
+            crate::pieces::keep(crate::offline::Kept {
                 session_id,
                 title,
                 saved_at: js_sys::Date::now(),

@@ -2,12 +2,12 @@
 //! split point: the build cuts its code (and what only it uses) into a
 //! separate WASM piece, so the first load carries the shell, the login, the
 //! session view and the new-session page, and the rest arrives on first
-//! use: the other pages, the first-run form, a share link's page and the
-//! offline shelf. The service worker keeps every piece, so they open
-//! offline too.
+//! use: the other pages, the login and first-run forms, a share link's
+//! page, the offline shelf and the code that keeps sessions for reading
+//! offline. The service worker keeps every piece, so they open offline too.
 
 use crate::views::{
-    approvals::ApprovalsPage, assistant::AssistantPage, login::SetupForm,
+    approvals::ApprovalsPage, assistant::AssistantPage, login::LoginForm, login::SetupForm,
     new_assistant::NewAssistant, offline::OfflineShelf, settings::Settings, share::SharePage,
     tasks::TasksPage,
 };
@@ -48,6 +48,16 @@ fn share_page(token: String) -> AnyView {
 #[lazy]
 fn setup_form(code_needed: bool, on_done: Callback<()>) -> AnyView {
     view! { <SetupForm code_needed=code_needed on_done=move || on_done.run(()) /> }.into_any()
+}
+
+#[lazy]
+fn login_form(on_done: Callback<()>, ended: bool) -> AnyView {
+    view! { <LoginForm on_done=move || on_done.run(()) ended=ended /> }.into_any()
+}
+
+#[lazy]
+async fn keep_offline(kept: crate::offline::Kept) {
+    crate::offline::keep(kept).await
 }
 
 #[lazy]
@@ -95,4 +105,14 @@ pub fn setup(code_needed: bool, on_done: Callback<()>) -> AnyView {
 
 pub fn offline() -> AnyView {
     when_loaded(offline_shelf())
+}
+
+pub fn login(on_done: Callback<()>, ended: bool) -> AnyView {
+    when_loaded(login_form(on_done, ended))
+}
+
+/// Keeps a session for reading offline (`offline.rs`), its code loaded
+/// the first time.
+pub async fn keep(kept: crate::offline::Kept) {
+    keep_offline(kept).await
 }

@@ -5,7 +5,6 @@ use crate::api;
 use crate::app::App;
 use crate::endpoints;
 use crate::pieces;
-use crate::views::login::LoginForm;
 use leptos::prelude::*;
 use tandem_shared::auth::AuthState;
 
@@ -67,7 +66,7 @@ pub fn Root() -> impl IntoView {
             Some(Ok(AuthState { setup_needed: true, setup_code_needed, .. })) => {
                 pieces::setup(setup_code_needed, Callback::new(move |()| load()))
             }
-            Some(Ok(_)) => view! { <LoginForm on_done=load ended=ended.get_untracked() /> }.into_any(),
+            Some(Ok(_)) => pieces::login(Callback::new(move |()| load()), ended.get_untracked()),
         }}
     }
     .into_any()

@@ -1,6 +1,6 @@
 //! The built web app, precompressed: next to every text or WASM asset in
-//! `frontend/dist`, a brotli (`.br`) and a gzip (`.gz`) copy at the best
-//! level, which the server sends by the browser's `Accept-Encoding`
+//! `frontend/dist`, a brotli (`.br`) and a gzip (`.gz`, by Zopfli) copy at
+//! the best level, which the server sends by the browser's `Accept-Encoding`
 //! without compressing per request.
 
 use anyhow::{Context, Result};
@@ -58,10 +58,18 @@ fn brotli_of(bytes: &[u8]) -> Result<Vec<u8>> {
     Ok(out)
 }
 
+/// Zopfli: a gzip any browser decodes, about 5% smaller than zlib's best
+/// (the app's WASM: 309 → 294 KB) for a second or two of build time —
+/// gzip is what goes over plain HTTP, where browsers do not offer brotli.
 fn gzip_of(bytes: &[u8]) -> Result<Vec<u8>> {
-    let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
-    encoder.write_all(bytes)?;
-    Ok(encoder.finish()?)
+    let mut out = Vec::new();
+    // Five rounds: fifteen (the default) gained 14 bytes on the WASM.
+    let options = zopfli::Options {
+        iteration_count: std::num::NonZeroU64::MIN.saturating_add(4),
+        ..zopfli::Options::default()
+    };
+    zopfli::compress(options, zopfli::Format::Gzip, bytes, &mut out)?;
+    Ok(out)
 }
 
 #[cfg(test)]

@@ -694,6 +694,32 @@ async fn slow_viewers(bin: &Path) -> Result<Row> {
     ))
 }
 
+/// The sizes the server sends: the build's precompressed copies when they
+/// are there, else compressed here as the build would.
+fn compressed_sizes(path: &Path) -> Result<(usize, usize)> {
+    let sibling = |suffix: &str| {
+        let mut name = path.as_os_str().to_owned();
+        name.push(suffix);
+        std::fs::metadata(PathBuf::from(name))
+            .ok()
+            .map(|m| m.len() as usize)
+    };
+    if let (Some(brotli), Some(gzip)) = (sibling(".br"), sibling(".gz")) {
+        return Ok((brotli, gzip));
+    }
+    let bytes = std::fs::read(path)?;
+    let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+    encoder.write_all(&bytes)?;
+    let gzip = encoder.finish()?.len();
+    // Quality 11, a 4 MiB window.
+    let mut compressed = Vec::new();
+    {
+        let mut writer = brotli::CompressorWriter::new(&mut compressed, 64 * 1024, 11, 22);
+        writer.write_all(&bytes)?;
+    }
+    Ok((compressed.len(), gzip))
+}
+
 /// WASM + JS compressed as the build does: what the first load carries
 /// (everything but the pieces the page lists as loaded on first use), and
 /// with every piece.
@@ -714,17 +740,7 @@ fn bundle_size(dist: &Path) -> Result<Row> {
         ) {
             continue;
         }
-        let bytes = std::fs::read(&path)?;
-        let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
-        encoder.write_all(&bytes)?;
-        let gzip = encoder.finish()?.len();
-        // As the build precompresses it: quality 11, a 4 MiB window.
-        let mut compressed = Vec::new();
-        {
-            let mut writer = brotli::CompressorWriter::new(&mut compressed, 64 * 1024, 11, 22);
-            writer.write_all(&bytes)?;
-        }
-        let brotli = compressed.len();
+        let (brotli, gzip) = compressed_sizes(&path)?;
         all = (all.0 + brotli, all.1 + gzip);
         let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
         if !pieces

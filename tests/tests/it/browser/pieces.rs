@@ -29,7 +29,12 @@ async fn pages_load_their_code_when_first_opened_and_the_worker_keeps_every_piec
         "the build split settings into a piece: {listed:?}"
     );
 
-    // The first page is up and has loaded no piece.
+    // A logged-in person's first load (the login form is a piece itself):
+    // the first page is up and has loaded no piece.
+    browser.client.refresh().await.expect("reload");
+    browser
+        .until_dom_text("[data-testid=signed-in-as]", crate::support::ADMIN)
+        .await;
     let loaded = names(
         browser
             .client
