@@ -5,6 +5,11 @@
 //! use: the other pages, the login and first-run forms, a share link's
 //! page, the offline shelf and the code that keeps sessions for reading
 //! offline. The service worker keeps every piece, so they open offline too.
+//!
+//! The pieces are split points only with the `split` feature, which
+//! `cargo xtask` builds with (its web build splits the WASM); a build
+//! without it, `trunk serve`'s, is one WASM and these are plain async
+//! functions.
 
 use crate::views::{
     approvals::ApprovalsPage, assistant::AssistantPage, login::LoginForm, login::SetupForm,
@@ -15,53 +20,53 @@ use leptos::prelude::*;
 use std::future::Future;
 use tandem_shared::AssistantId;
 
-#[lazy]
-fn assistant_page(id: AssistantId) -> AnyView {
+#[cfg_attr(feature = "split", lazy)]
+async fn assistant_page(id: AssistantId) -> AnyView {
     view! { <AssistantPage id=id /> }.into_any()
 }
 
-#[lazy]
-fn tasks_page() -> AnyView {
+#[cfg_attr(feature = "split", lazy)]
+async fn tasks_page() -> AnyView {
     view! { <TasksPage /> }.into_any()
 }
 
-#[lazy]
-fn settings_page() -> AnyView {
+#[cfg_attr(feature = "split", lazy)]
+async fn settings_page() -> AnyView {
     view! { <Settings /> }.into_any()
 }
 
-#[lazy]
-fn new_assistant_page() -> AnyView {
+#[cfg_attr(feature = "split", lazy)]
+async fn new_assistant_page() -> AnyView {
     view! { <NewAssistant /> }.into_any()
 }
 
-#[lazy]
-fn approvals_page() -> AnyView {
+#[cfg_attr(feature = "split", lazy)]
+async fn approvals_page() -> AnyView {
     view! { <ApprovalsPage /> }.into_any()
 }
 
-#[lazy]
-fn share_page(token: String) -> AnyView {
+#[cfg_attr(feature = "split", lazy)]
+async fn share_page(token: String) -> AnyView {
     view! { <SharePage token=token /> }.into_any()
 }
 
-#[lazy]
-fn setup_form(code_needed: bool, on_done: Callback<()>) -> AnyView {
+#[cfg_attr(feature = "split", lazy)]
+async fn setup_form(code_needed: bool, on_done: Callback<()>) -> AnyView {
     view! { <SetupForm code_needed=code_needed on_done=move || on_done.run(()) /> }.into_any()
 }
 
-#[lazy]
-fn login_form(on_done: Callback<()>, ended: bool) -> AnyView {
+#[cfg_attr(feature = "split", lazy)]
+async fn login_form(on_done: Callback<()>, ended: bool) -> AnyView {
     view! { <LoginForm on_done=move || on_done.run(()) ended=ended /> }.into_any()
 }
 
-#[lazy]
+#[cfg_attr(feature = "split", lazy)]
 async fn keep_offline(kept: crate::offline::Kept) {
     crate::offline::keep(kept).await
 }
 
-#[lazy]
-fn offline_shelf() -> AnyView {
+#[cfg_attr(feature = "split", lazy)]
+async fn offline_shelf() -> AnyView {
     view! { <OfflineShelf /> }.into_any()
 }
 

@@ -113,19 +113,23 @@ fn test(root: &Path) -> Result<()> {
             .args(["clippy", "--all-targets", "--", "-D", "warnings"]),
         "cargo clippy",
     )?;
-    check(
-        cargo().current_dir(root).args([
-            "clippy",
-            "--package",
-            "tandem-frontend",
-            "--target",
-            "wasm32-unknown-unknown",
-            "--",
-            "-D",
-            "warnings",
-        ]),
-        "cargo clippy (frontend)",
-    )?;
+    // The web app as xtask builds it (split into pieces) and as Trunk does.
+    for features in [&["--features", web_build::SPLIT_FEATURE][..], &[]] {
+        check(
+            cargo()
+                .current_dir(root)
+                .args([
+                    "clippy",
+                    "--package",
+                    "tandem-frontend",
+                    "--target",
+                    "wasm32-unknown-unknown",
+                ])
+                .args(features)
+                .args(["--", "-D", "warnings"]),
+            "cargo clippy (frontend)",
+        )?;
+    }
     plan.begin(TESTS);
     check(
         cargo()

@@ -91,6 +91,7 @@ fn hashed(stem: &str, extension: &str, bytes: &[u8]) -> Hashed {
 }
 
 pub const COMPILE: &str = "compiling the web app to WASM";
+pub const SPLIT_FEATURE: &str = "split";
 pub const BIND_AND_OPTIMISE: &str = "binding and optimising the WASM";
 
 /// What the `rel="rust"` link asks for.
@@ -224,6 +225,10 @@ fn rust_app(
             "wasm32-unknown-unknown",
             "--profile",
             &app.profile,
+            // Its `#[lazy]` pages become split points (Trunk builds the
+            // app without this and gets one WASM).
+            "--features",
+            SPLIT_FEATURE,
         ]),
         "cargo build (web app)",
     )?;
