@@ -91,6 +91,40 @@ async fn pages_load_their_code_when_first_opened_and_the_worker_keeps_every_piec
         .expect("cache");
     assert_eq!(kept, json!([]), "pieces the worker did not keep");
 
+    // A session's page, opened first in a fresh page, paints from the
+    // first load: no piece on its path.
+    let assistant = server
+        .scripted_assistant(
+            "pieces",
+            json!({"turns": [[{"do": "entries", "count": 20}, {"do": "message", "text": "All done."}]]}),
+        )
+        .await;
+    let session = server.start_session(&assistant, "go").await;
+    crate::support::until_json(
+        &server,
+        &format!("/api/sessions/{}", session.id),
+        "the session to end",
+        |s| s["status"] == "completed",
+    )
+    .await;
+    browser.open_session(&server, &session.id).await;
+    browser.client.refresh().await.expect("reload");
+    browser
+        .until_dom_text("[data-testid=entry-summary]", "Finished")
+        .await;
+    let loaded = names(
+        browser
+            .client
+            .execute(LOADED, vec![])
+            .await
+            .expect("loaded"),
+    );
+    assert_eq!(
+        loaded,
+        Vec::<String>::new(),
+        "the session page fetched pieces"
+    );
+
     // A missing piece's name answers 404, never the page in its place.
     let (status, _) = server
         .get("/split_settings_page_0-0123456789abcdef.wasm")
