@@ -15,6 +15,17 @@ const LOADED: &str = "return performance.getEntriesByType('resource')\
      .map(e => new URL(e.name).pathname)\
      .filter(p => /^\\/(split|chunk)_.*\\.wasm$/.test(p));";
 
+/// The pieces this page has fetched so far.
+async fn loaded_pieces(browser: &Browser) -> Vec<String> {
+    names(
+        browser
+            .client
+            .execute(LOADED, vec![])
+            .await
+            .expect("loaded"),
+    )
+}
+
 fn names(value: Value) -> Vec<String> {
     serde_json::from_value(value).expect("a list of paths")
 }
@@ -35,13 +46,7 @@ async fn pages_load_their_code_when_first_opened_and_the_worker_keeps_every_piec
     browser
         .until_dom_text("[data-testid=signed-in-as]", crate::support::ADMIN)
         .await;
-    let loaded = names(
-        browser
-            .client
-            .execute(LOADED, vec![])
-            .await
-            .expect("loaded"),
-    );
+    let loaded = loaded_pieces(&browser).await;
     assert_eq!(
         loaded,
         Vec::<String>::new(),
@@ -53,13 +58,7 @@ async fn pages_load_their_code_when_first_opened_and_the_worker_keeps_every_piec
     browser
         .until_text("[data-testid=settings] h1", "Settings")
         .await;
-    let loaded = names(
-        browser
-            .client
-            .execute(LOADED, vec![])
-            .await
-            .expect("loaded"),
-    );
+    let loaded = loaded_pieces(&browser).await;
     assert!(
         loaded.iter().any(|p| p.starts_with("/split_settings_page")),
         "opening settings fetched its piece: {loaded:?}"
@@ -112,13 +111,7 @@ async fn pages_load_their_code_when_first_opened_and_the_worker_keeps_every_piec
     browser
         .until_dom_text("[data-testid=entry-summary]", "Finished")
         .await;
-    let loaded = names(
-        browser
-            .client
-            .execute(LOADED, vec![])
-            .await
-            .expect("loaded"),
-    );
+    let loaded = loaded_pieces(&browser).await;
     assert_eq!(
         loaded,
         Vec::<String>::new(),
