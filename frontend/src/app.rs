@@ -22,8 +22,8 @@ use tandem_shared::SessionStatus;
 /// `logged_out` runs when the server says this login no longer holds (the
 /// page shows the login then).
 #[component]
-pub fn App(user: User, logged_out: Callback<()>) -> impl IntoView {
-    let socket = Socket::new(endpoints::SOCKET.into());
+pub fn App(user: User, socket: Socket, logged_out: Callback<()>) -> impl IntoView {
+    crate::marks::once(crate::marks::SIGNED_IN);
     let state = AppState::new(user, socket, Page::current());
     let AppState {
         page,
@@ -37,6 +37,8 @@ pub fn App(user: User, logged_out: Callback<()>) -> impl IntoView {
 
     let on_message = move |message: ServerMessage| match message {
         ServerMessage::Events { session_id, events } => follow.on_events(&session_id, &events),
+        ServerMessage::Tail { session_id, events } => follow.on_tail(&session_id, &events),
+        ServerMessage::CaughtUp { session_id, .. } => follow.on_caught_up(&session_id),
         ServerMessage::Session { session } => {
             let before = sessions
                 .with_untracked(|list| list.iter().find(|s| s.id == session.id).map(|s| s.status));
@@ -63,7 +65,7 @@ pub fn App(user: User, logged_out: Callback<()>) -> impl IntoView {
             ..
         } => {}
         ServerMessage::Error { message, .. } => error.set(Some(message)),
-        ServerMessage::CaughtUp { .. } | ServerMessage::Pong { .. } => {}
+        ServerMessage::Pong { .. } => {}
     };
     socket.start(on_message, move || follow.resubscribe());
     on_cleanup(move || socket.end());

@@ -1,6 +1,13 @@
 //! Following one session's transcript by `seq`: the session page and the
 //! share page both use it. It subscribes from the last `seq` it holds
 //! after every reconnect, so nothing is missed or doubled.
+//!
+//! A session opens newest first: the server sends its newest events (a
+//! `tail`), which are shown at once, then the whole log from the start,
+//! which is folded out of sight and takes the tail's place when it has
+//! caught up. Folding a long log while showing it would re-render the
+//! live end for every page of it, and the first paint would wait behind
+//! them.
 
 use crate::socket::Socket;
 use leptos::prelude::*;
@@ -15,6 +22,12 @@ pub struct Follow {
     /// The session followed, if any.
     pub session: RwSignal<Option<SessionId>>,
     pub transcript: RwSignal<Transcript>,
+    /// The whole log being folded while the tail is shown; `None` once it
+    /// has caught up (or when no tail came: a short session shows as it
+    /// folds).
+    folding: StoredValue<Option<Transcript>>,
+    /// Whether entries older than the tail are still on their way.
+    pub catching_up: RwSignal<bool>,
     socket: Socket,
     /// The newest events, kept for reading offline (the session page's
     /// follower only; a share page keeps nothing).
@@ -29,6 +42,8 @@ impl Follow {
         Follow {
             session: RwSignal::new(session),
             transcript: RwSignal::new(Transcript::default()),
+            folding: StoredValue::new(None),
+            catching_up: RwSignal::new(false),
             socket,
             kept: None,
             keeping: StoredValue::new(false),
@@ -60,6 +75,8 @@ impl Follow {
                 .send(&ClientMessage::Unsubscribe { session_id: old });
         }
         self.transcript.set(Transcript::default());
+        self.folding.set_value(None);
+        self.catching_up.set(false);
         if let Some(kept) = self.kept {
             kept.update_value(VecDeque::clear);
         }
@@ -68,23 +85,68 @@ impl Follow {
             self.socket.send(&ClientMessage::Subscribe {
                 session_id,
                 after: Seq::ZERO,
+                newest_first: true,
             });
+        }
+    }
+
+    fn is_followed(&self, session_id: &SessionId) -> bool {
+        self.session
+            .with_untracked(|s| s.as_ref() == Some(session_id))
+    }
+
+    /// The newest events, before the replay: shown at once, while the
+    /// replay folds out of sight. Only for a follower that holds nothing
+    /// yet (a tail after a reconnect would go backwards).
+    pub fn on_tail(&self, session_id: &SessionId, events: &[TranscriptEvent]) {
+        let empty = self.transcript.with_untracked(|t| t.last_seq == Seq::ZERO);
+        if !self.is_followed(session_id) || !empty || self.folding.with_value(Option::is_some) {
+            return;
+        }
+        crate::marks::once(crate::marks::FIRST_EVENTS);
+        let mut tail = Transcript::default();
+        for event in events {
+            tail.apply(event);
+        }
+        self.folding.set_value(Some(Transcript::default()));
+        self.catching_up.set(true);
+        self.transcript.set(tail);
+    }
+
+    /// The replay has caught up: the whole log takes the tail's place.
+    pub fn on_caught_up(&self, session_id: &SessionId) {
+        if !self.is_followed(session_id) {
+            return;
+        }
+        if let Some(whole) = self.folding.try_update_value(Option::take).flatten() {
+            self.transcript.set(whole);
+            self.catching_up.set(false);
         }
     }
 
     /// Events of the followed session fold in; others are not ours.
     pub fn on_events(&self, session_id: &SessionId, events: &[TranscriptEvent]) {
-        if self
-            .session
-            .with_untracked(|s| s.as_ref() == Some(session_id))
-        {
+        if !self.is_followed(session_id) {
+            return;
+        }
+        let out_of_sight = self.folding.try_update_value(|folding| match folding {
+            Some(whole) => {
+                for event in events {
+                    whole.apply(event);
+                }
+                true
+            }
+            None => false,
+        });
+        if out_of_sight != Some(true) {
+            crate::marks::once(crate::marks::FIRST_EVENTS);
             self.transcript.update(|t| {
                 for event in events {
                     t.apply(event);
                 }
             });
-            self.keep(events);
         }
+        self.keep(events);
     }
 
     /// Keeps the newest events and, at most every two seconds, writes them
@@ -135,9 +197,17 @@ impl Follow {
     /// After every (re)connect: subscribe again from the last `seq` held.
     pub fn resubscribe(&self) {
         if let Some(session_id) = self.session.get_untracked() {
-            let after = self.transcript.with_untracked(|t| t.last_seq);
-            self.socket
-                .send(&ClientMessage::Subscribe { session_id, after });
+            // While the log folds out of sight, its progress is what is
+            // held; the tail shown is not.
+            let after = self
+                .folding
+                .with_value(|folding| folding.as_ref().map(|whole| whole.last_seq))
+                .unwrap_or_else(|| self.transcript.with_untracked(|t| t.last_seq));
+            self.socket.send(&ClientMessage::Subscribe {
+                session_id,
+                after,
+                newest_first: after == Seq::ZERO,
+            });
         }
     }
 }

@@ -7,6 +7,7 @@ mod app;
 mod endpoints;
 mod follow;
 mod markdown;
+mod marks;
 mod offline;
 mod pieces;
 mod pwa;
@@ -16,6 +17,7 @@ mod state;
 mod views;
 
 fn main() {
+    marks::once(marks::STARTED);
     console_error_panic_hook::set_once();
     pwa::register_service_worker();
     leptos::mount::mount_to_body(root::Root);

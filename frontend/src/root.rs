@@ -5,8 +5,28 @@ use crate::api;
 use crate::app::App;
 use crate::endpoints;
 use crate::pieces;
+use crate::socket::Socket;
+use crate::state::Page;
 use leptos::prelude::*;
 use tandem_shared::auth::AuthState;
+use tandem_shared::ws::ClientMessage;
+use tandem_shared::Seq;
+
+/// The app's socket, connecting now; on its first open it subscribes to
+/// the session the address names, newest first (as `Follow` would).
+fn early_socket() -> Socket {
+    let socket = Socket::new(endpoints::SOCKET.into());
+    socket.start_early(move || {
+        if let Page::Session(session_id) = Page::current() {
+            socket.send(&ClientMessage::Subscribe {
+                session_id,
+                after: Seq::ZERO,
+                newest_first: true,
+            });
+        }
+    });
+    socket
+}
 
 #[component]
 pub fn Root() -> impl IntoView {
@@ -17,6 +37,10 @@ pub fn Root() -> impl IntoView {
         return pieces::share(token.to_owned());
     }
     let auth = RwSignal::new(None::<Result<AuthState, String>>);
+    // The socket opens while the login is asked for, and subscribes to the
+    // session the address names: a session page paints a round trip
+    // sooner. The app takes it over; a page without a login ends it.
+    let early = StoredValue::new_local(Some(early_socket()));
     // Set when the server ended the login of an open app.
     let ended = RwSignal::new(false);
     let load = move || {
@@ -25,6 +49,15 @@ pub fn Root() -> impl IntoView {
         });
     };
     load();
+    // Anything but the app: the early socket is not wanted.
+    Effect::new(move |_| {
+        let signed_in = auth.with(|a| matches!(a, Some(Ok(AuthState { user: Some(_), .. }))));
+        if auth.with(Option::is_some) && !signed_in {
+            if let Some(socket) = early.try_update_value(Option::take).flatten() {
+                socket.end();
+            }
+        }
+    });
     view! {
         {move || match auth.get() {
             None => view! { <div class="center-screen muted">"Loading…"</div> }.into_any(),
@@ -61,7 +94,11 @@ pub fn Root() -> impl IntoView {
                     ended.set(true);
                     load();
                 });
-                view! { <App user=user logged_out=logged_out /> }.into_any()
+                let socket = early
+                    .try_update_value(Option::take)
+                    .flatten()
+                    .unwrap_or_else(|| Socket::new(endpoints::SOCKET.into()));
+                view! { <App user=user socket=socket logged_out=logged_out /> }.into_any()
             }
             Some(Ok(AuthState { setup_needed: true, setup_code_needed, .. })) => {
                 pieces::setup(setup_code_needed, Callback::new(move |()| load()))

@@ -2,8 +2,13 @@
 //! connection's handlers: on a reconnect the old ones are dropped, not
 //! leaked. It reconnects with backoff until it is closed, or until the
 //! server refuses it for good (`end`).
+//!
+//! A socket may connect before its handlers exist (`start_early`): the
+//! page opens it while it asks who is logged in, and what arrives before
+//! the app's handlers are in is kept for them, in order.
 
 use leptos::prelude::*;
+use std::collections::VecDeque;
 use tandem_shared::ws::{ClientMessage, ServerMessage};
 use wasm_bindgen::closure::Closure;
 use wasm_bindgen::JsCast;
@@ -42,6 +47,9 @@ pub struct Socket {
     on_message: StoredValue<Option<OnMessage>, LocalStorage>,
     on_open: StoredValue<Option<OnOpen>, LocalStorage>,
     connection: StoredValue<Option<Connection>, LocalStorage>,
+    /// Messages that came before `start` gave them a handler, and any
+    /// that came while those were being handed over: order is kept.
+    early: StoredValue<VecDeque<ServerMessage>, LocalStorage>,
 }
 
 impl Socket {
@@ -55,15 +63,49 @@ impl Socket {
             on_message: StoredValue::new_local(None),
             on_open: StoredValue::new_local(None),
             connection: StoredValue::new_local(None),
+            early: StoredValue::new_local(VecDeque::new()),
         }
+    }
+
+    /// Connects before the app's handlers exist: `on_open` runs on the
+    /// first open (until `start` replaces it), and messages wait for
+    /// `start`.
+    pub fn start_early(self, on_open: impl Fn() + 'static) {
+        self.on_open.set_value(Some(Box::new(on_open)));
+        self.connect();
     }
 
     /// Connects; `on_message` gets every server message, `on_open` runs
     /// after every (re)connect.
+    /// On a socket started early, what came meanwhile is handed over now,
+    /// and an open that already happened is not run again.
     pub fn start(self, on_message: impl Fn(ServerMessage) + 'static, on_open: impl Fn() + 'static) {
+        let early = self.connection.with_value(Option::is_some);
         self.on_message.set_value(Some(Box::new(on_message)));
         self.on_open.set_value(Some(Box::new(on_open)));
-        self.connect();
+        if !early {
+            self.connect();
+            return;
+        }
+        // One message a task, after the app's first render: the browser
+        // paints between them, and a long replay that came early does not
+        // hold up the page.
+        leptos::task::spawn_local(async move {
+            loop {
+                gloo_timers::future::TimeoutFuture::new(0).await;
+                // Handled in this same task, so nothing new slips ahead;
+                // between tasks, new messages queue behind the rest.
+                let Some(message) = self.early.try_update_value(VecDeque::pop_front).flatten()
+                else {
+                    break;
+                };
+                self.on_message.with_value(|handler| {
+                    if let Some(handler) = handler {
+                        handler(message);
+                    }
+                });
+            }
+        });
     }
 
     /// No more reconnects; the open connection, if any, is closed.
@@ -100,14 +142,21 @@ impl Socket {
                 return;
             };
             if let Ok(message) = ServerMessage::decode(&text) {
-                self.on_message.with_value(|handler| {
-                    if let Some(handler) = handler {
-                        handler(message)
+                let waiting = self.early.with_value(|early| !early.is_empty());
+                let unhandled = self.on_message.with_value(|handler| match handler {
+                    Some(handler) if !waiting => {
+                        handler(message);
+                        None
                     }
+                    _ => Some(message),
                 });
+                if let Some(message) = unhandled {
+                    self.early.update_value(|early| early.push_back(message));
+                }
             }
         });
         let on_open = Closure::<dyn FnMut()>::new(move || {
+            crate::marks::once(crate::marks::SOCKET_OPEN);
             self.connected.set(true);
             self.attempt.set(0);
             self.on_open.with_value(|handler| {

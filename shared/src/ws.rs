@@ -17,6 +17,12 @@ pub enum ClientMessage {
     Subscribe {
         session_id: SessionId,
         after: Seq,
+        /// From the start (`after` 0) of a session longer than one page:
+        /// its newest events first, as a `tail`, then the replay from the
+        /// start. A reader sees the end at once and the page folds the
+        /// whole log meanwhile, out of sight.
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        newest_first: bool,
     },
     Unsubscribe {
         session_id: SessionId,
@@ -39,6 +45,14 @@ impl ClientMessage {
 pub enum ServerMessage {
     /// Consecutive events of one session, in `seq` order.
     Events {
+        session_id: SessionId,
+        events: Vec<TranscriptEvent>,
+    },
+    /// The newest events of a session, sent before the replay of a
+    /// `newest_first` subscription (only when the session holds more than
+    /// them). For showing at once: the replay from the start follows, then
+    /// `caught_up`; the tail's events come again in it.
+    Tail {
         session_id: SessionId,
         events: Vec<TranscriptEvent>,
     },
@@ -77,6 +91,7 @@ impl ServerMessage {
         use crate::tag_first::{decode_tag_first, Events};
         decode_tag_first!(text, "type", ServerMessage {
             "events" => Events { session_id: SessionId, events: Events },
+            "tail" => Tail { session_id: SessionId, events: Events },
             "caught_up" => CaughtUp { session_id: SessionId, last_seq: Seq },
             "session" => Session { session: SessionSummary },
             "pong" => Pong { nonce: u64 },
@@ -120,6 +135,15 @@ mod tests {
                             text: "done".into(),
                         },
                     ],
+                ),
+            },
+            ServerMessage::Tail {
+                session_id: session.clone(),
+                events: TranscriptEvent::numbered(
+                    &session,
+                    Seq(90),
+                    9,
+                    [EventBody::AgentMessageChunk { text: "end".into() }],
                 ),
             },
             ServerMessage::CaughtUp {
@@ -182,9 +206,25 @@ mod tests {
             msg,
             ClientMessage::Subscribe {
                 session_id: SessionId("s1".into()),
-                after: Seq(7)
+                after: Seq(7),
+                newest_first: false,
             }
         );
         assert!(serde_json::from_str::<ClientMessage>(r#"{"type":"dance"}"#).is_err());
+        let newest_first: ClientMessage = serde_json::from_str(
+            r#"{"type":"subscribe","session_id":"s1","after":0,"newest_first":true}"#,
+        )
+        .unwrap();
+        assert!(matches!(
+            newest_first,
+            ClientMessage::Subscribe {
+                newest_first: true,
+                ..
+            }
+        ));
+        assert!(serde_json::from_str::<ClientMessage>(
+            r#"{"type":"subscribe","session_id":"s1","after":0,"newest_first":"yes"}"#
+        )
+        .is_err());
     }
 }

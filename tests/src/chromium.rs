@@ -67,6 +67,11 @@ pub async fn launch(width: u32, height: u32) -> Result<Chromium, LaunchError> {
     let mut args: Vec<String> = FLAGS.iter().map(|f| (*f).to_owned()).collect();
     args.push(format!("--user-data-dir={}", profile.path().display()));
     args.push(format!("--window-size={width},{height}"));
+    // For looking inside a run: `--trace-startup=devtools.timeline
+    // --trace-startup-format=json --trace-startup-file=/tmp/trace.json`.
+    if let Ok(extra) = std::env::var("TANDEM_CHROMIUM_FLAGS") {
+        args.extend(extra.split_whitespace().map(str::to_owned));
+    }
     let mut options = json!({"binary": "/usr/bin/chromium", "args": args});
     if width < 500 {
         options["mobileEmulation"] = json!({

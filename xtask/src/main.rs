@@ -151,6 +151,8 @@ const TESTS: &str = "compiling and running the tests";
 fn bench(root: &Path) -> Result<()> {
     let mut plan = Plan::new(root, &WEB_STEPS);
     build_frontend(root, &mut plan)?;
+    // The wire and first-paint rows drive headless Chromium.
+    setup::chromium()?;
     step("building release binaries");
     check(
         cargo().current_dir(root).args([

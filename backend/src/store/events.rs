@@ -113,6 +113,49 @@ impl Store {
         Ok((events, false))
     }
 
+    /// The newest events of a session, oldest first: at most `limit`, and
+    /// no more than `max_bytes` of payload (always at least one event),
+    /// read newest first and row by row as `events_after_within` reads.
+    /// Says whether older events remain.
+    pub async fn newest_events_within(
+        &self,
+        session_id: &SessionId,
+        limit: i64,
+        max_bytes: usize,
+    ) -> Result<(Vec<TranscriptEvent>, bool), StoreError> {
+        use futures_util::TryStreamExt;
+        // One row past the limit says whether anything older remains.
+        let mut rows = sqlx::query(
+            "SELECT seq, at, payload FROM events WHERE session_id = $1 \
+             ORDER BY seq DESC LIMIT $2",
+        )
+        .bind(session_id.as_str())
+        .bind(limit.saturating_add(1))
+        .fetch(&self.pool);
+        let mut events = Vec::new();
+        let mut bytes = 0usize;
+        let mut more_before = false;
+        while let Some(row) = rows.try_next().await? {
+            let payload = text(&row, "payload")?;
+            let full = events.len() as i64 >= limit;
+            if full || (!events.is_empty() && bytes + payload.len() > max_bytes) {
+                more_before = true;
+                break;
+            }
+            bytes += payload.len();
+            let seq = int(&row, "seq")?;
+            events.push(TranscriptEvent {
+                session_id: session_id.clone(),
+                seq: Seq(u64::try_from(seq)
+                    .map_err(|_| StoreError::Corrupt(format!("negative seq {seq}")))?),
+                at: int(&row, "at")?,
+                body: json::<EventBody>(&payload, "event payload")?,
+            });
+        }
+        events.reverse();
+        Ok((events, more_before))
+    }
+
     /// Events with `seq > after`, oldest first, at most `limit`.
     pub async fn events_after(
         &self,

@@ -57,7 +57,7 @@ pub fn OfflineShelf() -> impl IntoView {
                     </div>
                     <button class="button small" on:click=move |_| reading.set(None)>"Kept sessions"</button>
                 </header>
-                <TranscriptList transcript=transcript />
+                <TranscriptList transcript=transcript catching_up=RwSignal::new(false) />
             </section>
         }
         .into_any(),

@@ -123,7 +123,7 @@ pub fn SessionView(id: SessionId) -> impl IntoView {
             <Show when=move || sharing.get()>
                 <SharePanel id=id.get_value() />
             </Show>
-            <TranscriptList transcript=state.follow.transcript />
+            <TranscriptList transcript=state.follow.transcript catching_up=state.follow.catching_up />
             <Composer draft=draft on_send=send placeholder="Send a follow-up (Enter sends, Shift+Enter: new line, / for the agent's commands)" testid="composer" button_testid="send"
                 commands=Signal::derive(move || state.follow.transcript.with(|t| t.agent.commands.clone())) />
             <Show when=live>

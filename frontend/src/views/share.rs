@@ -58,7 +58,7 @@ pub fn SharePage(token: String) -> impl IntoView {
                 <Show when=move || gone.get().is_none() && !connected()>
                     <div class="banner banner-warn" role="status">"Reconnecting…"</div>
                 </Show>
-                <TranscriptList transcript=transcript />
+                <TranscriptList transcript=transcript catching_up=follow.catching_up />
             </section>
         </div>
     }
@@ -72,6 +72,8 @@ fn on_message(
 ) {
     match message {
         ServerMessage::Events { session_id, events } => follow.on_events(&session_id, &events),
+        ServerMessage::Tail { session_id, events } => follow.on_tail(&session_id, &events),
+        ServerMessage::CaughtUp { session_id, .. } => follow.on_caught_up(&session_id),
         // Revoked while open, or dead by the time the socket connected.
         ServerMessage::Error {
             code: ErrorCode::LinkRevoked,

@@ -32,7 +32,11 @@ fn first_visible(list: &HtmlElement) -> Option<(HtmlElement, i32)> {
 }
 
 #[component]
-pub fn TranscriptList(transcript: RwSignal<Transcript>) -> impl IntoView {
+pub fn TranscriptList(
+    transcript: RwSignal<Transcript>,
+    /// Whether only the newest entries are in yet (see `follow.rs`).
+    catching_up: RwSignal<bool>,
+) -> impl IntoView {
     let list = NodeRef::<leptos::html::Ol>::new();
     let list_ref = list;
     let following = RwSignal::new(true);
@@ -108,7 +112,10 @@ pub fn TranscriptList(transcript: RwSignal<Transcript>) -> impl IntoView {
     };
     view! {
         <div class="transcript-frame">
-            <Show when=move || { range.get().start > 0 }>
+            <Show when=move || catching_up.get()>
+                <div class="older-entries" data-testid="loading-earlier" role="status">"Loading earlier entries…"</div>
+            </Show>
+            <Show when=move || { !catching_up.get() && range.get().start > 0 }>
                 <div class="older-entries" data-testid="older-entries">
                     {move || format!("{} earlier entries — scroll up for more", range.get().start)}
                 </div>

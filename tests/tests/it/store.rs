@@ -88,6 +88,26 @@ async fn check_store(store: Store) {
         .await
         .unwrap();
     assert_eq!(all.len(), 451);
+    // The newest events, oldest first, by count or by bytes (one at least),
+    // and whether older ones remain.
+    let (newest, more) = store
+        .newest_events_within(&session, 5, 1 << 20)
+        .await
+        .unwrap();
+    assert_eq!(
+        newest.iter().map(|e| e.seq.0).collect::<Vec<_>>(),
+        vec![447, 448, 449, 450, 451]
+    );
+    assert!(more);
+    let (one, more) = store.newest_events_within(&session, 5, 1).await.unwrap();
+    assert_eq!(one.iter().map(|e| e.seq.0).collect::<Vec<_>>(), vec![451]);
+    assert!(more);
+    let (whole, more) = store
+        .newest_events_within(&session, 1000, 1 << 20)
+        .await
+        .unwrap();
+    assert_eq!(whole, all);
+    assert!(!more, "nothing older than the first event");
     let record = store.get_session(&session).await.unwrap().unwrap();
     assert_eq!(record.summary.last_seq, Seq(451));
     assert_eq!(record.summary.status, SessionStatus::Completed);

@@ -58,6 +58,83 @@ async fn a_reconnecting_viewer_resumes_from_its_last_seq() {
     }
 }
 
+/// A reader opening a long session sees its end first: the newest events
+/// come as a `tail` before the replay from the start, which still brings
+/// every event once, in order; a short session, or a subscription from a
+/// later `seq`, gets no tail.
+#[tokio::test]
+async fn newest_first_sends_the_end_of_a_long_session_before_its_replay() {
+    let server = TestServer::start().await;
+    let assistant = server
+        .scripted_assistant(
+            "long",
+            json!({"turns": [[{"do": "entries", "count": 3000}]]}),
+        )
+        .await;
+    let session = server.start_session(&assistant, "go").await;
+    let mut watcher = Viewer::connect(&server).await;
+    watcher.subscribe(&session.id, Seq::ZERO).await;
+    assert_eq!(watcher.until_ended().await, SessionStatus::Completed);
+    let all = server.all_events(&session.id).await;
+    let newest = all.last().map(|e| e.seq).unwrap_or(Seq::ZERO);
+
+    let mut reader = Viewer::connect(&server).await;
+    reader.subscribe_newest_first(&session.id).await;
+    reader
+        .until("caught up", |v| v.caught_up == Some(newest))
+        .await;
+    assert_eq!(reader.tails.len(), 1, "one tail");
+    let (events_before, tail) = &reader.tails[0];
+    assert_eq!(*events_before, 0, "the tail comes before the replay");
+    assert_eq!(
+        tail.last().map(|e| e.seq),
+        Some(newest),
+        "it ends at the end"
+    );
+    assert!(tail.len() > 10, "a screenful at least: {}", tail.len());
+    assert!(tail.len() < all.len() / 2, "only the end: {}", tail.len());
+    assert_eq!(
+        tail[..],
+        all[all.len() - tail.len()..],
+        "the newest, in order"
+    );
+    let bytes: usize = tail
+        .iter()
+        .map(|e| serde_json::to_string(&e.body).map(|b| b.len()).unwrap_or(0))
+        .sum();
+    assert!(bytes <= 40 * 1024, "a small page: {bytes} bytes");
+    assert_eq!(reader.events, all, "the replay is whole, once, in order");
+
+    // From a later seq: the replay alone.
+    let mut resumed = Viewer::connect(&server).await;
+    resumed
+        .send(&ClientMessage::Subscribe {
+            session_id: session.id.clone(),
+            after: Seq(10),
+            newest_first: true,
+        })
+        .await;
+    resumed
+        .until("caught up", |v| v.caught_up == Some(newest))
+        .await;
+    assert!(resumed.tails.is_empty());
+    assert_eq!(resumed.events[..], all[10..]);
+
+    // A short session's replay is its tail already.
+    let short = server
+        .scripted_assistant("short", streaming_scenario(5))
+        .await;
+    let short = server.start_session(&short, "go").await;
+    let mut early = Viewer::connect(&server).await;
+    early.subscribe(&short.id, Seq::ZERO).await;
+    early.until_ended().await;
+    let mut reader = Viewer::connect(&server).await;
+    reader.subscribe_newest_first(&short.id).await;
+    reader.until_ended().await;
+    assert!(reader.tails.is_empty(), "no tail for a short session");
+    assert_eq!(reader.events, early.events);
+}
+
 #[tokio::test]
 async fn one_socket_carries_many_sessions_and_sidebar_updates() {
     let server = TestServer::start().await;
@@ -214,6 +291,7 @@ async fn viewers_that_never_read_hold_bounded_memory() {
         let subscribe = serde_json::to_string(&tandem_shared::ws::ClientMessage::Subscribe {
             session_id: session.id.clone(),
             after: Seq::ZERO,
+            newest_first: false,
         })
         .expect("json");
         socket

@@ -663,6 +663,10 @@ pub struct Viewer {
     pub errors: Vec<(tandem_shared::api::ErrorCode, String)>,
     /// The last pending-approvals count the server sent.
     pub pending_approvals: Option<u32>,
+    /// Each `tail` that came, with how many events had come before it.
+    pub tails: Vec<(usize, Vec<TranscriptEvent>)>,
+    /// The `last_seq` of the last `caught_up`.
+    pub caught_up: Option<Seq>,
 }
 
 /// A WebSocket handshake carrying a bearer token.
@@ -689,13 +693,7 @@ impl Viewer {
         let (socket, _) = tokio_tungstenite::connect_async(ws_request(&server.ws_url(), token))
             .await
             .expect("ws connect");
-        Viewer {
-            socket,
-            events: Vec::new(),
-            sidebar: Vec::new(),
-            errors: Vec::new(),
-            pending_approvals: None,
-        }
+        Viewer::on(socket)
     }
 
     pub async fn send(&mut self, message: &ClientMessage) {
@@ -714,6 +712,17 @@ impl Viewer {
         self.send(&ClientMessage::Subscribe {
             session_id: session_id.clone(),
             after,
+            newest_first: false,
+        })
+        .await;
+    }
+
+    /// Subscribes from the start, newest events first (a `tail`).
+    pub async fn subscribe_newest_first(&mut self, session_id: &SessionId) {
+        self.send(&ClientMessage::Subscribe {
+            session_id: session_id.clone(),
+            after: Seq::ZERO,
+            newest_first: true,
         })
         .await;
     }
@@ -768,22 +777,30 @@ impl Viewer {
         let (socket, _) = tokio_tungstenite::connect_async(url)
             .await
             .expect("ws connect");
+        Viewer::on(socket)
+    }
+
+    fn on(socket: Socket) -> Viewer {
         Viewer {
             socket,
             events: Vec::new(),
             sidebar: Vec::new(),
             errors: Vec::new(),
             pending_approvals: None,
+            tails: Vec::new(),
+            caught_up: None,
         }
     }
 
     fn record(&mut self, message: ServerMessage) {
         match message {
+            ServerMessage::Tail { events, .. } => self.tails.push((self.events.len(), events)),
+            ServerMessage::CaughtUp { last_seq, .. } => self.caught_up = Some(last_seq),
             ServerMessage::Events { events, .. } => self.events.extend(events),
             ServerMessage::Session { session } => self.sidebar.push(session),
             ServerMessage::Error { code, message, .. } => self.errors.push((code, message)),
             ServerMessage::PendingApprovals { count } => self.pending_approvals = Some(count),
-            ServerMessage::CaughtUp { .. } | ServerMessage::Pong { .. } => {}
+            ServerMessage::Pong { .. } => {}
         }
     }
 

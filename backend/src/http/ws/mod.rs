@@ -28,7 +28,7 @@ use axum::response::Response;
 use futures_util::{SinkExt, StreamExt};
 use outgoing::Out;
 use std::collections::{HashMap, HashSet};
-use subscription::subscription;
+use subscription::{subscription, Start};
 use tandem_shared::api::ErrorCode;
 use tandem_shared::auth::ShareLink;
 use tandem_shared::ws::{ClientMessage, ServerMessage};
@@ -42,6 +42,10 @@ pub const MAX_CLIENT_FRAME: usize = 64 * 1024;
 /// A replay page: at most this many events, and this many bytes of them.
 const REPLAY_PAGE: i64 = 2000;
 const REPLAY_BYTES: usize = 64 * 1024;
+/// A `newest_first` subscription's tail: enough entries to fill a tall
+/// screen, small enough to fold and paint at once.
+const TAIL_EVENTS: i64 = 200;
+const TAIL_BYTES: usize = 8 * 1024;
 /// Subscriptions one socket may hold.
 const MAX_SUBSCRIPTIONS: usize = 256;
 
@@ -235,7 +239,11 @@ async fn connection(socket: WebSocket, state: AppState, reader: Reader) {
                     task.abort();
                 }
             }
-            ClientMessage::Subscribe { session_id, after } => {
+            ClientMessage::Subscribe {
+                session_id,
+                after,
+                newest_first,
+            } => {
                 subscriptions.retain(|_, task| !task.is_finished());
                 if !subscriptions.contains_key(&session_id)
                     && subscriptions.len() >= MAX_SUBSCRIPTIONS
@@ -278,7 +286,10 @@ async fn connection(socket: WebSocket, state: AppState, reader: Reader) {
                             reader.clone(),
                             assistant,
                             session_id.clone(),
-                            after,
+                            Start {
+                                after,
+                                newest_first,
+                            },
                             out.clone(),
                         ));
                         subscriptions.insert(session_id, task);

@@ -5,20 +5,33 @@
 
 use super::*;
 
+/// Where a subscription starts: after which `seq`, and whether the
+/// newest events go first (`ClientMessage::Subscribe`).
+pub(super) struct Start {
+    pub after: Seq,
+    pub newest_first: bool,
+}
+
 /// Streams one session to one socket, while its reader may see it.
 pub(super) async fn subscription(
     state: AppState,
     reader: Reader,
     assistant: AssistantId,
     session_id: SessionId,
-    after: Seq,
+    start: Start,
     out: Out,
 ) {
     let store = &state.store;
     // Subscribe first: an event stored while we read is then in the channel.
     let mut live = state.hub.subscribe(&session_id);
     let mut access = state.hub.watch_access();
-    let mut last = after;
+    let mut last = start.after;
+    if start.newest_first
+        && start.after == Seq::ZERO
+        && tail(store, &session_id, &out).await.is_err()
+    {
+        return;
+    }
     if replay(store, &session_id, &mut last, &out).await.is_err() {
         return;
     }
@@ -101,6 +114,30 @@ pub(super) async fn subscription(
             Err(broadcast::error::RecvError::Closed) => return,
         }
     }
+}
+
+/// Sends the session's newest events as a `Tail`, when it holds more
+/// than them; a short session's replay is its tail already.
+async fn tail(store: &crate::store::Store, session_id: &SessionId, out: &Out) -> Result<(), ()> {
+    let (events, more_before) = match store
+        .newest_events_within(session_id, TAIL_EVENTS, TAIL_BYTES)
+        .await
+    {
+        Ok(read) => read,
+        Err(err) => {
+            // The replay that follows reads the same store and says so.
+            tracing::error!(%err, "store error reading a tail");
+            return Ok(());
+        }
+    };
+    if !more_before || events.is_empty() {
+        return Ok(());
+    }
+    out.send(ServerMessage::Tail {
+        session_id: session_id.clone(),
+        events,
+    })
+    .await
 }
 
 /// Sends every stored event after `last`, moving `last` along, in pages

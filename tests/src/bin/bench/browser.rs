@@ -13,7 +13,19 @@ use std::time::{Duration, Instant};
 
 pub const EVENTS: u64 = 100_000;
 
+/// The moments `measure` reads, in the order the page reaches them.
+const MOMENTS: [&str; 5] = [
+    "WASM fetched",
+    "app running",
+    "login known",
+    "socket open",
+    "first events",
+];
+
 pub struct Opened {
+    /// Where the first paint's time went: the page's moments before it,
+    /// each in ms since navigation (absent if the page never reached it).
+    pub moments: Vec<(&'static str, Option<f64>)>,
     pub first_paint_ms: f64,
     pub all_folded_ms: f64,
     pub rows: u64,
@@ -85,13 +97,32 @@ async fn measure(client: &Client, server: &Server, session: &str) -> Result<Open
         .await?
         .as_f64()
         .context("first paint time")?;
+    let moments = client
+        .execute(
+            "const at = name => { const e = performance.getEntriesByName(name)[0]; \
+                                  return e ? e.startTime : null; }; \
+             const wasm = performance.getEntriesByType('resource') \
+               .filter(e => e.name.endsWith('.wasm')) \
+               .sort((a, b) => a.startTime - b.startTime)[0]; \
+             return [wasm ? wasm.responseEnd : null, at('tandem:started'), \
+                     at('tandem:signed-in'), at('tandem:socket-open'), \
+                     at('tandem:first-events')];",
+            vec![],
+        )
+        .await?;
+    let moments = MOMENTS
+        .iter()
+        .enumerate()
+        .map(|(i, name)| (*name, moments.get(i).and_then(|v| v.as_f64())))
+        .collect();
     let all_folded = client
         .execute_async(
             "const done = arguments[0]; \
              (function poll() { \
                const status = document.querySelector('[data-testid=session-status]'); \
                const text = document.querySelector('.transcript').textContent; \
-               if (status && status.textContent.includes('Completed') && text.includes('entry 99999')) { \
+               const folding = document.querySelector('[data-testid=loading-earlier]'); \
+               if (status && status.textContent.includes('Completed') && text.includes('entry 99999') && !folding) { \
                  done(performance.now()); \
                } else { setTimeout(poll, 10); } \
              })();",
@@ -109,6 +140,7 @@ async fn measure(client: &Client, server: &Server, session: &str) -> Result<Open
         .as_u64()
         .context("row count")?;
     Ok(Opened {
+        moments,
         first_paint_ms: first_paint,
         all_folded_ms: all_folded,
         rows,

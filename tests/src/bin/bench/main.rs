@@ -140,21 +140,38 @@ async fn wire_row(bin_dir: &Path, dist: &Path) -> Row {
 async fn browser_row(bin_dir: &Path, dist: &Path) -> Row {
     const WHAT: &str =
         "open a 100,000-event session in headless Chromium to first transcript paint (cold)";
-    const TARGET: &str = "< 1 s, ≤ 500 rows in the DOM";
+    const TARGET: &str = "< 500 ms, ≤ 500 rows in the DOM";
     match browser::open_long_session(bin_dir, dist, runs()).await {
         Ok(opened) => {
             let paint = spread_of(&opened, |o| o.first_paint_ms);
             let rows = opened.iter().map(|o| o.rows).max().unwrap_or(0);
+            // Medians of the moments before the paint: where its time went.
+            let moments: Vec<String> = opened
+                .first()
+                .map(|o| o.moments.len())
+                .map(|count| {
+                    (0..count)
+                        .filter_map(|i| {
+                            let mut at: Vec<f64> =
+                                opened.iter().filter_map(|o| o.moments[i].1).collect();
+                            at.sort_by(f64::total_cmp);
+                            let name = opened[0].moments[i].0;
+                            at.get(at.len() / 2).map(|ms| format!("{name} {ms:.0}"))
+                        })
+                        .collect()
+                })
+                .unwrap_or_default();
             row(
                 WHAT,
                 format!(
-                    "{} ms; all {} events folded in at {} ms; {rows} rows in the DOM",
+                    "{} ms (after: {}); all {} events folded in at {} ms; {rows} rows in the DOM",
                     paint.show(0),
+                    moments.join(", "),
                     browser::EVENTS,
                     spread_of(&opened, |o| o.all_folded_ms).show(0),
                 ),
                 TARGET,
-                Some(paint.median < 1000.0 && rows <= 500),
+                Some(paint.median < 500.0 && rows <= 500),
             )
         }
         Err(error) => row(WHAT, format!("not measured: {error}"), TARGET, None),

@@ -26,6 +26,7 @@ pub async fn subscribe(socket: &mut Socket, session: &str, after: u64) -> Result
     let message = ClientMessage::Subscribe {
         session_id: SessionId(session.to_owned()),
         after: Seq(after),
+        newest_first: false,
     };
     socket
         .send(Message::Text(serde_json::to_string(&message)?.into()))
