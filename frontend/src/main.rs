@@ -19,6 +19,8 @@ mod views;
 fn main() {
     marks::once(marks::STARTED);
     console_error_panic_hook::set_once();
-    pwa::register_service_worker();
+    // The worker's install fetches every piece of the app: not while the
+    // first page is still being drawn.
+    gloo_timers::callback::Timeout::new(2_000, pwa::register_service_worker).forget();
     leptos::mount::mount_to_body(root::Root);
 }

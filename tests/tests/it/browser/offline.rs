@@ -41,6 +41,16 @@ async fn a_session_opened_before_is_readable_offline_and_marked_as_kept() {
         .await
         .expect("kept");
     assert!(kept.to_string().contains("the question"), "{kept}");
+    // The worker registers once the first page is drawn: installed by now
+    // or soon.
+    browser
+        .client
+        .execute_async(
+            "const done = arguments[0]; navigator.serviceWorker.ready.then(() => done(true));",
+            vec![],
+        )
+        .await
+        .expect("service worker ready");
 
     // Tandem out of reach: the link to the session opens its kept copy.
     server.kill().await;
