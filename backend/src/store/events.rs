@@ -84,8 +84,7 @@ impl Store {
         limit: i64,
         max_bytes: usize,
     ) -> Result<(Vec<TranscriptEvent>, bool), StoreError> {
-        use futures_util::TryStreamExt;
-        let mut rows = sqlx::query(
+        let rows = sqlx::query(
             "SELECT seq, at, payload FROM events WHERE session_id = $1 AND seq > $2 \
              ORDER BY seq LIMIT $3",
         )
@@ -93,24 +92,8 @@ impl Store {
         .bind(seq_to_i64(after))
         .bind(limit)
         .fetch(&self.pool);
-        let mut events = Vec::new();
-        let mut bytes = 0usize;
-        while let Some(row) = rows.try_next().await? {
-            let payload = text(&row, "payload")?;
-            if !events.is_empty() && bytes + payload.len() > max_bytes {
-                return Ok((events, true));
-            }
-            bytes += payload.len();
-            let seq = int(&row, "seq")?;
-            events.push(TranscriptEvent {
-                session_id: session_id.clone(),
-                seq: Seq(u64::try_from(seq)
-                    .map_err(|_| StoreError::Corrupt(format!("negative seq {seq}")))?),
-                at: int(&row, "at")?,
-                body: json::<EventBody>(&payload, "event payload")?,
-            });
-        }
-        Ok((events, false))
+        // At most `limit` rows come, so only the bytes can stop it early.
+        read_within(rows, session_id, limit, max_bytes).await
     }
 
     /// The newest events of a session, oldest first: at most `limit`, and
@@ -123,35 +106,15 @@ impl Store {
         limit: i64,
         max_bytes: usize,
     ) -> Result<(Vec<TranscriptEvent>, bool), StoreError> {
-        use futures_util::TryStreamExt;
         // One row past the limit says whether anything older remains.
-        let mut rows = sqlx::query(
+        let rows = sqlx::query(
             "SELECT seq, at, payload FROM events WHERE session_id = $1 \
              ORDER BY seq DESC LIMIT $2",
         )
         .bind(session_id.as_str())
         .bind(limit.saturating_add(1))
         .fetch(&self.pool);
-        let mut events = Vec::new();
-        let mut bytes = 0usize;
-        let mut more_before = false;
-        while let Some(row) = rows.try_next().await? {
-            let payload = text(&row, "payload")?;
-            let full = events.len() as i64 >= limit;
-            if full || (!events.is_empty() && bytes + payload.len() > max_bytes) {
-                more_before = true;
-                break;
-            }
-            bytes += payload.len();
-            let seq = int(&row, "seq")?;
-            events.push(TranscriptEvent {
-                session_id: session_id.clone(),
-                seq: Seq(u64::try_from(seq)
-                    .map_err(|_| StoreError::Corrupt(format!("negative seq {seq}")))?),
-                at: int(&row, "at")?,
-                body: json::<EventBody>(&payload, "event payload")?,
-            });
-        }
+        let (mut events, more_before) = read_within(rows, session_id, limit, max_bytes).await?;
         events.reverse();
         Ok((events, more_before))
     }
@@ -173,16 +136,7 @@ impl Store {
         .fetch_all(&self.pool)
         .await?;
         rows.iter()
-            .map(|row| {
-                let seq = int(row, "seq")?;
-                Ok(TranscriptEvent {
-                    session_id: session_id.clone(),
-                    seq: Seq(u64::try_from(seq)
-                        .map_err(|_| StoreError::Corrupt(format!("negative seq {seq}")))?),
-                    at: int(row, "at")?,
-                    body: json::<EventBody>(&text(row, "payload")?, "event payload")?,
-                })
-            })
+            .map(|row| event_from_row(session_id, row, &text(row, "payload")?))
             .collect()
     }
 }
@@ -214,6 +168,47 @@ impl Store {
         bodies.reverse();
         Ok(bodies)
     }
+}
+
+/// Reads event rows one by one until `limit` events or `max_bytes` of
+/// payload (one event at least); the rest are never read (SQLite) or
+/// dropped as they arrive (PostgreSQL). Says whether a row was left.
+async fn read_within(
+    mut rows: futures_util::stream::BoxStream<'_, Result<sqlx::any::AnyRow, sqlx::Error>>,
+    session_id: &SessionId,
+    limit: i64,
+    max_bytes: usize,
+) -> Result<(Vec<TranscriptEvent>, bool), StoreError> {
+    use futures_util::TryStreamExt;
+    let mut events = Vec::new();
+    let mut bytes = 0usize;
+    while let Some(row) = rows.try_next().await? {
+        let payload = text(&row, "payload")?;
+        let full = events.len() as i64 >= limit;
+        if full || (!events.is_empty() && bytes + payload.len() > max_bytes) {
+            return Ok((events, true));
+        }
+        bytes += payload.len();
+        events.push(event_from_row(session_id, &row, &payload)?);
+    }
+    Ok((events, false))
+}
+
+/// One row of `events` (`seq`, `at`; its payload read already).
+fn event_from_row(
+    session_id: &SessionId,
+    row: &sqlx::any::AnyRow,
+    payload: &str,
+) -> Result<TranscriptEvent, StoreError> {
+    let seq = int(row, "seq")?;
+    Ok(TranscriptEvent {
+        session_id: session_id.clone(),
+        seq: Seq(
+            u64::try_from(seq).map_err(|_| StoreError::Corrupt(format!("negative seq {seq}")))?
+        ),
+        at: int(row, "at")?,
+        body: json::<EventBody>(payload, "event payload")?,
+    })
 }
 
 fn seq_to_i64(seq: Seq) -> i64 {
