@@ -61,6 +61,9 @@ pub fn TranscriptList(
         let Some(list) = list.get() else {
             return;
         };
+        if len.get_untracked() > 0 {
+            crate::marks::once_next_frame(crate::marks::FIRST_ROWS);
+        }
         let held = anchor.try_update_value(Option::take).flatten();
         if let Some((row, offset)) = held.filter(|(row, _)| row.is_connected()) {
             list.set_scroll_top(row.offset_top() - offset);

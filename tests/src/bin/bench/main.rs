@@ -164,9 +164,10 @@ async fn browser_row(bin_dir: &Path, dist: &Path) -> Row {
             row(
                 WHAT,
                 format!(
-                    "{} ms (after: {}); all {} events folded in at {} ms; {rows} rows in the DOM",
+                    "{} ms (after: {}; a polling script saw it at {} ms); all {} events folded in at {} ms; {rows} rows in the DOM",
                     paint.show(0),
                     moments.join(", "),
+                    spread_of(&opened, |o| o.seen_by_poll_ms).show(0),
                     browser::EVENTS,
                     spread_of(&opened, |o| o.all_folded_ms).show(0),
                 ),
