@@ -299,6 +299,8 @@ pub struct AgentState {
     pub mode: Option<String>,
     pub options: Vec<ConfigOption>,
     pub usage: Option<Usage>,
+    /// What the session spent so far (its `Spend` events).
+    pub spent: crate::spend::Spent,
     pub commands: Vec<AgentCommand>,
 }
 
@@ -315,6 +317,17 @@ impl AgentState {
                     ConfigValue::Boolean(_) => None,
                 })
         })
+    }
+
+    /// The model in use, when the agent offers a model option.
+    pub fn current_model(&self) -> Option<&str> {
+        self.options
+            .iter()
+            .find(|o| o.category.as_deref() == Some("model"))
+            .and_then(|o| match &o.value {
+                ConfigValue::Choice(value) => Some(value.as_str()),
+                ConfigValue::Boolean(_) => None,
+            })
     }
 
     /// The modes to choose from: `modes`, or the mode option's choices.
@@ -376,6 +389,7 @@ impl AgentState {
             EventBody::AgentOptions { options } => self.replace_options(options),
             EventBody::OptionChange { id, value, .. } => self.set_option(id, value),
             EventBody::Usage { usage } => self.usage = Some(usage.clone()),
+            EventBody::Spend { spend } => self.spent.add(spend),
             EventBody::AgentCommands { commands } => self.commands = commands.clone(),
             _ => {}
         }

@@ -136,6 +136,10 @@ pub enum EventBody {
     Usage {
         usage: crate::agent_state::Usage,
     },
+    /// Tokens a turn used, or what the agent's cost grew by.
+    Spend {
+        spend: crate::spend::Spend,
+    },
     /// The slash commands the agent offers now.
     AgentCommands {
         commands: Vec<crate::agent_state::AgentCommand>,
@@ -169,6 +173,7 @@ impl EventBody {
             EventBody::AgentOptions { .. } => "agent_options",
             EventBody::OptionChange { .. } => "option_change",
             EventBody::Usage { .. } => "usage",
+            EventBody::Spend { .. } => "spend",
             EventBody::AgentCommands { .. } => "agent_commands",
             EventBody::Notice { .. } => "notice",
         }

@@ -10,11 +10,13 @@ pub mod event;
 pub mod ids;
 pub mod line_diff;
 pub mod markdown;
+pub mod spend;
 pub mod status;
 pub mod summary_fold;
 mod tag_first;
 pub mod tool_calls;
 pub mod transcript;
+pub mod usage_report;
 pub mod window;
 pub mod ws;
 

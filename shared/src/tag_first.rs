@@ -88,6 +88,7 @@ impl EventBody {
             "agent_options" => AgentOptions { options: Vec<ConfigOption> },
             "option_change" => OptionChange { id: String, value: ConfigValue, by: ChangedBy },
             "usage" => Usage { usage: Usage },
+            "spend" => Spend { spend: crate::spend::Spend },
             "agent_commands" => AgentCommands { commands: Vec<AgentCommand> },
             "notice" => Notice { text: String },
         })
@@ -134,7 +135,7 @@ mod tests {
 
     /// One body of every kind, with optional fields both present and
     /// absent, as JSON the server could write.
-    const BODIES: [&str; 23] = [
+    const BODIES: [&str; 25] = [
         r#"{"type":"user_message","author":"ana","text":"hi"}"#,
         r#"{"type":"user_message","text":"from a wake"}"#,
         r#"{"type":"agent_message_chunk","text":"a"}"#,
@@ -156,6 +157,8 @@ mod tests {
         r#"{"type":"agent_options","options":[{"id":"model","name":"Model","value":"fast","choices":[{"value":"fast","name":"Fast"}],"from_models":true},{"id":"think","name":"Think","value":true}]}"#,
         r#"{"type":"option_change","id":"model","value":"slow","by":"agent"}"#,
         r#"{"type":"usage","usage":{"used":1200,"size":200000,"cost":{"amount":0.42,"currency":"USD"}}}"#,
+        r#"{"type":"spend","spend":{"tokens":{"input":1200,"output":80},"agent":"claude","by":"ada"}}"#,
+        r#"{"type":"spend","spend":{"cost_micros":42000,"currency":"USD","agent":"claude","model":"opus"}}"#,
         r#"{"type":"agent_commands","commands":[{"name":"review","description":"Review the change","hint":"a path"}]}"#,
         r#"{"type":"notice","text":"compacting"}"#,
     ];
@@ -174,7 +177,7 @@ mod tests {
             assert_eq!(EventBody::decode(&again).ok(), Some(derived), "{again}");
             kinds.insert(tag_first.kind());
         }
-        assert_eq!(kinds.len(), 20, "every kind is covered: {kinds:?}");
+        assert_eq!(kinds.len(), 21, "every kind is covered: {kinds:?}");
     }
 
     #[test]

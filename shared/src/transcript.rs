@@ -219,6 +219,7 @@ impl Transcript {
             EventBody::AgentModes { .. }
             | EventBody::AgentOptions { .. }
             | EventBody::Usage { .. }
+            | EventBody::Spend { .. }
             | EventBody::AgentCommands { .. } => self.agent.apply(&event.body),
             EventBody::ModeChange { mode, by } => {
                 self.agent.apply(&event.body);

@@ -21,6 +21,7 @@ mod share;
 mod static_files;
 mod tasks;
 mod uri_check;
+mod usage;
 pub mod users;
 mod wakes;
 mod workspaces;
@@ -111,6 +112,8 @@ pub fn router(state: AppState, static_dir: Option<PathBuf>) -> Router {
         .route("/auth/logout", post(auth::logout))
         .route("/auth/password", post(auth::change_password))
         .route("/users", get(users::list).post(users::create))
+        .route("/usage", get(usage::get))
+        .route("/usage.csv", get(usage::csv))
         .route("/tokens", get(users::tokens).post(users::create_token))
         .route("/tokens/{id}", axum::routing::delete(users::revoke_token))
         .route(

@@ -18,6 +18,7 @@ pub mod registry;
 pub mod replay;
 pub mod rules;
 mod run;
+mod spending;
 mod stepping_in;
 pub mod summary;
 mod supervisor;

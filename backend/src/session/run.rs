@@ -87,6 +87,10 @@ pub(super) struct AgentRun<'s> {
     pub(super) agent_session: Option<String>,
     /// Requests of members' choices sent mid-run, by id, awaiting answers.
     pub(super) side_requests: HashMap<Value, (Setting, ChangedBy)>,
+    /// The agent's running cost as last reported (see `spending.rs`).
+    pub(super) running_cost: tandem_shared::spend::RunningCost,
+    /// Who sent the message the current turn answers.
+    pub(super) turn_by: Option<String>,
 }
 
 impl<'s> AgentRun<'s> {
@@ -196,6 +200,8 @@ impl<'s> AgentRun<'s> {
             context_for_next_prompt: None,
             agent_session: None,
             side_requests: HashMap::new(),
+            running_cost: Default::default(),
+            turn_by: None,
         };
         let ending = match run.open_agent_session().await {
             Ok(agent_session) => {
@@ -436,7 +442,7 @@ impl<'s> AgentRun<'s> {
                         .as_mut()
                         .is_some_and(|filter| filter.judge(&mut body) == Verdict::Replayed);
                     if !replayed {
-                        self.session.log.stage(body);
+                        self.stage_with_spend(body);
                     }
                 }
             }

@@ -18,6 +18,7 @@ impl AgentRun<'_> {
                 return stopping.ending.clone();
             }
             let text = message.text.clone();
+            self.turn_by = message.author.clone();
             self.session.log.stage(EventBody::UserMessage {
                 text: text.clone(),
                 author: message.author.clone(),
@@ -91,6 +92,9 @@ impl AgentRun<'_> {
                 .call("session/prompt", prompt, Phase::Turn, None)
                 .await?;
             sent += 1;
+            if let Some(tokens) = super::spending::turn_tokens(&answer) {
+                self.stage_spend(tokens, None);
+            }
             let stop_reason = serde_json::from_value::<acp::PromptResponse>(answer)
                 .map(|response| response.stop_reason)
                 .ok();

@@ -253,6 +253,11 @@ async fn write_appends(
         }
         query.execute(&mut *tx).await?;
     }
+    for (session_id, event) in rows {
+        if let EventBody::Spend { spend } = &event.body {
+            super::spending::record(&mut tx, session_id, event, spend).await?;
+        }
+    }
     for (session_id, events) in appends {
         let Some(last) = events.last() else {
             continue;

@@ -21,6 +21,7 @@ mod rules;
 mod secrets;
 mod sessions;
 mod share_links;
+mod spending;
 mod tasks;
 mod users;
 mod wakes;

@@ -155,6 +155,11 @@ enum Step {
     Update {
         update: Value,
     },
+    /// The turn's token use, given back in the prompt result's `usage`
+    /// (as Claude's adapter does), in ACP's camelCase fields.
+    TurnUsage {
+        usage: Value,
+    },
     /// A user message chunk (only ever history, in a load's replay).
     UserChunk {
         text: String,
@@ -367,6 +372,8 @@ struct Agent {
     models: Vec<Value>,
     /// The model now, from `models`.
     model: Option<String>,
+    /// What the current turn's result says it used (`turn_usage`).
+    turn_usage: Option<Value>,
 }
 
 impl Agent {
@@ -521,6 +528,7 @@ fn main() {
         config_options: scenario.config_options.clone(),
         models: scenario.models.clone(),
         model: None,
+        turn_usage: None,
     };
     let mut turn = 0usize;
     let mut last_stop = "end_turn";
@@ -629,7 +637,11 @@ fn main() {
                 turn += 1;
                 let stop = play(&mut agent, &steps, &prompt);
                 last_stop = stop;
-                agent.send(json!({"jsonrpc":"2.0","id":id,"result":{"stopReason":stop}}));
+                let mut result = json!({"stopReason":stop});
+                if let Some(usage) = agent.turn_usage.take() {
+                    result["usage"] = usage;
+                }
+                agent.send(json!({"jsonrpc":"2.0","id":id,"result":result}));
             }
             other => {
                 agent.send(json!({"jsonrpc":"2.0","id":id,
@@ -768,6 +780,7 @@ fn play(agent: &mut Agent, steps: &[Step], prompt: &str) -> &'static str {
                 agent.update(json!({"sessionUpdate":"plan","entries":entries}));
             }
             Step::Update { update } => agent.update(update.clone()),
+            Step::TurnUsage { usage } => agent.turn_usage = Some(usage.clone()),
             Step::Env { name } => {
                 let said = match std::env::var(name) {
                     Ok(value) => format!("{name}={value}"),

@@ -8,6 +8,7 @@
 //!   and notices kept.
 //! - `stepping_in`: pause, resume, interrupt and send, durable follow-ups.
 //! - `store`: the SQL module on SQLite and PostgreSQL.
+//! - `spending`: tokens and costs agents report, rolled up.
 //! - `faults`: agents that ignore cancel or flood output.
 //! - `http_api`: the REST surface, including bad input.
 //! - `push`: Web Push to a push service of the tests' own, decrypted.
@@ -44,6 +45,7 @@ mod real_agents;
 mod rules;
 mod sandbox;
 mod secrets;
+mod spending;
 mod stepping_in;
 mod store;
 mod streaming;

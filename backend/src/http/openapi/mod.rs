@@ -28,6 +28,8 @@ use utoipa::OpenApi;
         crate::http::assistants::add_journal_entry,
         crate::http::assistants::org_constitution,
         crate::http::assistants::set_org_constitution,
+        crate::http::usage::get,
+        crate::http::usage::csv,
         crate::http::wakes::chat,
         crate::http::wakes::post_chat,
         crate::http::wakes::list,

@@ -1,0 +1,202 @@
+//! What sessions spent: one `spending` row per `spend` event, written in
+//! the transaction that stores the event, and the roll-ups read from them.
+
+use super::{int, text, Scope, Store, StoreError};
+use sqlx::any::AnyRow;
+use tandem_shared::spend::{Micros, Spend, Tokens};
+use tandem_shared::usage_report::{Grouping, UsageReport, UsageRow};
+use tandem_shared::{SessionId, TranscriptEvent};
+
+/// Groups in one report at most (by day: a year and more fits).
+pub const MAX_GROUPS: i64 = 1_000;
+
+/// Writes the spending row of a `spend` event, inside the events' own
+/// transaction. The assistant and the linked task are read off the
+/// session, so the row needs nothing the event does not say.
+pub(super) async fn record(
+    tx: &mut sqlx::AnyConnection,
+    session_id: &SessionId,
+    event: &TranscriptEvent,
+    spend: &Spend,
+) -> Result<(), StoreError> {
+    let count = |n: u64| i64::try_from(n).unwrap_or(i64::MAX);
+    sqlx::query(
+        "INSERT INTO spending (session_id, seq, at, assistant_id, task_id, woken_by, agent, model, \
+           input_tokens, output_tokens, cached_read_tokens, cached_write_tokens, thought_tokens, \
+           cost_micros, currency) \
+         SELECT $1, $2, $3, s.assistant_id, \
+           (SELECT MIN(ts.task_id) FROM task_sessions ts WHERE ts.session_id = $1), \
+           $4, $5, $6, $7, $8, $9, $10, $11, $12, $13 \
+         FROM sessions s WHERE s.id = $1",
+    )
+    .bind(session_id.as_str())
+    .bind(i64::try_from(event.seq.0).unwrap_or(i64::MAX))
+    .bind(event.at)
+    .bind(spend.by.clone())
+    .bind(spend.agent.clone())
+    .bind(spend.model.clone())
+    .bind(count(spend.tokens.input))
+    .bind(count(spend.tokens.output))
+    .bind(count(spend.tokens.cached_read))
+    .bind(count(spend.tokens.cached_write))
+    .bind(count(spend.tokens.thought))
+    .bind(spend.cost_micros)
+    .bind(spend.currency.clone())
+    .execute(&mut *tx)
+    .await?;
+    Ok(())
+}
+
+/// The group key and label of each grouping, as SQL over `sp` (spending),
+/// `s` (its session), `a` (its assistant) and `t` (its task, if any).
+fn key_and_label(by: Grouping) -> (&'static str, &'static str) {
+    match by {
+        Grouping::Session => ("sp.session_id", "MIN(s.title)"),
+        Grouping::Assistant => ("sp.assistant_id", "MIN(a.name)"),
+        Grouping::Task => ("COALESCE(sp.task_id, '')", "MIN(COALESCE(t.title, ''))"),
+        Grouping::Person => ("COALESCE(sp.woken_by, '')", "''"),
+        Grouping::Agent => ("sp.agent", "''"),
+        Grouping::Model => ("COALESCE(sp.model, '')", "''"),
+        Grouping::Day => ("CAST(sp.at / 86400000 AS BIGINT)", "''"),
+    }
+}
+
+/// The sums every report row has, after its key and label.
+const SUMS: &str = "CAST(SUM(sp.input_tokens) AS BIGINT) AS input_tokens, \
+     CAST(SUM(sp.output_tokens) AS BIGINT) AS output_tokens, \
+     CAST(SUM(sp.cached_read_tokens) AS BIGINT) AS cached_read_tokens, \
+     CAST(SUM(sp.cached_write_tokens) AS BIGINT) AS cached_write_tokens, \
+     CAST(SUM(sp.thought_tokens) AS BIGINT) AS thought_tokens, \
+     CAST(SUM(CASE WHEN sp.currency = $4 THEN sp.cost_micros ELSE 0 END) AS BIGINT) AS cost_micros, \
+     COUNT(*) AS spends";
+
+const FROM: &str = "FROM spending sp \
+     JOIN sessions s ON s.id = sp.session_id \
+     JOIN assistants a ON a.id = sp.assistant_id \
+     LEFT JOIN tasks t ON t.id = sp.task_id";
+
+fn sums(row: &AnyRow, key: String, label: String) -> Result<UsageRow, StoreError> {
+    // SUM over no rows is NULL: a range with nothing spent.
+    let count = |column: &str| -> Result<u64, StoreError> {
+        Ok(sqlx::Row::try_get::<Option<i64>, _>(row, column)?
+            .unwrap_or(0)
+            .max(0) as u64)
+    };
+    Ok(UsageRow {
+        key,
+        label,
+        tokens: Tokens {
+            input: count("input_tokens")?,
+            output: count("output_tokens")?,
+            cached_read: count("cached_read_tokens")?,
+            cached_write: count("cached_write_tokens")?,
+            thought: count("thought_tokens")?,
+        },
+        cost_micros: sqlx::Row::try_get::<Option<i64>, _>(row, "cost_micros")?.unwrap_or(0),
+        spends: count("spends")?,
+    })
+}
+
+/// A UTC day number (days since 1970-01-01) as `YYYY-MM-DD`.
+pub fn day_name(day: i64) -> String {
+    chrono::DateTime::from_timestamp(day.saturating_mul(86_400), 0)
+        .map(|at| at.date_naive().to_string())
+        .unwrap_or_else(|| day.to_string())
+}
+
+impl Store {
+    /// Totals of what was spent in `[from, to)` on the assistants `scope`
+    /// sees, grouped `by`; costs counted only in `currency`.
+    pub async fn usage_report(
+        &self,
+        scope: Scope<'_>,
+        by: Grouping,
+        from: i64,
+        to: i64,
+        currency: &str,
+    ) -> Result<UsageReport, StoreError> {
+        let (key, label) = key_and_label(by);
+        let condition = scope.condition("sp.assistant_id", 3);
+        let order = if by == Grouping::Day {
+            "1"
+        } else {
+            "cost_micros DESC, input_tokens DESC, 1"
+        };
+        let sql = format!(
+            "SELECT {key} AS group_key, {label} AS group_label, {SUMS} {FROM} \
+             WHERE sp.at >= $1 AND sp.at < $2 AND {condition} \
+             GROUP BY 1 ORDER BY {order} LIMIT {MAX_GROUPS}"
+        );
+        let rows = sqlx::query(&sql)
+            .bind(from)
+            .bind(to)
+            .bind(scope.bind_value())
+            .bind(currency)
+            .fetch_all(&self.pool)
+            .await?;
+        let mut groups = Vec::with_capacity(rows.len());
+        for row in &rows {
+            let (key, label) = if by == Grouping::Day {
+                let day = day_name(int(row, "group_key")?);
+                (day.clone(), day)
+            } else {
+                let key = text(row, "group_key")?;
+                let label = text(row, "group_label")?;
+                let label = if label.is_empty() { key.clone() } else { label };
+                (key, label)
+            };
+            groups.push(sums(row, key, label)?);
+        }
+        let total_sql =
+            format!("SELECT {SUMS} {FROM} WHERE sp.at >= $1 AND sp.at < $2 AND {condition}");
+        let total = sqlx::query(&total_sql)
+            .bind(from)
+            .bind(to)
+            .bind(scope.bind_value())
+            .bind(currency)
+            .fetch_one(&self.pool)
+            .await?;
+        Ok(UsageReport {
+            by,
+            from,
+            to,
+            currency: currency.to_owned(),
+            rows: groups,
+            total: sums(&total, String::new(), "Total".into())?,
+        })
+    }
+
+    /// What one assistant (or, with `None`, everyone) spent in `[from, to)`
+    /// in `currency`: what budgets are held to.
+    pub async fn spent_since(
+        &self,
+        assistant: Option<&tandem_shared::AssistantId>,
+        from: i64,
+        to: i64,
+        currency: &str,
+    ) -> Result<Micros, StoreError> {
+        let row = sqlx::query(
+            "SELECT CAST(SUM(cost_micros) AS BIGINT) AS spent FROM spending \
+             WHERE at >= $1 AND at < $2 AND currency = $3 \
+             AND ($4 = '' OR assistant_id = $4)",
+        )
+        .bind(from)
+        .bind(to)
+        .bind(currency)
+        .bind(assistant.map(|a| a.as_str()).unwrap_or(""))
+        .fetch_one(&self.pool)
+        .await?;
+        Ok(sqlx::Row::try_get::<Option<i64>, _>(&row, "spent")?.unwrap_or(0))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn days_are_named_in_utc() {
+        assert_eq!(day_name(0), "1970-01-01");
+        assert_eq!(day_name(20_425), "2025-12-03");
+    }
+}
