@@ -296,7 +296,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         .init();
     let exe = std::env::current_exe().context("finding the tandem binary")?;
     let config = args.into_config(exe);
-    crate::server::serve(config, crate::clock::Seams::system(), stop_signal())
+    crate::server::serve(config, crate::test_hooks::seams(), stop_signal())
         .await
         .context("serving")
 }

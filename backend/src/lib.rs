@@ -7,6 +7,7 @@ pub mod accounts;
 pub mod acp;
 pub mod agent_tools;
 pub mod agents;
+pub mod budgets;
 pub mod cli;
 pub mod clock;
 pub mod http;

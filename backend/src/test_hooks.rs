@@ -38,3 +38,35 @@ pub fn enable() {
 pub fn enabled() -> bool {
     ENABLED.load(Ordering::SeqCst)
 }
+
+/// Names a file holding milliseconds to add to the clock: the tests move
+/// Tandem's time (a month on) by writing it. Read only by the test build.
+pub const CLOCK_SHIFT_ENV: &str = "TANDEM_TEST_CLOCK_SHIFT_FILE";
+
+/// The system clock, shifted by what the file named in `CLOCK_SHIFT_ENV`
+/// says (0 while it is missing or unreadable).
+struct ShiftedClock {
+    file: std::path::PathBuf,
+}
+
+impl crate::clock::Clock for ShiftedClock {
+    fn now_ms(&self) -> i64 {
+        let shift = std::fs::read_to_string(&self.file)
+            .ok()
+            .and_then(|text| text.trim().parse::<i64>().ok())
+            .unwrap_or(0);
+        crate::clock::SystemClock.now_ms().saturating_add(shift)
+    }
+}
+
+/// The seams a server runs with: the system's, or with the test build and
+/// `CLOCK_SHIFT_ENV` set, a clock the tests can move.
+pub fn seams() -> crate::clock::Seams {
+    let mut seams = crate::clock::Seams::system();
+    if enabled() {
+        if let Some(file) = std::env::var_os(CLOCK_SHIFT_ENV) {
+            seams.clock = std::sync::Arc::new(ShiftedClock { file: file.into() });
+        }
+    }
+    seams
+}

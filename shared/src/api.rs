@@ -533,6 +533,8 @@ pub enum WakeState {
     /// Could not start (its assistant archived, say); the reason is in the
     /// assistant's journal, and the wakes behind it went on.
     Failed,
+    /// Not started: a monthly budget is reached (the reason says which).
+    Refused,
 }
 
 impl WakeState {
@@ -542,6 +544,7 @@ impl WakeState {
             WakeState::Started => "started",
             WakeState::Delivered => "delivered",
             WakeState::Failed => "failed",
+            WakeState::Refused => "refused",
         }
     }
 
@@ -551,6 +554,7 @@ impl WakeState {
             WakeState::Started,
             WakeState::Delivered,
             WakeState::Failed,
+            WakeState::Refused,
         ]
         .into_iter()
         .find(|kind| kind.as_str() == text)
@@ -573,6 +577,9 @@ pub struct Wake {
     pub session_id: Option<SessionId>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub task_id: Option<String>,
+    /// Why it was refused.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
 }
 
 /// A nudge from a team member (or another assistant) with a message.
@@ -878,6 +885,8 @@ pub enum PushKind {
     Approval,
     /// A session ended (completed, stopped) or failed.
     Ended,
+    /// A monthly budget passed its warning, or was reached.
+    Budget,
 }
 
 /// A kind of push a person turned off for one assistant.
@@ -913,6 +922,7 @@ pub struct PushMessage {
 pub enum PushMessageKind {
     Approval,
     Ended,
+    Budget,
     Test,
 }
 

@@ -137,7 +137,7 @@ impl From<crate::wakes::WakeError> for ApiError {
         match error {
             WakeError::AssistantNotFound => ApiError::NotFound("no assistant with that id".into()),
             WakeError::Invalid(message) => ApiError::BadRequest(message),
-            WakeError::Archived => ApiError::Conflict(error.to_string()),
+            WakeError::Archived | WakeError::OverBudget(_) => ApiError::Conflict(error.to_string()),
             WakeError::Closed => ApiError::Unavailable("Tandem is shutting down".into()),
             WakeError::Session(error) => error.into(),
             WakeError::Store(error) => error.into(),

@@ -7,6 +7,7 @@ mod agents;
 mod approvals;
 mod assistants;
 pub mod auth;
+mod budgets;
 mod choices;
 pub mod error;
 mod host_check;
@@ -113,6 +114,17 @@ pub fn router(state: AppState, static_dir: Option<PathBuf>) -> Router {
         .route("/auth/password", post(auth::change_password))
         .route("/users", get(users::list).post(users::create))
         .route("/usage", get(usage::get))
+        .route("/budgets", get(budgets::list))
+        .route(
+            "/budgets/team",
+            axum::routing::put(budgets::set_team).delete(budgets::remove_team),
+        )
+        .route(
+            "/assistants/{id}/budget",
+            get(budgets::of_assistant)
+                .put(budgets::set_assistant)
+                .delete(budgets::remove_assistant),
+        )
         .route("/usage.csv", get(usage::csv))
         .route("/tokens", get(users::tokens).post(users::create_token))
         .route("/tokens/{id}", axum::routing::delete(users::revoke_token))

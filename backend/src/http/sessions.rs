@@ -96,11 +96,35 @@ pub async fn create(
     ApiJson(body): ApiJson<CreateSession>,
 ) -> Result<(StatusCode, ApiJson<SessionSummary>), ApiError> {
     access::assistant(&state, &caller, &body.assistant_id).await?;
+    if let Some(reached) = over_budget(&state, &body.assistant_id).await? {
+        return Err(ApiError::Conflict(refusal(&reached)));
+    }
     let summary = state
         .sessions
         .create(&body.assistant_id, &body.prompt, Some(caller.name()))
         .await?;
     Ok((StatusCode::CREATED, ApiJson(summary)))
+}
+
+/// The budget the assistant has reached this month, if one.
+async fn over_budget(
+    state: &AppState,
+    assistant_id: &tandem_shared::AssistantId,
+) -> Result<Option<tandem_shared::budget::BudgetStanding>, ApiError> {
+    let name = state
+        .store
+        .get_assistant(assistant_id)
+        .await?
+        .map(|a| a.name)
+        .unwrap_or_default();
+    Ok(crate::budgets::reached(&state.store, assistant_id, &name, state.now_ms()).await?)
+}
+
+fn refusal(reached: &tandem_shared::budget::BudgetStanding) -> String {
+    let words = reached.words();
+    let mut refusal = String::from("Not started: ");
+    refusal.push_str(&words);
+    refusal
 }
 
 #[utoipa::path(get, path = "/api/sessions/{id}",
@@ -169,6 +193,12 @@ pub async fn send_message(
     Visible { caller, item }: Visible<SessionRecord>,
     ApiJson(body): ApiJson<SendMessage>,
 ) -> Result<(StatusCode, ApiJson<SendMessageResult>), ApiError> {
+    // Into a live session it queues; an ended one would start a new run.
+    if !item.summary.status.is_live() {
+        if let Some(reached) = over_budget(&state, &item.summary.assistant_id).await? {
+            return Err(ApiError::Conflict(refusal(&reached)));
+        }
+    }
     let id = item.summary.id;
     let delivery = state
         .sessions
@@ -222,8 +252,23 @@ pub async fn resume(
     }: Visible<SessionRecord>,
 ) -> Result<(StatusCode, ApiJson<SendMessageResult>), ApiError> {
     let id = record.summary.id.clone();
+    // Past a reached budget only an admin resumes, and the run is then
+    // not paused for it again.
+    let past_budget = match over_budget(&state, &record.summary.assistant_id).await? {
+        Some(reached) if !caller.user.admin => {
+            return Err(ApiError::Conflict(format!(
+                "{}; an admin can raise the budget or resume past it",
+                refusal(&reached)
+            )))
+        }
+        Some(_) => true,
+        None => false,
+    };
     if record.summary.status == tandem_shared::SessionStatus::Paused {
-        state.sessions.unpause(&id, Some(caller.name())).await?;
+        state
+            .sessions
+            .unpause(&id, Some(caller.name()), past_budget)
+            .await?;
         return Ok((
             StatusCode::ACCEPTED,
             ApiJson(SendMessageResult {

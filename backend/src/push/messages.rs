@@ -77,6 +77,23 @@ pub fn ended(
     }
 }
 
+/// A budget past its warning, or reached: what was spent of what.
+pub fn budget(assistant_id: &tandem_shared::AssistantId, words: &str) -> PushMessage {
+    let mut title = words.split(':').next().unwrap_or(words).to_owned();
+    if let Some(first) = title.get(..1) {
+        title = format!("{}{}", first.to_uppercase(), &title[1..]);
+    }
+    PushMessage {
+        kind: PushMessageKind::Budget,
+        title: cut(&title, 80),
+        body: cut(words, MAX_BODY),
+        url: format!("/#/assistants/{}", assistant_id.as_str()),
+        session_id: None,
+        approval_id: None,
+        actions: Vec::new(),
+    }
+}
+
 pub fn test(device: &str) -> PushMessage {
     PushMessage {
         kind: PushMessageKind::Test,

@@ -112,6 +112,7 @@ mod tests {
                 state: WakeState::Started,
                 session_id: None,
                 task_id: None,
+                reason: None,
             };
             if let Ok(mut seen) = self.0.lock() {
                 seen.push(request);

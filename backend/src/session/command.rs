@@ -32,6 +32,9 @@ pub enum Command {
     },
     Resume {
         by: Option<String>,
+        /// An admin resuming past a reached budget: the run is not paused
+        /// for it again.
+        past_budget: bool,
         reply: oneshot::Sender<Result<(), SessionError>>,
     },
     /// A member's choice of mode or option, already stored: the running

@@ -191,10 +191,15 @@ impl Sessions {
         &self,
         session_id: &SessionId,
         by: Option<String>,
+        past_budget: bool,
     ) -> Result<(), SessionError> {
         let (reply, answer) = oneshot::channel();
-        self.live_command(session_id, Command::Resume { by, reply }, answer)
-            .await
+        let resume = Command::Resume {
+            by,
+            past_budget,
+            reply,
+        };
+        self.live_command(session_id, resume, answer).await
     }
 
     /// Keeps a member's choice for the session's agent and, when the agent

@@ -91,6 +91,10 @@ pub(super) struct AgentRun<'s> {
     pub(super) running_cost: tandem_shared::spend::RunningCost,
     /// Who sent the message the current turn answers.
     pub(super) turn_by: Option<String>,
+    /// A cost was spent since the budgets were last checked.
+    pub(super) spent_since_check: bool,
+    /// An admin resumed the run past a reached budget.
+    pub(super) past_budget: bool,
 }
 
 impl<'s> AgentRun<'s> {
@@ -202,6 +206,8 @@ impl<'s> AgentRun<'s> {
             side_requests: HashMap::new(),
             running_cost: Default::default(),
             turn_by: None,
+            spent_since_check: false,
+            past_budget: false,
         };
         let ending = match run.open_agent_session().await {
             Ok(agent_session) => {
@@ -338,7 +344,12 @@ impl<'s> AgentRun<'s> {
                     }
                 }
             };
-            let flushed = self.session.log.flush().await;
+            let mut flushed = self.session.log.flush().await;
+            if flushed.is_ok() && self.spent_since_check {
+                // What it says (a pause) is stored now, not at the next word.
+                self.hold_to_budgets(phase).await;
+                flushed = self.session.log.flush().await;
+            }
             if heard {
                 last_activity = Instant::now();
             }

@@ -3,9 +3,11 @@
 //! agent session's cumulative cost), each staged as a `spend` event that
 //! names the agent, the model and who sent the message the turn answered.
 
-use super::run::AgentRun;
+use super::run::{AgentRun, Phase};
+use crate::budgets::{self, Notices};
 use serde::Deserialize;
 use serde_json::Value;
+use tandem_shared::budget::Standing;
 use tandem_shared::spend::{Spend, Tokens};
 use tandem_shared::EventBody;
 
@@ -42,6 +44,7 @@ impl AgentRun<'_> {
         if tokens.is_zero() && cost_micros == 0 {
             return;
         }
+        self.spent_since_check |= cost_micros > 0;
         let log = &mut self.session.log;
         let spend = Spend {
             tokens,
@@ -52,6 +55,46 @@ impl AgentRun<'_> {
             by: self.turn_by.clone(),
         };
         log.stage(EventBody::Spend { spend });
+    }
+
+    /// After a cost is stored: says a budget's new warning or limit, and
+    /// pauses the run when a budget is reached (unless an admin resumed
+    /// it past that). Reads the store, so every server agrees.
+    pub(super) async fn hold_to_budgets(&mut self, phase: Phase) {
+        self.spent_since_check = false;
+        let ctx = self.session.ctx.clone();
+        let assistant = &self.session.assistant;
+        let standings = budgets::standings_for(
+            &ctx.store,
+            &assistant.id,
+            &assistant.name,
+            ctx.clock.now_ms(),
+        )
+        .await;
+        let standings = match standings {
+            Ok(standings) => standings,
+            Err(error) => {
+                tracing::warn!(%error, "could not check the budgets");
+                return;
+            }
+        };
+        let notices = Notices {
+            store: &ctx.store,
+            clock: ctx.clock.as_ref(),
+            ids: ctx.ids.as_ref(),
+            push: &ctx.push,
+        };
+        if let Err(error) = notices.say_new(&assistant.id, &standings).await {
+            tracing::warn!(%error, "could not say a budget's notice");
+        }
+        if self.past_budget || self.paused.is_some() || phase != Phase::Turn {
+            return;
+        }
+        if let Some(reached) = standings.iter().find(|s| s.standing == Standing::Reached) {
+            if let Err(error) = self.pause_because(phase, reached.words()) {
+                tracing::warn!(%error, "could not pause a session at its budget");
+            }
+        }
     }
 
     /// Stages `body`, and after a `usage` event that reports a cost, what

@@ -50,10 +50,20 @@ impl AgentRun<'_> {
                 let _ = reply.send(self.pause(phase, by));
                 Step::Continue
             }
-            Command::Resume { by, reply } => {
+            Command::Resume {
+                by,
+                past_budget,
+                reply,
+            } => {
                 let answer = match self.paused {
                     Some(_) => {
-                        self.thaw(&by, "resumed");
+                        self.past_budget |= past_budget;
+                        let what = if past_budget {
+                            "resumed past the budget"
+                        } else {
+                            "resumed"
+                        };
+                        self.thaw(&by, what);
                         Ok(())
                     }
                     None => Err(SessionError::NotNow("the session is not paused".into())),
@@ -148,6 +158,16 @@ impl AgentRun<'_> {
     }
 
     fn pause(&mut self, phase: Phase, by: Option<String>) -> Result<(), SessionError> {
+        let who = by.map(|b| format!(" by {b}")).unwrap_or_default();
+        self.pause_because(phase, format!("paused{who}"))
+    }
+
+    /// Freezes the agent, with the reason everyone sees.
+    pub(super) fn pause_because(
+        &mut self,
+        phase: Phase,
+        reason: String,
+    ) -> Result<(), SessionError> {
         if phase != Phase::Turn {
             return Err(SessionError::NotNow(
                 "the agent is still starting; pause it once it runs".into(),
@@ -162,10 +182,9 @@ impl AgentRun<'_> {
             ));
         }
         self.paused = Some(self.session.log.current_status());
-        let who = by.map(|b| format!(" by {b}")).unwrap_or_default();
         self.session
             .log
-            .set_status(SessionStatus::Paused, Some(format!("paused{who}")));
+            .set_status(SessionStatus::Paused, Some(reason));
         Ok(())
     }
 

@@ -22,6 +22,7 @@ pub fn kind_name(kind: PushKind) -> &'static str {
     match kind {
         PushKind::Approval => "approval",
         PushKind::Ended => "ended",
+        PushKind::Budget => "budget",
     }
 }
 
@@ -29,6 +30,7 @@ fn kind_from(name: &str) -> Result<PushKind, StoreError> {
     match name {
         "approval" => Ok(PushKind::Approval),
         "ended" => Ok(PushKind::Ended),
+        "budget" => Ok(PushKind::Budget),
         other => Err(StoreError::Corrupt(format!("push kind {other:?}"))),
     }
 }

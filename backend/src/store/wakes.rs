@@ -6,7 +6,7 @@ use tandem_shared::api::{Wake, WakeState, WakeTrigger};
 use tandem_shared::{AssistantId, SessionId};
 
 const COLUMNS: &str =
-    "id, assistant_id, trigger_kind, source, message, at, state, session_id, task_id";
+    "id, assistant_id, trigger_kind, source, message, at, state, session_id, task_id, reason";
 
 impl Store {
     pub async fn add_wake(&self, wake: &Wake) -> Result<(), StoreError> {
@@ -47,6 +47,16 @@ impl Store {
     pub async fn set_wake_failed(&self, id: &str) -> Result<(), StoreError> {
         sqlx::query("UPDATE wakes SET state = 'failed' WHERE id = $1 AND state = 'queued'")
             .bind(id)
+            .execute(&self.writer)
+            .await?;
+        Ok(())
+    }
+
+    /// A wake not started because a budget is reached, and why.
+    pub async fn set_wake_refused(&self, id: &str, reason: &str) -> Result<(), StoreError> {
+        sqlx::query("UPDATE wakes SET state = 'refused', reason = $2 WHERE id = $1")
+            .bind(id)
+            .bind(reason)
             .execute(&self.writer)
             .await?;
         Ok(())
@@ -108,5 +118,6 @@ fn wake_from_row(row: &AnyRow) -> Result<Wake, StoreError> {
             .ok_or_else(|| StoreError::Corrupt(format!("wake state `{state}`")))?,
         session_id: opt_text(row, "session_id")?.map(SessionId),
         task_id: opt_text(row, "task_id")?,
+        reason: opt_text(row, "reason")?,
     })
 }

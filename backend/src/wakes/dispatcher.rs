@@ -34,6 +34,9 @@ pub enum WakeError {
     Archived,
     #[error("Tandem is shutting down")]
     Closed,
+    /// A monthly budget is reached: the wake is refused, not started.
+    #[error("{0}")]
+    OverBudget(String),
     #[error(transparent)]
     Session(#[from] SessionError),
     #[error(transparent)]
@@ -136,6 +139,7 @@ impl Dispatcher {
             state: WakeState::Queued,
             session_id: None,
             task_id: request.task_id.clone(),
+            reason: None,
         };
         store.add_wake(&wake).await?;
         if request.trigger == WakeTrigger::Chat {
@@ -165,11 +169,14 @@ impl Dispatcher {
             }
             // Waits for the live session to end.
             (_, Some(_)) => {}
-            (_, None) => {
-                let session_id = self.start(&wake, request.title).await?;
-                wake.state = WakeState::Started;
-                wake.session_id = Some(session_id);
-            }
+            (_, None) => match self.start(&wake, request.title).await {
+                Ok(session_id) => {
+                    wake.state = WakeState::Started;
+                    wake.session_id = Some(session_id);
+                }
+                Err(WakeError::OverBudget(reason)) => self.refuse(&mut wake, reason).await?,
+                Err(error) => return Err(error),
+            },
         }
         Ok(wake)
     }
@@ -179,6 +186,19 @@ impl Dispatcher {
     }
 
     async fn start(&mut self, wake: &Wake, title: Option<String>) -> Result<SessionId, WakeError> {
+        let name = self
+            .ctx
+            .store
+            .get_assistant(&wake.assistant_id)
+            .await?
+            .map(|a| a.name)
+            .unwrap_or_default();
+        let now = self.ctx.clock.now_ms();
+        if let Some(reached) =
+            crate::budgets::reached(&self.ctx.store, &wake.assistant_id, &name, now).await?
+        {
+            return Err(WakeError::OverBudget(reached.words()));
+        }
         let why = match wake.trigger {
             WakeTrigger::Chat => {
                 format!("{} wrote in your chat; the message follows.", wake.source)
@@ -389,6 +409,10 @@ impl Dispatcher {
                 // Try again at the next start; nothing is wrong with the wake.
                 Err(error @ (WakeError::Closed | WakeError::Store(_))) => return Err(error),
                 Err(WakeError::Session(SessionError::ShuttingDown)) => return Ok(()),
+                Err(WakeError::OverBudget(reason)) => {
+                    let mut next = next;
+                    self.refuse(&mut next, reason).await?;
+                }
                 Err(error) => {
                     self.ctx.store.set_wake_failed(&next.id).await?;
                     self.note(
@@ -402,6 +426,29 @@ impl Dispatcher {
                 }
             }
         }
+        Ok(())
+    }
+
+    /// Records a wake as refused, with why, and says so in the chat.
+    async fn refuse(&self, wake: &mut Wake, reason: String) -> Result<(), WakeError> {
+        self.ctx.store.set_wake_refused(&wake.id, &reason).await?;
+        wake.state = WakeState::Refused;
+        let notices = crate::budgets::Notices {
+            store: &self.ctx.store,
+            clock: self.ctx.clock.as_ref(),
+            ids: self.ctx.ids.as_ref(),
+            push: &self.ctx.push,
+        };
+        notices
+            .chat(
+                &wake.assistant_id,
+                &format!(
+                    "not woken by {} (“{}”): {reason}",
+                    wake.source, wake.message
+                ),
+            )
+            .await?;
+        wake.reason = Some(reason);
         Ok(())
     }
 

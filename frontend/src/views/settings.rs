@@ -177,12 +177,12 @@ fn PushDevices() -> impl IntoView {
         {move || status.get().map(|text| view! { <p class="muted" data-testid="push-status">{text}</p> })}
         <h3>"What each assistant pushes"</h3>
         <table class="push-kinds">
-            <thead><tr><th>"Assistant"</th><th>"Approvals"</th><th>"Endings"</th></tr></thead>
+            <thead><tr><th>"Assistant"</th><th>"Approvals"</th><th>"Endings"</th><th>"Budgets"</th></tr></thead>
             <tbody>
                 <For each=move || state.assistants.get() key=|a| a.id.clone() let:assistant>
                     {
                         let id = assistant.id.clone();
-                        let cells = [PushKind::Approval, PushKind::Ended].map(|kind| {
+                        let cells = [PushKind::Approval, PushKind::Ended, PushKind::Budget].map(|kind| {
                             let id = id.clone();
                             let checked_id = id.clone();
                             view! {

@@ -9,6 +9,7 @@
 //! - `stepping_in`: pause, resume, interrupt and send, durable follow-ups.
 //! - `store`: the SQL module on SQLite and PostgreSQL.
 //! - `spending`: tokens and costs agents report, rolled up.
+//! - `budgets`: monthly budgets warning, pausing and refusing wakes.
 //! - `faults`: agents that ignore cancel or flood output.
 //! - `http_api`: the REST surface, including bad input.
 //! - `push`: Web Push to a push service of the tests' own, decrypted.
@@ -34,6 +35,7 @@ mod agent_runtime;
 mod agent_tools;
 mod assets;
 mod browser;
+mod budgets;
 mod continuity;
 mod faults;
 mod fuzz_regressions;

@@ -456,6 +456,10 @@ impl TestServer {
         answer(self.http.patch(format!("{}{path}", self.url)).json(&body)).await
     }
 
+    pub async fn put_json(&self, path: &str, body: Value) -> (u16, Value) {
+        answer(self.http.put(format!("{}{path}", self.url)).json(&body)).await
+    }
+
     /// Logs in with a password; the login cookie (`name=value`) on success.
     pub async fn login(&self, name: &str, password: &str) -> (u16, Option<String>) {
         let response = reqwest::Client::new()
