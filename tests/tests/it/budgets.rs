@@ -47,14 +47,25 @@ async fn standing(server: &TestServer, assistant: &str) -> Value {
 }
 
 #[tokio::test]
-async fn budgets_warn_pause_refuse_and_start_over_with_the_month() {
+async fn budgets_warn_pause_refuse_and_start_over_with_the_month_on_sqlite() {
+    check_budgets(None).await;
+}
+
+#[tokio::test]
+async fn budgets_warn_pause_refuse_and_start_over_with_the_month_on_postgres() {
+    check_budgets(Some(crate::support::fresh_postgres().await)).await;
+}
+
+async fn check_budgets(database: Option<String>) {
     let clock = tempfile::tempdir().expect("clock dir");
     let shift = clock.path().join("shift");
     std::fs::write(&shift, "0").expect("clock shift");
-    let server = TestServer::launch()
-        .env("TANDEM_TEST_CLOCK_SHIFT_FILE", &shift.display().to_string())
-        .start()
-        .await;
+    let mut launch =
+        TestServer::launch().env("TANDEM_TEST_CLOCK_SHIFT_FILE", &shift.display().to_string());
+    if let Some(url) = database {
+        launch = launch.database(url);
+    }
+    let server = launch.start().await;
     let assistant = server.scripted_assistant("spender", spender()).await;
     let id = assistant.id.as_str().to_owned();
 
