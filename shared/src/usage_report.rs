@@ -65,12 +65,20 @@ pub struct UsageRow {
     pub cost_micros: Micros,
     /// The spend events summed.
     pub spends: u64,
+    /// With `split`: the part of the group this row is (an assistant's
+    /// share of a day), its key and label.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub part_key: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub part_label: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct UsageReport {
     pub by: Grouping,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub split: Option<Grouping>,
     /// The range, in ms since the epoch: `from` included, `to` not.
     pub from: i64,
     pub to: i64,
@@ -91,6 +99,10 @@ pub struct UsageQuery {
     /// `agent` or `model`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub by: Option<Grouping>,
+    /// Each group split again this way (`by=day&split=assistant`: each
+    /// assistant's share of each day, for a stacked chart).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub split: Option<Grouping>,
     /// From this moment (ms since the epoch, included); default 30 days
     /// before `to`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -138,15 +150,27 @@ pub fn to_csv(report: &UsageReport) -> String {
             text
         }
     }
+    let part_header = report
+        .split
+        .map(|split| format!("{0},{0}_label,", split.as_str()))
+        .unwrap_or_default();
     let mut out = format!(
-        "{},label,input_tokens,output_tokens,cached_read_tokens,cached_write_tokens,thought_tokens,cost_{},spends\n",
+        "{},label,{part_header}input_tokens,output_tokens,cached_read_tokens,cached_write_tokens,thought_tokens,cost_{},spends\n",
         report.by.as_str(),
         report.currency.to_lowercase()
     );
     for row in report.rows.iter().chain(std::iter::once(&report.total)) {
         let cost = crate::spend::show_plain(row.cost_micros);
+        let part = match report.split {
+            Some(_) => format!(
+                "{},{},",
+                field(row.part_key.as_deref().unwrap_or("")),
+                field(row.part_label.as_deref().unwrap_or(""))
+            ),
+            None => String::new(),
+        };
         out.push_str(&format!(
-            "{},{},{},{},{},{},{},{cost},{}\n",
+            "{},{},{part}{},{},{},{},{},{cost},{}\n",
             field(&row.key),
             field(&row.label),
             row.tokens.input,
@@ -168,7 +192,15 @@ mod tests {
     fn ranges_default_and_refuse_nonsense() {
         let now = 100 * DAY_MS;
         assert_eq!(UsageQuery::default().range(now), Ok((70 * DAY_MS, now)));
-        let bad = |from, to| UsageQuery { by: None, from, to }.range(now).is_err();
+        let bad = |from, to| {
+            UsageQuery {
+                from,
+                to,
+                ..UsageQuery::default()
+            }
+            .range(now)
+            .is_err()
+        };
         assert!(bad(Some(5), Some(5)));
         assert!(bad(Some(-1), None));
         assert!(bad(Some(0), Some(401 * DAY_MS)));
@@ -186,9 +218,12 @@ mod tests {
             },
             cost_micros: cost,
             spends: 1,
+            part_key: None,
+            part_label: None,
         };
         let report = UsageReport {
             by: Grouping::Task,
+            split: None,
             from: 0,
             to: 1,
             currency: "USD".into(),

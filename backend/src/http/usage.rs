@@ -19,9 +19,14 @@ async fn report(
 ) -> Result<UsageReport, ApiError> {
     let (from, to) = query.range(state.now_ms()).map_err(ApiError::BadRequest)?;
     let by = query.by.unwrap_or(Grouping::Day);
+    if query.split == Some(by) {
+        return Err(ApiError::BadRequest(
+            "split: another grouping than by".into(),
+        ));
+    }
     Ok(state
         .store
-        .usage_report(caller.scope(), by, from, to, CURRENCY)
+        .usage_report(caller.scope(), by, query.split, from, to, CURRENCY)
         .await?)
 }
 

@@ -75,6 +75,19 @@ const FROM: &str = "FROM spending sp \
      JOIN assistants a ON a.id = sp.assistant_id \
      LEFT JOIN tasks t ON t.id = sp.task_id";
 
+/// A group's key and label as read from the row's `{prefix}_key` and
+/// `{prefix}_label` columns (a day's number becomes its date).
+fn key_of(row: &AnyRow, by: Grouping, prefix: &str) -> Result<(String, String), StoreError> {
+    if by == Grouping::Day {
+        let day = day_name(int(row, &format!("{prefix}_key"))?);
+        return Ok((day.clone(), day));
+    }
+    let key = text(row, &format!("{prefix}_key"))?;
+    let label = text(row, &format!("{prefix}_label"))?;
+    let label = if label.is_empty() { key.clone() } else { label };
+    Ok((key, label))
+}
+
 fn sums(row: &AnyRow, key: String, label: String) -> Result<UsageRow, StoreError> {
     // SUM over no rows is NULL: a range with nothing spent.
     let count = |column: &str| -> Result<u64, StoreError> {
@@ -94,6 +107,8 @@ fn sums(row: &AnyRow, key: String, label: String) -> Result<UsageRow, StoreError
         },
         cost_micros: sqlx::Row::try_get::<Option<i64>, _>(row, "cost_micros")?.unwrap_or(0),
         spends: count("spends")?,
+        part_key: None,
+        part_label: None,
     })
 }
 
@@ -106,26 +121,38 @@ pub fn day_name(day: i64) -> String {
 
 impl Store {
     /// Totals of what was spent in `[from, to)` on the assistants `scope`
-    /// sees, grouped `by`; costs counted only in `currency`.
+    /// sees, grouped `by` (and each group `split` again); costs counted
+    /// only in `currency`.
     pub async fn usage_report(
         &self,
         scope: Scope<'_>,
         by: Grouping,
+        split: Option<Grouping>,
         from: i64,
         to: i64,
         currency: &str,
     ) -> Result<UsageReport, StoreError> {
         let (key, label) = key_and_label(by);
         let condition = scope.condition("sp.assistant_id", 3);
+        let (part, group_by) = match split {
+            Some(split) => {
+                let (part_key, part_label) = key_and_label(split);
+                (
+                    format!("{part_key} AS part_key, {part_label} AS part_label,"),
+                    "1, 3",
+                )
+            }
+            None => (String::new(), "1"),
+        };
         let order = if by == Grouping::Day {
-            "1"
+            group_by
         } else {
             "cost_micros DESC, input_tokens DESC, 1"
         };
         let sql = format!(
-            "SELECT {key} AS group_key, {label} AS group_label, {SUMS} {FROM} \
+            "SELECT {key} AS group_key, {label} AS group_label, {part} {SUMS} {FROM} \
              WHERE sp.at >= $1 AND sp.at < $2 AND {condition} \
-             GROUP BY 1 ORDER BY {order} LIMIT {MAX_GROUPS}"
+             GROUP BY {group_by} ORDER BY {order} LIMIT {MAX_GROUPS}"
         );
         let rows = sqlx::query(&sql)
             .bind(from)
@@ -136,16 +163,14 @@ impl Store {
             .await?;
         let mut groups = Vec::with_capacity(rows.len());
         for row in &rows {
-            let (key, label) = if by == Grouping::Day {
-                let day = day_name(int(row, "group_key")?);
-                (day.clone(), day)
-            } else {
-                let key = text(row, "group_key")?;
-                let label = text(row, "group_label")?;
-                let label = if label.is_empty() { key.clone() } else { label };
-                (key, label)
-            };
-            groups.push(sums(row, key, label)?);
+            let (key, label) = key_of(row, by, "group")?;
+            let mut group = sums(row, key, label)?;
+            if let Some(split) = split {
+                let (part_key, part_label) = key_of(row, split, "part")?;
+                group.part_key = Some(part_key);
+                group.part_label = Some(part_label);
+            }
+            groups.push(group);
         }
         let total_sql =
             format!("SELECT {SUMS} {FROM} WHERE sp.at >= $1 AND sp.at < $2 AND {condition}");
@@ -158,6 +183,7 @@ impl Store {
             .await?;
         Ok(UsageReport {
             by,
+            split,
             from,
             to,
             currency: currency.to_owned(),

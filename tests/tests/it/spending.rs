@@ -130,6 +130,21 @@ async fn check_roll_ups(server: TestServer) {
     let (_, by_agent) = server.get("/api/usage?by=agent").await;
     assert_eq!(row(&by_agent, "custom")["tokens"]["input"], 2900);
 
+    // Each day split by assistant: a stacked chart's numbers.
+    let (status, stacked) = server.get("/api/usage?by=day&split=assistant").await;
+    assert_eq!(status, 200, "{stacked}");
+    let parts = stacked["rows"].as_array().expect("rows");
+    assert_eq!(parts.len(), 2, "{stacked:#}");
+    assert!(parts.iter().all(|p| p["key"] == today.as_str()));
+    let claude_part = parts
+        .iter()
+        .find(|p| p["part_key"] == claude.id.as_str())
+        .expect("claude's part");
+    assert_eq!(claude_part["part_label"], "claude-like");
+    assert_eq!(claude_part["cost_micros"], 20_000);
+    let (status, _) = server.get("/api/usage?by=day&split=day").await;
+    assert_eq!(status, 400);
+
     // A range before any of it: nothing.
     let (_, empty) = server.get("/api/usage?from=0&to=1000").await;
     assert_eq!(empty["rows"], json!([]));
