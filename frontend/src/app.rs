@@ -135,6 +135,7 @@ pub fn App(user: User, socket: Socket, logged_out: Callback<()>) -> impl IntoVie
                     Page::NewSession => view! { <NewSession /> }.into_any(),
                     Page::NewAssistant => pieces::new_assistant(),
                     Page::Approvals => pieces::approvals(),
+                    Page::Usage => pieces::usage(),
                     Page::Sessions => view! {
                         <section class="list-page" data-testid="sessions-page">
                             <div class="list-page-head">
@@ -148,6 +149,7 @@ pub fn App(user: User, socket: Socket, logged_out: Callback<()>) -> impl IntoVie
                         <section class="list-page" data-testid="chats-page">
                             <div class="list-page-head"><h1>"Assistants"</h1></div>
                             <AssistantList />
+                            <button class="nav-item" data-testid="chats-usage" on:click=move |_| state.go(Page::Usage)>"$ Usage"</button>
                             <button class="nav-item" data-testid="chats-settings" on:click=move |_| state.go(Page::Settings)>"⚙ Settings"</button>
                         </section>
                     }.into_any(),

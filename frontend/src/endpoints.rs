@@ -394,3 +394,43 @@ pub const SOCKET: &str = "/api/ws";
 fn segment(value: &str) -> String {
     String::from(js_sys::encode_uri_component(value))
 }
+
+pub mod usage {
+    use super::*;
+    use tandem_shared::usage_report::{Grouping, UsageReport};
+
+    /// `by`, optionally `split`, over `[from, to)` (ms).
+    pub async fn report(
+        by: Grouping,
+        split: Option<Grouping>,
+        from: i64,
+        to: i64,
+    ) -> Answer<UsageReport> {
+        api::get(&format!("/api/usage?{}", query(by, split, from, to))).await
+    }
+
+    /// The same report as a CSV file to download.
+    pub fn csv_link(by: Grouping, split: Option<Grouping>, from: i64, to: i64) -> String {
+        format!("/api/usage.csv?{}", query(by, split, from, to))
+    }
+
+    fn query(by: Grouping, split: Option<Grouping>, from: i64, to: i64) -> String {
+        let split = split
+            .map(|split| format!("&split={}", split.as_str()))
+            .unwrap_or_default();
+        format!("by={}{split}&from={from}&to={to}", by.as_str())
+    }
+}
+
+pub mod budgets {
+    use super::*;
+    use tandem_shared::budget::BudgetStanding;
+
+    pub async fn list() -> Answer<Vec<BudgetStanding>> {
+        api::get("/api/budgets").await
+    }
+
+    pub async fn of_assistant(id: &AssistantId) -> Answer<Vec<BudgetStanding>> {
+        api::get(&format!("/api/assistants/{id}/budget")).await
+    }
+}

@@ -14,7 +14,7 @@
 use crate::views::{
     approvals::ApprovalsPage, assistant::AssistantPage, login::LoginForm, login::SetupForm,
     new_assistant::NewAssistant, offline::OfflineShelf, settings::Settings, share::SharePage,
-    tasks::TasksPage,
+    tasks::TasksPage, usage::UsagePage,
 };
 use leptos::prelude::*;
 use std::future::Future;
@@ -28,6 +28,11 @@ async fn assistant_page(id: AssistantId) -> AnyView {
 #[cfg_attr(feature = "split", lazy)]
 async fn tasks_page() -> AnyView {
     view! { <TasksPage /> }.into_any()
+}
+
+#[cfg_attr(feature = "split", lazy)]
+async fn usage_page() -> AnyView {
+    view! { <UsagePage /> }.into_any()
 }
 
 #[cfg_attr(feature = "split", lazy)]
@@ -86,6 +91,10 @@ pub fn assistant(id: AssistantId) -> AnyView {
 
 pub fn tasks() -> AnyView {
     when_loaded(tasks_page())
+}
+
+pub fn usage() -> AnyView {
+    when_loaded(usage_page())
 }
 
 pub fn settings() -> AnyView {

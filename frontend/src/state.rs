@@ -22,6 +22,7 @@ pub enum Page {
     Chats,
     Sessions,
     Approvals,
+    Usage,
 }
 
 impl Page {
@@ -36,6 +37,7 @@ impl Page {
             Page::Chats => "#/chats".into(),
             Page::Sessions => "#/sessions".into(),
             Page::Approvals => "#/approvals".into(),
+            Page::Usage => "#/usage".into(),
         }
     }
 
@@ -54,6 +56,7 @@ impl Page {
                 "#/chats" => Page::Chats,
                 "#/sessions" => Page::Sessions,
                 "#/approvals" => Page::Approvals,
+                "#/usage" => Page::Usage,
                 _ => Page::NewSession,
             }
         }

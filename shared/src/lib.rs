@@ -17,6 +17,7 @@ pub mod summary_fold;
 mod tag_first;
 pub mod tool_calls;
 pub mod transcript;
+pub mod usage_chart;
 pub mod usage_report;
 pub mod window;
 pub mod ws;

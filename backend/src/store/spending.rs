@@ -112,12 +112,7 @@ fn sums(row: &AnyRow, key: String, label: String) -> Result<UsageRow, StoreError
     })
 }
 
-/// A UTC day number (days since 1970-01-01) as `YYYY-MM-DD`.
-pub fn day_name(day: i64) -> String {
-    chrono::DateTime::from_timestamp(day.saturating_mul(86_400), 0)
-        .map(|at| at.date_naive().to_string())
-        .unwrap_or_else(|| day.to_string())
-}
+use tandem_shared::usage_chart::day_name;
 
 impl Store {
     /// Totals of what was spent in `[from, to)` on the assistants `scope`
@@ -213,16 +208,5 @@ impl Store {
         .fetch_one(&self.pool)
         .await?;
         Ok(sqlx::Row::try_get::<Option<i64>, _>(&row, "spent")?.unwrap_or(0))
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn days_are_named_in_utc() {
-        assert_eq!(day_name(0), "1970-01-01");
-        assert_eq!(day_name(20_425), "2025-12-03");
     }
 }

@@ -10,6 +10,7 @@ use leptos::prelude::*;
 use tandem_shared::agent_state::{
     AgentMode, ChoiceApplied, ConfigOption, ConfigValue, ModeSafety, Setting, Usage,
 };
+use tandem_shared::spend::{show_money, Spent};
 use tandem_shared::SessionId;
 
 #[component]
@@ -41,8 +42,8 @@ pub fn AgentBar(id: SessionId) -> impl IntoView {
                 view! {
                     {current.map(|current| view! { <ModeControl modes current on_choose=choose /> })}
                     {options.into_iter().map(|option| view! { <OptionControl option on_choose=choose /> }).collect_view()}
-                    {agent.usage.map(|usage| view! {
-                        <span class="agent-chip" data-testid="agent-usage">{usage_words(&usage)}</span>
+                    {usage_words(agent.usage.as_ref(), &agent.spent).map(|words| view! {
+                        <span class="agent-chip" data-testid="agent-usage">{words}</span>
                     })}
                 }
             }}
@@ -129,24 +130,28 @@ fn OptionControl(
 }
 
 /// "Context 27% of 200k · $0.42".
-fn usage_words(usage: &Usage) -> String {
-    let share = match (usage.used.saturating_mul(100)).checked_div(usage.size) {
-        Some(percent) => format!("Context {percent}% of {}", thousands(usage.size)),
-        None => format!("Context {}", thousands(usage.used)),
-    };
-    match &usage.cost {
-        Some(cost) if cost.currency == "USD" => format!("{share} · ${}", two_places(cost.amount)),
-        Some(cost) => format!("{share} · {} {}", two_places(cost.amount), cost.currency),
-        None => share,
+/// Context use, then what the whole session spent (every run's spend
+/// events, where the agent's own figure starts over with each process).
+fn usage_words(usage: Option<&Usage>, spent: &Spent) -> Option<String> {
+    let share = usage.map(
+        |usage| match (usage.used.saturating_mul(100)).checked_div(usage.size) {
+            Some(percent) => format!("Context {percent}% of {}", thousands(usage.size)),
+            None => format!("Context {}", thousands(usage.used)),
+        },
+    );
+    let cost = (spent.cost_micros > 0).then(|| {
+        show_money(
+            spent.cost_micros,
+            spent
+                .currency
+                .as_deref()
+                .unwrap_or(tandem_shared::spend::CURRENCY),
+        )
+    });
+    match (share, cost) {
+        (Some(share), Some(cost)) => Some(format!("{share} · {cost}")),
+        (share, cost) => share.or(cost),
     }
-}
-
-/// `0.42`, `12.30`: in whole cents, so the app carries no float formatting.
-fn two_places(amount: f64) -> String {
-    let cents = (amount * 100.0).round() as i64;
-    let sign = if cents < 0 { "-" } else { "" };
-    let cents = cents.unsigned_abs();
-    format!("{sign}{}.{:02}", cents / 100, cents % 100)
 }
 
 fn thousands(tokens: u64) -> String {

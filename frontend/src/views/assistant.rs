@@ -85,6 +85,7 @@ pub fn AssistantPage(id: AssistantId) -> impl IntoView {
                         </div>
                     </div>
                 })}
+                <AssistantBudget id=id.get_value() />
             </header>
             <nav class="tabs" role="tablist">
                 {Tab::ALL.into_iter().map(|t| view! {
@@ -118,6 +119,26 @@ pub fn AssistantPage(id: AssistantId) -> impl IntoView {
                 }}
             </div>
         </section>
+    }
+}
+
+/// This month's spending against the budgets the assistant is held to.
+#[component]
+fn AssistantBudget(id: AssistantId) -> impl IntoView {
+    let state = expect_context::<AppState>();
+    let standings = RwSignal::new(Vec::new());
+    leptos::task::spawn_local(async move {
+        match crate::endpoints::budgets::of_assistant(&id).await {
+            Ok(list) => standings.set(list),
+            Err(message) => state.error.set(Some(message)),
+        }
+    });
+    view! {
+        <Show when=move || standings.with(|s| !s.is_empty())>
+            <div class="assistant-budget">
+                <crate::views::usage::BudgetGauges standings=standings.into() empty="" />
+            </div>
+        </Show>
     }
 }
 

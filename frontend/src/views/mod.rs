@@ -27,4 +27,5 @@ pub mod sidebar;
 pub mod tabbar;
 pub mod tasks;
 pub mod transcript;
+pub mod usage;
 pub mod workspace_picker;

@@ -45,6 +45,11 @@ pub fn Sidebar() -> impl IntoView {
                         </Show>
                     </button>
                 </li>
+                <li>
+                    <button class="nav-item" data-testid="usage-link"
+                        class:selected=move || state.page.get() == Page::Usage
+                        on:click=move |_| state.go(Page::Usage)>"$ Usage"</button>
+                </li>
             </ul>
             <div class="nav-heading">"Sessions"</div>
             <SessionList />

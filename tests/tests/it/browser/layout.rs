@@ -359,6 +359,7 @@ async fn the_main_views_meet_wcag_aa_contrast_and_label_every_control_in_light_a
                 ("#/tasks".to_owned(), ".tasks-page"),
                 ("#/settings".to_owned(), "[data-testid=me]"),
                 ("#/sessions".to_owned(), "[data-testid=sessions-page]"),
+                ("#/usage".to_owned(), "[data-testid=usage-chart]"),
             ] {
                 browser
                     .client

@@ -9,6 +9,9 @@ use serde_json::json;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
+/// A phone's screen, in CSS pixels.
+const PHONE_SIZE: (u32, u32) = (390, 844);
+
 /// Chromium and its driver, on a fresh profile.
 struct Browser {
     client: Client,
@@ -238,3 +241,4 @@ mod offline;
 mod pieces;
 mod push;
 mod sessions;
+mod usage;
