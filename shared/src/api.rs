@@ -535,6 +535,8 @@ pub enum WakeState {
     Failed,
     /// Not started: a monthly budget is reached (the reason says which).
     Refused,
+    /// Not started: its pre-check said there was nothing to do.
+    Skipped,
 }
 
 impl WakeState {
@@ -545,6 +547,7 @@ impl WakeState {
             WakeState::Delivered => "delivered",
             WakeState::Failed => "failed",
             WakeState::Refused => "refused",
+            WakeState::Skipped => "skipped",
         }
     }
 
@@ -555,6 +558,7 @@ impl WakeState {
             WakeState::Delivered,
             WakeState::Failed,
             WakeState::Refused,
+            WakeState::Skipped,
         ]
         .into_iter()
         .find(|kind| kind.as_str() == text)
@@ -577,7 +581,7 @@ pub struct Wake {
     pub session_id: Option<SessionId>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub task_id: Option<String>,
-    /// Why it was refused.
+    /// Why it was refused or skipped.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
 }
@@ -587,6 +591,9 @@ pub struct Wake {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Heartbeat {
     pub message: String,
+    /// Wake only if this says to (admins only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub precheck: Option<PreCheck>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -689,6 +696,53 @@ pub struct Routine {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_run_at: Option<i64>,
     pub created_at: i64,
+    /// A cheap command run first; the routine wakes the assistant only if
+    /// it says to (set by admins).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub precheck: Option<PreCheck>,
+}
+
+/// A shell command run in the assistant's workspace before a routine or a
+/// heartbeat wakes it, so a check that finds nothing to do costs no tokens.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct PreCheck {
+    /// Run with `sh -c`, in the workspace, for at most 30 s.
+    pub command: String,
+    #[serde(default)]
+    pub wake_when: WakeWhen,
+}
+
+/// When a pre-check lets the wake through.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum WakeWhen {
+    /// The command exits 0.
+    #[default]
+    ExitsZero,
+    /// Its output differs from the last run's (the first run counts).
+    OutputChanged,
+}
+
+/// The longest pre-check command taken.
+pub const MAX_PRECHECK_COMMAND: usize = 4096;
+
+impl PreCheck {
+    pub fn check(&self) -> Result<(), String> {
+        if self.command.trim().is_empty() {
+            return Err("precheck.command: must not be empty".into());
+        }
+        if self.command.len() > MAX_PRECHECK_COMMAND {
+            return Err(format!(
+                "precheck.command: at most {MAX_PRECHECK_COMMAND} bytes"
+            ));
+        }
+        if self.command.contains('\0') {
+            return Err("precheck.command: no NUL characters".into());
+        }
+        Ok(())
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -697,6 +751,8 @@ pub struct CreateRoutine {
     pub cron: String,
     pub time_zone: String,
     pub prompt: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub precheck: Option<PreCheck>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
@@ -710,6 +766,11 @@ pub struct UpdateRoutine {
     pub prompt: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub enabled: Option<bool>,
+    /// A new pre-check; `remove_precheck` takes it away.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub precheck: Option<PreCheck>,
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub remove_precheck: bool,
 }
 
 /// A call from Tandem's MCP server (`tandem mcp`) on an agent's behalf,

@@ -142,6 +142,7 @@ pub async fn call(
                         },
                         task_id: Some(task.id.clone()),
                         title: Some(task.title.clone()),
+                        skipped: None,
                     })
                     .await?;
             }
@@ -203,6 +204,7 @@ pub async fn call(
                     message,
                     task_id: None,
                     title: None,
+                    skipped: None,
                 })
                 .await?;
             Ok(format!("Woke {} ({}).", other.name, wake.state.as_str()))

@@ -52,9 +52,12 @@ pub async fn list(
     responses((status = 201, body = Routine), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub async fn create(
     State(state): State<AppState>,
-    Visible { item, .. }: Visible<Assistant>,
+    Visible { item, caller }: Visible<Assistant>,
     ApiJson(body): ApiJson<CreateRoutine>,
 ) -> Result<(StatusCode, ApiJson<Routine>), ApiError> {
+    if let Some(check) = &body.precheck {
+        allowed_precheck(&caller, check)?;
+    }
     let id = item.id;
     let ctx = state.sessions.context();
     let mut routine = Routine {
@@ -68,6 +71,7 @@ pub async fn create(
         next_run_at: None,
         last_run_at: None,
         created_at: ctx.clock.now_ms(),
+        precheck: body.precheck,
     };
     schedule(&state, &mut routine)?;
     state.store.save_routine(&routine).await?;
@@ -81,10 +85,19 @@ pub async fn create(
 pub async fn update(
     State(state): State<AppState>,
     Visible {
-        item: mut routine, ..
+        item: mut routine,
+        caller,
     }: Visible<Routine>,
     ApiJson(body): ApiJson<UpdateRoutine>,
 ) -> Result<ApiJson<Routine>, ApiError> {
+    if let Some(check) = &body.precheck {
+        allowed_precheck(&caller, check)?;
+        routine.precheck = Some(check.clone());
+    }
+    if body.remove_precheck {
+        caller.require_admin("remove a pre-check")?;
+        routine.precheck = None;
+    }
     if let Some(cron) = body.cron {
         routine.cron = cron.trim().to_owned();
     }
@@ -101,6 +114,16 @@ pub async fn update(
     state.store.save_routine(&routine).await?;
     state.routines_changed.notify_one();
     Ok(ApiJson(routine))
+}
+
+/// A pre-check runs a command on this server with nobody approving it:
+/// only an admin sets one, and it must be a sensible command.
+pub(crate) fn allowed_precheck(
+    caller: &super::auth::Caller,
+    check: &tandem_shared::api::PreCheck,
+) -> Result<(), ApiError> {
+    caller.require_admin("set a pre-check")?;
+    check.check().map_err(ApiError::BadRequest)
 }
 
 #[utoipa::path(delete, path = "/api/routines/{id}",

@@ -148,6 +148,7 @@ async fn wake_assignee(state: &AppState, caller: &Caller, task: &Task) -> Result
             message,
             task_id: Some(task.id.clone()),
             title: Some(task.title.clone()),
+            skipped: None,
         })
         .await?;
     Ok(())

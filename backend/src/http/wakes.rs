@@ -53,7 +53,33 @@ pub async fn heartbeat(
     Visible { caller, item }: Visible<Assistant>,
     ApiJson(body): ApiJson<Heartbeat>,
 ) -> Result<(StatusCode, ApiJson<Wake>), ApiError> {
-    wake_by_person(&state, &caller, item, WakeTrigger::Heartbeat, body.message).await
+    let skipped = match &body.precheck {
+        Some(check) => {
+            super::routines::allowed_precheck(&caller, check)?;
+            let key = crate::wakes::precheck::heartbeat_key(item.id.as_str(), &check.command);
+            let workspace = std::path::Path::new(&item.workspace);
+            match crate::wakes::precheck::run(&state.store, &key, check, workspace, state.now_ms())
+                .await
+            {
+                crate::wakes::precheck::Verdict::Wake => None,
+                crate::wakes::precheck::Verdict::Skip(reason) => Some(reason),
+            }
+        }
+        None => None,
+    };
+    let wake = state
+        .wakes
+        .wake(WakeRequest {
+            assistant_id: item.id,
+            trigger: WakeTrigger::Heartbeat,
+            source: caller.name(),
+            message: body.message,
+            task_id: None,
+            title: None,
+            skipped,
+        })
+        .await?;
+    Ok((StatusCode::ACCEPTED, ApiJson(wake)))
 }
 
 /// A person wakes the assistant with a message.
@@ -73,6 +99,7 @@ async fn wake_by_person(
             message,
             task_id: None,
             title: None,
+            skipped: None,
         })
         .await?;
     Ok((StatusCode::ACCEPTED, ApiJson(wake)))

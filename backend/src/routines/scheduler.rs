@@ -38,6 +38,10 @@ pub async fn tick(store: &Store, sink: &impl WakeSink, now: i64) -> Result<usize
         routine.last_run_at = Some(now);
         // Moved on first: a failing wake must not fire again at once.
         store.save_routine(&routine).await?;
+        let skipped = match &routine.precheck {
+            Some(check) => precheck_verdict(store, &routine, check, now).await?,
+            None => None,
+        };
         let request = WakeRequest {
             assistant_id: routine.assistant_id.clone(),
             trigger: WakeTrigger::Routine,
@@ -45,6 +49,7 @@ pub async fn tick(store: &Store, sink: &impl WakeSink, now: i64) -> Result<usize
             message: routine.prompt.clone(),
             task_id: None,
             title: None,
+            skipped,
         };
         match sink.wake(request).await {
             Ok(_) => fired += 1,
@@ -54,6 +59,27 @@ pub async fn tick(store: &Store, sink: &impl WakeSink, now: i64) -> Result<usize
         }
     }
     Ok(fired)
+}
+
+/// Runs a routine's pre-check in its assistant's workspace: why it skips,
+/// or `None` to wake.
+async fn precheck_verdict(
+    store: &Store,
+    routine: &tandem_shared::api::Routine,
+    check: &tandem_shared::api::PreCheck,
+    now: i64,
+) -> Result<Option<String>, StoreError> {
+    let Some(assistant) = store.get_assistant(&routine.assistant_id).await? else {
+        return Ok(None);
+    };
+    let key = format!("routine:{}", routine.id);
+    let workspace = std::path::Path::new(&assistant.workspace);
+    Ok(
+        match crate::wakes::precheck::run(store, &key, check, workspace, now).await {
+            crate::wakes::precheck::Verdict::Wake => None,
+            crate::wakes::precheck::Verdict::Skip(reason) => Some(reason),
+        },
+    )
 }
 
 /// The background task: ticks when the earliest routine is due, and when
@@ -157,6 +183,7 @@ mod tests {
                 next_run_at: Some(now - 5 * MINUTE),
                 last_run_at: None,
                 created_at: 0,
+                precheck: None,
             })
             .await
             .unwrap();

@@ -1,22 +1,22 @@
 //! Routines and when they fire.
 
-use super::{int, text, Store, StoreError};
+use super::{int, json, opt_text, text, to_json, Store, StoreError};
 use sqlx::any::AnyRow;
 use sqlx::Row;
 use tandem_shared::api::Routine;
 use tandem_shared::AssistantId;
 
 const COLUMNS: &str =
-    "id, assistant_id, cron, time_zone, prompt, enabled, next_run_at, last_run_at, created_at";
+    "id, assistant_id, cron, time_zone, prompt, enabled, next_run_at, last_run_at, created_at, precheck";
 
 impl Store {
     pub async fn save_routine(&self, routine: &Routine) -> Result<(), StoreError> {
         sqlx::query(
-            "INSERT INTO routines (id, assistant_id, cron, time_zone, prompt, enabled, next_run_at, last_run_at, created_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) \
+            "INSERT INTO routines (id, assistant_id, cron, time_zone, prompt, enabled, next_run_at, last_run_at, created_at, precheck) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) \
              ON CONFLICT (id) DO UPDATE SET cron = excluded.cron, time_zone = excluded.time_zone, \
              prompt = excluded.prompt, enabled = excluded.enabled, next_run_at = excluded.next_run_at, \
-             last_run_at = excluded.last_run_at",
+             last_run_at = excluded.last_run_at, precheck = excluded.precheck",
         )
         .bind(&routine.id)
         .bind(routine.assistant_id.as_str())
@@ -27,6 +27,7 @@ impl Store {
         .bind(routine.next_run_at)
         .bind(routine.last_run_at)
         .bind(routine.created_at)
+        .bind(routine.precheck.as_ref().map(to_json).transpose()?)
         .execute(&self.writer)
         .await?;
         Ok(())
@@ -97,5 +98,39 @@ fn routine_from_row(row: &AnyRow) -> Result<Routine, StoreError> {
         next_run_at: row.try_get::<Option<i64>, _>("next_run_at")?,
         last_run_at: row.try_get::<Option<i64>, _>("last_run_at")?,
         created_at: int(row, "created_at")?,
+        precheck: opt_text(row, "precheck")?
+            .map(|raw| json(&raw, "routine pre-check"))
+            .transpose()?,
     })
+}
+
+impl Store {
+    /// The digest a pre-check's output had last time, and now this one:
+    /// whether it changed (a first run counts as changed).
+    pub async fn precheck_output_changed(
+        &self,
+        key: &str,
+        digest: &str,
+        now: i64,
+    ) -> Result<bool, StoreError> {
+        let mut tx = self.writer.begin().await?;
+        let before = sqlx::query("SELECT digest FROM precheck_outputs WHERE key = $1")
+            .bind(key)
+            .fetch_optional(&mut *tx)
+            .await?
+            .map(|row| text(&row, "digest"))
+            .transpose()?;
+        sqlx::query("DELETE FROM precheck_outputs WHERE key = $1")
+            .bind(key)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query("INSERT INTO precheck_outputs (key, digest, at) VALUES ($1, $2, $3)")
+            .bind(key)
+            .bind(digest)
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(before.as_deref() != Some(digest))
+    }
 }

@@ -52,11 +52,17 @@ impl Store {
         Ok(())
     }
 
-    /// A wake not started because a budget is reached, and why.
-    pub async fn set_wake_refused(&self, id: &str, reason: &str) -> Result<(), StoreError> {
-        sqlx::query("UPDATE wakes SET state = 'refused', reason = $2 WHERE id = $1")
+    /// A wake that started nothing (refused, skipped), and why.
+    pub async fn set_wake_outcome(
+        &self,
+        id: &str,
+        state: WakeState,
+        reason: &str,
+    ) -> Result<(), StoreError> {
+        sqlx::query("UPDATE wakes SET state = $3, reason = $2 WHERE id = $1")
             .bind(id)
             .bind(reason)
+            .bind(state.as_str())
             .execute(&self.writer)
             .await?;
         Ok(())

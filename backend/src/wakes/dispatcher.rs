@@ -22,6 +22,9 @@ pub struct WakeRequest {
     pub task_id: Option<String>,
     /// A title better than the message (a task's).
     pub title: Option<String>,
+    /// Its pre-check said there is nothing to do, and why: recorded as
+    /// skipped, nothing started.
+    pub skipped: Option<String>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -142,6 +145,14 @@ impl Dispatcher {
             reason: None,
         };
         store.add_wake(&wake).await?;
+        if let Some(reason) = request.skipped {
+            store
+                .set_wake_outcome(&wake.id, WakeState::Skipped, &reason)
+                .await?;
+            wake.state = WakeState::Skipped;
+            wake.reason = Some(reason);
+            return Ok(wake);
+        }
         if request.trigger == WakeTrigger::Chat {
             store
                 .add_chat_message(&ChatMessage {
@@ -431,7 +442,10 @@ impl Dispatcher {
 
     /// Records a wake as refused, with why, and says so in the chat.
     async fn refuse(&self, wake: &mut Wake, reason: String) -> Result<(), WakeError> {
-        self.ctx.store.set_wake_refused(&wake.id, &reason).await?;
+        self.ctx
+            .store
+            .set_wake_outcome(&wake.id, WakeState::Refused, &reason)
+            .await?;
         wake.state = WakeState::Refused;
         let notices = crate::budgets::Notices {
             store: &self.ctx.store,

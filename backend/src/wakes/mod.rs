@@ -11,5 +11,6 @@
 //! once can never both start a session.
 
 mod dispatcher;
+pub mod precheck;
 
 pub use dispatcher::{Dispatcher, WakeError, WakeRequest, Wakes};

@@ -12,7 +12,7 @@ use crate::state::{AppState, Page};
 use leptos::prelude::*;
 use tandem_shared::api::{
     ChatAuthorKind, ChatMessage, CreateRoutine, Heartbeat, JournalEntry, NewJournalEntry, PostChat,
-    Routine, UpdateRoutine, Wake, WakeState,
+    PreCheck, Routine, UpdateRoutine, Wake, WakeState, WakeWhen,
 };
 use tandem_shared::AssistantId;
 
@@ -297,11 +297,22 @@ fn RoutinesTab(id: AssistantId) -> impl IntoView {
             .pipe_zone(),
     );
     let prompt = RwSignal::new(String::new());
+    let check = RwSignal::new(String::new());
+    let check_changed = RwSignal::new(false);
     let add = move |_| {
+        let command = check.get_untracked();
         let body = CreateRoutine {
             cron: cron.get_untracked(),
             time_zone: zone.get_untracked(),
             prompt: prompt.get_untracked(),
+            precheck: (!command.trim().is_empty()).then(|| PreCheck {
+                command,
+                wake_when: if check_changed.get_untracked() {
+                    WakeWhen::OutputChanged
+                } else {
+                    WakeWhen::ExitsZero
+                },
+            }),
         };
         leptos::task::spawn_local(async move {
             match assistants::add_routine(&me.get_value(), &body).await {
@@ -323,6 +334,16 @@ fn RoutinesTab(id: AssistantId) -> impl IntoView {
             </div>
             <label class="field"><span>"Prompt"</span>
                 <textarea rows="2" data-testid="routine-prompt" prop:value=move || prompt.get() on:input=move |ev| prompt.set(event_target_value(&ev))></textarea></label>
+            <div class="row wrap">
+                <label class="field grow"><span>"Pre-check (optional, admins): a shell command run in the workspace first"</span>
+                    <input data-testid="routine-precheck" placeholder="git fetch -q && git log HEAD..@{u} --oneline"
+                        prop:value=move || check.get() on:input=move |ev| check.set(event_target_value(&ev)) /></label>
+                <label class="field"><span>"Wake when it"</span>
+                    <select data-testid="routine-precheck-when" on:change=move |ev| check_changed.set(event_target_value(&ev) == "changed")>
+                        <option value="zero">"exits 0"</option>
+                        <option value="changed">"prints something new"</option>
+                    </select></label>
+            </div>
             <div class="row"><button class="button" data-testid="add-routine" on:click=add>"Add routine"</button></div>
         </div>
         <ul class="plain-list" data-testid="routines">
@@ -344,6 +365,10 @@ fn RoutinesTab(id: AssistantId) -> impl IntoView {
                         <li class="routine">
                             <div><code>{r.cron.clone()}</code> " (" {r.time_zone.clone()} ") — " {r.description.clone()}</div>
                             <div class="text">{r.prompt.clone()}</div>
+                            {r.precheck.clone().map(|check| view! {
+                                <div class="muted">"Pre-check: " <code>{check.command}</code>
+                                    {match check.wake_when { WakeWhen::ExitsZero => " (wakes when it exits 0)", WakeWhen::OutputChanged => " (wakes when its output changes)" }}</div>
+                            })}
                             <div class="muted">{match r.next_run_at { Some(at) if r.enabled => format!("Next run {}", when(at)), _ => "Paused".into() }}</div>
                             <button class="button" on:click=toggle>{if enabled { "Pause" } else { "Resume" }}</button>
                         </li>
@@ -391,7 +416,15 @@ fn WakesTab(id: AssistantId) -> impl IntoView {
     let send_beat = move |_| {
         let message = beat.get_untracked();
         leptos::task::spawn_local(async move {
-            match assistants::heartbeat(&me.get_value(), &Heartbeat { message }).await {
+            match assistants::heartbeat(
+                &me.get_value(),
+                &Heartbeat {
+                    message,
+                    precheck: None,
+                },
+            )
+            .await
+            {
                 Ok(wake) => {
                     beat.set(String::new());
                     wakes.update(|list| list.insert(0, wake));
@@ -423,7 +456,8 @@ fn WakesTab(id: AssistantId) -> impl IntoView {
                                 <td>{match session {
                                     Some(sid) => view! { <button class="link" on:click=move |_| state.go(Page::Session(sid.clone()))>{w.state.as_str()}</button> }.into_any(),
                                     None => view! { <strong>{w.state.as_str()}</strong> }.into_any(),
-                                }}</td>
+                                }}
+                                {w.reason.clone().map(|reason| view! { <div class="muted wake-reason" data-testid="wake-reason">{reason}</div> })}</td>
                             </tr>
                         }
                     } />

@@ -661,3 +661,140 @@ async fn a_summary_that_cannot_be_posted_is_journaled_and_the_queue_moves_on() {
     assert_eq!(summaries.len(), 1, "{summaries:?}");
     assert!(summaries[0].text.contains("the next one ran"));
 }
+
+/// A heartbeat (or routine) may carry a pre-check: a command run in the
+/// workspace first. It wakes only when the command says so (exits 0, or
+/// prints something new), and otherwise is logged as skipped, with why,
+/// starting nothing. Only an admin sets one.
+#[tokio::test]
+async fn pre_checks_skip_wakes_with_nothing_to_do_and_start_nothing() {
+    let server = TestServer::start().await;
+    let assistant = server
+        .scripted_assistant("checker", json!({"turns": [[{"do": "echo_prompt"}]]}))
+        .await;
+    let workspace = server.data_dir.join("ws-checker");
+    let heartbeat = |precheck: Value| {
+        let server = &server;
+        let id = assistant.id.clone();
+        async move {
+            server
+                .post(
+                    &format!("/api/assistants/{id}/heartbeat"),
+                    json!({"message": "anything new?", "precheck": precheck}),
+                )
+                .await
+        }
+    };
+
+    // Exits 1: skipped, nothing started.
+    let (status, wake) = heartbeat(json!({"command": "test -f ready"})).await;
+    assert_eq!(status, 202, "{wake}");
+    assert_eq!(wake["state"], "skipped", "{wake}");
+    assert_eq!(wake["reason"], "the pre-check exited 1");
+    assert!(wake.get("session_id").is_none());
+    let (_, sessions) = server
+        .get(&format!("/api/sessions?assistant_id={}", assistant.id))
+        .await;
+    assert_eq!(sessions, json!([]), "a skipped wake starts nothing");
+    // Exits 0: woken.
+    std::fs::write(workspace.join("ready"), "").expect("ready");
+    let (_, wake) = heartbeat(json!({"command": "test -f ready"})).await;
+    assert_eq!(wake["state"], "started", "{wake}");
+    let session = SessionId(wake["session_id"].as_str().unwrap_or_default().into());
+    assert_eq!(
+        watch(&server, &session).await.until_ended().await,
+        SessionStatus::Completed
+    );
+
+    // Output changed: the first run counts, the same output skips.
+    std::fs::write(workspace.join("state.txt"), "a").expect("state");
+    let changed = json!({"command": "cat state.txt", "wake_when": "output_changed"});
+    let (_, wake) = heartbeat(changed.clone()).await;
+    assert_eq!(wake["state"], "started", "{wake}");
+    let session = SessionId(wake["session_id"].as_str().unwrap_or_default().into());
+    watch(&server, &session).await.until_ended().await;
+    let (_, wake) = heartbeat(changed.clone()).await;
+    assert_eq!(wake["state"], "skipped", "{wake}");
+    assert_eq!(wake["reason"], "the pre-check's output did not change");
+    std::fs::write(workspace.join("state.txt"), "b").expect("state");
+    let (_, wake) = heartbeat(changed).await;
+    assert_eq!(wake["state"], "started", "{wake}");
+    let session = SessionId(wake["session_id"].as_str().unwrap_or_default().into());
+    watch(&server, &session).await.until_ended().await;
+
+    // The wake log says what was skipped and why.
+    let (_, wakes) = server
+        .get(&format!("/api/assistants/{}/wakes", assistant.id))
+        .await;
+    let skipped: Vec<&Value> = wakes
+        .as_array()
+        .map(|all| all.iter().filter(|w| w["state"] == "skipped").collect())
+        .unwrap_or_default();
+    assert_eq!(skipped.len(), 2, "{wakes:#}");
+
+    // A routine's pre-check, fired by the scheduler every second.
+    let (status, routine) = server
+        .post(
+            &format!("/api/assistants/{}/routines", assistant.id),
+            json!({"cron": "* * * * * *", "time_zone": "UTC", "prompt": "check",
+                   "precheck": {"command": "exit 3"}}),
+        )
+        .await;
+    assert_eq!(status, 201, "{routine}");
+    assert_eq!(routine["precheck"]["wake_when"], "exits_zero");
+    let path = format!("/api/assistants/{}/wakes", assistant.id);
+    let wakes = until_json(&server, &path, "a skipped routine wake", |wakes| {
+        wakes.as_array().is_some_and(|all| {
+            all.iter()
+                .any(|w| w["trigger"] == "routine" && w["reason"] == "the pre-check exited 3")
+        })
+    })
+    .await;
+    assert!(wakes.as_array().is_some_and(|all| all
+        .iter()
+        .all(|w| w["trigger"] != "routine" || w["state"] == "skipped")));
+    let (status, _) = server
+        .patch(
+            &format!(
+                "/api/routines/{}",
+                routine["id"].as_str().unwrap_or_default()
+            ),
+            json!({"enabled": false}),
+        )
+        .await;
+    assert_eq!(status, 200);
+
+    // Bad input: not an admin, an empty command, a huge one.
+    let member = server.person("member").await;
+    server
+        .post(
+            &format!("/api/assistants/{}/members", assistant.id),
+            json!({"user_id": member.id}),
+        )
+        .await;
+    let (status, body) = member
+        .post(
+            &format!("/api/assistants/{}/heartbeat", assistant.id),
+            json!({"message": "hi", "precheck": {"command": "true"}}),
+        )
+        .await;
+    assert_eq!(status, 403, "{body}");
+    let (status, body) = member
+        .post(
+            &format!("/api/assistants/{}/routines", assistant.id),
+            json!({"cron": "0 9 * * *", "time_zone": "UTC", "prompt": "p",
+                   "precheck": {"command": "true"}}),
+        )
+        .await;
+    assert_eq!(status, 403, "{body}");
+    for (command, says) in [
+        ("  ", "must not be empty"),
+        (&"x".repeat(5000)[..], "at most"),
+    ] {
+        let (status, body) = heartbeat(json!({"command": command})).await;
+        assert_eq!(status, 400, "{body}");
+        assert!(body.to_string().contains(says), "{body}");
+    }
+    let (status, body) = heartbeat(json!({"command": "true", "wake_when": "sometimes"})).await;
+    assert_eq!(status, 400, "{body}");
+}
