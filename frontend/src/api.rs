@@ -33,6 +33,10 @@ pub async fn post_unit<B: Serialize>(path: &str, body: &B) -> Result<(), String>
         .map(drop)
 }
 
+pub async fn put<B: Serialize, T: DeserializeOwned>(path: &str, body: &B) -> Result<T, String> {
+    decode(&answer(path, Request::put(path), Some(encode(body)?)).await?)
+}
+
 /// A PUT whose answer has no body worth reading (204).
 pub async fn put_unit<B: Serialize>(path: &str, body: &B) -> Result<(), String> {
     answer(path, Request::put(path), Some(encode(body)?))

@@ -433,4 +433,44 @@ pub mod budgets {
     pub async fn of_assistant(id: &AssistantId) -> Answer<Vec<BudgetStanding>> {
         api::get(&format!("/api/assistants/{id}/budget")).await
     }
+
+    /// Sets Tandem's budget (`None`) or an assistant's.
+    pub async fn set(
+        assistant: Option<&AssistantId>,
+        body: &tandem_shared::budget::SetBudget,
+    ) -> Answer<Vec<BudgetStanding>> {
+        match assistant {
+            Some(id) => api::put(&format!("/api/assistants/{id}/budget"), body).await,
+            None => api::put("/api/budgets/team", body).await,
+        }
+    }
+
+    pub async fn remove(assistant: Option<&AssistantId>) -> Answer<()> {
+        match assistant {
+            Some(id) => api::delete(&format!("/api/assistants/{id}/budget")).await,
+            None => api::delete("/api/budgets/team").await,
+        }
+    }
+}
+
+pub mod prices {
+    use super::*;
+    use tandem_shared::spend::{ModelPrice, SavedPrice};
+
+    pub async fn list() -> Answer<Vec<ModelPrice>> {
+        api::get("/api/prices").await
+    }
+
+    pub async fn set(price: &ModelPrice) -> Answer<SavedPrice> {
+        api::put(&format!("/api/prices/{}", path_part(&price.model)), price).await
+    }
+
+    pub async fn remove(model: &str) -> Answer<()> {
+        api::delete(&format!("/api/prices/{}", path_part(model))).await
+    }
+
+    /// A model name as one path segment.
+    fn path_part(model: &str) -> String {
+        String::from(js_sys::encode_uri_component(model))
+    }
 }

@@ -41,6 +41,31 @@ pub fn show_money(micros: Micros, currency: &str) -> String {
     format!("{sign}{prefix}{whole}.{:02}", fraction / 10_000)
 }
 
+/// Money as a person types it (`12`, `12.5`, `$0.25`, `1,000.00`) in
+/// micros; `None` for anything else or more than six places.
+pub fn parse_money(text: &str) -> Option<Micros> {
+    let text = text.trim().trim_start_matches('$').replace(',', "");
+    let (whole, fraction) = match text.split_once('.') {
+        Some((whole, fraction)) => (whole, fraction),
+        None => (text.as_str(), ""),
+    };
+    let digits = |s: &str| s.chars().all(|c| c.is_ascii_digit());
+    if (whole.is_empty() && fraction.is_empty())
+        || !digits(whole)
+        || !digits(fraction)
+        || fraction.len() > 6
+    {
+        return None;
+    }
+    let whole: i64 = if whole.is_empty() {
+        0
+    } else {
+        whole.parse().ok()?
+    };
+    let fraction: i64 = format!("{fraction:0<6}").parse().ok()?;
+    whole.checked_mul(1_000_000)?.checked_add(fraction)
+}
+
 /// Micros as a plain decimal (`1.234567`), for files other programs read.
 pub fn show_plain(micros: Micros) -> String {
     let sign = if micros < 0 { "-" } else { "" };
@@ -171,6 +196,25 @@ mod tests {
     }
 
     #[test]
+    fn money_is_read_as_people_type_it() {
+        assert_eq!(parse_money("12"), Some(12_000_000));
+        assert_eq!(parse_money(" $0.25 "), Some(250_000));
+        assert_eq!(parse_money("1,000.5"), Some(1_000_500_000));
+        assert_eq!(parse_money(".5"), Some(500_000));
+        for bad in [
+            "",
+            "-1",
+            "1.2.3",
+            "abc",
+            "1.0000001",
+            "$",
+            "99999999999999999999",
+        ] {
+            assert_eq!(parse_money(bad), None, "{bad}");
+        }
+    }
+
+    #[test]
     fn money_reads_as_money() {
         assert_eq!(show_money(12_345_678, "USD"), "$12.34");
         assert_eq!(show_money(4_200, "USD"), "$0.0042");
@@ -201,4 +245,56 @@ mod tests {
         spent.add(&spend);
         assert_eq!(spent.tokens.input, 20);
     }
+}
+
+/// The most a price per million tokens may be ($1,000): more is a typo.
+pub const MAX_PRICE_MICROS: Micros = 1_000 * 1_000_000;
+
+/// What a model costs per million tokens, in micros (`PUT /api/prices/{model}`).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ModelPrice {
+    /// As the agent names it (the model option's value).
+    #[serde(default)]
+    pub model: String,
+    pub input_micros: Micros,
+    pub output_micros: Micros,
+    #[serde(default)]
+    pub cached_read_micros: Micros,
+    #[serde(default)]
+    pub cached_write_micros: Micros,
+}
+
+impl ModelPrice {
+    pub fn check(&self) -> Result<(), String> {
+        let model = self.model.trim();
+        if model.is_empty() || model.chars().count() > 200 {
+            return Err("model: a name of 1 to 200 characters".into());
+        }
+        for (name, micros) in [
+            ("input_micros", self.input_micros),
+            ("output_micros", self.output_micros),
+            ("cached_read_micros", self.cached_read_micros),
+            ("cached_write_micros", self.cached_write_micros),
+        ] {
+            if !(0..=MAX_PRICE_MICROS).contains(&micros) {
+                return Err(format!(
+                    "{name}: from 0 to {} per million tokens",
+                    show_money(MAX_PRICE_MICROS, CURRENCY)
+                ));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// A price as saved, and whether any session has used the model yet.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct SavedPrice {
+    pub price: ModelPrice,
+    /// Said when no session has reported this model: the price estimates
+    /// nothing until one does.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
 }

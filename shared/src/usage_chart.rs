@@ -57,11 +57,11 @@ pub fn stack_by_day(report: &UsageReport) -> Chart {
     for row in &report.rows {
         let key = row.part_key.clone().unwrap_or_default();
         match series.iter_mut().find(|(k, _, _)| *k == key) {
-            Some((_, _, total)) => *total += row.cost_micros,
+            Some((_, _, total)) => *total += row.cost_micros + row.estimated_micros,
             None => series.push((
                 key.clone(),
                 row.part_label.clone().unwrap_or(key),
-                row.cost_micros,
+                row.cost_micros + row.estimated_micros,
             )),
         }
     }
@@ -76,7 +76,7 @@ pub fn stack_by_day(report: &UsageReport) -> Chart {
                         .rows
                         .iter()
                         .filter(|r| r.key == day && r.part_key.as_deref().unwrap_or("") == key)
-                        .map(|r| r.cost_micros)
+                        .map(|r| r.cost_micros + r.estimated_micros)
                         .sum();
                     (micros > 0).then(|| Segment {
                         key: key.clone(),
@@ -123,6 +123,7 @@ mod tests {
             label: day.into(),
             tokens: Tokens::default(),
             cost_micros: cost,
+            estimated_micros: 0,
             spends: 1,
             part_key: Some(part.into()),
             part_label: Some(format!("{part} name")),

@@ -61,8 +61,12 @@ pub struct UsageRow {
     /// The group as people read it (an assistant's or task's name).
     pub label: String,
     pub tokens: Tokens,
-    /// Cost in millionths of the report's currency.
+    /// Cost in millionths of the report's currency: what agents reported.
     pub cost_micros: Micros,
+    /// Estimated from the price table, for sessions whose agent reported
+    /// tokens but no cost (not in `cost_micros`).
+    #[serde(default)]
+    pub estimated_micros: Micros,
     /// The spend events summed.
     pub spends: u64,
     /// With `split`: the part of the group this row is (an assistant's
@@ -155,12 +159,14 @@ pub fn to_csv(report: &UsageReport) -> String {
         .map(|split| format!("{0},{0}_label,", split.as_str()))
         .unwrap_or_default();
     let mut out = format!(
-        "{},label,{part_header}input_tokens,output_tokens,cached_read_tokens,cached_write_tokens,thought_tokens,cost_{},spends\n",
+        "{},label,{part_header}input_tokens,output_tokens,cached_read_tokens,cached_write_tokens,thought_tokens,cost_{},estimated_cost_{},spends\n",
         report.by.as_str(),
+        report.currency.to_lowercase(),
         report.currency.to_lowercase()
     );
     for row in report.rows.iter().chain(std::iter::once(&report.total)) {
         let cost = crate::spend::show_plain(row.cost_micros);
+        let estimated = crate::spend::show_plain(row.estimated_micros);
         let part = match report.split {
             Some(_) => format!(
                 "{},{},",
@@ -170,7 +176,7 @@ pub fn to_csv(report: &UsageReport) -> String {
             None => String::new(),
         };
         out.push_str(&format!(
-            "{},{},{part}{},{},{},{},{},{cost},{}\n",
+            "{},{},{part}{},{},{},{},{},{cost},{estimated},{}\n",
             field(&row.key),
             field(&row.label),
             row.tokens.input,
@@ -217,6 +223,7 @@ mod tests {
                 ..Default::default()
             },
             cost_micros: cost,
+            estimated_micros: 0,
             spends: 1,
             part_key: None,
             part_label: None,
@@ -235,9 +242,12 @@ mod tests {
         };
         let csv = to_csv(&report);
         let lines: Vec<&str> = csv.lines().collect();
-        assert_eq!(lines[0], "task,label,input_tokens,output_tokens,cached_read_tokens,cached_write_tokens,thought_tokens,cost_usd,spends");
-        assert_eq!(lines[1], "t1,\"Fix \"\"it\"\", now\",3,0,0,0,0,1.234567,1");
-        assert_eq!(lines[2], "t2,'=cmd(),3,0,0,0,0,0.000005,1");
-        assert_eq!(lines[3], ",Total,3,0,0,0,0,1.234572,1");
+        assert_eq!(lines[0], "task,label,input_tokens,output_tokens,cached_read_tokens,cached_write_tokens,thought_tokens,cost_usd,estimated_cost_usd,spends");
+        assert_eq!(
+            lines[1],
+            "t1,\"Fix \"\"it\"\", now\",3,0,0,0,0,1.234567,0.000000,1"
+        );
+        assert_eq!(lines[2], "t2,'=cmd(),3,0,0,0,0,0.000005,0.000000,1");
+        assert_eq!(lines[3], ",Total,3,0,0,0,0,1.234572,0.000000,1");
     }
 }

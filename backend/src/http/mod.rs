@@ -12,6 +12,7 @@ mod choices;
 pub mod error;
 mod host_check;
 mod openapi;
+mod prices;
 pub(crate) mod push;
 mod routines;
 mod rules;
@@ -115,6 +116,11 @@ pub fn router(state: AppState, static_dir: Option<PathBuf>) -> Router {
         .route("/users", get(users::list).post(users::create))
         .route("/usage", get(usage::get))
         .route("/budgets", get(budgets::list))
+        .route("/prices", get(prices::list))
+        .route(
+            "/prices/{model}",
+            axum::routing::put(prices::set).delete(prices::remove),
+        )
         .route(
             "/budgets/team",
             axum::routing::put(budgets::set_team).delete(budgets::remove_team),

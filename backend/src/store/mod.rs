@@ -15,6 +15,7 @@ mod credentials;
 mod events;
 mod fault;
 mod members;
+mod prices;
 mod push;
 mod queued;
 mod routines;

@@ -68,12 +68,18 @@ const SUMS: &str = "CAST(SUM(sp.input_tokens) AS BIGINT) AS input_tokens, \
      CAST(SUM(sp.cached_write_tokens) AS BIGINT) AS cached_write_tokens, \
      CAST(SUM(sp.thought_tokens) AS BIGINT) AS thought_tokens, \
      CAST(SUM(CASE WHEN sp.currency = $4 THEN sp.cost_micros ELSE 0 END) AS BIGINT) AS cost_micros, \
+     CAST(SUM(CASE WHEN p.model IS NOT NULL AND sp.currency IS NULL AND NOT EXISTS \
+       (SELECT 1 FROM spending c WHERE c.session_id = sp.session_id AND c.cost_micros > 0) \
+       THEN sp.input_tokens * p.input_micros + sp.output_tokens * p.output_micros \
+         + sp.cached_read_tokens * p.cached_read_micros + sp.cached_write_tokens * p.cached_write_micros \
+       ELSE 0 END) AS BIGINT) / 1000000 AS estimated_micros, \
      COUNT(*) AS spends";
 
 const FROM: &str = "FROM spending sp \
      JOIN sessions s ON s.id = sp.session_id \
      JOIN assistants a ON a.id = sp.assistant_id \
-     LEFT JOIN tasks t ON t.id = sp.task_id";
+     LEFT JOIN tasks t ON t.id = sp.task_id \
+     LEFT JOIN model_prices p ON p.model = sp.model";
 
 /// A group's key and label as read from the row's `{prefix}_key` and
 /// `{prefix}_label` columns (a day's number becomes its date).
@@ -106,6 +112,8 @@ fn sums(row: &AnyRow, key: String, label: String) -> Result<UsageRow, StoreError
             thought: count("thought_tokens")?,
         },
         cost_micros: sqlx::Row::try_get::<Option<i64>, _>(row, "cost_micros")?.unwrap_or(0),
+        estimated_micros: sqlx::Row::try_get::<Option<i64>, _>(row, "estimated_micros")?
+            .unwrap_or(0),
         spends: count("spends")?,
         part_key: None,
         part_label: None,
@@ -188,7 +196,7 @@ impl Store {
     }
 
     /// What one assistant (or, with `None`, everyone) spent in `[from, to)`
-    /// in `currency`: what budgets are held to.
+    /// in `currency`, estimates included: what budgets are held to.
     pub async fn spent_since(
         &self,
         assistant: Option<&tandem_shared::AssistantId>,
@@ -196,17 +204,16 @@ impl Store {
         to: i64,
         currency: &str,
     ) -> Result<Micros, StoreError> {
-        let row = sqlx::query(
-            "SELECT CAST(SUM(cost_micros) AS BIGINT) AS spent FROM spending \
-             WHERE at >= $1 AND at < $2 AND currency = $3 \
-             AND ($4 = '' OR assistant_id = $4)",
-        )
+        let row = sqlx::query(&format!(
+            "SELECT {SUMS} {FROM} WHERE sp.at >= $1 AND sp.at < $2 AND ($3 = '' OR sp.assistant_id = $3)"
+        ))
         .bind(from)
         .bind(to)
-        .bind(currency)
         .bind(assistant.map(|a| a.as_str()).unwrap_or(""))
+        .bind(currency)
         .fetch_one(&self.pool)
         .await?;
-        Ok(sqlx::Row::try_get::<Option<i64>, _>(&row, "spent")?.unwrap_or(0))
+        let spent = sums(&row, String::new(), String::new())?;
+        Ok(spent.cost_micros.saturating_add(spent.estimated_micros))
     }
 }

@@ -8,6 +8,7 @@ pub mod assistant;
 pub mod avatar;
 pub mod check_agent;
 pub mod composer;
+pub mod costs;
 pub mod diff;
 pub mod entry;
 pub mod icons;

@@ -24,6 +24,7 @@ pub fn Settings() -> impl IntoView {
                 <Tokens />
                 <ShareLinks />
                 <Team admin=me.admin />
+                {me.admin.then(|| view! { <crate::views::costs::CostSettings /> })}
                 <div class="card">
                     <h2>"Tandem-wide approval rules"</h2>
                     <p class="muted">"Apply to every assistant; a Block here wins over any assistant's Allow. Only admins change them."</p>

@@ -177,7 +177,10 @@ fn UsageBody(loaded: Loaded) -> impl IntoView {
     view! {
         <div class="usage-total" data-testid="usage-total">
             {total.map(|t| view! {
-                <strong>{money(t.cost_micros)}</strong>
+                <strong>{money(t.cost_micros + t.estimated_micros)}</strong>
+                {(t.estimated_micros > 0).then(|| view! {
+                    <span class="estimated" data-testid="usage-estimated">{format!(" ({} estimated)", money(t.estimated_micros))}</span>
+                })}
                 <span class="muted">{format!(" · {} · {} spends", tokens_words(&t.tokens), t.spends)}</span>
             })}
         </div>
@@ -310,7 +313,8 @@ fn TopList(title: &'static str, rows: Vec<UsageRow>, open: fn(String) -> Page) -
                         Some(page) => view! { <button class="link" on:click=move |_| state.go(page.clone())>{label.clone()}</button> }.into_any(),
                         None => view! { <span>{label.clone()}</span> }.into_any(),
                     }}
-                    <span class="usage-cost">{money(row.cost_micros)}</span>
+                    <span class="usage-cost">{money(row.cost_micros + row.estimated_micros)}</span>
+                    {(row.estimated_micros > 0).then(|| view! { <span class="muted"> " estimated"</span> })}
                     <span class="muted usage-tokens">{tokens_words(&row.tokens)}</span>
                 </li>
             }

@@ -173,7 +173,7 @@ async fn check_roll_ups(server: TestServer) {
         lines[1].starts_with(&format!("{},claude-like,2400,160,2000,", claude.id)),
         "{csv}"
     );
-    assert!(lines[3].ends_with(",0.020000,5"), "{csv}");
+    assert!(lines[3].ends_with(",0.020000,0.000000,5"), "{csv}");
 
     // A person sees only the assistants they are a member of.
     let member = server.person("member").await;
@@ -223,4 +223,121 @@ async fn roll_ups_add_up_to_the_spend_events_on_sqlite() {
 async fn roll_ups_add_up_to_the_spend_events_on_postgres() {
     let url = fresh_postgres().await;
     check_roll_ups(TestServer::launch().database(url).start().await).await;
+}
+
+/// An agent that reports tokens but no cost (Codex, Gemini): the price
+/// table an admin keeps estimates it, marked apart from reported cost, and
+/// budgets count it. A price for a model nobody used is kept with a note.
+async fn check_prices(server: TestServer) {
+    let tokens_only = server
+        .scripted_assistant(
+            "tokens-only",
+            json!({
+                "config_options": [{"id": "model", "name": "Model", "category": "model",
+                    "type": "select", "currentValue": "gpt-test",
+                    "options": [{"value": "gpt-test", "name": "GPT test"}]}],
+                "turns": [[{"do": "turn_usage", "usage": {"inputTokens": 2_000_000,
+                    "outputTokens": 100_000, "cachedReadTokens": 500_000}}]]
+            }),
+        )
+        .await;
+    run_to_end(&server, &tokens_only, "count").await;
+    let (_, before) = server.get("/api/usage?by=model").await;
+    assert_eq!(row(&before, "gpt-test")["estimated_micros"], 0, "{before}");
+
+    // $1.25 in, $10 out, $0.125 cached per million tokens.
+    let (status, saved) = server
+        .put_json(
+            "/api/prices/gpt-test",
+            json!({"input_micros": 1_250_000, "output_micros": 10_000_000,
+                   "cached_read_micros": 125_000}),
+        )
+        .await;
+    assert_eq!(status, 200, "{saved}");
+    assert!(saved.get("note").is_none(), "a model in use: {saved}");
+    let (_, after) = server.get("/api/usage?by=model").await;
+    let model = row(&after, "gpt-test");
+    assert_eq!(model["cost_micros"], 0, "nothing reported");
+    assert_eq!(model["estimated_micros"], 3_562_500, "{after}");
+    assert_eq!(after["total"]["estimated_micros"], 3_562_500);
+    // Budgets count estimates.
+    server
+        .put_json(
+            &format!("/api/assistants/{}/budget", tokens_only.id),
+            json!({"monthly_micros": 10_000_000}),
+        )
+        .await;
+    let (_, standing) = server
+        .get(&format!("/api/assistants/{}/budget", tokens_only.id))
+        .await;
+    assert_eq!(standing[0]["spent_micros"], 3_562_500, "{standing}");
+    let (_, prices) = server.get("/api/prices").await;
+    assert_eq!(prices[0]["model"], "gpt-test");
+
+    // A model nobody used: kept, with a note.
+    let (status, saved) = server
+        .put_json(
+            "/api/prices/not-a-model",
+            json!({"input_micros": 1, "output_micros": 1}),
+        )
+        .await;
+    assert_eq!(status, 200, "{saved}");
+    assert!(
+        saved["note"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("No session has reported"),
+        "{saved}"
+    );
+
+    // Bad prices: refused, each with a reason; only admins change them.
+    for (body, says) in [
+        (
+            json!({"input_micros": -1, "output_micros": 0}),
+            "input_micros",
+        ),
+        (
+            json!({"input_micros": 0, "output_micros": 2_000_000_000i64}),
+            "output_micros",
+        ),
+        (
+            json!({"input_micros": "cheap", "output_micros": 0}),
+            "input_micros",
+        ),
+    ] {
+        let (status, answer) = server.put_json("/api/prices/gpt-test", body.clone()).await;
+        assert_eq!(status, 400, "{body}: {answer}");
+        assert!(answer.to_string().contains(says), "{body}: {answer}");
+    }
+    let long = "m".repeat(201);
+    let (status, _) = server
+        .put_json(
+            &format!("/api/prices/{long}"),
+            json!({"input_micros": 1, "output_micros": 1}),
+        )
+        .await;
+    assert_eq!(status, 400);
+    let member = server.person("pricer").await;
+    let (status, _) = member
+        .put_json(
+            "/api/prices/gpt-test",
+            json!({"input_micros": 0, "output_micros": 0}),
+        )
+        .await;
+    assert_eq!(status, 403);
+    let (status, _) = server.delete("/api/prices/never-set").await;
+    assert_eq!(status, 404);
+    let (status, _) = server.delete("/api/prices/not-a-model").await;
+    assert_eq!(status, 204);
+}
+
+#[tokio::test]
+async fn prices_estimate_what_agents_report_only_in_tokens_on_sqlite() {
+    check_prices(TestServer::start().await).await;
+}
+
+#[tokio::test]
+async fn prices_estimate_what_agents_report_only_in_tokens_on_postgres() {
+    let url = fresh_postgres().await;
+    check_prices(TestServer::launch().database(url).start().await).await;
 }

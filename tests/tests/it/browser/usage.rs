@@ -121,4 +121,50 @@ async fn the_usage_page_charts_cost_by_day_and_assistant_with_budgets() {
         browser.screenshot(&format!("usage-assistant-{name}")).await;
         browser.close().await;
     }
+
+    // An admin sets budgets and prices in Settings.
+    let browser = Browser::logged_in(&server, 1280, 1000).await;
+    browser
+        .client
+        .goto(&format!("{}/#/settings", server.url))
+        .await
+        .expect("open settings");
+    browser
+        .until_text("[data-testid=cost-settings]", "$1.75 of $2.00")
+        .await;
+    browser.type_into("[data-testid=budget-amount]", "10").await;
+    browser.click("[data-testid=budget-save]").await;
+    browser
+        .until_text("[data-testid=budget-said]", "Saved: $10.00 a month.")
+        .await;
+    browser
+        .until_text("[data-testid=cost-settings]", "Tandem")
+        .await;
+    browser
+        .type_into("[data-testid=budget-amount]", "ten")
+        .await;
+    browser.click("[data-testid=budget-save]").await;
+    browser
+        .until_text("[data-testid=budget-said]", "The amount is money")
+        .await;
+    browser
+        .type_into("[data-testid=price-model]", "gpt-test")
+        .await;
+    browser.type_into("[data-testid=price-input]", "1.25").await;
+    browser.type_into("[data-testid=price-output]", "10").await;
+    browser.click("[data-testid=price-save]").await;
+    browser
+        .until_text("[data-testid=price-said]", "No session has reported")
+        .await;
+    browser.until_text("[data-testid=prices]", "gpt-test").await;
+    browser.scroll_to("[data-testid=cost-settings]").await;
+    browser.screenshot("usage-settings-costs").await;
+    let (_, team) = server.get("/api/budgets").await;
+    assert!(
+        team.as_array().is_some_and(|all| all
+            .iter()
+            .any(|b| b["name"] == "Tandem" && b["monthly_micros"] == 10_000_000)),
+        "{team}"
+    );
+    browser.close().await;
 }
