@@ -83,7 +83,8 @@ pub struct UsageReport {
     pub by: Grouping,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub split: Option<Grouping>,
-    /// The range, in ms since the epoch: `from` included, `to` not.
+    /// The range, in ms since the epoch: `from` included, `to` not; whole
+    /// UTC days (the days the asked range touches).
     pub from: i64,
     pub to: i64,
     /// The unit of every cost here. Costs agents report in another unit

@@ -1,10 +1,12 @@
-//! What sessions spent: one `spending` row per `spend` event, written in
-//! the transaction that stores the event, and the roll-ups read from them.
+//! What sessions spent: one `spending` row per `spend` event (the ledger,
+//! keyed by the event) and its day's sums in `spending_daily` (what the
+//! roll-ups and budgets read), both written in the transaction that stores
+//! the event. Reports cover whole UTC days.
 
 use super::{int, text, Scope, Store, StoreError};
 use sqlx::any::AnyRow;
 use tandem_shared::spend::{Micros, Spend, Tokens};
-use tandem_shared::usage_report::{Grouping, UsageReport, UsageRow};
+use tandem_shared::usage_report::{Grouping, UsageReport, UsageRow, DAY_MS};
 use tandem_shared::{SessionId, TranscriptEvent};
 
 /// Groups in one report at most (by day: a year and more fits).
@@ -44,20 +46,70 @@ pub(super) async fn record(
     .bind(spend.currency.clone())
     .execute(&mut *tx)
     .await?;
+    sqlx::query(
+        "INSERT INTO spending_daily (day, session_id, assistant_id, task_id, woken_by, agent, model, \
+           currency, input_tokens, output_tokens, cached_read_tokens, cached_write_tokens, \
+           thought_tokens, cost_micros, spends) \
+         SELECT $2, $1, s.assistant_id, \
+           COALESCE((SELECT MIN(ts.task_id) FROM task_sessions ts WHERE ts.session_id = $1), ''), \
+           $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, 1 \
+         FROM sessions s WHERE s.id = $1 \
+         ON CONFLICT (day, session_id, task_id, woken_by, agent, model, currency) DO UPDATE SET \
+           input_tokens = spending_daily.input_tokens + excluded.input_tokens, \
+           output_tokens = spending_daily.output_tokens + excluded.output_tokens, \
+           cached_read_tokens = spending_daily.cached_read_tokens + excluded.cached_read_tokens, \
+           cached_write_tokens = spending_daily.cached_write_tokens + excluded.cached_write_tokens, \
+           thought_tokens = spending_daily.thought_tokens + excluded.thought_tokens, \
+           cost_micros = spending_daily.cost_micros + excluded.cost_micros, \
+           spends = spending_daily.spends + 1",
+    )
+    .bind(session_id.as_str())
+    .bind(event.at.div_euclid(DAY_MS))
+    .bind(spend.by.clone().unwrap_or_default())
+    .bind(spend.agent.clone())
+    .bind(spend.model.clone().unwrap_or_default())
+    .bind(spend.currency.clone().unwrap_or_default())
+    .bind(count(spend.tokens.input))
+    .bind(count(spend.tokens.output))
+    .bind(count(spend.tokens.cached_read))
+    .bind(count(spend.tokens.cached_write))
+    .bind(count(spend.tokens.thought))
+    .bind(spend.cost_micros)
+    .execute(&mut *tx)
+    .await?;
     Ok(())
 }
 
-/// The group key and label of each grouping, as SQL over `sp` (spending),
-/// `s` (its session), `a` (its assistant) and `t` (its task, if any).
-fn key_and_label(by: Grouping) -> (&'static str, &'static str) {
+/// The whole UTC days `[from, to)` touches, as day numbers.
+fn days(from: i64, to: i64) -> (i64, i64) {
+    (from.div_euclid(DAY_MS), (to - 1).div_euclid(DAY_MS) + 1)
+}
+
+/// A grouping's key, as SQL over `sp` (a `spending_daily` row).
+fn key_of_grouping(by: Grouping) -> &'static str {
     match by {
-        Grouping::Session => ("sp.session_id", "MIN(s.title)"),
-        Grouping::Assistant => ("sp.assistant_id", "MIN(a.name)"),
-        Grouping::Task => ("COALESCE(sp.task_id, '')", "MIN(COALESCE(t.title, ''))"),
-        Grouping::Person => ("COALESCE(sp.woken_by, '')", "''"),
-        Grouping::Agent => ("sp.agent", "''"),
-        Grouping::Model => ("COALESCE(sp.model, '')", "''"),
-        Grouping::Day => ("CAST(sp.at / 86400000 AS BIGINT)", "''"),
+        Grouping::Session => "sp.session_id",
+        Grouping::Assistant => "sp.assistant_id",
+        Grouping::Task => "sp.task_id",
+        Grouping::Person => "sp.woken_by",
+        Grouping::Agent => "sp.agent",
+        Grouping::Model => "sp.model",
+        Grouping::Day => "sp.day",
+    }
+}
+
+/// A group's label, looked up once per group (not per spending row) from
+/// its key in `column`.
+fn label_of_grouping(by: Grouping, column: &str) -> String {
+    match by {
+        Grouping::Session => {
+            format!("COALESCE((SELECT title FROM sessions WHERE id = {column}), '')")
+        }
+        Grouping::Assistant => {
+            format!("COALESCE((SELECT name FROM assistants WHERE id = {column}), '')")
+        }
+        Grouping::Task => format!("COALESCE((SELECT title FROM tasks WHERE id = {column}), '')"),
+        _ => "''".to_owned(),
     }
 }
 
@@ -68,18 +120,14 @@ const SUMS: &str = "CAST(SUM(sp.input_tokens) AS BIGINT) AS input_tokens, \
      CAST(SUM(sp.cached_write_tokens) AS BIGINT) AS cached_write_tokens, \
      CAST(SUM(sp.thought_tokens) AS BIGINT) AS thought_tokens, \
      CAST(SUM(CASE WHEN sp.currency = $4 THEN sp.cost_micros ELSE 0 END) AS BIGINT) AS cost_micros, \
-     CAST(SUM(CASE WHEN p.model IS NOT NULL AND sp.currency IS NULL AND NOT EXISTS \
-       (SELECT 1 FROM spending c WHERE c.session_id = sp.session_id AND c.cost_micros > 0) \
+     CAST(SUM(CASE WHEN p.model IS NOT NULL AND sp.currency = '' AND NOT EXISTS \
+       (SELECT 1 FROM spending_daily c WHERE c.session_id = sp.session_id AND c.cost_micros > 0) \
        THEN sp.input_tokens * p.input_micros + sp.output_tokens * p.output_micros \
          + sp.cached_read_tokens * p.cached_read_micros + sp.cached_write_tokens * p.cached_write_micros \
        ELSE 0 END) AS BIGINT) / 1000000 AS estimated_micros, \
-     COUNT(*) AS spends";
+     CAST(SUM(sp.spends) AS BIGINT) AS spends";
 
-const FROM: &str = "FROM spending sp \
-     JOIN sessions s ON s.id = sp.session_id \
-     JOIN assistants a ON a.id = sp.assistant_id \
-     LEFT JOIN tasks t ON t.id = sp.task_id \
-     LEFT JOIN model_prices p ON p.model = sp.model";
+const FROM: &str = "FROM spending_daily sp LEFT JOIN model_prices p ON p.model = sp.model";
 
 /// A group's key and label as read from the row's `{prefix}_key` and
 /// `{prefix}_label` columns (a day's number becomes its date).
@@ -135,31 +183,39 @@ impl Store {
         to: i64,
         currency: &str,
     ) -> Result<UsageReport, StoreError> {
-        let (key, label) = key_and_label(by);
+        let (first_day, end_day) = days(from, to);
+        let key = key_of_grouping(by);
+        let label = label_of_grouping(by, "g.group_key");
         let condition = scope.condition("sp.assistant_id", 3);
-        let (part, group_by) = match split {
-            Some(split) => {
-                let (part_key, part_label) = key_and_label(split);
-                (
-                    format!("{part_key} AS part_key, {part_label} AS part_label,"),
-                    "1, 3",
-                )
-            }
-            None => (String::new(), "1"),
+        // Summed first, labelled after: a year holds hundreds of thousands
+        // of rows and at most `MAX_GROUPS` groups.
+        let (part, part_label, group_by) = match split {
+            Some(split) => (
+                format!("{} AS part_key,", key_of_grouping(split)),
+                format!(", {} AS part_label", label_of_grouping(split, "g.part_key")),
+                "1, 2",
+            ),
+            None => (String::new(), String::new(), "1"),
         };
         let order = if by == Grouping::Day {
-            group_by
+            if split.is_some() {
+                "g.group_key, g.part_key"
+            } else {
+                "g.group_key"
+            }
         } else {
-            "cost_micros DESC, input_tokens DESC, 1"
+            "g.cost_micros DESC, g.input_tokens DESC, g.group_key"
         };
         let sql = format!(
-            "SELECT {key} AS group_key, {label} AS group_label, {part} {SUMS} {FROM} \
-             WHERE sp.at >= $1 AND sp.at < $2 AND {condition} \
-             GROUP BY {group_by} ORDER BY {order} LIMIT {MAX_GROUPS}"
+            "SELECT g.*, {label} AS group_label{part_label} FROM \
+               (SELECT {key} AS group_key, {part} {SUMS} {FROM} \
+                WHERE sp.day >= $1 AND sp.day < $2 AND {condition} \
+                GROUP BY {group_by}) g \
+             ORDER BY {order} LIMIT {MAX_GROUPS}"
         );
         let rows = sqlx::query(&sql)
-            .bind(from)
-            .bind(to)
+            .bind(first_day)
+            .bind(end_day)
             .bind(scope.bind_value())
             .bind(currency)
             .fetch_all(&self.pool)
@@ -176,10 +232,10 @@ impl Store {
             groups.push(group);
         }
         let total_sql =
-            format!("SELECT {SUMS} {FROM} WHERE sp.at >= $1 AND sp.at < $2 AND {condition}");
+            format!("SELECT {SUMS} {FROM} WHERE sp.day >= $1 AND sp.day < $2 AND {condition}");
         let total = sqlx::query(&total_sql)
-            .bind(from)
-            .bind(to)
+            .bind(first_day)
+            .bind(end_day)
             .bind(scope.bind_value())
             .bind(currency)
             .fetch_one(&self.pool)
@@ -187,8 +243,8 @@ impl Store {
         Ok(UsageReport {
             by,
             split,
-            from,
-            to,
+            from: first_day * DAY_MS,
+            to: end_day * DAY_MS,
             currency: currency.to_owned(),
             rows: groups,
             total: sums(&total, String::new(), "Total".into())?,
@@ -204,11 +260,12 @@ impl Store {
         to: i64,
         currency: &str,
     ) -> Result<Micros, StoreError> {
+        let (first_day, end_day) = days(from, to);
         let row = sqlx::query(&format!(
-            "SELECT {SUMS} {FROM} WHERE sp.at >= $1 AND sp.at < $2 AND ($3 = '' OR sp.assistant_id = $3)"
+            "SELECT {SUMS} {FROM} WHERE sp.day >= $1 AND sp.day < $2 AND ($3 = '' OR sp.assistant_id = $3)"
         ))
-        .bind(from)
-        .bind(to)
+        .bind(first_day)
+        .bind(end_day)
         .bind(assistant.map(|a| a.as_str()).unwrap_or(""))
         .bind(currency)
         .fetch_one(&self.pool)

@@ -8,6 +8,7 @@
 mod browser;
 mod server;
 mod spread;
+mod usage;
 mod viewer;
 
 use anyhow::{bail, Context, Result};
@@ -78,6 +79,9 @@ async fn main() -> Result<()> {
     }
     if wants("slow") {
         rows.push(slow_viewers(&bin_dir).await?);
+    }
+    if wants("usage") {
+        rows.push(usage::year_of_usage(runs()).await?);
     }
     if wants("bundle") {
         rows.push(bundle_size(&dist)?);
