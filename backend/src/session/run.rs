@@ -91,7 +91,7 @@ pub(super) struct AgentRun<'s> {
     pub(super) running_cost: tandem_shared::spend::RunningCost,
     /// Who sent the message the current turn answers.
     pub(super) turn_by: Option<String>,
-    /// A cost was spent since the budgets were last checked.
+    /// Something was spent since the budgets were last checked.
     pub(super) spent_since_check: bool,
     /// An admin resumed the run past a reached budget.
     pub(super) past_budget: bool,

@@ -44,7 +44,8 @@ impl AgentRun<'_> {
         if tokens.is_zero() && cost_micros == 0 {
             return;
         }
-        self.spent_since_check |= cost_micros > 0;
+        // Tokens count too: the price table may turn them into cost.
+        self.spent_since_check = true;
         let log = &mut self.session.log;
         let spend = Spend {
             tokens,
