@@ -758,6 +758,7 @@ impl Viewer {
     /// Reads until the server closes the socket (it was killed, say),
     /// keeping everything that arrived before.
     pub async fn until_closed(&mut self) {
+        let before = self.events.len();
         let result = tokio::time::timeout(DEADLINE, async {
             while let Some(Ok(message)) = self.socket.next().await {
                 if let Message::Text(text) = message {
@@ -768,7 +769,15 @@ impl Viewer {
             }
         })
         .await;
-        assert!(result.is_ok(), "the socket did not close");
+        // How much it read meanwhile tells a slow drain from a socket
+        // nobody closed.
+        assert!(
+            result.is_ok(),
+            "the socket did not close within {} s; {} events read meanwhile, the last seq {:?}",
+            DEADLINE.as_secs(),
+            self.events.len() - before,
+            self.events.last().map(|e| e.seq)
+        );
     }
 
     /// Connects to a share link's stream.
