@@ -771,13 +771,34 @@ impl Viewer {
         .await;
         // How much it read meanwhile tells a slow drain from a socket
         // nobody closed.
-        assert!(
-            result.is_ok(),
-            "the socket did not close within {} s; {} events read meanwhile, the last seq {:?}",
-            DEADLINE.as_secs(),
-            self.events.len() - before,
-            self.events.last().map(|e| e.seq)
-        );
+        if result.is_err() {
+            // Who still holds the other end: the kernel, or a process.
+            let port = match self.socket.get_ref() {
+                tokio_tungstenite::MaybeTlsStream::Plain(tcp) => {
+                    tcp.peer_addr().map(|a| a.port()).unwrap_or(0)
+                }
+                _ => 0,
+            };
+            let held = std::process::Command::new("ss")
+                .args(["-tanp"])
+                .output()
+                .map(|out| {
+                    String::from_utf8_lossy(&out.stdout)
+                        .lines()
+                        .filter(|line| line.contains(&format!(":{port} ")))
+                        .take(20)
+                        .collect::<Vec<_>>()
+                        .join("\n")
+                })
+                .unwrap_or_default();
+            panic!(
+                "the socket did not close within {} s; {} events read meanwhile, the last seq {:?}; \
+                 sockets on port {port}:\n{held}",
+                DEADLINE.as_secs(),
+                self.events.len() - before,
+                self.events.last().map(|e| e.seq)
+            );
+        }
     }
 
     /// Connects to a share link's stream.
