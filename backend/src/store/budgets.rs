@@ -30,28 +30,21 @@ impl Store {
             .collect()
     }
 
-    pub async fn budget(&self, scope: &str) -> Result<Option<BudgetRow>, StoreError> {
-        Ok(self.budgets().await?.into_iter().find(|b| b.scope == scope))
-    }
-
     pub async fn set_budget(&self, row: &BudgetRow, by: &str, now: i64) -> Result<(), StoreError> {
-        let mut tx = self.writer.begin().await?;
-        sqlx::query("DELETE FROM budgets WHERE scope = $1")
-            .bind(&row.scope)
-            .execute(&mut *tx)
-            .await?;
         sqlx::query(
             "INSERT INTO budgets (scope, monthly_micros, warn_percent, updated_by, updated_at) \
-             VALUES ($1, $2, $3, $4, $5)",
+             VALUES ($1, $2, $3, $4, $5) \
+             ON CONFLICT (scope) DO UPDATE SET monthly_micros = excluded.monthly_micros, \
+             warn_percent = excluded.warn_percent, updated_by = excluded.updated_by, \
+             updated_at = excluded.updated_at",
         )
         .bind(&row.scope)
         .bind(row.monthly_micros)
         .bind(i64::from(row.warn_percent))
         .bind(by)
         .bind(now)
-        .execute(&mut *tx)
+        .execute(&self.writer)
         .await?;
-        tx.commit().await?;
         Ok(())
     }
 

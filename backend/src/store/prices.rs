@@ -30,14 +30,13 @@ impl Store {
         by: &str,
         now: i64,
     ) -> Result<(), StoreError> {
-        let mut tx = self.writer.begin().await?;
-        sqlx::query("DELETE FROM model_prices WHERE model = $1")
-            .bind(&price.model)
-            .execute(&mut *tx)
-            .await?;
         sqlx::query(
             "INSERT INTO model_prices (model, input_micros, output_micros, cached_read_micros, \
-             cached_write_micros, updated_by, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+             cached_write_micros, updated_by, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7) \
+             ON CONFLICT (model) DO UPDATE SET input_micros = excluded.input_micros, \
+             output_micros = excluded.output_micros, cached_read_micros = excluded.cached_read_micros, \
+             cached_write_micros = excluded.cached_write_micros, updated_by = excluded.updated_by, \
+             updated_at = excluded.updated_at",
         )
         .bind(&price.model)
         .bind(price.input_micros)
@@ -46,9 +45,8 @@ impl Store {
         .bind(price.cached_write_micros)
         .bind(by)
         .bind(now)
-        .execute(&mut *tx)
+        .execute(&self.writer)
         .await?;
-        tx.commit().await?;
         Ok(())
     }
 
@@ -63,7 +61,7 @@ impl Store {
     /// Whether any session has reported using `model`.
     pub async fn model_seen(&self, model: &str) -> Result<bool, StoreError> {
         Ok(
-            sqlx::query("SELECT 1 AS seen FROM spending WHERE model = $1 LIMIT 1")
+            sqlx::query("SELECT 1 AS seen FROM spending_daily WHERE model = $1 LIMIT 1")
                 .bind(model)
                 .fetch_optional(&self.pool)
                 .await?

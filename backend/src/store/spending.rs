@@ -80,6 +80,18 @@ pub(super) async fn record(
     Ok(())
 }
 
+/// A report query with its range, scope and currency bound, as `$1`–`$4`.
+fn bound<'q>(
+    sql: &'q str,
+    (first_day, end_day, scope, currency): (i64, i64, &'q str, &'q str),
+) -> sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>> {
+    sqlx::query(sql)
+        .bind(first_day)
+        .bind(end_day)
+        .bind(scope)
+        .bind(currency)
+}
+
 /// The whole UTC days `[from, to)` touches, as day numbers.
 fn days(from: i64, to: i64) -> (i64, i64) {
     (from.div_euclid(DAY_MS), (to - 1).div_euclid(DAY_MS) + 1)
@@ -206,20 +218,15 @@ impl Store {
         } else {
             "g.cost_micros DESC, g.input_tokens DESC, g.group_key"
         };
+        let within = format!("sp.day >= $1 AND sp.day < $2 AND {condition}");
         let sql = format!(
             "SELECT g.*, {label} AS group_label{part_label} FROM \
-               (SELECT {key} AS group_key, {part} {SUMS} {FROM} \
-                WHERE sp.day >= $1 AND sp.day < $2 AND {condition} \
+               (SELECT {key} AS group_key, {part} {SUMS} {FROM} WHERE {within} \
                 GROUP BY {group_by}) g \
              ORDER BY {order} LIMIT {MAX_GROUPS}"
         );
-        let rows = sqlx::query(&sql)
-            .bind(first_day)
-            .bind(end_day)
-            .bind(scope.bind_value())
-            .bind(currency)
-            .fetch_all(&self.pool)
-            .await?;
+        let range = (first_day, end_day, scope.bind_value(), currency);
+        let rows = bound(&sql, range).fetch_all(&self.pool).await?;
         let mut groups = Vec::with_capacity(rows.len());
         for row in &rows {
             let (key, label) = key_of(row, by, "group")?;
@@ -231,15 +238,8 @@ impl Store {
             }
             groups.push(group);
         }
-        let total_sql =
-            format!("SELECT {SUMS} {FROM} WHERE sp.day >= $1 AND sp.day < $2 AND {condition}");
-        let total = sqlx::query(&total_sql)
-            .bind(first_day)
-            .bind(end_day)
-            .bind(scope.bind_value())
-            .bind(currency)
-            .fetch_one(&self.pool)
-            .await?;
+        let total_sql = format!("SELECT {SUMS} {FROM} WHERE {within}");
+        let total = bound(&total_sql, range).fetch_one(&self.pool).await?;
         Ok(UsageReport {
             by,
             split,
