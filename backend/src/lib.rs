@@ -26,3 +26,4 @@ pub mod test_hooks;
 pub mod text;
 pub mod wakes;
 pub mod workspaces;
+pub mod worktrees;

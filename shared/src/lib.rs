@@ -7,6 +7,7 @@ pub mod agent_state;
 pub mod api;
 pub mod auth;
 pub mod budget;
+pub mod changes;
 pub mod event;
 pub mod ids;
 pub mod line_diff;

@@ -1,0 +1,188 @@
+//! A worktree's change as files and hunks: everything in the worktree now
+//! (committed or not, new files too, ignored ones not) against the commit
+//! it was made at. The snapshot goes through an index of its own, so the
+//! agent's index and any git command it runs meanwhile are left alone.
+
+use super::git::{self, GitError};
+use super::unified;
+use super::WorktreeError;
+use std::path::{Path, PathBuf};
+use tandem_shared::changes::{FileChange, FileDiff, FILES_PER_PAGE, LINES_PER_PAGE};
+
+/// A file with more changed lines than this is named with its counts, its
+/// hunks not read (a generated file would fill the page and the server).
+const MAX_LINES_READ: u32 = 20_000;
+
+/// The diff's two sides as git objects.
+struct Sides {
+    repo: PathBuf,
+    base: String,
+    tip: String,
+}
+
+/// One page of the change: every file with its counts, the hunks of the
+/// files from `first_file` on, and where the next page starts.
+pub async fn changes_of(
+    worktree: &tandem_shared::changes::Worktree,
+    first_file: usize,
+) -> Result<(Vec<FileChange>, Vec<FileDiff>, Option<usize>), WorktreeError> {
+    let sides = sides(worktree).await?;
+    let files = list(&sides).await?;
+    let mut page = Vec::new();
+    let mut lines = 0u32;
+    let mut next = None;
+    for (at, file) in files.iter().enumerate().skip(first_file) {
+        let size = file.added + file.removed;
+        if !page.is_empty()
+            && (page.len() >= FILES_PER_PAGE || (lines + size) as usize > LINES_PER_PAGE)
+        {
+            next = Some(at);
+            break;
+        }
+        lines += size;
+        page.push(file.clone());
+    }
+    let diffs = hunks_of(&sides, &page).await?;
+    Ok((files, diffs, next))
+}
+
+/// The hunks of one file of the change (a review comment is checked
+/// against them).
+pub async fn file_diff(
+    worktree: &tandem_shared::changes::Worktree,
+    path: &str,
+) -> Result<Option<(FileChange, FileDiff)>, WorktreeError> {
+    let sides = sides(worktree).await?;
+    let files = list(&sides).await?;
+    let Some(file) = files.into_iter().find(|f| f.path == path) else {
+        return Ok(None);
+    };
+    let diff = hunks_of(&sides, std::slice::from_ref(&file))
+        .await?
+        .into_iter()
+        .next()
+        .unwrap_or_else(|| empty(&file.path));
+    Ok(Some((file, diff)))
+}
+
+async fn sides(worktree: &tandem_shared::changes::Worktree) -> Result<Sides, WorktreeError> {
+    let top = Path::new(&worktree.path);
+    let repo = PathBuf::from(&worktree.repo);
+    let tip = if top.join(".git").exists() {
+        snapshot(top).await?
+    } else if let Some(head) = &worktree.head_commit {
+        head.clone()
+    } else {
+        let branch = format!("refs/heads/{}", worktree.branch);
+        git::run(&repo, &["rev-parse", "-q", "--verify", &branch])
+            .await
+            .map(|output| output.line())
+            .map_err(|_| {
+                WorktreeError::Gone(format!(
+                    "the worktree and the branch {} are gone",
+                    worktree.branch
+                ))
+            })?
+    };
+    Ok(Sides {
+        repo,
+        base: worktree.base_commit.clone(),
+        tip,
+    })
+}
+
+/// A tree of everything in the worktree now, through a copy of its index.
+async fn snapshot(top: &Path) -> Result<String, WorktreeError> {
+    let real_index = git::run(
+        top,
+        &["rev-parse", "--path-format=absolute", "--git-path", "index"],
+    )
+    .await?
+    .line();
+    let temp = std::env::temp_dir().join(format!(
+        "tandem-index-{}-{}",
+        std::process::id(),
+        uuid::Uuid::new_v4().simple()
+    ));
+    // A copy keeps the stat data: unchanged files are not read again.
+    if std::fs::copy(&real_index, &temp).is_err() {
+        let _ = std::fs::remove_file(&temp);
+    }
+    let index = temp.display().to_string();
+    let env = [("GIT_INDEX_FILE", index.as_str())];
+    let timeout = std::time::Duration::from_secs(60);
+    let result = async {
+        git::run_with(top, &["add", "-A", "--", "."], &env, timeout).await?;
+        git::run_with(top, &["write-tree"], &env, timeout).await
+    }
+    .await;
+    let _ = std::fs::remove_file(&temp);
+    Ok(result?.line())
+}
+
+async fn list(sides: &Sides) -> Result<Vec<FileChange>, GitError> {
+    let diff = |format: &'static str| async move {
+        git::run(
+            &sides.repo,
+            &["diff", "-z", "-M", format, &sides.base, &sides.tip],
+        )
+        .await
+    };
+    let name_status = diff("--name-status").await?;
+    let numstat = diff("--numstat").await?;
+    Ok(unified::files(&name_status.stdout, &numstat.stdout))
+}
+
+async fn hunks_of(sides: &Sides, page: &[FileChange]) -> Result<Vec<FileDiff>, WorktreeError> {
+    let readable: Vec<&FileChange> = page
+        .iter()
+        .filter(|f| !f.binary && f.added + f.removed <= MAX_LINES_READ)
+        .collect();
+    let mut found = if readable.is_empty() {
+        Default::default()
+    } else {
+        let mut args: Vec<String> = [
+            "diff",
+            "-M",
+            "--no-ext-diff",
+            "--no-textconv",
+            "-U3",
+            &sides.base,
+            &sides.tip,
+            "--",
+        ]
+        .iter()
+        .map(|s| (*s).to_owned())
+        .collect();
+        for file in &readable {
+            args.push(format!(":(literal){}", file.path));
+            if let Some(old) = &file.old_path {
+                args.push(format!(":(literal){old}"));
+            }
+        }
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let patch = git::run(&sides.repo, &args).await?;
+        unified::hunks(&patch.stdout, LINES_PER_PAGE)
+    };
+    Ok(page
+        .iter()
+        .map(|file| {
+            let mut diff = found
+                .remove(&file.path)
+                .unwrap_or_else(|| empty(&file.path));
+            if !file.binary && file.added + file.removed > MAX_LINES_READ {
+                diff.truncated = true;
+            }
+            diff
+        })
+        .collect())
+}
+
+fn empty(path: &str) -> FileDiff {
+    FileDiff {
+        path: path.to_owned(),
+        hunks: Vec::new(),
+        truncated: false,
+        tool_call_id: None,
+    }
+}
