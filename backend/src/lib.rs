@@ -14,6 +14,7 @@ pub mod http;
 pub mod hub;
 pub mod memory;
 pub mod push;
+pub mod review;
 pub mod routines;
 pub mod sandbox;
 pub mod secrets;

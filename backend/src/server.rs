@@ -318,6 +318,7 @@ async fn ensure_demo_assistant(
         memory: String::new(),
         created_at: ctx.clock.now_ms(),
         archived_at: None,
+        sessions: Default::default(),
     };
     ctx.store.create_assistant(&demo).await?;
     crate::session::rules::add_defaults(ctx, &demo).await?;

@@ -165,6 +165,53 @@ pub struct Assistant {
     /// Set when archived: out of the lists, and it cannot be woken.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub archived_at: Option<i64>,
+    /// How its sessions share the workspace.
+    #[serde(default)]
+    pub sessions: SessionSettings,
+}
+
+/// Most sessions of one assistant that may run at once.
+pub const MAX_PARALLEL_SESSIONS: u32 = 10;
+
+/// How an assistant's sessions share its workspace.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct SessionSettings {
+    /// In a git workspace, each session works in its own worktree on its
+    /// own branch (default on).
+    #[serde(default = "yes")]
+    pub worktrees: bool,
+    /// With worktrees, how many sessions may run at once (1–10, default 3).
+    #[serde(default = "default_parallel")]
+    pub max_parallel: u32,
+}
+
+fn yes() -> bool {
+    true
+}
+
+fn default_parallel() -> u32 {
+    3
+}
+
+impl Default for SessionSettings {
+    fn default() -> Self {
+        SessionSettings {
+            worktrees: true,
+            max_parallel: default_parallel(),
+        }
+    }
+}
+
+impl SessionSettings {
+    pub fn check(&self) -> Result<(), String> {
+        if !(1..=MAX_PARALLEL_SESSIONS).contains(&self.max_parallel) {
+            return Err(format!(
+                "sessions.max_parallel: from 1 to {MAX_PARALLEL_SESSIONS}"
+            ));
+        }
+        Ok(())
+    }
 }
 
 /// What "Check agent" found: the agent's own account of itself, started in
@@ -258,6 +305,8 @@ pub struct CreateAssistant {
     pub constitution: String,
     #[serde(default)]
     pub memory: String,
+    #[serde(default)]
+    pub sessions: Option<SessionSettings>,
 }
 
 /// Fields to change; absent ones stay.
@@ -283,6 +332,9 @@ pub struct UpdateAssistant {
     /// Archive (true) or bring back (false).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub archived: Option<bool>,
+    /// Worktrees and parallel sessions.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sessions: Option<SessionSettings>,
 }
 
 /// A dated note in an assistant's journal.

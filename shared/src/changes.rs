@@ -210,6 +210,19 @@ pub fn stat_words(files: usize, added: u32, removed: u32) -> String {
     format!("{files} {noun} changed, +{added} −{removed}")
 }
 
+/// Where a page that starts at `first` ends, and where the next starts.
+pub fn page_end(files: &[FileChange], first: usize) -> (usize, Option<usize>) {
+    let mut lines = 0usize;
+    for (at, file) in files.iter().enumerate().skip(first) {
+        let size = (file.added + file.removed) as usize;
+        if at > first && (at - first >= FILES_PER_PAGE || lines + size > LINES_PER_PAGE) {
+            return (at, Some(at));
+        }
+        lines += size;
+    }
+    (files.len(), None)
+}
+
 /// Which side of the diff a comment's lines are numbered on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
@@ -418,5 +431,29 @@ mod tests {
             })
         );
         assert!(serde_json::from_str::<Land>(r#"{"action":"rebase"}"#).is_err());
+    }
+
+    fn file(lines: u32) -> FileChange {
+        FileChange {
+            path: "f".into(),
+            old_path: None,
+            status: FileStatus::Modified,
+            added: lines,
+            removed: 0,
+            binary: false,
+        }
+    }
+
+    #[test]
+    fn pages_end_at_the_line_or_file_limit_and_never_split_a_file() {
+        let files = vec![file(10); 120];
+        assert_eq!(page_end(&files, 0), (FILES_PER_PAGE, Some(FILES_PER_PAGE)));
+        assert_eq!(page_end(&files, 100), (120, None));
+        let big = vec![file(3_000), file(3_000), file(1)];
+        assert_eq!(page_end(&big, 0), (1, Some(1)));
+        // One file over the limit still makes a page of its own.
+        let huge = vec![file(50_000), file(1)];
+        assert_eq!(page_end(&huge, 0), (1, Some(1)));
+        assert_eq!(page_end(&[], 0), (0, None));
     }
 }

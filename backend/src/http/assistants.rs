@@ -72,6 +72,7 @@ pub async fn create(
         memory: body.memory,
         created_at: state.sessions.context().clock.now_ms(),
         archived_at: None,
+        sessions: body.sessions.unwrap_or_default(),
     };
     let mut assistant = assistant;
     validate(&assistant)?;
@@ -126,6 +127,9 @@ pub async fn update(
     }
     if let Some(memory) = body.memory {
         assistant.memory = memory;
+    }
+    if let Some(sessions) = body.sessions {
+        assistant.sessions = sessions;
     }
     match (body.archived, assistant.archived_at) {
         (Some(true), None) => assistant.archived_at = Some(state.sessions.context().clock.now_ms()),
@@ -251,6 +255,7 @@ fn validate(assistant: &Assistant) -> Result<(), ApiError> {
             )));
         }
     }
+    assistant.sessions.check().map_err(ApiError::BadRequest)?;
     Ok(())
 }
 

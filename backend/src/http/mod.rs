@@ -8,6 +8,7 @@ mod approvals;
 mod assistants;
 pub mod auth;
 mod budgets;
+mod changes;
 mod choices;
 pub mod error;
 mod host_check;
@@ -199,6 +200,10 @@ pub fn router(state: AppState, static_dir: Option<PathBuf>) -> Router {
         .route("/sessions/{id}/stop", post(sessions::stop))
         .route("/sessions/{id}/pause", post(sessions::pause))
         .route("/sessions/{id}/resume", post(sessions::resume))
+        .route("/sessions/{id}/changes", get(changes::changes))
+        .route("/sessions/{id}/review", post(changes::send_review))
+        .route("/sessions/{id}/land", post(changes::land))
+        .route("/assistants/{id}/worktrees", get(changes::worktrees))
         .route(
             "/sessions/{id}/choices",
             get(choices::list).post(choices::choose),

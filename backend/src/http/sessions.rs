@@ -107,7 +107,7 @@ pub async fn create(
 }
 
 /// The budget the assistant has reached this month, if one.
-async fn over_budget(
+pub(super) async fn over_budget(
     state: &AppState,
     assistant_id: &tandem_shared::AssistantId,
 ) -> Result<Option<tandem_shared::budget::BudgetStanding>, ApiError> {
@@ -120,7 +120,7 @@ async fn over_budget(
     Ok(crate::budgets::reached(&state.store, assistant_id, &name, state.now_ms()).await?)
 }
 
-fn refusal(reached: &tandem_shared::budget::BudgetStanding) -> String {
+pub(super) fn refusal(reached: &tandem_shared::budget::BudgetStanding) -> String {
     let words = reached.words();
     let mut refusal = String::from("Not started: ");
     refusal.push_str(&words);

@@ -166,6 +166,7 @@ mod tests {
                 memory: String::new(),
                 created_at: 0,
                 archived_at: None,
+                sessions: Default::default(),
             })
             .await
             .unwrap();

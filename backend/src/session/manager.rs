@@ -9,12 +9,15 @@ use super::supervisor;
 use super::title::title_from_message;
 use super::Context;
 use crate::store::{NewSession, StoreError};
+use crate::worktrees::Placed;
+use std::path::Path;
 use std::sync::Arc;
 use tandem_shared::agent_state::{Choice, ChoiceApplied};
+use tandem_shared::api::Assistant;
 use tandem_shared::api::{DecisionResult, Delivery, SessionSummary};
 use tandem_shared::{
-    ApprovalId, ApprovalState, AssistantId, DecisionOutcome, EventBody, SessionId, SessionStatus,
-    TranscriptEvent,
+    ApprovalId, ApprovalState, AssistantId, DecisionOutcome, EventBody, Seq, SessionId,
+    SessionStatus, TranscriptEvent,
 };
 use tokio::sync::oneshot;
 
@@ -75,9 +78,19 @@ impl Sessions {
         .await
     }
 
-    /// A live session of the assistant, if it has one.
+    /// The assistant's newest live session, if it has one.
     pub fn live_of(&self, assistant_id: &AssistantId) -> Option<SessionId> {
         self.registry.live_of(assistant_id)
+    }
+
+    /// Whether the session has a live actor now.
+    pub fn is_live(&self, session_id: &SessionId) -> bool {
+        self.registry.is_live(session_id)
+    }
+
+    /// Every live session of the assistant, oldest first.
+    pub fn all_live_of(&self, assistant_id: &AssistantId) -> Vec<SessionId> {
+        self.registry.all_live_of(assistant_id)
     }
 
     /// Creates a session for a wake: its own title and reason to wake.
@@ -101,18 +114,34 @@ impl Sessions {
             .as_deref()
             .map(title_from_message)
             .unwrap_or_else(|| title_from_message(&prompt));
+        let now = self.ctx.clock.now_ms();
+        let placed = self.place(&assistant, &id, &title, now).await?;
         self.ctx
             .store
             .create_session(&NewSession {
                 id: id.clone(),
                 assistant_id: assistant.id.clone(),
                 title,
-                created_at: self.ctx.clock.now_ms(),
+                created_at: now,
             })
             .await?;
+        let in_worktree = match placed {
+            Placed::Worktree(worktree) => {
+                self.ctx.store.add_worktree(&worktree).await?;
+                true
+            }
+            Placed::InPlace(Some(why)) => {
+                let notice =
+                    TranscriptEvent::numbered(&id, Seq(0), now, [EventBody::Notice { text: why }]);
+                self.ctx.store.append_events(&id, &notice).await?;
+                false
+            }
+            Placed::InPlace(None) => false,
+        };
         // Continuity belongs to the assistant: a wake warm-starts the agent
-        // session it used last (when the agent and the rules allow).
-        let inherited = if request.continue_assistant {
+        // session it used last (when the agent and the rules allow) — not
+        // in a worktree of its own, whose files that session never saw.
+        let inherited = if request.continue_assistant && !in_worktree {
             match self.ctx.store.latest_agent_session(&assistant.id).await? {
                 Some((title, from)) => {
                     self.ctx.store.inherit_agent_session(&id, &from).await?;
@@ -146,6 +175,30 @@ impl Sessions {
         .continuing_from(inherited);
         supervisor::spawn(&self.ctx, &self.registry, actor);
         Ok(summary)
+    }
+
+    /// A new session's own worktree, when its assistant works in a git
+    /// repository with worktrees on.
+    async fn place(
+        &self,
+        assistant: &Assistant,
+        id: &SessionId,
+        title: &str,
+        now: i64,
+    ) -> Result<Placed, SessionError> {
+        if !assistant.sessions.worktrees {
+            return Ok(Placed::InPlace(None));
+        }
+        crate::worktrees::place(
+            Path::new(&assistant.workspace),
+            &self.ctx.places.data_dir,
+            id,
+            &assistant.id,
+            title,
+            now,
+        )
+        .await
+        .map_err(|error| SessionError::NotNow(format!("the session cannot start: {error}")))
     }
 
     /// Sends a follow-up: queued behind the current turn (or, with
@@ -259,6 +312,15 @@ impl Sessions {
             .ok_or(SessionError::AssistantNotFound)?;
         if self.ctx.shutdown.has_begun() {
             return Err(SessionError::ShuttingDown);
+        }
+        if let Some(worktree) = self.ctx.store.worktree_of(session_id).await? {
+            if worktree.state.is_landed() {
+                return Err(SessionError::NotNow(format!(
+                    "this session's change was {} ({}); start a new session to go on",
+                    worktree.state.as_str(),
+                    worktree.outcome.unwrap_or_default()
+                )));
+            }
         }
         let Some(mailbox) = self.registry.register(session_id, &assistant.id) else {
             // Another request resumed it a moment ago: join that run.

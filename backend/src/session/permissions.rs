@@ -41,6 +41,8 @@ pub struct Permissions {
     ctx: Arc<Context>,
     assistant_id: AssistantId,
     pending: HashMap<ApprovalId, Pending>,
+    /// The session's worktree, read as the workspace by the rules.
+    worktree: Option<rules::WorktreeMap>,
 }
 
 impl Permissions {
@@ -49,7 +51,14 @@ impl Permissions {
             ctx,
             assistant_id,
             pending: HashMap::new(),
+            worktree: None,
         }
+    }
+
+    /// Rules judge paths in `worktree` as the workspace's.
+    pub fn through(mut self, worktree: Option<rules::WorktreeMap>) -> Permissions {
+        self.worktree = worktree;
+        self
     }
 
     pub fn is_empty(&self) -> bool {
@@ -148,7 +157,9 @@ impl Permissions {
         tool_call: &ToolCallPatch,
         options: &[PermissionOption],
     ) -> Result<bool, Ending> {
-        let subject = rules::Subject::of(&log.full_call(tool_call)).with_links_resolved();
+        let subject = rules::Subject::of(&log.full_call(tool_call))
+            .with_links_resolved()
+            .seen_through(self.worktree.as_ref());
         let tandem = self.ctx.store.rules(None).await.map_err(storage)?;
         let own = self
             .ctx
@@ -156,7 +167,15 @@ impl Permissions {
             .rules(Some(&self.assistant_id))
             .await
             .map_err(storage)?;
-        let verdict = rules::decide_with(&subject, &tandem, &own, &rules::resolve_links);
+        let worktree = self.worktree.clone();
+        let resolve = move |path: &str| {
+            let real = rules::resolve_links(path);
+            match &worktree {
+                Some(map) => map.path(&real),
+                None => real,
+            }
+        };
+        let verdict = rules::decide_with(&subject, &tandem, &own, &resolve);
         let wanted: &[PermissionKind] = match verdict.action {
             RuleAction::Ask => return Ok(false),
             RuleAction::Allow => &[PermissionKind::AllowOnce, PermissionKind::AllowAlways],
@@ -288,7 +307,8 @@ impl Permissions {
             PermissionKind::RejectAlways => RuleAction::Block,
             _ => return Ok(()),
         };
-        let subject = rules::Subject::of(&log.full_call(tool_call));
+        let subject =
+            rules::Subject::of(&log.full_call(tool_call)).seen_through(self.worktree.as_ref());
         if subject.text.is_empty() {
             return Ok(());
         }

@@ -26,11 +26,14 @@ pub enum SendError {
 struct Live {
     assistant_id: AssistantId,
     mailbox: mpsc::Sender<Command>,
+    /// Registration order: the newest live session is the highest.
+    since: u64,
 }
 
 #[derive(Default)]
 pub struct Registry {
     actors: Mutex<HashMap<SessionId, Live>>,
+    registered: std::sync::atomic::AtomicU64,
 }
 
 impl Registry {
@@ -65,11 +68,15 @@ impl Registry {
             return None;
         }
         let (tx, rx) = mpsc::channel(MAILBOX_CAPACITY);
+        let since = self
+            .registered
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         actors.insert(
             session_id.clone(),
             Live {
                 assistant_id: assistant_id.clone(),
                 mailbox: tx,
+                since,
             },
         );
         Some(rx)
@@ -97,12 +104,21 @@ impl Registry {
         self.actors().contains_key(session_id)
     }
 
-    /// A live session of the assistant, if it has one.
+    /// The assistant's newest live session, if it has one.
     pub fn live_of(&self, assistant_id: &AssistantId) -> Option<SessionId> {
-        self.actors()
+        self.all_live_of(assistant_id).pop()
+    }
+
+    /// Every live session of the assistant, oldest first.
+    pub fn all_live_of(&self, assistant_id: &AssistantId) -> Vec<SessionId> {
+        let actors = self.actors();
+        let mut live: Vec<(u64, &SessionId)> = actors
             .iter()
-            .find(|(_, live)| &live.assistant_id == assistant_id)
-            .map(|(id, _)| id.clone())
+            .filter(|(_, live)| &live.assistant_id == assistant_id)
+            .map(|(id, live)| (live.since, id))
+            .collect();
+        live.sort();
+        live.into_iter().map(|(_, id)| id.clone()).collect()
     }
 
     pub fn live_count(&self) -> usize {

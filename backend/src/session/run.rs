@@ -114,6 +114,10 @@ impl<'s> AgentRun<'s> {
                 workspace.display()
             ));
         }
+        let (workspace, worktree) = match worktree_of(session, workspace).await {
+            Ok(found) => found,
+            Err(ending) => return ending,
+        };
         // An npm agent on a Node.js it does not run on: say so, not a crash.
         let spec = session.assistant.agent.clone();
         match tokio::task::spawn_blocking(move || crate::agents::preflight(&spec)).await {
@@ -145,6 +149,8 @@ impl<'s> AgentRun<'s> {
             let writable = [workspace.clone(), temp.clone()]
                 .into_iter()
                 .chain(launch.state.iter().cloned())
+                // A worktree commits into the repository's shared objects.
+                .chain(worktree.as_ref().map(|w| w.git_common_dir.clone()))
                 .collect();
             tokio::task::spawn_blocking(move || {
                 ctx.config.sandbox.prepare(writable, &ctx.places.data_dir)
@@ -189,7 +195,8 @@ impl<'s> AgentRun<'s> {
             assistant_id: session.assistant.id.clone(),
         });
         let mut run = AgentRun {
-            permissions: Permissions::new(ctx.clone(), session.assistant.id.clone()),
+            permissions: Permissions::new(ctx.clone(), session.assistant.id.clone())
+                .through(worktree.map(|w| w.rules)),
             mcp_servers: tandem_mcp_server(&ctx, token.secret()),
             session,
             conn,
@@ -517,4 +524,51 @@ fn tandem_mcp_server(ctx: &super::Context, token: &str) -> Vec<acp::McpServer> {
                 acp::EnvVariable::new(mcp_server::TOKEN_VAR, token),
             ]),
     )]
+}
+
+/// A session working in its own worktree: the directory, what the rules
+/// read it as, and the repository directory its commits go to.
+struct InWorktree {
+    rules: super::rules::WorktreeMap,
+    git_common_dir: PathBuf,
+}
+
+/// Where this run works: the session's worktree (made again from its
+/// branch if it went missing), or the workspace itself.
+async fn worktree_of(
+    session: &LiveSession,
+    workspace: PathBuf,
+) -> Result<(PathBuf, Option<InWorktree>), Ending> {
+    let found = session
+        .ctx
+        .store
+        .worktree_of(&session.log.summary.id)
+        .await
+        .map_err(|error| Ending::storage(error.explain()))?;
+    let Some(worktree) = found else {
+        return Ok((workspace, None));
+    };
+    let dir = crate::worktrees::ready(&worktree, &workspace)
+        .await
+        .map_err(|error| Ending::failed(format!("the session's worktree: {error}")))?;
+    let repo = crate::worktrees::open(&dir)
+        .await
+        .ok()
+        .flatten()
+        .ok_or_else(|| {
+            Ending::failed(format!(
+                "the session's worktree {} is not a git working tree",
+                dir.display()
+            ))
+        })?;
+    Ok((
+        dir,
+        Some(InWorktree {
+            rules: super::rules::WorktreeMap {
+                worktree: worktree.path.clone(),
+                workspace: worktree.repo.clone(),
+            },
+            git_common_dir: repo.common_dir,
+        }),
+    ))
 }

@@ -6,15 +6,16 @@ use sqlx::Row;
 use tandem_shared::api::{Assistant, JournalEntry};
 use tandem_shared::AssistantId;
 
-const COLUMNS: &str =
-    "id, name, color, agent, workspace, persona, constitution, memory, created_at, archived_at";
+const COLUMNS: &str = "id, name, color, agent, workspace, persona, constitution, memory, \
+     created_at, archived_at, worktrees, max_parallel";
 
 impl Store {
     pub async fn create_assistant(&self, assistant: &Assistant) -> Result<(), StoreError> {
         sqlx::query(
             "INSERT INTO assistants \
-             (id, name, color, agent, workspace, persona, constitution, memory, created_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+             (id, name, color, agent, workspace, persona, constitution, memory, created_at, \
+              worktrees, max_parallel) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
         )
         .bind(assistant.id.as_str())
         .bind(&assistant.name)
@@ -25,6 +26,8 @@ impl Store {
         .bind(&assistant.constitution)
         .bind(&assistant.memory)
         .bind(assistant.created_at)
+        .bind(i64::from(assistant.sessions.worktrees))
+        .bind(i64::from(assistant.sessions.max_parallel))
         .execute(&self.writer)
         .await?;
         Ok(())
@@ -54,7 +57,8 @@ impl Store {
     pub async fn update_assistant(&self, assistant: &Assistant) -> Result<(), StoreError> {
         sqlx::query(
             "UPDATE assistants SET name = $1, color = $2, persona = $3, constitution = $4, \
-             memory = $5, archived_at = $6, agent = $7, workspace = $8 WHERE id = $9",
+             memory = $5, archived_at = $6, agent = $7, workspace = $8, worktrees = $9, \
+             max_parallel = $10 WHERE id = $11",
         )
         .bind(&assistant.name)
         .bind(&assistant.color)
@@ -64,6 +68,8 @@ impl Store {
         .bind(assistant.archived_at)
         .bind(to_json(&assistant.agent)?)
         .bind(&assistant.workspace)
+        .bind(i64::from(assistant.sessions.worktrees))
+        .bind(i64::from(assistant.sessions.max_parallel))
         .bind(assistant.id.as_str())
         .execute(&self.writer)
         .await?;
@@ -146,5 +152,9 @@ fn assistant_from_row(row: &AnyRow) -> Result<Assistant, StoreError> {
         memory: text(row, "memory")?,
         created_at: int(row, "created_at")?,
         archived_at: row.try_get::<Option<i64>, _>("archived_at")?,
+        sessions: tandem_shared::api::SessionSettings {
+            worktrees: int(row, "worktrees")? != 0,
+            max_parallel: u32::try_from(int(row, "max_parallel")?).unwrap_or(1).max(1),
+        },
     })
 }

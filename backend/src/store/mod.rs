@@ -27,6 +27,7 @@ mod spending;
 mod tasks;
 mod users;
 mod wakes;
+mod worktrees;
 
 pub use agent_processes::AgentProcess;
 pub use appender::{AppendError, Appender};

@@ -1,6 +1,7 @@
 //! The wake dispatcher: one task, fed by wake requests and by session
 //! actors' lifecycle messages.
 
+use super::queue_rule::{self, Placement, Running};
 use crate::session::{Context, Lifecycle, SessionError, Sessions, StartRequest};
 use crate::store::StoreError;
 use std::sync::Arc;
@@ -166,9 +167,10 @@ impl Dispatcher {
                 })
                 .await?;
         }
-        let live = self.live_session(&assistant.id);
-        match (request.trigger, live) {
-            (WakeTrigger::Chat, Some(session_id)) => {
+        let running = self.running(&assistant.id).await?;
+        let slots = slots(&assistant).await;
+        match queue_rule::place(request.trigger, &running, slots) {
+            Placement::Deliver(session_id) => {
                 self.sessions
                     .send_message(&session_id, &message, Some(request.source.clone()), false)
                     .await?;
@@ -178,9 +180,9 @@ impl Dispatcher {
                 wake.state = WakeState::Delivered;
                 wake.session_id = Some(session_id);
             }
-            // Waits for the live session to end.
-            (_, Some(_)) => {}
-            (_, None) => match self.start(&wake, request.title).await {
+            // Waits for a live session to end.
+            Placement::Wait => {}
+            Placement::Start => match self.start(&wake, request.title).await {
                 Ok(session_id) => {
                     wake.state = WakeState::Started;
                     wake.session_id = Some(session_id);
@@ -192,8 +194,14 @@ impl Dispatcher {
         Ok(wake)
     }
 
-    fn live_session(&self, assistant_id: &AssistantId) -> Option<SessionId> {
-        self.sessions.live_of(assistant_id)
+    /// The assistant's live sessions, oldest first, and which are tasks'.
+    async fn running(&self, assistant_id: &AssistantId) -> Result<Vec<Running>, WakeError> {
+        let mut running = Vec::new();
+        for id in self.sessions.all_live_of(assistant_id) {
+            let for_task = !self.ctx.store.tasks_of_session(&id).await?.is_empty();
+            running.push(Running { id, for_task });
+        }
+        Ok(running)
     }
 
     async fn start(&mut self, wake: &Wake, title: Option<String>) -> Result<SessionId, WakeError> {
@@ -329,6 +337,11 @@ impl Dispatcher {
             .await?
             .map(|a| a.name)
             .unwrap_or_default();
+        // A session in its own worktree names its branch and what changed.
+        let text = match crate::review::branch_line(&self.ctx, session_id).await {
+            Some(line) => format!("{summary}\n\n{line}"),
+            None => summary.clone(),
+        };
         store
             .add_chat_message(&ChatMessage {
                 id: self.ctx.ids.new_id("msg"),
@@ -336,7 +349,7 @@ impl Dispatcher {
                 at: now,
                 author_kind: ChatAuthorKind::Summary,
                 author,
-                text: summary.clone(),
+                text,
                 session_id: Some(session_id.clone()),
             })
             .await?;
@@ -407,16 +420,20 @@ impl Dispatcher {
     /// start is marked failed, with the reason in the journal, and the next
     /// is tried: a bad wake never strands the ones behind it.
     async fn start_next(&mut self, assistant_id: &AssistantId) -> Result<(), WakeError> {
-        if self.live_session(assistant_id).is_some() {
+        let Some(assistant) = self.ctx.store.get_assistant(assistant_id).await? else {
             return Ok(());
-        }
+        };
+        let slots = slots(&assistant).await;
         for next in self.ctx.store.queued_wakes(assistant_id).await? {
+            if self.sessions.all_live_of(assistant_id).len() >= slots {
+                return Ok(());
+            }
             let title = match &next.task_id {
                 Some(task_id) => self.ctx.store.get_task(task_id).await?.map(|t| t.title),
                 None => None,
             };
             match self.start(&next, title).await {
-                Ok(_) => return Ok(()),
+                Ok(_) => continue,
                 // Try again at the next start; nothing is wrong with the wake.
                 Err(error @ (WakeError::Closed | WakeError::Store(_))) => return Err(error),
                 Err(WakeError::Session(SessionError::ShuttingDown)) => return Ok(()),
@@ -476,5 +493,20 @@ impl Dispatcher {
         if let Err(error) = self.ctx.store.add_journal_entry(assistant_id, &entry).await {
             tracing::error!(%error, "could not write a journal entry");
         }
+    }
+}
+
+/// How many sessions the assistant may run at once: its `max_parallel`
+/// when its sessions get worktrees of their own, else one.
+async fn slots(assistant: &tandem_shared::api::Assistant) -> usize {
+    let settings = assistant.sessions;
+    if !settings.worktrees || settings.max_parallel <= 1 {
+        return 1;
+    }
+    let workspace = std::path::Path::new(&assistant.workspace);
+    if crate::worktrees::takes_worktrees(workspace).await {
+        settings.max_parallel as usize
+    } else {
+        1
     }
 }

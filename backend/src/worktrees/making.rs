@@ -16,6 +16,29 @@ pub enum Placed {
     InPlace(Option<String>),
 }
 
+/// The repository a workspace is in, when it counts as a git workspace:
+/// not one whose repository is the whole machine or someone's home (a
+/// dotfiles repository would give each session a copy of the home).
+pub async fn git_workspace(workspace: &Path) -> Result<Option<repo::Repo>, WorktreeError> {
+    let Some(repo) = repo::open(workspace).await? else {
+        return Ok(None);
+    };
+    let home = std::env::var_os("HOME").map(PathBuf::from);
+    let too_wide = repo.top == Path::new("/")
+        || home.is_some_and(|home| home == repo.top && workspace != repo.top);
+    Ok((!too_wide).then_some(repo))
+}
+
+/// Whether new sessions in `workspace` get worktrees of their own now.
+pub async fn takes_worktrees(workspace: &Path) -> bool {
+    match git_workspace(workspace).await {
+        Ok(Some(repo)) => {
+            repo.busy().is_none() && matches!(repo.head().await, Ok(Head::Branch { .. }))
+        }
+        _ => false,
+    }
+}
+
 /// The directory of a session's worktree under Tandem's data directory.
 pub fn path_for(data_dir: &Path, session_id: &SessionId) -> PathBuf {
     data_dir.join("worktrees").join(session_id.as_str())
@@ -31,7 +54,7 @@ pub async fn place(
     title: &str,
     now: i64,
 ) -> Result<Placed, WorktreeError> {
-    let Some(repo) = repo::open(workspace).await? else {
+    let Some(repo) = git_workspace(workspace).await? else {
         return Ok(Placed::InPlace(None));
     };
     let shown = repo.top.display().to_string();

@@ -15,7 +15,7 @@ mod tools;
 pub mod unified;
 
 pub use landing::{land, Landing};
-pub use making::{place, ready, remove, Placed};
+pub use making::{git_workspace, place, ready, remove, takes_worktrees, Placed};
 pub use reading::{changes_of, file_diff};
 pub use repo::{open, Head, Repo};
 pub use tool_edits::tool_edits;

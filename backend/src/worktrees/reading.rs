@@ -7,7 +7,7 @@ use super::git::{self, GitError};
 use super::unified;
 use super::WorktreeError;
 use std::path::{Path, PathBuf};
-use tandem_shared::changes::{FileChange, FileDiff, FILES_PER_PAGE, LINES_PER_PAGE};
+use tandem_shared::changes::{page_end, FileChange, FileDiff, LINES_PER_PAGE};
 
 /// A file with more changed lines than this is named with its counts, its
 /// hunks not read (a generated file would fill the page and the server).
@@ -28,20 +28,13 @@ pub async fn changes_of(
 ) -> Result<(Vec<FileChange>, Vec<FileDiff>, Option<usize>), WorktreeError> {
     let sides = sides(worktree).await?;
     let files = list(&sides).await?;
-    let mut page = Vec::new();
-    let mut lines = 0u32;
-    let mut next = None;
-    for (at, file) in files.iter().enumerate().skip(first_file) {
-        let size = file.added + file.removed;
-        if !page.is_empty()
-            && (page.len() >= FILES_PER_PAGE || (lines + size) as usize > LINES_PER_PAGE)
-        {
-            next = Some(at);
-            break;
-        }
-        lines += size;
-        page.push(file.clone());
-    }
+    let (end, next) = page_end(&files, first_file);
+    let page: Vec<FileChange> = files
+        .iter()
+        .skip(first_file)
+        .take(end.saturating_sub(first_file))
+        .cloned()
+        .collect();
     let diffs = hunks_of(&sides, &page).await?;
     Ok((files, diffs, next))
 }

@@ -140,6 +140,7 @@ pub fn NewAssistant() -> impl IntoView {
             persona: persona.get_untracked(),
             constitution: constitution.get_untracked(),
             memory: String::new(),
+            sessions: None,
         };
         let to_send = typed_secrets(&secrets.get_untracked());
         let chosen = defaults.get_untracked();

@@ -213,6 +213,11 @@ enum Step {
     Garbage {
         text: String,
     },
+    /// Runs `sh -c command` in the agent's working directory, as an agent's
+    /// own terminal does, and says what it printed: `sh: <output>`.
+    Shell {
+        command: String,
+    },
     /// Asks the client to write a file (`fs/write_text_file`), relative to cwd.
     WriteFile {
         path: String,
@@ -915,6 +920,23 @@ fn play(agent: &mut Agent, steps: &[Step], prompt: &str) -> &'static str {
                 let mut out = agent.out.lock();
                 let _ = writeln!(out, "{t}");
                 let _ = out.flush();
+            }
+            Step::Shell { command } => {
+                let output = std::process::Command::new("sh")
+                    .arg("-c")
+                    .arg(command)
+                    .current_dir(&agent.cwd)
+                    .stdin(std::process::Stdio::null())
+                    .output();
+                let said = match output {
+                    Ok(output) => format!(
+                        "sh: {}{}",
+                        String::from_utf8_lossy(&output.stdout),
+                        String::from_utf8_lossy(&output.stderr)
+                    ),
+                    Err(error) => format!("sh failed: {error}"),
+                };
+                agent.update(json!({"sessionUpdate":"agent_message_chunk","content":text(&said)}));
             }
             Step::WriteFile { path, content } => {
                 let session_id = agent.session_id.clone();

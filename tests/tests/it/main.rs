@@ -24,6 +24,8 @@
 //! - `real_agents`: the shapes today's agents send (Codex's reject, Claude's
 //!   empty turn after a cancel, Gemini's late replay), and what a person sees.
 //! - `supervision`: actors that panic, and SIGTERM with live sessions.
+//! - `worktrees`: sessions in git worktrees of their own: diffs, reviews,
+//!   merges.
 //! - `browser`: the web app in headless Chromium.
 
 mod support;
@@ -54,3 +56,4 @@ mod streaming;
 mod supervision;
 mod wakes;
 mod workspaces;
+mod worktrees;

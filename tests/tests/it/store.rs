@@ -30,6 +30,7 @@ async fn seeded(store: &Store) -> SessionId {
             memory: String::new(),
             created_at: 1,
             archived_at: None,
+            sessions: Default::default(),
         })
         .await
         .unwrap();

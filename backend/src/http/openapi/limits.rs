@@ -223,6 +223,27 @@ fn fields() -> Vec<(&'static str, &'static str, Limit)> {
             "expires_in_hours",
             between(1, share::MAX_HOURS as isize),
         ),
+        (
+            "ReviewComment",
+            "text",
+            not_blank(tandem_shared::changes::MAX_COMMENT_CHARS),
+        ),
+        ("ReviewComment", "start_line", between(1, u32::MAX as isize)),
+        ("ReviewComment", "end_line", between(1, u32::MAX as isize)),
+        (
+            "SendReview",
+            "comments",
+            Limit {
+                min_items: Some(1),
+                max_items: Some(tandem_shared::changes::MAX_REVIEW_COMMENTS),
+                ..Limit::default()
+            },
+        ),
+        (
+            "SessionSettings",
+            "max_parallel",
+            between(1, tandem_shared::api::MAX_PARALLEL_SESSIONS as isize),
+        ),
     ]);
     fields
 }

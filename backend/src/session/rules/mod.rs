@@ -40,6 +40,18 @@ impl Subject {
         }
     }
 
+    /// A path in a session's worktree judged as the same path in the
+    /// workspace: rules about the workspace hold in its worktrees.
+    pub fn seen_through(self, worktree: Option<&WorktreeMap>) -> Subject {
+        match (worktree, self.kind) {
+            (None, _) | (_, ToolKind::Execute | ToolKind::Fetch) => self,
+            (Some(map), _) => Subject {
+                text: map.path(&self.text),
+                ..self
+            },
+        }
+    }
+
     /// A path subject judged where it leads: its links resolved (reads the
     /// file system, so done at the edge, before `decide`).
     pub fn with_links_resolved(self) -> Subject {
@@ -50,6 +62,25 @@ impl Subject {
                 ..self
             },
             _ => self,
+        }
+    }
+}
+
+/// A session's worktree and the workspace whose files it holds.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WorktreeMap {
+    pub worktree: String,
+    pub workspace: String,
+}
+
+impl WorktreeMap {
+    /// `path` with the worktree's directory read as the workspace's.
+    pub fn path(&self, path: &str) -> String {
+        match path.strip_prefix(&self.worktree) {
+            Some(rest) if rest.is_empty() || rest.starts_with('/') => {
+                format!("{}{rest}", self.workspace)
+            }
+            _ => path.to_owned(),
         }
     }
 }
@@ -469,6 +500,44 @@ mod tests {
             "the assistant's layer first"
         );
         assert_eq!(decide(&subject, &[], &[]).action, RuleAction::Ask);
+    }
+
+    #[test]
+    fn a_worktree_is_judged_as_its_workspace() {
+        let map = WorktreeMap {
+            worktree: "/srv/tandem/worktrees/ses_1".into(),
+            workspace: "/w/app".into(),
+        };
+        let edit = |text: &str| Subject {
+            kind: ToolKind::Edit,
+            text: text.into(),
+        };
+        let seen = |text: &str| edit(text).seen_through(Some(&map)).text;
+        assert_eq!(
+            seen("/srv/tandem/worktrees/ses_1/src/a.rs"),
+            "/w/app/src/a.rs"
+        );
+        assert_eq!(seen("/srv/tandem/worktrees/ses_1"), "/w/app");
+        assert_eq!(
+            seen("/srv/tandem/worktrees/ses_10/a.rs"),
+            "/srv/tandem/worktrees/ses_10/a.rs"
+        );
+        assert_eq!(seen("/etc/passwd"), "/etc/passwd");
+        let rules = defaults("/w/app")
+            .into_iter()
+            .map(|(kind, prefix, action)| ApprovalRule {
+                id: "r".into(),
+                assistant_id: None,
+                kind: Some(kind),
+                prefix,
+                action,
+                created_at: 0,
+            })
+            .collect::<Vec<_>>();
+        let inside = edit("/srv/tandem/worktrees/ses_1/src/a.rs").seen_through(Some(&map));
+        assert_eq!(decide(&inside, &rules, &[]).action, RuleAction::Allow);
+        let elsewhere = edit("/srv/tandem/worktrees/ses_2/src/a.rs").seen_through(Some(&map));
+        assert_eq!(decide(&elsewhere, &rules, &[]).action, RuleAction::Ask);
     }
 
     #[test]

@@ -38,6 +38,7 @@ pub async fn year_of_usage(runs: usize) -> Result<crate::Row> {
                 memory: String::new(),
                 created_at: 0,
                 archived_at: None,
+                sessions: Default::default(),
             })
             .await?;
     }
