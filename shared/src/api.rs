@@ -871,6 +871,16 @@ pub enum ToolCallRequest {
         assistant: String,
         message: String,
     },
+    /// The change this session made so far, as a unified diff (one page).
+    ReadMyDiff {
+        #[serde(default)]
+        from_file: Option<u32>,
+    },
+    /// Asks the people to merge this session's branch (a person merges).
+    ProposeMerge {
+        #[serde(default)]
+        note: String,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

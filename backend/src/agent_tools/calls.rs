@@ -188,6 +188,61 @@ pub async fn call(
                 .await?;
             Ok("Posted in chat.".into())
         }
+        ToolCallRequest::ReadMyDiff { from_file } => {
+            let record = store
+                .get_session(&grant.session_id)
+                .await?
+                .ok_or_else(|| ToolError::NotFound("this run's session no longer exists".into()))?;
+            let first = from_file.unwrap_or(0) as usize;
+            let changes = crate::review::changes(ctx, &record, &me.workspace, first)
+                .await
+                .map_err(|error| ToolError::Invalid(error.to_string()))?;
+            Ok(super::diff_text::unified(&changes))
+        }
+        ToolCallRequest::ProposeMerge { note } => {
+            let note = note.trim();
+            if note.chars().count() > MAX_TEXT {
+                return Err(ToolError::Invalid(format!(
+                    "note: at most {MAX_TEXT} characters"
+                )));
+            }
+            let worktree = store.worktree_of(&grant.session_id).await?.ok_or_else(|| {
+                ToolError::Invalid(
+                    "this session has no branch of its own to merge: its workspace is not a git repository, so its edits are already there".into(),
+                )
+            })?;
+            if worktree.state.is_landed() {
+                return Err(ToolError::Invalid(format!(
+                    "this session's branch was already {}",
+                    worktree.state.as_str()
+                )));
+            }
+            let now = ctx.clock.now_ms();
+            store.set_worktree_proposed(&grant.session_id, now).await?;
+            let said = if note.is_empty() {
+                String::new()
+            } else {
+                format!(" {note}")
+            };
+            store
+                .add_chat_message(&ChatMessage {
+                    id: ctx.ids.new_id("msg"),
+                    assistant_id: me.id.clone(),
+                    at: now,
+                    author_kind: ChatAuthorKind::Assistant,
+                    author: me.name.clone(),
+                    text: format!(
+                        "I propose merging `{}` into {}.{said} [Review the changes](#/sessions/{}/changes).",
+                        worktree.branch, worktree.base_branch, grant.session_id
+                    ),
+                    session_id: Some(grant.session_id.clone()),
+                })
+                .await?;
+            Ok(format!(
+                "Proposed: the people you work with are asked to review and merge `{}` into {}. A person merges it, after this session's turn ends.",
+                worktree.branch, worktree.base_branch
+            ))
+        }
         ToolCallRequest::WakeAssistant { assistant, message } => {
             let message = bounded("message", &message)?;
             let other = find_assistant(ctx, &me, &assistant, "assistant").await?;

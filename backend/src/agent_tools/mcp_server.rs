@@ -59,6 +59,21 @@ pub struct UpdateTaskArgs {
 }
 
 #[derive(Debug, Deserialize, schemars::JsonSchema)]
+pub struct DiffArgs {
+    /// The file to start the page at (0, or the `from_file` the last page
+    /// named).
+    #[serde(default)]
+    pub from_file: Option<u32>,
+}
+
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
+pub struct NoteArgs {
+    /// What the people should know before merging.
+    #[serde(default)]
+    pub note: Option<String>,
+}
+
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 pub struct WakeArgs {
     /// Name or id of the other assistant.
     pub assistant: String,
@@ -198,6 +213,31 @@ impl TandemTools {
         self.forward(ToolCallRequest::WakeAssistant {
             assistant: args.assistant,
             message: args.message,
+        })
+        .await
+    }
+    #[tool(
+        description = "Read the change this session made so far: its branch against the base, as a unified diff with line numbers (uncommitted work included). Long changes come in pages: pass from_file as the answer says."
+    )]
+    async fn read_my_diff(
+        &self,
+        Parameters(args): Parameters<DiffArgs>,
+    ) -> Result<CallToolResult, ErrorData> {
+        self.forward(ToolCallRequest::ReadMyDiff {
+            from_file: args.from_file,
+        })
+        .await
+    }
+
+    #[tool(
+        description = "Propose merging this session's branch into its base when the work is done: the people you work with are asked in your chat, and a person merges it."
+    )]
+    async fn propose_merge(
+        &self,
+        Parameters(args): Parameters<NoteArgs>,
+    ) -> Result<CallToolResult, ErrorData> {
+        self.forward(ToolCallRequest::ProposeMerge {
+            note: args.note.unwrap_or_default(),
         })
         .await
     }

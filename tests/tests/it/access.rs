@@ -326,6 +326,8 @@ async fn people_see_only_the_assistants_they_belong_to() {
         format!("/api/sessions/{s}"),
         format!("/api/sessions/{s}/events"),
         format!("/api/sessions/{s}/share-links"),
+        format!("/api/sessions/{s}/changes"),
+        format!("/api/assistants/{a}/worktrees"),
     ] {
         let (status, body) = mallory.get(&path).await;
         assert_eq!(status, 404, "GET {path}: {body}");
@@ -341,6 +343,14 @@ async fn people_see_only_the_assistants_they_belong_to() {
         (format!("/api/sessions/{s}/messages"), json!({"text": "hi"})),
         (format!("/api/sessions/{s}/stop"), json!({})),
         (format!("/api/sessions/{s}/share-links"), json!({})),
+        (
+            format!("/api/sessions/{s}/review"),
+            json!({"comments": [{"path": "a", "start_line": 1, "end_line": 1, "text": "x"}]}),
+        ),
+        (
+            format!("/api/sessions/{s}/land"),
+            json!({"action": "discard"}),
+        ),
         (
             "/api/sessions".to_owned(),
             json!({"assistant_id": a, "prompt": "hi"}),
@@ -613,6 +623,28 @@ async fn a_share_link_reads_one_session_live_and_dies_on_revoke() {
         .await
         .unwrap();
     assert_eq!(response.status().as_u16(), 401);
+    for path in ["changes", "review", "land"] {
+        let url = format!("{}/api/sessions/{}/{path}", server.url, session.id);
+        let response = anonymous
+            .get(&url)
+            .bearer_auth(&token)
+            .send()
+            .await
+            .unwrap();
+        let read = response.status().as_u16();
+        let response = anonymous
+            .post(&url)
+            .bearer_auth(&token)
+            .json(&json!({"action": "discard"}))
+            .send()
+            .await
+            .unwrap();
+        let written = response.status().as_u16();
+        assert!(
+            [401, 405].contains(&read) && [401, 405].contains(&written),
+            "a share link's token on {path}: {read} {written}"
+        );
+    }
     let response = anonymous
         .get(format!("{}/api/share/tds_wrong", server.url))
         .send()
@@ -793,6 +825,16 @@ async fn another_site_cannot_change_agents_secrets_or_workspaces() {
             "PATCH",
             format!("/api/assistants/{}", assistant.id),
             json!({"name": "taken"}),
+        ),
+        (
+            "POST",
+            format!("/api/sessions/{}/land", session.id),
+            json!({"action": "discard"}),
+        ),
+        (
+            "POST",
+            format!("/api/sessions/{}/review", session.id),
+            json!({"comments": [{"path": "a", "start_line": 1, "end_line": 1, "text": "x"}]}),
         ),
         (
             "POST",

@@ -189,6 +189,8 @@ fn editor() -> Value {
     json!({"turns": [[{"do": "first_time", "marker": "edited",
         "steps": [
             {"do": "shell", "command": "printf 'alpha\\nBETA\\ngamma\\ndelta\\n' > src/app.txt"},
+            {"do": "mcp", "tool": "read_my_diff", "arguments": {}},
+            {"do": "mcp", "tool": "propose_merge", "arguments": {"note": "Beta is louder now."}},
             {"do": "message", "text": "edited"}],
         "otherwise": [
             {"do": "echo_prompt"}, {"do": "sleep", "ms": 1500},
@@ -202,7 +204,31 @@ async fn review_comment_and_merge(server: TestServer) {
     let mut viewer = watch(&server, &session.id).await;
     assert_eq!(viewer.until_ended().await, SessionStatus::Completed);
 
+    // The agent read its own diff and proposed merging it.
+    let said = viewer.agent_text();
+    assert!(
+        said.contains("mcp read_my_diff: Branch tandem/make-beta-louder-"),
+        "{said}"
+    );
+    assert!(said.contains("    2 +BETA\n"), "{said}");
+    assert!(said.contains("mcp propose_merge: Proposed"), "{said}");
+    let chat = until_json(
+        &server,
+        &format!("/api/assistants/{}/chat", assistant.id),
+        "the proposal in the chat",
+        |b| {
+            b.to_string()
+                .contains("I propose merging `tandem/make-beta-louder-")
+        },
+    )
+    .await;
+    assert!(chat.to_string().contains("Beta is louder now."));
+
     let seen = changes(&server, &session.id).await;
+    assert!(seen
+        .worktree
+        .as_ref()
+        .is_some_and(|w| w.proposed_at.is_some()));
     assert_eq!(seen.files.len(), 1);
     assert_eq!(seen.files[0].path, "src/app.txt");
     assert_eq!((seen.added, seen.removed), (2, 1));
@@ -453,4 +479,63 @@ async fn kill_9_leaves_the_worktree_and_the_resume_continues_in_it() {
     let after = changes(&server, &session.id).await;
     assert_eq!(after.files.len(), 1, "{:?}", after.files);
     assert_eq!(after.files[0].path, "notes.txt");
+}
+
+#[tokio::test]
+async fn push_sends_the_branch_to_the_remote_and_absent_tools_say_so() {
+    let server = TestServer::start().await;
+    let assistant = server
+        .scripted_assistant(
+            "pusher",
+            json!({"turns": [[{"do": "shell", "command": "echo pushed > pushed.txt"}]]}),
+        )
+        .await;
+    let workspace = make_repository(&server, &assistant);
+    let remote = server.data_dir.join("remote.git");
+    sh(
+        &server.data_dir,
+        &format!("git init -q --bare {}", remote.display()),
+    );
+    sh(
+        &workspace,
+        &format!("git remote add origin {}", remote.display()),
+    );
+    let session = server.start_session(&assistant, "Push it").await;
+    watch(&server, &session.id).await.until_ended().await;
+    let seen = changes(&server, &session.id).await;
+    assert_eq!(seen.tools.remote.as_deref(), Some("origin"));
+    let (status, body) = land(&server, &session.id, json!({"action": "push"})).await;
+    assert_eq!(status, 200, "{body}");
+    let branch = seen.worktree.expect("worktree").branch;
+    let on_remote = sh(&remote, "git branch --list 'tandem/*'");
+    assert!(on_remote.contains(&branch), "{on_remote}");
+    let file = sh(&remote, &format!("git show {branch}:pushed.txt"));
+    assert_eq!(file, "pushed\n", "the uncommitted work went with it");
+    // Pushing leaves the change in review: still active.
+    let after = changes(&server, &session.id).await;
+    assert_eq!(after.worktree.map(|w| w.state), Some(WorktreeState::Active));
+    // Without the gh CLI, a pull request is absent, said as such.
+    let gh = std::process::Command::new("sh")
+        .args(["-c", "command -v gh"])
+        .output()
+        .map(|o| o.status.success())
+        .unwrap_or(false);
+    if !gh {
+        assert!(!after.tools.pull_requests);
+        assert!(
+            after
+                .tools
+                .pull_requests_absent
+                .as_deref()
+                .is_some_and(|why| why.contains("gh CLI is not installed")),
+            "{:?}",
+            after.tools
+        );
+        let (status, body) = land(&server, &session.id, json!({"action": "pull_request"})).await;
+        assert_eq!(status, 409, "{body}");
+        assert!(
+            body.to_string().contains("gh CLI is not installed"),
+            "{body}"
+        );
+    }
 }
