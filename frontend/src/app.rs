@@ -128,7 +128,8 @@ pub fn App(user: User, socket: Socket, logged_out: Callback<()>) -> impl IntoVie
                     </div>
                 })}
                 {move || match page.get() {
-                    Page::Session(id) => view! { <SessionView id=id /> }.into_any(),
+                    Page::Session(id) => view! { <SessionView id=id changes=false /> }.into_any(),
+                    Page::Changes(id) => view! { <SessionView id=id changes=true /> }.into_any(),
                     Page::Assistant(id) => pieces::assistant(id),
                     Page::Tasks => pieces::tasks(),
                     Page::Settings => pieces::settings(),

@@ -14,6 +14,7 @@ use tandem_shared::auth::{
     AddMember, ApiToken, AuthState, ChangePassword, CreateShareLink, CreateToken, CreateUser,
     CreatedShareLink, CreatedToken, Credentials, FirstAdmin, ShareLink, SharedSession, User,
 };
+use tandem_shared::changes::{Changes, Land, Landed, SendReview};
 use tandem_shared::{ApprovalId, AssistantId, SessionId, UserId};
 
 type Answer<T> = Result<T, String>;
@@ -182,6 +183,19 @@ pub mod sessions {
 
     pub async fn revoke_share_link(id: &SessionId, link_id: &str) -> Answer<()> {
         api::delete(&format!("{}/share-links/{}", path(id), segment(link_id))).await
+    }
+
+    /// The session's change: every file, and the hunks from `from_file` on.
+    pub async fn changes(id: &SessionId, from_file: u32) -> Answer<Changes> {
+        api::get(&format!("{}/changes?from_file={from_file}", path(id))).await
+    }
+
+    pub async fn review(id: &SessionId, body: &SendReview) -> Answer<SendMessageResult> {
+        api::post(&format!("{}/review", path(id)), body).await
+    }
+
+    pub async fn land(id: &SessionId, body: &Land) -> Answer<Landed> {
+        api::post(&format!("{}/land", path(id)), body).await
     }
 
     /// Every live link of the sessions this person can see.

@@ -12,17 +12,22 @@
 //! functions.
 
 use crate::views::{
-    approvals::ApprovalsPage, assistant::AssistantPage, login::LoginForm, login::SetupForm,
-    new_assistant::NewAssistant, offline::OfflineShelf, settings::Settings, share::SharePage,
-    tasks::TasksPage, usage::UsagePage,
+    approvals::ApprovalsPage, assistant::AssistantPage, changes::ChangesView, login::LoginForm,
+    login::SetupForm, new_assistant::NewAssistant, offline::OfflineShelf, settings::Settings,
+    share::SharePage, tasks::TasksPage, usage::UsagePage,
 };
 use leptos::prelude::*;
 use std::future::Future;
-use tandem_shared::AssistantId;
+use tandem_shared::{AssistantId, SessionId};
 
 #[cfg_attr(feature = "split", lazy)]
 async fn assistant_page(id: AssistantId) -> AnyView {
     view! { <AssistantPage id=id /> }.into_any()
+}
+
+#[cfg_attr(feature = "split", lazy)]
+async fn changes_page(id: SessionId) -> AnyView {
+    view! { <ChangesView id=id /> }.into_any()
 }
 
 #[cfg_attr(feature = "split", lazy)]
@@ -87,6 +92,10 @@ fn when_loaded(piece: impl Future<Output = AnyView> + Send + 'static) -> AnyView
 
 pub fn assistant(id: AssistantId) -> AnyView {
     when_loaded(assistant_page(id))
+}
+
+pub fn changes(id: SessionId) -> AnyView {
+    when_loaded(changes_page(id))
 }
 
 pub fn tasks() -> AnyView {

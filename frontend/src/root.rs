@@ -17,7 +17,7 @@ use tandem_shared::Seq;
 fn early_socket() -> Socket {
     let socket = Socket::new(endpoints::SOCKET.into());
     socket.start_early(move || {
-        if let Page::Session(session_id) = Page::current() {
+        if let Some(session_id) = Page::current().session() {
             socket.send(&ClientMessage::Subscribe {
                 session_id,
                 after: Seq::ZERO,

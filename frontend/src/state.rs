@@ -15,6 +15,8 @@ pub enum Page {
     NewSession,
     NewAssistant,
     Session(SessionId),
+    /// A session's Changes tab.
+    Changes(SessionId),
     Assistant(AssistantId),
     Tasks,
     Settings,
@@ -31,6 +33,7 @@ impl Page {
             Page::NewSession => String::new(),
             Page::NewAssistant => "#/assistants/new".into(),
             Page::Session(id) => format!("#/sessions/{id}"),
+            Page::Changes(id) => format!("#/sessions/{id}/changes"),
             Page::Assistant(id) => format!("#/assistants/{id}"),
             Page::Tasks => "#/tasks".into(),
             Page::Settings => "#/settings".into(),
@@ -46,7 +49,10 @@ impl Page {
         if hash == "#/assistants/new" {
             Page::NewAssistant
         } else if let Some(id) = id("#/sessions/") {
-            Page::Session(SessionId::from(id))
+            match id.strip_suffix("/changes") {
+                Some(id) if !id.is_empty() => Page::Changes(SessionId::from(id)),
+                _ => Page::Session(SessionId::from(id)),
+            }
         } else if let Some(id) = id("#/assistants/") {
             Page::Assistant(AssistantId::from(id))
         } else {
@@ -70,9 +76,10 @@ impl Page {
         Page::from_hash(&hash)
     }
 
-    fn session(&self) -> Option<SessionId> {
+    /// The session the page shows, followed live.
+    pub fn session(&self) -> Option<SessionId> {
         match self {
-            Page::Session(id) => Some(id.clone()),
+            Page::Session(id) | Page::Changes(id) => Some(id.clone()),
             _ => None,
         }
     }

@@ -223,6 +223,44 @@ pub fn page_end(files: &[FileChange], first: usize) -> (usize, Option<usize>) {
     (files.len(), None)
 }
 
+/// A hunk as two columns, old on the left and new on the right: kept lines
+/// on both, a run of removed lines beside the added lines that replace it.
+pub fn side_by_side(hunk: &Hunk) -> Vec<(Option<&HunkLine>, Option<&HunkLine>)> {
+    let mut rows = Vec::new();
+    let mut removed: Vec<&HunkLine> = Vec::new();
+    let mut added: Vec<&HunkLine> = Vec::new();
+    fn pair<'h>(
+        rows: &mut Vec<(Option<&'h HunkLine>, Option<&'h HunkLine>)>,
+        removed: &mut Vec<&'h HunkLine>,
+        added: &mut Vec<&'h HunkLine>,
+    ) {
+        let n = removed.len().max(added.len());
+        for at in 0..n {
+            rows.push((removed.get(at).copied(), added.get(at).copied()));
+        }
+        removed.clear();
+        added.clear();
+    }
+    for line in &hunk.lines {
+        match line.kind {
+            LineKind::Removed => {
+                // A removal after additions starts a new pairing.
+                if !added.is_empty() {
+                    pair(&mut rows, &mut removed, &mut added);
+                }
+                removed.push(line);
+            }
+            LineKind::Added => added.push(line),
+            LineKind::Context => {
+                pair(&mut rows, &mut removed, &mut added);
+                rows.push((Some(line), Some(line)));
+            }
+        }
+    }
+    pair(&mut rows, &mut removed, &mut added);
+    rows
+}
+
 /// Which side of the diff a comment's lines are numbered on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
@@ -431,6 +469,45 @@ mod tests {
             })
         );
         assert!(serde_json::from_str::<Land>(r#"{"action":"rebase"}"#).is_err());
+    }
+
+    #[test]
+    fn side_by_side_pairs_removals_with_the_additions_that_replace_them() {
+        let line = |kind, old, new, text: &str| HunkLine {
+            kind,
+            old,
+            new,
+            text: text.into(),
+        };
+        let hunk = Hunk {
+            old_start: 1,
+            old_lines: 4,
+            new_start: 1,
+            new_lines: 4,
+            section: String::new(),
+            lines: vec![
+                line(LineKind::Context, Some(1), Some(1), "a"),
+                line(LineKind::Removed, Some(2), None, "b"),
+                line(LineKind::Removed, Some(3), None, "c"),
+                line(LineKind::Added, None, Some(2), "B"),
+                line(LineKind::Context, Some(4), Some(3), "d"),
+                line(LineKind::Added, None, Some(4), "e"),
+            ],
+        };
+        let rows: Vec<(Option<&str>, Option<&str>)> = side_by_side(&hunk)
+            .into_iter()
+            .map(|(l, r)| (l.map(|l| l.text.as_str()), r.map(|r| r.text.as_str())))
+            .collect();
+        assert_eq!(
+            rows,
+            [
+                (Some("a"), Some("a")),
+                (Some("b"), Some("B")),
+                (Some("c"), None),
+                (Some("d"), Some("d")),
+                (None, Some("e")),
+            ]
+        );
     }
 
     fn file(lines: u32) -> FileChange {

@@ -97,8 +97,10 @@ async fn snapshot(top: &Path) -> Result<String, WorktreeError> {
         std::process::id(),
         uuid::Uuid::new_v4().simple()
     ));
-    // A copy keeps the stat data: unchanged files are not read again.
-    if std::fs::copy(&real_index, &temp).is_err() {
+    // A copy keeps the stat data: unchanged files are not read again. It
+    // keeps the index's own time too, or git would trust the stat data of
+    // a file rewritten (same size) within the second it was checked out.
+    if copy_with_time(Path::new(&real_index), &temp).is_err() {
         let _ = std::fs::remove_file(&temp);
     }
     let index = temp.display().to_string();
@@ -111,6 +113,15 @@ async fn snapshot(top: &Path) -> Result<String, WorktreeError> {
     .await;
     let _ = std::fs::remove_file(&temp);
     Ok(result?.line())
+}
+
+fn copy_with_time(from: &Path, to: &Path) -> std::io::Result<()> {
+    std::fs::copy(from, to)?;
+    let modified = std::fs::metadata(from)?.modified()?;
+    std::fs::File::options()
+        .write(true)
+        .open(to)?
+        .set_modified(modified)
 }
 
 async fn list(sides: &Sides) -> Result<Vec<FileChange>, GitError> {

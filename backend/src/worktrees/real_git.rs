@@ -118,6 +118,24 @@ async fn a_worktree_is_read_uncommitted_and_merged_fast_forward() {
 }
 
 #[tokio::test]
+async fn a_file_rewritten_to_the_same_size_at_once_is_still_seen() {
+    let (_dir, repo, data) = repo_with_a_file();
+    let worktree = placed(&repo, &data, "ses_r").await;
+    // Same size as "one\ntwo\nthree\n", written within the checkout's second.
+    sh(
+        Path::new(&worktree.path),
+        "printf 'one\\nTWO\\nthree\\n' > a.txt",
+    );
+    // Read in a later second than the index was written.
+    tokio::time::sleep(std::time::Duration::from_millis(1_100)).await;
+    let Ok((files, _, _)) = changes_of(&worktree, 0).await else {
+        panic!("changes");
+    };
+    assert_eq!(files.len(), 1, "{files:?}");
+    assert_eq!((files[0].added, files[0].removed), (1, 1));
+}
+
+#[tokio::test]
 async fn a_conflicting_merge_is_refused_with_the_files_named_and_nothing_touched() {
     let (_dir, repo, data) = repo_with_a_file();
     let worktree = placed(&repo, &data, "ses_b").await;

@@ -6,6 +6,7 @@ pub mod agent_picker;
 pub mod approvals;
 pub mod assistant;
 pub mod avatar;
+pub mod changes;
 pub mod check_agent;
 pub mod composer;
 pub mod costs;

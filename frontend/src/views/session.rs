@@ -4,7 +4,7 @@ use super::assistant::when;
 use super::composer::Composer;
 use super::transcript::TranscriptList;
 use crate::endpoints::sessions;
-use crate::state::AppState;
+use crate::state::{AppState, Page};
 use crate::views::agent_bar::AgentBar;
 use leptos::prelude::*;
 use tandem_shared::api::{ArchiveSessions, SendMessage};
@@ -18,8 +18,9 @@ enum Step {
     Resume,
 }
 
+/// `changes`: the Changes tab rather than the transcript.
 #[component]
-pub fn SessionView(id: SessionId) -> impl IntoView {
+pub fn SessionView(id: SessionId, changes: bool) -> impl IntoView {
     let state = expect_context::<AppState>();
     let id = StoredValue::new(id);
     let summary = Memo::new(move |_| {
@@ -123,15 +124,27 @@ pub fn SessionView(id: SessionId) -> impl IntoView {
             <Show when=move || sharing.get()>
                 <SharePanel id=id.get_value() />
             </Show>
-            <TranscriptList transcript=state.follow.transcript catching_up=state.follow.catching_up />
-            <Composer draft=draft on_send=send placeholder="Send a follow-up (Enter sends, Shift+Enter: new line, / for the agent's commands)" testid="composer" button_testid="send"
-                commands=Signal::derive(move || state.follow.transcript.with(|t| t.agent.commands.clone())) />
-            <Show when=live>
-                <div class="composer-extra">
-                    <button class="button small" data-testid="interrupt-send" title="Cancel the agent's turn and send this now"
-                        on:click=move |_| deliver(true)>"Interrupt and send"</button>
-                </div>
-            </Show>
+            <nav class="tabs session-tabs" role="tablist" aria-label="Session">
+                <button role="tab" class="tab" class:active=!changes data-testid="tab-transcript" aria-selected=(!changes).to_string()
+                    on:click=move |_| state.go(Page::Session(id.get_value()))>"Transcript"</button>
+                <button role="tab" class="tab" class:active=changes data-testid="tab-changes" aria-selected=changes.to_string()
+                    on:click=move |_| state.go(Page::Changes(id.get_value()))>"Changes"</button>
+            </nav>
+            {if changes {
+                crate::pieces::changes(id.get_value())
+            } else {
+                view! {
+                    <TranscriptList transcript=state.follow.transcript catching_up=state.follow.catching_up />
+                    <Composer draft=draft on_send=send placeholder="Send a follow-up (Enter sends, Shift+Enter: new line, / for the agent's commands)" testid="composer" button_testid="send"
+                        commands=Signal::derive(move || state.follow.transcript.with(|t| t.agent.commands.clone())) />
+                    <Show when=live>
+                        <div class="composer-extra">
+                            <button class="button small" data-testid="interrupt-send" title="Cancel the agent's turn and send this now"
+                                on:click=move |_| deliver(true)>"Interrupt and send"</button>
+                        </div>
+                    </Show>
+                }.into_any()
+            }}
         </section>
     }
 }

@@ -14,7 +14,7 @@ pub fn TabBar() -> impl IntoView {
             let target = target.clone();
             move || match (state.page.get(), &target) {
                 (Page::Assistant(_), Page::Chats) => true,
-                (Page::Session(_) | Page::NewSession, Page::Sessions) => true,
+                (Page::Session(_) | Page::Changes(_) | Page::NewSession, Page::Sessions) => true,
                 (page, target) => page == *target,
             }
         };

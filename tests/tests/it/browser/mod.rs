@@ -236,6 +236,7 @@ impl fantoccini::wd::WebDriverCompatibleCommand for Cdp {
 mod accounts;
 mod approvals;
 mod assistants;
+mod changes;
 mod layout;
 mod offline;
 mod pieces;
