@@ -245,6 +245,11 @@ pub mod assistants {
         api::post("/api/assistants", body).await
     }
 
+    /// Its sessions' worktrees: those in use and kept branches first.
+    pub async fn worktrees(id: &AssistantId) -> Answer<Vec<tandem_shared::changes::Worktree>> {
+        api::get(&format!("{}/worktrees", path(id))).await
+    }
+
     /// Starts the agent in a scratch directory and reports what it says.
     pub async fn check(id: &AssistantId) -> Answer<AgentProbe> {
         api::post(&format!("{}/check", path(id)), &()).await

@@ -11,7 +11,7 @@ use super::workspace_picker::WorkspacePicker;
 use crate::endpoints::{agents, assistants};
 use crate::state::{AppState, Page};
 use leptos::prelude::*;
-use tandem_shared::api::{AgentKindInfo, Assistant, UpdateAssistant};
+use tandem_shared::api::{AgentKindInfo, Assistant, SessionSettings, UpdateAssistant};
 
 #[component]
 pub fn ProfileTab(assistant: Assistant) -> impl IntoView {
@@ -26,8 +26,16 @@ pub fn ProfileTab(assistant: Assistant) -> impl IntoView {
     let persona = RwSignal::new(assistant.persona.clone());
     let constitution = RwSignal::new(assistant.constitution.clone());
     let memory = RwSignal::new(assistant.memory.clone());
+    let worktrees = RwSignal::new(assistant.sessions.worktrees);
+    let parallel = RwSignal::new(assistant.sessions.max_parallel.to_string());
     let saved = RwSignal::new(false);
     let me = StoredValue::new(assistant.id.clone());
+    let trees = RwSignal::new(Vec::<tandem_shared::changes::Worktree>::new());
+    leptos::task::spawn_local(async move {
+        if let Ok(found) = assistants::worktrees(&me.get_value()).await {
+            trees.set(found);
+        }
+    });
     leptos::task::spawn_local(async move {
         if let Ok(found) = agents::list().await {
             kinds.set(found);
@@ -50,6 +58,12 @@ pub fn ProfileTab(assistant: Assistant) -> impl IntoView {
             // Sent only when changed: each makes the next run cold.
             agent: (agent != before.agent).then_some(agent),
             workspace: (place != before.workspace).then_some(place),
+            sessions: Some(SessionSettings {
+                worktrees: worktrees.get_untracked(),
+                // An unreadable number is sent as 0, which the server refuses
+                // with the range.
+                max_parallel: parallel.get_untracked().trim().parse().unwrap_or(0),
+            }),
             ..Default::default()
         };
         leptos::task::spawn_local(async move {
@@ -126,6 +140,32 @@ pub fn ProfileTab(assistant: Assistant) -> impl IntoView {
                 <legend>"Workspace"</legend>
                 <small class="muted">"Another agent or folder makes the next run start cold."</small>
                 <WorkspacePicker value=workspace />
+            </fieldset>
+            <fieldset class="field" data-testid="session-settings">
+                <legend>"Sessions"</legend>
+                <label class="row">
+                    <input type="checkbox" data-testid="worktrees" prop:checked=move || worktrees.get()
+                        on:change=move |ev| { saved.set(false); worktrees.set(event_target_checked(&ev)); } />
+                    <span>"In a git workspace, each session works in a worktree of its own, on its own branch"</span>
+                </label>
+                <label class="row">
+                    <span>"Sessions at once (with worktrees)"</span>
+                    <input type="number" min="1" max="10" data-testid="max-parallel" prop:value=move || parallel.get()
+                        on:input=move |ev| { saved.set(false); parallel.set(event_target_value(&ev)); } />
+                </label>
+                <ul class="plain-list" data-testid="worktrees-list">
+                    {move || trees.get().into_iter().map(|tree| {
+                        let session = tree.session_id.clone();
+                        let said = tree.outcome.clone().unwrap_or_else(|| tree.state.as_str().to_owned());
+                        view! {
+                            <li class="row">
+                                <span class="mono">{tree.branch.clone()}</span>
+                                <span class="muted">{said}</span>
+                                <button class="link" on:click=move |_| state.go(Page::Changes(session.clone()))>"Changes"</button>
+                            </li>
+                        }
+                    }).collect_view()}
+                </ul>
             </fieldset>
             {field("Persona", "Who the assistant is. Changing it makes the next run start cold.", persona, 4, "persona")}
             {field("Constitution", "Rules it always follows, after the organisation's.", constitution, 4, "constitution")}

@@ -140,6 +140,35 @@ async fn the_changes_tab_shows_hunks_live_takes_a_review_and_merges() {
     let merged = std::fs::read_to_string(workspace.join("src/app.txt")).expect("merged");
     assert_eq!(merged, "alpha\nBETA\ngamma\n");
     assert!(workspace.join("src/new.txt").exists());
+
+    // The assistant's profile lists its worktrees and sets how many of its
+    // sessions run at once.
+    browser
+        .client
+        .goto(&format!("{}/#/assistants/{}", server.url, assistant.id))
+        .await
+        .expect("open the assistant");
+    browser.click("[data-testid=tab-profile]").await;
+    browser
+        .until_text("[data-testid=worktrees-list]", "merged into main")
+        .await;
+    browser.scroll_to("[data-testid=session-settings]").await;
+    let parallel = browser
+        .client
+        .find(Locator::Css("[data-testid=max-parallel]"))
+        .await
+        .expect("max parallel");
+    parallel.clear().await.expect("clear");
+    parallel.send_keys("5").await.expect("type");
+    browser.screenshot("assistant-sessions-settings").await;
+    browser.click("[data-testid=save-profile]").await;
+    crate::support::until_json(
+        &server,
+        &format!("/api/assistants/{}", assistant.id),
+        "five sessions at once",
+        |b| b["sessions"]["max_parallel"] == 5,
+    )
+    .await;
     browser.close().await;
 
     // On a phone: unified, the tabs reachable. Main says beta again, so
