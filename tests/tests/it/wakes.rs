@@ -650,10 +650,15 @@ async fn a_summary_that_cannot_be_posted_is_journaled_and_the_queue_moves_on() {
     let mut viewer = watch(&server, &next_session).await;
     assert_eq!(viewer.until_ended().await, SessionStatus::Completed);
     assert!(viewer.agent_text().contains("the next one ran"));
-    // The failed post left no half-written summary; the next one landed.
-    let (_, messages) = server
-        .get(&format!("/api/assistants/{}/chat", assistant.id))
-        .await;
+    // The failed post left no half-written summary; the next one landed
+    // (posted after the session ends: waited for, not raced).
+    let messages = until_json(
+        &server,
+        &format!("/api/assistants/{}/chat", assistant.id),
+        "the next session's summary",
+        |b| b.to_string().contains("the next one ran"),
+    )
+    .await;
     let summaries: Vec<ChatMessage> = chat_messages(&messages)
         .into_iter()
         .filter(|m| m.author_kind == ChatAuthorKind::Summary)
