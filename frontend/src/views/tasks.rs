@@ -112,7 +112,15 @@ pub fn TasksPage() -> impl IntoView {
                                             </select>
                                             {sessions.into_iter().map(|sid| {
                                                 let open = sid.clone();
-                                                view! { <button class="link" on:click=move |_| state.go(Page::Session(open.clone()))>"Session"</button> }
+                                                let changes = sid.clone();
+                                                view! {
+                                                    <button class="link" on:click=move |_| state.go(Page::Session(open.clone()))>"Session"</button>
+                                                    // In review: what to review is the change.
+                                                    {(t.status == TaskStatus::InReview).then(|| view! {
+                                                        <button class="link" data-testid="task-changes"
+                                                            on:click=move |_| state.go(Page::Changes(changes.clone()))>"Changes"</button>
+                                                    })}
+                                                }
                                             }).collect_view()}
                                         </div>
                                     </article>

@@ -177,12 +177,37 @@ async fn the_changes_tab_shows_hunks_live_takes_a_review_and_merges() {
         &workspace,
         "printf 'alpha\\nbeta\\ngamma\\n' > src/app.txt && git commit -qam back",
     );
-    let second = server.start_session(&assistant, "Again").await;
+    let (status, body) = server
+        .post(
+            "/api/tasks",
+            json!({"title": "Again", "body": "Shout.", "assignee_id": assistant.id}),
+        )
+        .await;
+    assert_eq!(status, 201, "{body}");
+    let second = body["session_ids"][0]
+        .as_str()
+        .expect("its session")
+        .to_owned();
     let mut second_viewer = Viewer::connect(&server).await;
-    second_viewer.subscribe(&second.id, Seq::ZERO).await;
+    second_viewer
+        .subscribe(&tandem_shared::SessionId(second.clone()), Seq::ZERO)
+        .await;
+    assert_eq!(second_viewer.until_ended().await, SessionStatus::Completed);
+    crate::support::until_json(
+        &server,
+        &format!("/api/tasks/{}", body["id"].as_str().unwrap_or_default()),
+        "the task in review",
+        |b| b["status"] == "in_review",
+    )
+    .await;
     let phone = Browser::logged_in(&server, PHONE_SIZE.0, PHONE_SIZE.1).await;
-    phone.open_session(&server, &second.id).await;
-    phone.click("[data-testid=tab-changes]").await;
+    // The task in review links to what to review.
+    phone
+        .client
+        .goto(&format!("{}/#/tasks", server.url))
+        .await
+        .expect("open tasks");
+    phone.click("[data-testid=task-changes]").await;
     phone.until_text("[data-testid=file-diff]", "BETA").await;
     let lines = phone
         .client
@@ -191,6 +216,12 @@ async fn the_changes_tab_shows_hunks_live_takes_a_review_and_merges() {
         .expect("lines");
     assert!(!lines.is_empty(), "unified lines on a phone");
     phone.screenshot("changes-phone").await;
-    second_viewer.until_ended().await;
+    // The tabs switch both ways.
+    phone.click("[data-testid=tab-transcript]").await;
+    phone
+        .until_text("[data-testid=session-view]", "Shout.")
+        .await;
+    phone.click("[data-testid=tab-changes]").await;
+    phone.until_text("[data-testid=file-diff]", "BETA").await;
     phone.close().await;
 }
