@@ -140,24 +140,20 @@ pub async fn review_message(
     body.check().map_err(ReviewError::Invalid)?;
     let id = &record.summary.id;
     let worktree = ctx.store.worktree_of(id).await?;
-    let edits = match worktree {
-        Some(_) => Vec::new(),
-        None => tool_edits(ctx, id, workspace).await?,
+    let (diffs, edits) = match &worktree {
+        // One snapshot for the whole review, however many files it names.
+        Some(worktree) => {
+            let mut paths: Vec<&str> = body.comments.iter().map(|c| c.path.as_str()).collect();
+            paths.sort_unstable();
+            paths.dedup();
+            (worktrees::file_diffs(worktree, &paths).await?, Vec::new())
+        }
+        None => (HashMap::new(), tool_edits(ctx, id, workspace).await?),
     };
-    let mut diffs: HashMap<String, Option<FileDiff>> = HashMap::new();
     let mut quotes = Vec::new();
     for (at, comment) in body.comments.iter().enumerate() {
-        let quoted = match &worktree {
-            Some(worktree) => {
-                if !diffs.contains_key(&comment.path) {
-                    let diff = worktrees::file_diff(worktree, &comment.path)
-                        .await?
-                        .map(|(_, diff)| diff);
-                    diffs.insert(comment.path.clone(), diff);
-                }
-                let diff = diffs.get(&comment.path).and_then(Option::as_ref);
-                review::quote(comment, diff)
-            }
+        let quoted = match worktree {
+            Some(_) => review::quote(comment, diffs.get(&comment.path)),
             // Without git, a path may have several edits: the comment
             // belongs to the newest one that shows its lines.
             None => {

@@ -16,7 +16,7 @@ pub mod unified;
 
 pub use landing::{land, Landing};
 pub use making::{git_workspace, place, ready, remove, takes_worktrees, Placed};
-pub use reading::{changes_of, file_diff};
+pub use reading::{changes_of, file_diffs};
 pub use repo::{open, Head, Repo};
 pub use tool_edits::tool_edits;
 pub use tools::landing_tools;

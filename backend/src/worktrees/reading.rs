@@ -6,6 +6,7 @@
 use super::git::{self, GitError};
 use super::unified;
 use super::WorktreeError;
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use tandem_shared::changes::{page_end, FileChange, FileDiff, LINES_PER_PAGE};
 
@@ -39,23 +40,21 @@ pub async fn changes_of(
     Ok((files, diffs, next))
 }
 
-/// The hunks of one file of the change (a review comment is checked
-/// against them).
-pub async fn file_diff(
+/// The hunks of the named files of the change, by path, from one
+/// snapshot (a review's comments are checked against them); a file the
+/// change did not touch is absent.
+pub async fn file_diffs(
     worktree: &tandem_shared::changes::Worktree,
-    path: &str,
-) -> Result<Option<(FileChange, FileDiff)>, WorktreeError> {
+    paths: &[&str],
+) -> Result<HashMap<String, FileDiff>, WorktreeError> {
     let sides = sides(worktree).await?;
-    let files = list(&sides).await?;
-    let Some(file) = files.into_iter().find(|f| f.path == path) else {
-        return Ok(None);
-    };
-    let diff = hunks_of(&sides, std::slice::from_ref(&file))
+    let files: Vec<FileChange> = list(&sides)
         .await?
         .into_iter()
-        .next()
-        .unwrap_or_else(|| empty(&file.path));
-    Ok(Some((file, diff)))
+        .filter(|f| paths.contains(&f.path.as_str()))
+        .collect();
+    let diffs = hunks_of(&sides, &files).await?;
+    Ok(diffs.into_iter().map(|d| (d.path.clone(), d)).collect())
 }
 
 async fn sides(worktree: &tandem_shared::changes::Worktree) -> Result<Sides, WorktreeError> {

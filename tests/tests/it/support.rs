@@ -1018,3 +1018,19 @@ pub async fn run_to_end(
         .await;
     before
 }
+
+/// Runs a shell script in `dir` as a person at the terminal would.
+pub fn sh(dir: &Path, script: &str) -> String {
+    let output = std::process::Command::new("sh")
+        .arg("-c")
+        .arg(script)
+        .current_dir(dir)
+        .output()
+        .expect("sh");
+    assert!(
+        output.status.success(),
+        "{script}: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}

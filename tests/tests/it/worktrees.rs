@@ -4,29 +4,13 @@
 //! turn, merges (and a conflicting one refused), a workspace without git,
 //! and a kill -9 that leaves the worktree for the resume.
 
-use crate::support::{fresh_postgres, until_json, TestServer, Viewer};
+use crate::support::{fresh_postgres, sh, until_json, TestServer, Viewer};
 use serde_json::{json, Value};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 use tandem_shared::api::{Assistant, SessionSummary, Task};
 use tandem_shared::changes::{Changes, LineKind, Worktree, WorktreeState};
 use tandem_shared::{Seq, SessionId, SessionStatus};
-
-/// Runs a shell script in `dir` as a person at the terminal would.
-fn sh(dir: &Path, script: &str) -> String {
-    let output = std::process::Command::new("sh")
-        .arg("-c")
-        .arg(script)
-        .current_dir(dir)
-        .output()
-        .expect("sh");
-    assert!(
-        output.status.success(),
-        "{script}: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    String::from_utf8_lossy(&output.stdout).into_owned()
-}
 
 /// The assistant's workspace made a git repository on `main` with one
 /// commit of `src/app.txt`.

@@ -4,21 +4,11 @@
 //! (unified).
 
 use super::{Browser, PHONE_SIZE};
-use crate::support::{TestServer, Viewer};
+use crate::support::{sh, TestServer, Viewer};
 use fantoccini::Locator;
 use serde_json::json;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use tandem_shared::{Seq, SessionStatus};
-
-fn sh(dir: &Path, script: &str) {
-    let status = std::process::Command::new("sh")
-        .arg("-c")
-        .arg(script)
-        .current_dir(dir)
-        .status()
-        .expect("sh");
-    assert!(status.success(), "{script}");
-}
 
 /// Clicks the line number on `side` ("old" or "new") of the first diff
 /// line showing `text`, in either layout.
