@@ -205,6 +205,15 @@ impl Changes {
     }
 }
 
+/// The same, counted from the files.
+pub fn stat_of(files: &[FileChange]) -> String {
+    stat_words(
+        files.len(),
+        files.iter().map(|f| f.added).sum(),
+        files.iter().map(|f| f.removed).sum(),
+    )
+}
+
 pub fn stat_words(files: usize, added: u32, removed: u32) -> String {
     let noun = if files == 1 { "file" } else { "files" };
     format!("{files} {noun} changed, +{added} −{removed}")

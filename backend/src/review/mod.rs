@@ -200,11 +200,7 @@ pub async fn land(
         return Err(ReviewError::Running);
     }
     let stat = match worktrees::changes_of(&worktree, usize::MAX).await {
-        Ok((files, _, _)) => Some(tandem_shared::changes::stat_words(
-            files.len(),
-            files.iter().map(|f| f.added).sum(),
-            files.iter().map(|f| f.removed).sum(),
-        )),
+        Ok((files, _, _)) => Some(tandem_shared::changes::stat_of(&files)),
         Err(_) => None,
     };
     let body = format!(
@@ -308,11 +304,7 @@ pub async fn branch_line(ctx: &Context, id: &SessionId) -> Option<String> {
             worktree.branch, worktree.base_branch
         ));
     }
-    let stat = tandem_shared::changes::stat_words(
-        files.len(),
-        files.iter().map(|f| f.added).sum(),
-        files.iter().map(|f| f.removed).sum(),
-    );
+    let stat = tandem_shared::changes::stat_of(&files);
     Some(format!(
         "Branch `{}`: {stat}, not merged yet — [review the changes](#/sessions/{}/changes).",
         worktree.branch, id
