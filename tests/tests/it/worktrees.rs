@@ -523,3 +523,42 @@ async fn push_sends_the_branch_to_the_remote_and_absent_tools_say_so() {
         );
     }
 }
+
+#[tokio::test]
+async fn session_settings_out_of_range_are_refused_and_nothing_changes() {
+    let server = TestServer::start().await;
+    let assistant = server
+        .scripted_assistant(
+            "settled",
+            json!({"turns": [[{"do": "message", "text": "ok"}]]}),
+        )
+        .await;
+    assert!(assistant.sessions.worktrees);
+    assert_eq!(assistant.sessions.max_parallel, 3);
+    let path = format!("/api/assistants/{}", assistant.id);
+    for bad in [
+        json!({"sessions": {"worktrees": true, "max_parallel": 0}}),
+        json!({"sessions": {"worktrees": true, "max_parallel": 11}}),
+        json!({"sessions": {"worktrees": "yes", "max_parallel": 2}}),
+        json!({"sessions": {"worktrees": true, "max_parallel": -1}}),
+    ] {
+        let (status, body) = server.patch(&path, bad.clone()).await;
+        assert_eq!(status, 400, "{bad} → {body}");
+    }
+    let (_, kept) = server.get(&path).await;
+    assert_eq!(
+        kept["sessions"],
+        json!({"worktrees": true, "max_parallel": 3})
+    );
+    let (status, body) = server
+        .patch(
+            &path,
+            json!({"sessions": {"worktrees": false, "max_parallel": 1}}),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(
+        body["sessions"],
+        json!({"worktrees": false, "max_parallel": 1})
+    );
+}
