@@ -93,6 +93,9 @@ async fn the_changes_tab_shows_hunks_live_takes_a_review_and_merges() {
     browser.screenshot("changes-desktop").await;
     assert_eq!(viewer.until_ended().await, SessionStatus::Completed);
 
+    // The tab reads the diff again after the session's last events (up to
+    // 1.2 s later), redrawing the files: let that pass before commenting.
+    tokio::time::sleep(std::time::Duration::from_millis(2_500)).await;
     // A comment on the BETA line, sent as a review.
     pick_line(&browser, "BETA", "new").await;
     browser
