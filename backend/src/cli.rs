@@ -23,7 +23,7 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Commands {
     /// Serve the API, the WebSocket and the web app on one port.
-    Serve(ServeArgs),
+    Serve(Box<ServeArgs>),
     /// Tandem's MCP server for an agent, on stdio (Tandem starts it for its
     /// agents; it reads TANDEM_MCP_URL and TANDEM_MCP_TOKEN).
     Mcp,
@@ -41,6 +41,20 @@ pub enum Commands {
     Token {
         #[command(subcommand)]
         command: TokenCommand,
+    },
+    /// Run agents for a hub on this machine, where the code is: connects
+    /// out to the hub (no inbound port) and runs the sessions of the
+    /// assistants the hub assigns to this runner.
+    Runner(RunnerArgs),
+    /// Copy everything from one database into another, empty one (say
+    /// SQLite into PostgreSQL). Stop Tandem first.
+    Migrate {
+        /// The database to copy: `sqlite://…` or `postgres://…`.
+        #[arg(long)]
+        from: String,
+        /// An empty database to copy into.
+        #[arg(long)]
+        to: String,
     },
 }
 
@@ -71,6 +85,33 @@ pub enum TokenCommand {
         #[command(flatten)]
         data: DataArgs,
     },
+}
+
+#[derive(Debug, Clone, clap::Args)]
+pub struct RunnerArgs {
+    /// The hub's address (`https://tandem.example.com`).
+    #[arg(long, env = "TANDEM_HUB")]
+    pub hub: String,
+    /// The runner's token, from Settings → Runners on the hub.
+    #[arg(long, env = "TANDEM_RUNNER_TOKEN", hide_env_values = true)]
+    pub token: String,
+    /// Where the runner keeps agents' output while the hub is out of reach.
+    #[arg(long, env = "TANDEM_RUNNER_DATA_DIR", default_value = "./runner-data")]
+    pub data_dir: PathBuf,
+    /// Directories below which the hub may run agents (repeat for more;
+    /// default: the current directory).
+    #[arg(
+        long = "workspace-root",
+        env = "TANDEM_RUNNER_WORKSPACE_ROOTS",
+        value_delimiter = ','
+    )]
+    pub workspace_roots: Vec<PathBuf>,
+    /// Agents' sandbox, as for `tandem serve`.
+    #[arg(long, env = "TANDEM_SANDBOX", value_enum, default_value_t = SandboxMode::Auto)]
+    pub sandbox: SandboxMode,
+    /// Names of this machine's environment every agent also gets.
+    #[arg(long, env = "TANDEM_AGENT_ENV", value_delimiter = ',')]
+    pub agent_env: Vec<String>,
 }
 
 /// Where Tandem's data lives, for every command that opens it.
@@ -150,6 +191,29 @@ pub struct ServeArgs {
     /// services on the public internet.
     #[arg(long, env = "TANDEM_PUSH_ALLOW_LOCAL")]
     pub push_allow_local: bool,
+    /// This server's name among several on one PostgreSQL database
+    /// (default: the machine's name and the port). A restart under the same
+    /// name takes over its earlier life's sessions at once.
+    #[arg(long, env = "TANDEM_NODE_NAME", value_parser = node_name)]
+    pub node_name: Option<String>,
+    /// Seconds a server that stops renewing its lease (it died) keeps its
+    /// live sessions before another server on the same database records
+    /// them `interrupted`.
+    #[arg(long, env = "TANDEM_LEASE_SECS", default_value_t = 15, value_parser = clap::value_parser!(u64).range(2..=3600))]
+    pub lease_secs: u64,
+    /// Seconds a runner may be out of reach (its link dropped) before the
+    /// sessions it runs end as `interrupted`.
+    #[arg(long, env = "TANDEM_RUNNER_TIMEOUT", default_value_t = 60, value_parser = clap::value_parser!(u64).range(1..=86_400))]
+    pub runner_timeout: u64,
+}
+
+/// A node name: 1–100 characters of letters, digits and `.-_:`.
+fn node_name(text: &str) -> Result<String, String> {
+    let fine = |c: char| c.is_ascii_alphanumeric() || ".-_:".contains(c);
+    if text.is_empty() || text.len() > 100 || !text.chars().all(fine) {
+        return Err("use 1–100 letters, digits, `.`, `-`, `_` or `:`".into());
+    }
+    Ok(text.to_owned())
 }
 
 impl ServeArgs {
@@ -171,6 +235,9 @@ impl ServeArgs {
             public_origin: self.public_origin,
             allowed_hosts: self.allowed_host,
             push_allow_local: self.push_allow_local,
+            node_name: self.node_name,
+            lease: Duration::from_secs(self.lease_secs),
+            runner_timeout: Duration::from_secs(self.runner_timeout),
             runtime,
         }
     }
@@ -195,7 +262,7 @@ pub fn main() -> anyhow::Result<()> {
         } => runtime
             .block_on(crate::shell_agent::run())
             .context("shell agent"),
-        Commands::Serve(args) => runtime.block_on(serve(args)),
+        Commands::Serve(args) => runtime.block_on(serve(*args)),
         Commands::Mcp => {
             // Started by an agent: it goes when the agent goes, even if the
             // agent is killed before it can end its children.
@@ -212,7 +279,53 @@ pub fn main() -> anyhow::Result<()> {
         Commands::Token {
             command: TokenCommand::Create { user, name, data },
         } => runtime.block_on(create_token(user, name, data)),
+        Commands::Migrate { from, to } => runtime.block_on(migrate(from, to)),
+        Commands::Runner(args) => runtime.block_on(runner(args)),
     }
+}
+
+async fn runner(args: RunnerArgs) -> anyhow::Result<()> {
+    use anyhow::Context as _;
+    let roots = if args.workspace_roots.is_empty() {
+        vec![std::env::current_dir().context("the current directory")?]
+    } else {
+        args.workspace_roots
+    };
+    let config = crate::runner::RunnerConfig {
+        hub: args.hub,
+        token: args.token,
+        data_dir: args.data_dir,
+        workspace_roots: roots,
+        sandbox: Sandbox::new(args.sandbox, Vec::new()),
+        agent_env: args.agent_env,
+        tandem_exe: std::env::current_exe().context("finding this program")?,
+    };
+    let stop = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    crate::runner::run(config, stop).await?;
+    Ok(())
+}
+
+async fn migrate(from: String, to: String) -> anyhow::Result<()> {
+    use crate::clock::Clock as _;
+    let now = crate::clock::SystemClock.now_ms();
+    let migrated = crate::migrate::migrate(&from, &to, now).await?;
+    for (table, rows) in migrated.tables.iter().filter(|(_, rows)| *rows > 0) {
+        println!("{table:>24}  {rows}");
+    }
+    println!(
+        "Copied {} rows in {} tables from {} to {}; every table's rows counted on both sides.",
+        migrated.rows(),
+        migrated.tables.len(),
+        crate::migrate::shown(&from),
+        crate::migrate::shown(&to)
+    );
+    println!(
+        "Start Tandem with --database-url pointing at the new database and the same data \
+         directory (its secrets.key and push-vapid.key)."
+    );
+    Ok(())
 }
 
 async fn open_store(data: &DataArgs) -> anyhow::Result<crate::store::Store> {

@@ -76,13 +76,22 @@ impl SidebarEntry {
     }
 }
 
+/// One session's viewers here, and the last `seq` this hub has sent them.
+struct Channel {
+    sender: broadcast::Sender<EventBatch>,
+    published: u64,
+}
+
 pub struct Hub {
-    sessions: Mutex<HashMap<SessionId, broadcast::Sender<EventBatch>>>,
+    sessions: Mutex<HashMap<SessionId, Channel>>,
     sidebar: broadcast::Sender<Arc<SidebarEntry>>,
     /// Bumped when membership changes: sockets re-check what they show.
     access: watch::Sender<u64>,
     /// Bumped when an approval opens or settles: sockets recount the badge.
     approvals: watch::Sender<u64>,
+    /// What other servers on the same database must hear (a sidebar entry,
+    /// a badge, membership): set when the store is shared.
+    cluster: OnceLock<tokio::sync::mpsc::UnboundedSender<crate::cluster::Signal>>,
 }
 
 impl Default for Hub {
@@ -98,6 +107,21 @@ impl Hub {
             sidebar: broadcast::channel(SIDEBAR_CAPACITY).0,
             access: watch::channel(0).0,
             approvals: watch::channel(0).0,
+            cluster: OnceLock::new(),
+        }
+    }
+
+    /// From now on, changes are also told to the other servers.
+    pub fn tell_cluster(
+        &self,
+        signals: tokio::sync::mpsc::UnboundedSender<crate::cluster::Signal>,
+    ) {
+        let _ = self.cluster.set(signals);
+    }
+
+    fn signal(&self, signal: crate::cluster::Signal) {
+        if let Some(cluster) = self.cluster.get() {
+            let _ = cluster.send(signal);
         }
     }
 
@@ -106,8 +130,11 @@ impl Hub {
         let Ok(mut sessions) = self.sessions.lock() else {
             return;
         };
-        if let Some(sender) = sessions.get(&session_id) {
-            if sender.send(events).is_err() {
+        if let Some(channel) = sessions.get_mut(&session_id) {
+            if let Some(last) = events.events.last() {
+                channel.published = channel.published.max(last.seq.0);
+            }
+            if channel.sender.send(events).is_err() {
                 // Nobody listens any more.
                 sessions.remove(&session_id);
             }
@@ -118,7 +145,11 @@ impl Hub {
         match self.sessions.lock() {
             Ok(mut sessions) => sessions
                 .entry(session_id.clone())
-                .or_insert_with(|| broadcast::channel(SESSION_CAPACITY).0)
+                .or_insert_with(|| Channel {
+                    sender: broadcast::channel(SESSION_CAPACITY).0,
+                    published: 0,
+                })
+                .sender
                 .subscribe(),
             // A poisoned lock means a panic elsewhere; hand out a receiver
             // that simply never yields rather than spreading the panic.
@@ -126,7 +157,38 @@ impl Hub {
         }
     }
 
+    /// Sessions with viewers here, and the last `seq` sent to them (0:
+    /// nothing yet): what the relay of other servers' events looks at.
+    pub fn watched(&self) -> Vec<(SessionId, u64)> {
+        match self.sessions.lock() {
+            Ok(mut sessions) => {
+                sessions.retain(|_, channel| channel.sender.receiver_count() > 0);
+                sessions
+                    .iter()
+                    .map(|(id, channel)| (id.clone(), channel.published))
+                    .collect()
+            }
+            Err(_) => Vec::new(),
+        }
+    }
+
+    /// The last `seq` sent to the session's viewers here, while it has any.
+    pub fn published(&self, session_id: &SessionId) -> Option<u64> {
+        let sessions = self.sessions.lock().ok()?;
+        let channel = sessions.get(session_id)?;
+        (channel.sender.receiver_count() > 0).then_some(channel.published)
+    }
+
     pub fn publish_session(&self, summary: SessionSummary) {
+        self.signal(crate::cluster::Signal::Session {
+            id: summary.id.clone(),
+        });
+        self.publish_session_here(summary);
+    }
+
+    /// A sidebar entry for this server's viewers only (one another server
+    /// announced).
+    pub fn publish_session_here(&self, summary: SessionSummary) {
         let _ = self.sidebar.send(Arc::new(SidebarEntry {
             session: summary,
             json: OnceLock::new(),
@@ -138,6 +200,11 @@ impl Hub {
     }
 
     pub fn access_changed(&self) {
+        self.signal(crate::cluster::Signal::Access);
+        self.access_changed_here();
+    }
+
+    pub fn access_changed_here(&self) {
         self.access.send_modify(|generation| *generation += 1);
     }
 
@@ -146,6 +213,11 @@ impl Hub {
     }
 
     pub fn approvals_changed(&self) {
+        self.signal(crate::cluster::Signal::Approvals);
+        self.approvals_changed_here();
+    }
+
+    pub fn approvals_changed_here(&self) {
         self.approvals.send_modify(|generation| *generation += 1);
     }
 

@@ -38,6 +38,13 @@ pub struct ServeConfig {
     /// Push to endpoints on this machine or its network, and over plain
     /// `http` (tests, a self-hosted push service).
     pub push_allow_local: bool,
+    /// This server's name among the servers on one database (default: the
+    /// machine and the port).
+    pub node_name: Option<String>,
+    /// How long a server that stops renewing its lease keeps its sessions.
+    pub lease: Duration,
+    /// How long a runner may be out of reach before its sessions end.
+    pub runner_timeout: Duration,
     pub runtime: RuntimeConfig,
 }
 
@@ -68,6 +75,8 @@ pub enum ServeError {
     Hosts(#[from] crate::accounts::hosts::HostsError),
     #[error(transparent)]
     Push(#[from] crate::push::vapid::VapidError),
+    #[error(transparent)]
+    Cluster(#[from] crate::cluster::ClusterError),
 }
 
 /// Who runs this server, for push services (VAPID `sub`): its public
@@ -115,7 +124,35 @@ pub async fn serve(
         .clone()
         .unwrap_or_else(|| default_database_url(&data_dir));
     let store = Store::connect(&url).await?;
+    let listener = tokio::net::TcpListener::bind(config.addr)
+        .await
+        .map_err(|source| ServeError::Bind {
+            addr: config.addr,
+            source,
+        })?;
+    let bound = listener.local_addr().map_err(ServeError::Serve)?;
     let vault = Arc::new(crate::secrets::Vault::open(&data_dir)?);
+    let vapid = crate::push::vapid::Vapid::open(&data_dir)?;
+    let cluster = Arc::new(crate::cluster::Cluster::new(
+        store.clone(),
+        seams.clock.clone(),
+        format!("node_{}", uuid::Uuid::new_v4().simple()),
+        config.node_name.clone().unwrap_or_else(|| {
+            crate::cluster::node::default_name(&crate::cluster::node::host_name(), bound.port())
+        }),
+        config.lease,
+    ));
+    cluster
+        .check_key(
+            "secrets key",
+            crate::secrets::vault::KEY_FILE,
+            vault.fingerprint(),
+        )
+        .await?;
+    cluster
+        .check_key("push key", crate::push::vapid::FILE, &vapid.public_key)
+        .await?;
+    cluster.register(&bound.to_string()).await?;
     let root = config
         .workspace_root
         .clone()
@@ -123,15 +160,19 @@ pub async fn serve(
     let places = crate::workspaces::Places::open(&root, &data_dir)
         .map_err(|source| ServeError::WorkspaceRoot { path: root, source })?;
     let hub = Arc::new(Hub::new());
+    if let Some(signals) = cluster.signal_sender() {
+        hub.tell_cluster(signals);
+    }
     let clock = seams.clock.clone();
     let push = crate::push::Pusher::start(
         store.clone(),
-        crate::push::vapid::Vapid::open(&data_dir)?,
+        vapid,
         push_contact(config.public_origin.as_deref()),
         config.push_allow_local,
         Arc::new(move || clock.now_ms()),
     );
     let shutdown = Shutdown::new();
+    let runners = Arc::new(crate::runners::links::Links::new(config.runner_timeout));
     let (lifecycle, lifecycle_rx) = tokio::sync::mpsc::channel(1024);
     let ctx = Arc::new(Context {
         appender: crate::store::Appender::start(store.clone()),
@@ -147,9 +188,11 @@ pub async fn serve(
         vault,
         places,
         push,
+        cluster: cluster.clone(),
+        runners: runners.clone(),
     });
     let sessions = Arc::new(Sessions::new(ctx.clone()));
-    let ended = end_left_over_agents(&store).await?;
+    let ended = crate::session::sweep::end_left_over_agents(&ctx).await;
     if ended > 0 {
         tracing::info!(
             ended,
@@ -157,17 +200,43 @@ pub async fn serve(
         );
     }
     let interrupted = sessions.interrupt_orphans().await?;
-    if interrupted > 0 {
+    if !interrupted.is_empty() {
         tracing::info!(
-            interrupted,
+            assistants = interrupted.len(),
             "sessions cut off by the last stop are now interrupted"
         );
+    }
+    let routines_changed = Arc::new(tokio::sync::Notify::new());
+    shutdown.spawn(crate::session::sweep::keep_lease(sessions.clone()));
+    let mut cluster_tasks = Vec::new();
+    if cluster.is_shared() {
+        shutdown.spawn(crate::session::forwarded::serve_forwarded(sessions.clone()));
+        let registry_sessions = sessions.clone();
+        cluster_tasks.push(tokio::spawn(
+            crate::cluster::listen::Listening {
+                cluster: cluster.clone(),
+                relay: crate::cluster::relay::Relay {
+                    hub: hub.clone(),
+                    store: store.clone(),
+                    runs_here: Arc::new(move |id| registry_sessions.is_live(id)),
+                },
+                hub: hub.clone(),
+                store: store.clone(),
+                routines_changed: routines_changed.clone(),
+                runners: runners.clone(),
+            }
+            .run(),
+        ));
+        cluster_tasks.push(tokio::spawn(crate::cluster::listen::send_signals(
+            cluster.clone(),
+            store.clone(),
+        )));
     }
     ensure_demo_assistant(&ctx, &data_dir).await?;
     let (dispatcher, wakes) = Dispatcher::new(ctx.clone(), sessions.clone(), lifecycle_rx);
     shutdown.spawn(dispatcher.run());
     let trimmer = tokio::spawn(crate::memory::give_back_freed_memory());
-    let routines_changed = Arc::new(tokio::sync::Notify::new());
+    cluster_tasks.push(tokio::spawn(crate::runners::expire_gone(runners.clone())));
     shutdown.spawn(
         RoutineScheduler {
             store: store.clone(),
@@ -202,13 +271,6 @@ pub async fn serve(
     };
     let app = http::router(state, config.static_dir.clone())
         .layer(tower_http::trace::TraceLayer::new_for_http());
-    let listener = tokio::net::TcpListener::bind(config.addr)
-        .await
-        .map_err(|source| ServeError::Bind {
-            addr: config.addr,
-            source,
-        })?;
-    let bound = listener.local_addr().map_err(ServeError::Serve)?;
     let _ = ctx.api_url.set(format!("http://{bound}"));
     if first_run {
         // Only the console shows it: whoever started Tandem makes the
@@ -262,30 +324,13 @@ pub async fn serve(
     }
     trimmer.abort();
     ctx.appender.finish().await;
+    cluster.stopped().await;
+    for task in cluster_tasks {
+        task.abort();
+    }
     store.close().await;
     tracing::info!("Tandem stopped");
     Ok(())
-}
-
-/// Ends the agent process groups a server that was killed left behind
-/// (agents die with the server, but their children live on in the group),
-/// and forgets them. Returns how many it signalled.
-async fn end_left_over_agents(store: &Store) -> Result<usize, ServeError> {
-    let mut ended = 0;
-    for process in store.agent_processes().await? {
-        let Ok(pgid) = i32::try_from(process.pgid) else {
-            continue;
-        };
-        let group = crate::acp::process_group::GroupId {
-            pgid,
-            start_ticks: process.start_ticks,
-        };
-        if crate::acp::process_group::end_left_over(group) {
-            ended += 1;
-        }
-        store.forget_agent_process(process.pgid).await?;
-    }
-    Ok(ended)
 }
 
 /// A fresh install offers one assistant that works without any AI account:

@@ -120,6 +120,21 @@ pub fn scrubbed(line: &str) -> String {
     line.replace('\0', "\u{FFFD}")
 }
 
+/// The start of a line, for error messages.
+pub fn excerpt(line: &str) -> String {
+    // Kept in transcripts and errors: no NUL reaches the store.
+    let line = &scrubbed(line);
+    const MAX: usize = 200;
+    if line.len() <= MAX {
+        return line.to_owned();
+    }
+    let mut end = MAX;
+    while !line.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!("{}…", &line[..end])
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

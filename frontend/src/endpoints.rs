@@ -493,3 +493,33 @@ pub mod prices {
         String::from(js_sys::encode_uri_component(model))
     }
 }
+
+pub mod runners {
+    use super::*;
+    use tandem_shared::runner::{CreateRunner, CreatedRunner, Runner, RunsOn};
+    use tandem_shared::servers::ServerNode;
+
+    pub async fn list() -> Answer<Vec<Runner>> {
+        api::get("/api/runners").await
+    }
+
+    pub async fn create(body: &CreateRunner) -> Answer<CreatedRunner> {
+        api::post("/api/runners", body).await
+    }
+
+    pub async fn revoke(id: &str) -> Answer<()> {
+        api::delete(&format!("/api/runners/{}", segment(id))).await
+    }
+
+    pub async fn servers() -> Answer<Vec<ServerNode>> {
+        api::get("/api/servers").await
+    }
+
+    pub async fn runs_on(assistant: &AssistantId) -> Answer<RunsOn> {
+        api::get(&format!("/api/assistants/{assistant}/runner")).await
+    }
+
+    pub async fn set_runs_on(assistant: &AssistantId, body: &RunsOn) -> Answer<()> {
+        api::put_unit(&format!("/api/assistants/{assistant}/runner"), body).await
+    }
+}

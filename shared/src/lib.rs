@@ -12,6 +12,8 @@ pub mod event;
 pub mod ids;
 pub mod line_diff;
 pub mod markdown;
+pub mod runner;
+pub mod servers;
 pub mod spend;
 pub mod status;
 pub mod summary_fold;

@@ -151,8 +151,10 @@ const TESTS: &str = "compiling and running the tests";
 fn bench(root: &Path) -> Result<()> {
     let mut plan = Plan::new(root, &WEB_STEPS);
     build_frontend(root, &mut plan)?;
-    // The wire and first-paint rows drive headless Chromium.
+    // The wire and first-paint rows drive headless Chromium; the
+    // three-server fan-out needs PostgreSQL.
     setup::chromium()?;
+    let postgres = setup::postgres()?;
     step("building release binaries");
     check(
         cargo().current_dir(root).args([
@@ -168,6 +170,7 @@ fn bench(root: &Path) -> Result<()> {
     let release = root.join("target/release");
     check(
         Command::new(release.join("tandem-bench"))
+            .env("TANDEM_BENCH_DATABASE_URL", &postgres)
             .arg(&release)
             .arg(root.join("frontend/dist"))
             .arg(root.join("target/bench")),

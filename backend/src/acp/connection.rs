@@ -5,6 +5,7 @@
 //! reach everything it started.
 
 use super::jsonrpc::{self, FrameError, Incoming, RpcError};
+pub use crate::text::excerpt;
 use futures_util::StreamExt;
 use nix::sys::signal::{killpg, Signal};
 use nix::unistd::Pid;
@@ -64,6 +65,8 @@ pub enum AgentInput {
     },
     /// stdout closed: the agent exited or closed it.
     Closed,
+    /// The agent runs on a runner that went out of reach: why.
+    Lost(String),
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -79,13 +82,26 @@ pub enum ConnectionError {
     Encode(#[from] serde_json::Error),
 }
 
+/// Where the agent process runs.
+enum Host {
+    /// A child of this server, in its own process group.
+    Local {
+        child: Child,
+        pgid: Option<Pid>,
+        stderr_tail: Arc<Mutex<VecDeque<String>>>,
+    },
+    /// On a runner, through its link.
+    Remote {
+        remote: Arc<crate::runners::links::Remote>,
+        links: Arc<crate::runners::links::Links>,
+    },
+}
+
 pub struct AgentConnection {
-    child: Child,
-    pgid: Option<Pid>,
+    host: Host,
     writer: Option<mpsc::Sender<String>>,
     incoming: mpsc::Receiver<AgentInput>,
     next_id: u64,
-    stderr_tail: Arc<Mutex<VecDeque<String>>>,
     /// Set once `shutdown` has reaped the process: its group id may be
     /// reused after that and must not be signalled.
     reaped: bool,
@@ -98,6 +114,9 @@ impl Drop for AgentConnection {
         if !self.reaped {
             self.signal(Signal::SIGCONT);
             self.signal(Signal::SIGKILL);
+            if let Host::Remote { remote, links } = &self.host {
+                links.forget(remote);
+            }
         }
     }
 }
@@ -113,46 +132,7 @@ impl AgentConnection {
         cwd: &Path,
         sandbox: Option<&crate::sandbox::Prepared>,
     ) -> Result<AgentConnection, ConnectionError> {
-        let mut command = Command::new(&launch.program);
-        command
-            .args(&launch.args)
-            .current_dir(cwd)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .process_group(0)
-            .kill_on_drop(true);
-        let parent = std::process::id();
-        // SAFETY: between fork and exec only prctl and getppid run, both
-        // async-signal-safe.
-        unsafe {
-            command.pre_exec(move || super::process_group::die_with_parent(parent));
-        }
-        if let Some(ruleset) = sandbox.map(crate::sandbox::Prepared::raw) {
-            // SAFETY: prctl and one raw system call, both async-signal-safe.
-            unsafe {
-                command.pre_exec(move || crate::sandbox::Prepared::restrict_child(ruleset));
-            }
-        }
-        command.env_clear();
-        let server = std::env::vars_os().filter_map(|(name, value)| {
-            Some((name.into_string().ok()?, value.into_string().ok()?))
-        });
-        for (name, value) in crate::agents::environment::inherited(server, &launch.passed) {
-            command.env(name, value);
-        }
-        for (name, value) in &launch.env {
-            command.env(name, value);
-        }
-        let mut child = command.spawn().map_err(|source| ConnectionError::Spawn {
-            command: launch.command_line(),
-            source,
-        })?;
-        let pgid = child
-            .id()
-            .and_then(|id| i32::try_from(id).ok())
-            .map(Pid::from_raw);
-
+        let (mut child, pgid) = spawn_child(launch, cwd, sandbox)?;
         let (in_tx, incoming) = mpsc::channel(INCOMING_CAPACITY);
         if let Some(stdout) = child.stdout.take() {
             tokio::spawn(read_stdout(stdout, in_tx));
@@ -166,14 +146,45 @@ impl AgentConnection {
             tokio::spawn(read_stderr(stderr, stderr_tail.clone()));
         }
         Ok(AgentConnection {
-            child,
-            pgid,
+            host: Host::Local {
+                child,
+                pgid,
+                stderr_tail,
+            },
             writer: Some(writer),
             incoming,
             next_id: 0,
-            stderr_tail,
             reaped: false,
         })
+    }
+
+    /// The agent a runner started: its lines arrive through the runner's
+    /// link and are read here as a child's stdout would be.
+    pub fn remote(
+        remote: Arc<crate::runners::links::Remote>,
+        lines: mpsc::Receiver<crate::runners::links::RemoteInput>,
+        links: Arc<crate::runners::links::Links>,
+    ) -> AgentConnection {
+        let (in_tx, incoming) = mpsc::channel(INCOMING_CAPACITY);
+        tokio::spawn(read_remote(lines, in_tx));
+        let (writer, mut out_rx) = mpsc::channel::<String>(OUTGOING_CAPACITY);
+        {
+            let remote = remote.clone();
+            let links = links.clone();
+            tokio::spawn(async move {
+                while let Some(line) = out_rx.recv().await {
+                    links.stdin(&remote, line);
+                }
+                links.close_stdin(&remote);
+            });
+        }
+        AgentConnection {
+            host: Host::Remote { remote, links },
+            writer: Some(writer),
+            incoming,
+            next_id: 0,
+            reaped: false,
+        }
     }
 
     pub async fn recv(&mut self) -> AgentInput {
@@ -224,16 +235,30 @@ impl AgentConnection {
         writer.send(line).await.map_err(|_| ConnectionError::Closed)
     }
 
+    /// The agent runs on a runner whose link is down now.
+    pub fn out_of_reach(&self) -> bool {
+        match &self.host {
+            Host::Local { .. } => false,
+            Host::Remote { remote, links } => !links.is_linked(&remote.runner_id),
+        }
+    }
+
     /// The last lines the agent wrote to stderr, for error reports.
     pub fn stderr_tail(&self) -> String {
-        match self.stderr_tail.lock() {
-            Ok(tail) => tail.iter().cloned().collect::<Vec<_>>().join("\n"),
-            Err(_) => String::new(),
+        match &self.host {
+            Host::Local { stderr_tail, .. } => match stderr_tail.lock() {
+                Ok(tail) => tail.iter().cloned().collect::<Vec<_>>().join("\n"),
+                Err(_) => String::new(),
+            },
+            Host::Remote { remote, .. } => remote.stderr_tail(),
         }
     }
 
     pub fn try_exit_status(&mut self) -> Option<ExitStatus> {
-        self.child.try_wait().ok().flatten()
+        match &mut self.host {
+            Host::Local { child, .. } => child.try_wait().ok().flatten(),
+            Host::Remote { remote, .. } => remote.exit_code().map(status_of),
+        }
     }
 
     /// Why the agent is gone, for the session's reason: how it exited and
@@ -258,16 +283,29 @@ impl AgentConnection {
     /// Waits a little for the process to exit (after its stdout closed) and
     /// reports how it ended.
     pub async fn exit_status(&mut self, wait: Duration) -> Option<ExitStatus> {
-        tokio::time::timeout(wait, self.child.wait())
-            .await
-            .ok()
-            .and_then(Result::ok)
+        match &mut self.host {
+            Host::Local { child, .. } => tokio::time::timeout(wait, child.wait())
+                .await
+                .ok()
+                .and_then(Result::ok),
+            Host::Remote { remote, .. } => {
+                let mut exit = remote.watch_exit();
+                tokio::time::timeout(wait, exit.wait_for(Option::is_some))
+                    .await
+                    .ok()
+                    .and_then(Result::ok)
+                    .and_then(|code| code.map(status_of))
+            }
+        }
     }
 
     /// The agent's process group as the store records it, so a restart
-    /// after a crash can end what it leaves.
+    /// after a crash can end what it leaves (a runner's are its own).
     pub fn group(&self) -> Option<super::process_group::GroupId> {
-        let pgid = self.pgid?.as_raw();
+        let Host::Local { pgid, .. } = &self.host else {
+            return None;
+        };
+        let pgid = (*pgid)?.as_raw();
         Some(super::process_group::GroupId {
             pgid,
             start_ticks: super::process_group::start_ticks(pgid)?,
@@ -276,9 +314,21 @@ impl AgentConnection {
 
     /// Freezes or thaws the whole process group.
     pub fn signal(&self, signal: Signal) -> bool {
-        match self.pgid {
-            Some(pgid) => killpg(pgid, signal).is_ok(),
-            None => false,
+        match &self.host {
+            Host::Local {
+                pgid: Some(pgid), ..
+            } => killpg(*pgid, signal).is_ok(),
+            Host::Local { pgid: None, .. } => false,
+            Host::Remote { remote, links } => {
+                use tandem_shared::runner::RemoteSignal;
+                let remote_signal = match signal {
+                    Signal::SIGSTOP => RemoteSignal::Stop,
+                    Signal::SIGCONT => RemoteSignal::Continue,
+                    Signal::SIGTERM => RemoteSignal::Terminate,
+                    _ => RemoteSignal::Kill,
+                };
+                links.signal(remote, remote_signal)
+            }
         }
     }
 
@@ -289,25 +339,120 @@ impl AgentConnection {
         self.writer = None;
         // A paused group must run again to see the end of its stdin.
         self.signal(Signal::SIGCONT);
-        let mut status = tokio::time::timeout(grace, self.child.wait())
-            .await
-            .ok()
-            .and_then(Result::ok);
+        let mut status = self.exit_status(grace).await;
         if status.is_none() {
             self.signal(Signal::SIGTERM);
-            status = tokio::time::timeout(Duration::from_secs(2), self.child.wait())
-                .await
-                .ok()
-                .and_then(Result::ok);
+            status = self.exit_status(Duration::from_secs(2)).await;
         }
         // Whatever the agent left running in its group goes too.
         self.signal(Signal::SIGKILL);
-        if status.is_none() {
-            status = self.child.wait().await.ok();
+        match &mut self.host {
+            Host::Local { child, .. } => {
+                if status.is_none() {
+                    status = child.wait().await.ok();
+                }
+            }
+            Host::Remote { remote, links } => links.forget(remote),
         }
         self.reaped = true;
         status
     }
+}
+
+/// A runner's exit code as this machine's exit status.
+fn status_of(code: Option<i32>) -> ExitStatus {
+    use std::os::unix::process::ExitStatusExt;
+    match code {
+        Some(code) => ExitStatus::from_raw((code & 0xff) << 8),
+        // Ended by a signal (which the runner does not name): SIGKILL's.
+        None => ExitStatus::from_raw(9),
+    }
+}
+
+/// A runner's agent lines, read as a child's stdout is.
+async fn read_remote(
+    mut lines: mpsc::Receiver<crate::runners::links::RemoteInput>,
+    tx: mpsc::Sender<AgentInput>,
+) {
+    use crate::runners::links::RemoteInput;
+    while let Some(input) = lines.recv().await {
+        let input = match input {
+            RemoteInput::Line(line) if line.trim().is_empty() => continue,
+            RemoteInput::Line(line) => parsed(&line),
+            RemoteInput::Exited => AgentInput::Closed,
+            RemoteInput::Lost(reason) => AgentInput::Lost(reason),
+        };
+        let ended = matches!(input, AgentInput::Closed | AgentInput::Lost(_));
+        if tx.send(input).await.is_err() || ended {
+            return;
+        }
+    }
+    let _ = tx.send(AgentInput::Closed).await;
+}
+
+/// One stdout line as the actor reads it.
+fn parsed(line: &str) -> AgentInput {
+    match jsonrpc::parse(line) {
+        Ok(message) => AgentInput::Message(message),
+        Err(error) => AgentInput::Invalid {
+            excerpt: excerpt(line),
+            error: match error {
+                FrameError::NotJson(_) => "not JSON".to_owned(),
+                other => other.to_string(),
+            },
+        },
+    }
+}
+
+/// Starts an agent in `cwd`, in its own process group, dying with its
+/// parent, inside the sandbox when there is one, with an environment built
+/// from an allow-list (`agents::environment`) and the launch's own, never
+/// the rest of this process's. Its stdio is piped. Used for the server's
+/// own agents and a runner's alike.
+pub fn spawn_child(
+    launch: &LaunchSpec,
+    cwd: &Path,
+    sandbox: Option<&crate::sandbox::Prepared>,
+) -> Result<(Child, Option<Pid>), ConnectionError> {
+    let mut command = Command::new(&launch.program);
+    command
+        .args(&launch.args)
+        .current_dir(cwd)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .process_group(0)
+        .kill_on_drop(true);
+    let parent = std::process::id();
+    // SAFETY: between fork and exec only prctl and getppid run, both
+    // async-signal-safe.
+    unsafe {
+        command.pre_exec(move || super::process_group::die_with_parent(parent));
+    }
+    if let Some(ruleset) = sandbox.map(crate::sandbox::Prepared::raw) {
+        // SAFETY: prctl and one raw system call, both async-signal-safe.
+        unsafe {
+            command.pre_exec(move || crate::sandbox::Prepared::restrict_child(ruleset));
+        }
+    }
+    command.env_clear();
+    let server = std::env::vars_os()
+        .filter_map(|(name, value)| Some((name.into_string().ok()?, value.into_string().ok()?)));
+    for (name, value) in crate::agents::environment::inherited(server, &launch.passed) {
+        command.env(name, value);
+    }
+    for (name, value) in &launch.env {
+        command.env(name, value);
+    }
+    let child = command.spawn().map_err(|source| ConnectionError::Spawn {
+        command: launch.command_line(),
+        source,
+    })?;
+    let pgid = child
+        .id()
+        .and_then(|id| i32::try_from(id).ok())
+        .map(Pid::from_raw);
+    Ok((child, pgid))
 }
 
 async fn read_stdout(stdout: tokio::process::ChildStdout, tx: mpsc::Sender<AgentInput>) {
@@ -315,16 +460,7 @@ async fn read_stdout(stdout: tokio::process::ChildStdout, tx: mpsc::Sender<Agent
     while let Some(line) = lines.next().await {
         let input = match line {
             Ok(line) if line.trim().is_empty() => continue,
-            Ok(line) => match jsonrpc::parse(&line) {
-                Ok(message) => AgentInput::Message(message),
-                Err(error) => AgentInput::Invalid {
-                    excerpt: excerpt(&line),
-                    error: match error {
-                        FrameError::NotJson(_) => "not JSON".to_owned(),
-                        other => other.to_string(),
-                    },
-                },
-            },
+            Ok(line) => parsed(&line),
             Err(LinesCodecError::MaxLineLengthExceeded) => AgentInput::Invalid {
                 excerpt: String::new(),
                 error: format!("a line longer than {} MiB", MAX_LINE_BYTES / 1024 / 1024),
@@ -367,19 +503,4 @@ async fn read_stderr(stderr: tokio::process::ChildStderr, tail: Arc<Mutex<VecDeq
             tail.push_back(excerpt(&line));
         }
     }
-}
-
-/// The start of a line, for error messages.
-pub fn excerpt(line: &str) -> String {
-    // Kept in transcripts and errors: no NUL reaches the store.
-    let line = &crate::text::scrubbed(line);
-    const MAX: usize = 200;
-    if line.len() <= MAX {
-        return line.to_owned();
-    }
-    let mut end = MAX;
-    while !line.is_char_boundary(end) {
-        end -= 1;
-    }
-    format!("{}…", &line[..end])
 }

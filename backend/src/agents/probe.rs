@@ -109,6 +109,7 @@ async fn ask<P: serde::Serialize>(
                     });
                 }
                 AgentInput::Closed => return Err(conn.exit_reason("while it was checked")),
+                AgentInput::Lost(reason) => return Err(reason),
                 AgentInput::Invalid { excerpt, error } => {
                     return Err(format!(
                         "the agent broke the protocol: {error}: {excerpt:?}"

@@ -110,6 +110,7 @@ impl From<SessionError> for ApiError {
             SessionError::Busy => ApiError::Unavailable("the session is busy; try again".into()),
             error @ SessionError::ShuttingDown => ApiError::Unavailable(error.to_string()),
             SessionError::NotNow(message) => ApiError::Conflict(message),
+            SessionError::Elsewhere(message) => ApiError::Unavailable(message),
             SessionError::Store(error) => error.into(),
         }
     }
@@ -126,6 +127,7 @@ impl From<DecideError> for ApiError {
                 ApiError::BadRequest(format!("`{option}` is not one of the options offered"))
             }
             DecideError::Busy => ApiError::Unavailable("the session is busy; try again".into()),
+            DecideError::Elsewhere(message) => ApiError::Unavailable(message),
             DecideError::Store(error) => error.into(),
         }
     }

@@ -17,8 +17,11 @@ mod prices;
 pub(crate) mod push;
 mod routines;
 mod rules;
+pub mod runner_link;
+pub mod runners;
 mod secrets;
 mod security_headers;
+pub mod servers;
 mod sessions;
 mod share;
 mod static_files;
@@ -69,6 +72,16 @@ pub struct AppState {
 }
 
 impl AppState {
+    /// Routines changed: this server's scheduler and every other server's
+    /// on the same database read them again.
+    pub fn routines_changed(&self) {
+        self.routines_changed.notify_one();
+        self.sessions
+            .context()
+            .cluster
+            .signal(crate::cluster::Signal::Routines);
+    }
+
     pub fn now_ms(&self) -> i64 {
         self.sessions.context().clock.now_ms()
     }
@@ -115,6 +128,14 @@ pub fn router(state: AppState, static_dir: Option<PathBuf>) -> Router {
         .route("/auth/logout", post(auth::logout))
         .route("/auth/password", post(auth::change_password))
         .route("/users", get(users::list).post(users::create))
+        .route("/servers", get(servers::list))
+        .route("/runners", get(runners::list).post(runners::create))
+        .route("/runners/{id}", axum::routing::delete(runners::revoke))
+        .route("/runner/connect", get(runner_link::connect))
+        .route(
+            "/assistants/{id}/runner",
+            get(runners::assistant_runner).put(runners::set_assistant_runner),
+        )
         .route("/usage", get(usage::get))
         .route("/budgets", get(budgets::list))
         .route("/prices", get(prices::list))

@@ -75,7 +75,7 @@ pub async fn create(
     };
     schedule(&state, &mut routine)?;
     state.store.save_routine(&routine).await?;
-    state.routines_changed.notify_one();
+    state.routines_changed();
     Ok((StatusCode::CREATED, ApiJson(routine)))
 }
 
@@ -112,7 +112,7 @@ pub async fn update(
     }
     schedule(&state, &mut routine)?;
     state.store.save_routine(&routine).await?;
-    state.routines_changed.notify_one();
+    state.routines_changed();
     Ok(ApiJson(routine))
 }
 
@@ -136,6 +136,6 @@ pub async fn delete(
     if !state.store.delete_routine(&item.id).await? {
         return Err(ApiError::NotFound("no routine with that id".into()));
     }
-    state.routines_changed.notify_one();
+    state.routines_changed();
     Ok(StatusCode::NO_CONTENT)
 }

@@ -7,7 +7,7 @@ use base64::Engine;
 use std::path::Path;
 use web_push_native::jwt_simple::algorithms::{ECDSAP256PublicKeyLike, ES256KeyPair};
 
-const FILE: &str = "push-vapid.key";
+pub const FILE: &str = "push-vapid.key";
 
 #[derive(Debug, thiserror::Error)]
 pub enum VapidError {

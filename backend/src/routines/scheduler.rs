@@ -34,10 +34,18 @@ pub async fn tick(store: &Store, sink: &impl WakeSink, now: i64) -> Result<usize
     let mut fired = 0;
     for mut routine in due {
         let schedule = Schedule::parse(&routine.cron, &routine.time_zone);
+        let due_at = routine.next_run_at;
         routine.next_run_at = schedule.as_ref().ok().and_then(|s| s.next_after(now));
         routine.last_run_at = Some(now);
-        // Moved on first: a failing wake must not fire again at once.
-        store.save_routine(&routine).await?;
+        // Moved on first: a failing wake must not fire again at once. Only
+        // if it is still due as read: with several servers on one database,
+        // the one that moves it fires it.
+        if !store
+            .claim_routine_run(&routine.id, due_at, routine.next_run_at, now)
+            .await?
+        {
+            continue;
+        }
         let skipped = match &routine.precheck {
             Some(check) => precheck_verdict(store, &routine, check, now).await?,
             None => None,

@@ -8,7 +8,7 @@ use chacha20poly1305::{XChaCha20Poly1305, XNonce};
 use std::io::Write;
 use std::path::Path;
 
-const KEY_FILE: &str = "secrets.key";
+pub const KEY_FILE: &str = "secrets.key";
 const NONCE_LEN: usize = 24;
 
 #[derive(Debug, thiserror::Error)]
@@ -29,6 +29,8 @@ pub type Sealed = Vec<u8>;
 
 pub struct Vault {
     cipher: XChaCha20Poly1305,
+    /// The key's SHA-256, for servers on one database to check they share it.
+    fingerprint: String,
 }
 
 impl Vault {
@@ -59,7 +61,20 @@ impl Vault {
         };
         let cipher =
             XChaCha20Poly1305::new_from_slice(&key).map_err(|_| VaultError::BadKey(shown))?;
-        Ok(Vault { cipher })
+        let fingerprint = {
+            use sha2::Digest;
+            let digest = sha2::Sha256::digest(&key);
+            digest.iter().map(|byte| format!("{byte:02x}")).collect()
+        };
+        Ok(Vault {
+            cipher,
+            fingerprint,
+        })
+    }
+
+    /// A one-way fingerprint of the key (never the key).
+    pub fn fingerprint(&self) -> &str {
+        &self.fingerprint
     }
 
     pub fn seal(&self, owner: &str, value: &str) -> Sealed {

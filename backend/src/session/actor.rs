@@ -94,6 +94,15 @@ impl SessionActor {
                     .publish_session(self.session.log.summary.clone());
             }
             let finished = self.take_late_commands().await;
+            if finished {
+                // Before the report: the dispatcher of any server then sees
+                // the session as not live.
+                self.session
+                    .ctx
+                    .cluster
+                    .release(&self.session.log.summary.id)
+                    .await;
+            }
             // Reported after the registry knows whether this actor goes on,
             // so the dispatcher sees the assistant free exactly when it is.
             let report = Lifecycle::Ended {
@@ -193,6 +202,11 @@ impl SessionActor {
             tracing::error!(session = %self.session.log.summary.id, %error, "could not record the shutdown");
         }
         self.registry.remove(&self.session.log.summary.id);
+        self.session
+            .ctx
+            .cluster
+            .release(&self.session.log.summary.id)
+            .await;
     }
 
     /// Stages the end of a run: its error, summary and final status. Returns

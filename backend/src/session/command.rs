@@ -65,6 +65,9 @@ pub enum SessionError {
     /// resume when not paused …).
     #[error("{0}")]
     NotNow(String),
+    /// The server that runs the session could not be reached, or failed.
+    #[error("{0}")]
+    Elsewhere(String),
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -79,6 +82,8 @@ pub enum DecideError {
     UnknownOption(String),
     #[error("the session is busy; try again")]
     Busy,
+    #[error("{0}")]
+    Elsewhere(String),
     #[error(transparent)]
     Store(#[from] StoreError),
 }

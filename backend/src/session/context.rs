@@ -70,4 +70,8 @@ pub struct Context {
     pub vault: Arc<crate::secrets::Vault>,
     /// Tells people's devices of approvals and endings.
     pub push: crate::push::Pusher,
+    /// This server among the servers on one database (alone on SQLite).
+    pub cluster: Arc<crate::cluster::Cluster>,
+    /// The runners linked to this server, and their agents.
+    pub runners: Arc<crate::runners::links::Links>,
 }

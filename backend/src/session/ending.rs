@@ -69,6 +69,14 @@ impl Ending {
         }
     }
 
+    /// The agent's runner went out of reach: resumable, like a restart.
+    pub fn lost(reason: impl Into<String>) -> Ending {
+        Ending {
+            status: SessionStatus::Interrupted,
+            reason: Some(reason.into()),
+        }
+    }
+
     pub fn is_shutdown(&self) -> bool {
         self.status == SessionStatus::Interrupted
             && self.reason.as_deref() == Some(SHUT_DOWN_REASON)

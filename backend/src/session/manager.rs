@@ -4,10 +4,12 @@
 
 use super::actor::SessionActor;
 use super::command::{Command, DecideError, SessionError};
+use super::reach::{decide_refusal, session_refusal, Reach};
 use super::registry::{Registry, SendError};
 use super::supervisor;
 use super::title::title_from_message;
 use super::Context;
+use crate::cluster::{Claim, RemoteCommand, RemoteReply};
 use crate::store::{NewSession, StoreError};
 use crate::worktrees::Placed;
 use std::path::Path;
@@ -95,6 +97,14 @@ impl Sessions {
 
     /// Creates a session for a wake: its own title and reason to wake.
     pub async fn start(&self, request: StartRequest) -> Result<SessionSummary, SessionError> {
+        self.start_via(request, Reach::Anywhere).await
+    }
+
+    pub(super) async fn start_via(
+        &self,
+        request: StartRequest,
+        reach: Reach,
+    ) -> Result<SessionSummary, SessionError> {
         if self.ctx.shutdown.has_begun() {
             return Err(SessionError::ShuttingDown);
         }
@@ -108,6 +118,22 @@ impl Sessions {
         if assistant.archived_at.is_some() {
             return Err(SessionError::Archived);
         }
+        if let Some(node) = self.runner_elsewhere(&assistant.id, reach).await? {
+            // Its runner is linked to another server: the session runs there.
+            let command = RemoteCommand::Start {
+                assistant_id: request.assistant_id.clone(),
+                prompt,
+                author: request.author,
+                why: request.why,
+                title: request.title,
+                continue_assistant: request.continue_assistant,
+            };
+            let id = SessionId(String::new());
+            return match self.forward(&node, &id, &command).await? {
+                RemoteReply::Started { summary } => Ok(*summary),
+                other => Err(session_refusal(other)),
+            };
+        }
         let id = SessionId(self.ctx.ids.new_id("ses"));
         let title = request
             .title
@@ -115,7 +141,16 @@ impl Sessions {
             .map(title_from_message)
             .unwrap_or_else(|| title_from_message(&prompt));
         let now = self.ctx.clock.now_ms();
-        let placed = self.place(&assistant, &id, &title, now).await?;
+        // Owned before it exists as live: another server's sweep never
+        // takes a session that is only starting.
+        self.ctx.cluster.claim(&id, &assistant.id).await?;
+        let placed = match self.place(&assistant, &id, &title, now).await {
+            Ok(placed) => placed,
+            Err(error) => {
+                self.ctx.cluster.release(&id).await;
+                return Err(error);
+            }
+        };
         self.ctx
             .store
             .create_session(&NewSession {
@@ -189,6 +224,16 @@ impl Sessions {
         if !assistant.sessions.worktrees {
             return Ok(Placed::InPlace(None));
         }
+        if self
+            .ctx
+            .store
+            .assistant_runner(&assistant.id)
+            .await?
+            .is_some()
+        {
+            // Its workspace is on the runner's machine, not this one.
+            return Ok(Placed::InPlace(None));
+        }
         crate::worktrees::place(
             Path::new(&assistant.workspace),
             &self.ctx.places.data_dir,
@@ -211,6 +256,18 @@ impl Sessions {
         author: Option<String>,
         interrupt: bool,
     ) -> Result<Delivery, SessionError> {
+        self.send_message_via(session_id, text, author, interrupt, Reach::Anywhere)
+            .await
+    }
+
+    pub(super) async fn send_message_via(
+        &self,
+        session_id: &SessionId,
+        text: &str,
+        author: Option<String>,
+        interrupt: bool,
+        reach: Reach,
+    ) -> Result<Delivery, SessionError> {
         let text = validate_message(text)?;
         let (reply, answer) = oneshot::channel();
         let command = Command::Send {
@@ -223,7 +280,13 @@ impl Sessions {
             Ok(()) => answer.await.map_err(|_| SessionError::Busy)?,
             Err(SendError::Busy(_)) => Err(SessionError::Busy),
             Err(SendError::NoActor(Command::Send { text, author, .. })) => {
-                self.resume(session_id, text, author, interrupt).await
+                if let Some(node) = self.owner_elsewhere(session_id, reach).await? {
+                    return self
+                        .forward_send(&node, session_id, text, author, interrupt)
+                        .await;
+                }
+                self.resume(session_id, text, author, interrupt, reach)
+                    .await
             }
             Err(SendError::NoActor(_)) => Err(SessionError::Busy),
         }
@@ -236,7 +299,8 @@ impl Sessions {
         by: Option<String>,
     ) -> Result<(), SessionError> {
         let (reply, answer) = oneshot::channel();
-        self.live_command(session_id, Command::Pause { by, reply }, answer)
+        let remote = RemoteCommand::Pause { by: by.clone() };
+        self.live_command(session_id, Command::Pause { by, reply }, answer, remote)
             .await
     }
 
@@ -247,12 +311,16 @@ impl Sessions {
         past_budget: bool,
     ) -> Result<(), SessionError> {
         let (reply, answer) = oneshot::channel();
+        let remote = RemoteCommand::Resume {
+            by: by.clone(),
+            past_budget,
+        };
         let resume = Command::Resume {
             by,
             past_budget,
             reply,
         };
-        self.live_command(session_id, resume, answer).await
+        self.live_command(session_id, resume, answer, remote).await
     }
 
     /// Keeps a member's choice for the session's agent and, when the agent
@@ -263,32 +331,157 @@ impl Sessions {
         choice: Choice,
     ) -> Result<ChoiceApplied, SessionError> {
         self.ctx.store.set_choice(session_id, &choice).await?;
+        self.choose_via(session_id, choice, Reach::Anywhere).await
+    }
+
+    pub(super) async fn choose_via(
+        &self,
+        session_id: &SessionId,
+        choice: Choice,
+        reach: Reach,
+    ) -> Result<ChoiceApplied, SessionError> {
         let (reply, answer) = oneshot::channel();
+        let remote = RemoteCommand::Choose {
+            choice: choice.clone(),
+        };
         match self
             .registry
             .send(session_id, Command::Choose { choice, reply })
         {
             Ok(()) => Ok(answer.await.unwrap_or(ChoiceApplied::NextRun)),
             Err(SendError::Busy(_)) => Err(SessionError::Busy),
-            Err(SendError::NoActor(_)) => Ok(ChoiceApplied::NextRun),
+            Err(SendError::NoActor(_)) => match self.owner_elsewhere(session_id, reach).await? {
+                Some(node) => match self.forward(&node, session_id, &remote).await? {
+                    RemoteReply::Chosen { applied } => Ok(applied),
+                    other => Err(session_refusal(other)),
+                },
+                None => Ok(ChoiceApplied::NextRun),
+            },
         }
     }
 
-    /// Sends a command only a live session takes.
+    /// Sends a command only a live session takes: to its actor here, or
+    /// to the server that runs it.
     async fn live_command(
         &self,
         session_id: &SessionId,
         command: Command,
         answer: oneshot::Receiver<Result<(), SessionError>>,
+        remote: RemoteCommand,
+    ) -> Result<(), SessionError> {
+        self.live_command_via(session_id, command, answer, remote, Reach::Anywhere)
+            .await
+    }
+
+    pub(super) async fn live_command_via(
+        &self,
+        session_id: &SessionId,
+        command: Command,
+        answer: oneshot::Receiver<Result<(), SessionError>>,
+        remote: RemoteCommand,
+        reach: Reach,
     ) -> Result<(), SessionError> {
         match self.registry.send(session_id, command) {
             Ok(()) => answer.await.map_err(|_| SessionError::NotRunning)?,
             Err(SendError::Busy(_)) => Err(SessionError::Busy),
-            Err(SendError::NoActor(_)) => match self.ctx.store.get_session(session_id).await? {
-                Some(_) => Err(SessionError::NotRunning),
-                None => Err(SessionError::NotFound),
-            },
+            Err(SendError::NoActor(_)) => {
+                if let Some(node) = self.owner_elsewhere(session_id, reach).await? {
+                    return match self.forward(&node, session_id, &remote).await? {
+                        RemoteReply::Done => Ok(()),
+                        other => Err(session_refusal(other)),
+                    };
+                }
+                match self.ctx.store.get_session(session_id).await? {
+                    Some(_) => Err(SessionError::NotRunning),
+                    None => Err(SessionError::NotFound),
+                }
+            }
         }
+    }
+
+    /// The live server other than this one that the assistant's runner is
+    /// linked to: its sessions start and resume there.
+    async fn runner_elsewhere(
+        &self,
+        assistant_id: &AssistantId,
+        reach: Reach,
+    ) -> Result<Option<String>, SessionError> {
+        let cluster = &self.ctx.cluster;
+        if reach == Reach::HereOnly || !cluster.is_shared() {
+            return Ok(None);
+        }
+        let Some(runner_id) = self.ctx.store.assistant_runner(assistant_id).await? else {
+            return Ok(None);
+        };
+        if self.ctx.runners.is_linked(&runner_id) {
+            return Ok(None);
+        }
+        let Some(node) = self
+            .ctx
+            .store
+            .get_runner(&runner_id)
+            .await?
+            .and_then(|record| record.node_id)
+        else {
+            return Ok(None);
+        };
+        if node == cluster.node_id {
+            return Ok(None);
+        }
+        let alive = self
+            .ctx
+            .store
+            .nodes()
+            .await?
+            .into_iter()
+            .any(|n| n.id == node && n.seen_at > cluster.fresh_after());
+        Ok(alive.then_some(node))
+    }
+
+    /// The live server other than this one that runs the session, when a
+    /// command may go there.
+    async fn owner_elsewhere(
+        &self,
+        session_id: &SessionId,
+        reach: Reach,
+    ) -> Result<Option<String>, SessionError> {
+        if reach == Reach::HereOnly {
+            return Ok(None);
+        }
+        Ok(self.ctx.cluster.owner_elsewhere(session_id).await?)
+    }
+
+    /// A message for the session, to the server that runs it (or will).
+    async fn forward_send(
+        &self,
+        node: &str,
+        session_id: &SessionId,
+        text: String,
+        author: Option<String>,
+        interrupt: bool,
+    ) -> Result<Delivery, SessionError> {
+        let command = RemoteCommand::Send {
+            text,
+            author,
+            interrupt,
+        };
+        match self.forward(node, session_id, &command).await? {
+            RemoteReply::Delivered { delivery } => Ok(delivery),
+            other => Err(session_refusal(other)),
+        }
+    }
+
+    async fn forward(
+        &self,
+        node: &str,
+        session_id: &SessionId,
+        command: &RemoteCommand,
+    ) -> Result<RemoteReply, SessionError> {
+        self.ctx
+            .cluster
+            .forward(node, session_id, command)
+            .await
+            .map_err(|error| SessionError::Elsewhere(error.to_string()))
     }
 
     async fn resume(
@@ -297,6 +490,7 @@ impl Sessions {
         text: String,
         author: Option<String>,
         interrupt: bool,
+        reach: Reach,
     ) -> Result<Delivery, SessionError> {
         let record = self
             .ctx
@@ -322,9 +516,24 @@ impl Sessions {
                 )));
             }
         }
+        if let Some(node) = self.runner_elsewhere(&assistant.id, reach).await? {
+            return self
+                .forward_send(&node, session_id, text, author, interrupt)
+                .await;
+        }
+        if let Claim::Elsewhere(node) = self.ctx.cluster.claim(session_id, &assistant.id).await? {
+            // Another server resumed it a moment ago: the message goes there.
+            if reach == Reach::HereOnly || node.is_empty() {
+                return Err(SessionError::Busy);
+            }
+            return self
+                .forward_send(&node, session_id, text, author, interrupt)
+                .await;
+        }
         let Some(mailbox) = self.registry.register(session_id, &assistant.id) else {
             // Another request resumed it a moment ago: join that run.
-            return Box::pin(self.send_message(session_id, &text, author, interrupt)).await;
+            return Box::pin(self.send_message_via(session_id, &text, author, interrupt, reach))
+                .await;
         };
         let actor = SessionActor::new(
             self.ctx.clone(),
@@ -346,6 +555,17 @@ impl Sessions {
         option_id: &str,
         by: Option<String>,
     ) -> Result<DecisionResult, DecideError> {
+        self.decide_via(approval_id, option_id, by, Reach::Anywhere)
+            .await
+    }
+
+    pub(super) async fn decide_via(
+        &self,
+        approval_id: &ApprovalId,
+        option_id: &str,
+        by: Option<String>,
+        reach: Reach,
+    ) -> Result<DecisionResult, DecideError> {
         let record = self
             .ctx
             .store
@@ -359,6 +579,11 @@ impl Sessions {
             });
         }
         let (reply, answer) = oneshot::channel();
+        let remote = RemoteCommand::Decide {
+            approval_id: approval_id.clone(),
+            option_id: option_id.to_owned(),
+            by: by.clone(),
+        };
         let command = Command::Decide {
             approval_id: approval_id.clone(),
             option_id: option_id.to_owned(),
@@ -368,9 +593,30 @@ impl Sessions {
         match self.registry.send(&record.session_id, command) {
             Ok(()) => answer.await.map_err(|_| DecideError::Busy)?,
             Err(SendError::Busy(_)) => Err(DecideError::Busy),
-            // Pending in the store but no actor: the server restarted
-            // without the start-up sweep reaching it. Nobody waits on it.
-            Err(SendError::NoActor(_)) => Err(DecideError::NotFound),
+            Err(SendError::NoActor(_)) => {
+                let elsewhere = self
+                    .owner_elsewhere(&record.session_id, reach)
+                    .await
+                    .map_err(|error| DecideError::Elsewhere(error.to_string()))?;
+                match elsewhere {
+                    // The agent that asked runs on another server.
+                    Some(node) => match self
+                        .forward(&node, &record.session_id, &remote)
+                        .await
+                        .map_err(|error| DecideError::Elsewhere(error.to_string()))?
+                    {
+                        RemoteReply::Decided { result } => Ok(result),
+                        RemoteReply::Refused { refusal } => Err(decide_refusal(refusal)),
+                        other => Err(DecideError::Elsewhere(format!(
+                            "unexpected answer {other:?}"
+                        ))),
+                    },
+                    // Pending in the store but no actor: the server
+                    // restarted without the start-up sweep reaching it.
+                    // Nobody waits on it.
+                    None => Err(DecideError::NotFound),
+                }
+            }
         }
     }
 
@@ -380,15 +626,37 @@ impl Sessions {
         by: Option<String>,
     ) -> Result<(), SessionError> {
         let (reply, answer) = oneshot::channel();
-        self.live_command(session_id, Command::Stop { by, reply }, answer)
+        let remote = RemoteCommand::Stop { by: by.clone() };
+        self.live_command(session_id, Command::Stop { by, reply }, answer, remote)
             .await
     }
 
-    /// At start-up no actor runs yet: sessions the store still calls live
-    /// were cut off by a stop or crash. They become `interrupted`, and their
-    /// pending approvals `expired`, each recorded in the transcript.
-    pub async fn interrupt_orphans(&self) -> Result<usize, StoreError> {
-        let orphans = self.ctx.store.live_sessions().await?;
+    /// Sessions the store calls live that no server runs: at start-up on
+    /// SQLite every one (no actor runs yet: a stop or crash cut them off);
+    /// on a shared database those whose server stopped renewing its lease
+    /// (or this server's earlier life), taken once whichever server looks.
+    /// Each becomes `interrupted`, its pending approvals `expired`, both
+    /// recorded in the transcript. Returns their assistants.
+    pub async fn interrupt_orphans(&self) -> Result<Vec<AssistantId>, StoreError> {
+        let cluster = self.ctx.cluster.clone();
+        let orphans = if cluster.is_shared() {
+            let taken = cluster.take_orphans().await.map_err(|error| match error {
+                crate::cluster::ClusterError::Store(error) => error,
+                other => StoreError::Corrupt(other.to_string()),
+            })?;
+            let mut records = Vec::new();
+            for id in taken {
+                match self.ctx.store.get_session(&id).await? {
+                    Some(record) if record.summary.status.is_live() => records.push(record),
+                    // It ended on its own before its server went.
+                    _ => cluster.release(&id).await,
+                }
+            }
+            records
+        } else {
+            self.ctx.store.live_sessions().await?
+        };
+        let mut freed = Vec::new();
         for record in &orphans {
             let id = &record.summary.id;
             let now = self.ctx.clock.now_ms();
@@ -413,8 +681,16 @@ impl Sessions {
             });
             let events = TranscriptEvent::numbered(id, record.summary.last_seq, now, bodies);
             self.ctx.store.append_events(id, &events).await?;
+            cluster.release(id).await;
+            if let Some(after) = self.ctx.store.get_session(id).await? {
+                self.ctx.hub.publish_session(after.summary);
+            }
+            self.ctx.hub.approvals_changed();
+            if !freed.contains(&record.summary.assistant_id) {
+                freed.push(record.summary.assistant_id.clone());
+            }
         }
-        Ok(orphans.len())
+        Ok(freed)
     }
 }
 

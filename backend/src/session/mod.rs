@@ -9,11 +9,13 @@ pub mod context;
 pub mod continuity;
 pub mod ending;
 pub mod follow_ups;
+pub mod forwarded;
 mod handshake;
 pub mod live;
 pub mod log;
 pub mod manager;
 pub mod permissions;
+pub mod reach;
 pub mod registry;
 pub mod replay;
 pub mod rules;
@@ -22,6 +24,7 @@ mod spending;
 mod stepping_in;
 pub mod summary;
 mod supervisor;
+pub mod sweep;
 pub mod title;
 mod turns;
 
@@ -44,4 +47,7 @@ pub enum Lifecycle {
         reason: Option<String>,
         summary: String,
     },
+    /// Another server's sessions of this assistant were cut off (that
+    /// server died): its queued wakes may start.
+    Freed { assistant_id: AssistantId },
 }

@@ -107,89 +107,34 @@ impl<'s> AgentRun<'s> {
         if let Err(ending) = session.log.flush().await {
             return ending;
         }
-        let workspace = PathBuf::from(&session.assistant.workspace);
-        if !workspace.is_dir() {
-            return Ending::failed(format!(
-                "the workspace {} does not exist",
-                workspace.display()
-            ));
-        }
-        let (workspace, worktree) = match worktree_of(session, workspace).await {
-            Ok(found) => found,
+        let runner = match session
+            .ctx
+            .store
+            .assistant_runner(&session.assistant.id)
+            .await
+        {
+            Ok(runner) => runner,
+            Err(error) => {
+                return Ending::failed(format!("could not read where the agent runs: {error}"))
+            }
+        };
+        let started = match runner {
+            Some(runner_id) => start_on_runner(session, &runner_id).await,
+            None => start_here(session).await,
+        };
+        let Started {
+            conn,
+            workspace,
+            worktree,
+            temp,
+            group,
+            mcp_exe,
+            mcp_url,
+        } = match started {
+            Ok(started) => started,
             Err(ending) => return ending,
         };
-        // An npm agent on a Node.js it does not run on: say so, not a crash.
-        let spec = session.assistant.agent.clone();
-        match tokio::task::spawn_blocking(move || crate::agents::preflight(&spec)).await {
-            Ok(Err(problem)) => return Ending::failed(problem),
-            Ok(Ok(())) => {}
-            Err(error) => tracing::warn!(%error, "the agent's preflight did not run"),
-        }
-        // The assistant's secrets, into its agent's environment only.
-        let mut launch = session.launch.clone();
-        match crate::secrets::environment(&session.ctx, &session.assistant.id).await {
-            Ok(secrets) => launch.env.extend(secrets),
-            Err(reason) => return Ending::failed(reason),
-        }
-        // Kept inside by the kernel: its workspace, a temporary folder of its
-        // own and its state are all it may write.
-        let temp = match crate::sandbox::private_temp(session.log.summary.id.as_str()) {
-            Ok(temp) => temp,
-            Err(error) => {
-                return Ending::failed(format!(
-                    "could not make the agent's temporary folder: {error}"
-                ))
-            }
-        };
-        launch
-            .env
-            .push(("TMPDIR".into(), temp.display().to_string()));
-        let sandbox = {
-            let ctx = session.ctx.clone();
-            let writable = [workspace.clone(), temp.clone()]
-                .into_iter()
-                .chain(launch.state.iter().cloned())
-                // A worktree commits into the repository's shared objects.
-                .chain(worktree.as_ref().map(|w| w.git_common_dir.clone()))
-                .collect();
-            tokio::task::spawn_blocking(move || {
-                ctx.config.sandbox.prepare(writable, &ctx.places.data_dir)
-            })
-            .await
-        };
-        let sandbox = match sandbox {
-            Ok(Ok(sandbox)) => sandbox,
-            Ok(Err(reason)) => return Ending::failed(reason),
-            Err(error) => return Ending::failed(format!("the sandbox was not built: {error}")),
-        };
-        if sandbox.is_none() {
-            session.log.stage(EventBody::Notice {
-                text: session.ctx.config.sandbox.describe(),
-            });
-        }
-        let conn = match AgentConnection::spawn(&launch, &workspace, sandbox.as_ref()) {
-            Ok(conn) => conn,
-            Err(error) => return Ending::failed(error.to_string()),
-        };
-        drop(sandbox);
         let ctx = session.ctx.clone();
-        // Recorded at once: a server killed from now on leaves a group the
-        // next start can find and end.
-        let group = conn.group();
-        if let Some(group) = group {
-            let process = AgentProcess {
-                pgid: i64::from(group.pgid),
-                start_ticks: group.start_ticks,
-            };
-            let at = ctx.clock.now_ms();
-            if let Err(error) = ctx
-                .store
-                .record_agent_process(&session.log.summary.id, &process, at)
-                .await
-            {
-                tracing::error!(%error, "could not record an agent process group");
-            }
-        }
         let token = ctx.tool_tokens.issue_for_run(Grant {
             session_id: session.log.summary.id.clone(),
             assistant_id: session.assistant.id.clone(),
@@ -197,7 +142,7 @@ impl<'s> AgentRun<'s> {
         let mut run = AgentRun {
             permissions: Permissions::new(ctx.clone(), session.assistant.id.clone())
                 .through(worktree.map(|w| w.rules)),
-            mcp_servers: tandem_mcp_server(&ctx, token.secret()),
+            mcp_servers: tandem_mcp_server(mcp_exe, mcp_url, token.secret()),
             session,
             conn,
             workspace,
@@ -243,7 +188,9 @@ impl<'s> AgentRun<'s> {
         ctx.clone().shutdown.spawn(async move {
             let status = conn.shutdown(grace).await;
             tracing::debug!(?status, "agent exited");
-            let _ = tokio::fs::remove_dir_all(&temp).await;
+            if let Some(temp) = temp {
+                let _ = tokio::fs::remove_dir_all(&temp).await;
+            }
             if let Some(group) = group {
                 if let Err(error) = ctx.store.forget_agent_process(i64::from(group.pgid)).await {
                     tracing::error!(%error, "could not forget an ended agent process group");
@@ -340,6 +287,11 @@ impl<'s> AgentRun<'s> {
                             "the agent did not answer {method} within {} s",
                             config.agent_start_timeout.as_secs()
                         )))
+                    } else if hang_at.is_some_and(|at| now >= at) && self.conn.out_of_reach() {
+                        // Silent because its runner's link is down: not
+                        // hung. The runner's own timeout decides.
+                        heard = true;
+                        Step::Continue
                     } else if hang_at.is_some_and(|at| now >= at) {
                         Step::End(Ending::failed(format!(
                             "the agent sent nothing for {} s while nobody was being asked \
@@ -392,6 +344,7 @@ impl<'s> AgentRun<'s> {
     /// One message from the agent.
     async fn on_input(&mut self, input: AgentInput, awaited: &Value, phase: Phase) -> Step {
         match input {
+            AgentInput::Lost(reason) => Step::End(Ending::lost(reason)),
             AgentInput::Closed => Step::End(Ending::failed(self.conn.exit_reason(match phase {
                 Phase::Turn => "mid-turn",
                 _ => "during start-up",
@@ -512,12 +465,178 @@ const SHUTDOWN_EXIT_GRACE: std::time::Duration = std::time::Duration::from_secs(
 
 /// `tandem mcp` on stdio (every agent must support stdio MCP servers),
 /// told where to call and with which token.
-fn tandem_mcp_server(ctx: &super::Context, token: &str) -> Vec<acp::McpServer> {
-    let Some(url) = ctx.api_url.get() else {
+/// What a run's agent was started as, and where.
+struct Started {
+    conn: AgentConnection,
+    /// Where it works (on the runner's machine, for a runner's).
+    workspace: PathBuf,
+    worktree: Option<InWorktree>,
+    /// Its private temporary folder on this server (a runner keeps its own).
+    temp: Option<PathBuf>,
+    /// Its process group on this server, recorded for a restart to end.
+    group: Option<crate::acp::process_group::GroupId>,
+    /// The `tandem` its MCP server runs as, and the address it calls.
+    mcp_exe: PathBuf,
+    mcp_url: Option<String>,
+}
+
+/// Starts the agent on this server: in its workspace (or worktree), in
+/// its sandbox, recorded for a restart to end.
+async fn start_here(session: &mut LiveSession) -> Result<Started, Ending> {
+    let workspace = PathBuf::from(&session.assistant.workspace);
+    if !workspace.is_dir() {
+        return Err(Ending::failed(format!(
+            "the workspace {} does not exist",
+            workspace.display()
+        )));
+    }
+    let (workspace, worktree) = worktree_of(session, workspace).await?;
+    // An npm agent on a Node.js it does not run on: say so, not a crash.
+    let spec = session.assistant.agent.clone();
+    match tokio::task::spawn_blocking(move || crate::agents::preflight(&spec)).await {
+        Ok(Err(problem)) => return Err(Ending::failed(problem)),
+        Ok(Ok(())) => {}
+        Err(error) => tracing::warn!(%error, "the agent's preflight did not run"),
+    }
+    // The assistant's secrets, into its agent's environment only.
+    let mut launch = session.launch.clone();
+    match crate::secrets::environment(&session.ctx, &session.assistant.id).await {
+        Ok(secrets) => launch.env.extend(secrets),
+        Err(reason) => return Err(Ending::failed(reason)),
+    }
+    // Kept inside by the kernel: its workspace, a temporary folder of its
+    // own and its state are all it may write.
+    let temp = crate::sandbox::private_temp(session.log.summary.id.as_str()).map_err(|error| {
+        Ending::failed(format!(
+            "could not make the agent's temporary folder: {error}"
+        ))
+    })?;
+    launch
+        .env
+        .push(("TMPDIR".into(), temp.display().to_string()));
+    let sandbox = {
+        let ctx = session.ctx.clone();
+        let writable = [workspace.clone(), temp.clone()]
+            .into_iter()
+            .chain(launch.state.iter().cloned())
+            // A worktree commits into the repository's shared objects.
+            .chain(worktree.as_ref().map(|w| w.git_common_dir.clone()))
+            .collect();
+        tokio::task::spawn_blocking(move || {
+            ctx.config.sandbox.prepare(writable, &ctx.places.data_dir)
+        })
+        .await
+    };
+    let sandbox = match sandbox {
+        Ok(Ok(sandbox)) => sandbox,
+        Ok(Err(reason)) => return Err(Ending::failed(reason)),
+        Err(error) => {
+            return Err(Ending::failed(format!(
+                "the sandbox was not built: {error}"
+            )))
+        }
+    };
+    if sandbox.is_none() {
+        session.log.stage(EventBody::Notice {
+            text: session.ctx.config.sandbox.describe(),
+        });
+    }
+    let conn = AgentConnection::spawn(&launch, &workspace, sandbox.as_ref())
+        .map_err(|error| Ending::failed(error.to_string()))?;
+    drop(sandbox);
+    let ctx = session.ctx.clone();
+    // Recorded at once: a server killed from now on leaves a group the
+    // next start can find and end.
+    let group = conn.group();
+    if let Some(group) = group {
+        let process = AgentProcess {
+            pgid: i64::from(group.pgid),
+            start_ticks: group.start_ticks,
+        };
+        let at = ctx.clock.now_ms();
+        if let Err(error) = ctx
+            .store
+            .record_agent_process(&session.log.summary.id, &process, &ctx.cluster.node_id, at)
+            .await
+        {
+            tracing::error!(%error, "could not record an agent process group");
+        }
+    }
+    Ok(Started {
+        conn,
+        workspace,
+        worktree,
+        temp: Some(temp),
+        group,
+        mcp_exe: ctx.config.tandem_exe.clone(),
+        mcp_url: ctx.api_url.get().cloned(),
+    })
+}
+
+/// Starts the agent on the assistant's runner, through its link: the
+/// runner checks the workspace, builds the sandbox and keeps the process
+/// group; the agent reads and writes files with its own tools (`fs/*` is
+/// not offered: this server's disk is not the runner's).
+async fn start_on_runner(session: &mut LiveSession, runner_id: &str) -> Result<Started, Ending> {
+    let ctx = session.ctx.clone();
+    let name = match ctx.store.get_runner(runner_id).await {
+        Ok(Some(record)) => record.runner.name,
+        _ => runner_id.to_owned(),
+    };
+    let Some(runner_exe) = ctx.runners.tandem_exe(runner_id) else {
+        return Err(Ending::failed(format!(
+            "the assistant runs on the runner `{name}`, which is not connected to this server"
+        )));
+    };
+    let mut launch = session.launch.clone();
+    session.launch.fs = false;
+    match crate::secrets::environment(&ctx, &session.assistant.id).await {
+        Ok(secrets) => launch.env.extend(secrets),
+        Err(reason) => return Err(Ending::failed(reason)),
+    }
+    // The built-in agents are this program: on the runner, its own.
+    let program = if launch.program == ctx.config.tandem_exe {
+        runner_exe.clone()
+    } else {
+        launch.program.display().to_string()
+    };
+    let remote_launch = tandem_shared::runner::RemoteLaunch {
+        program,
+        args: launch.args.clone(),
+        env: launch.env.clone(),
+        cwd: session.assistant.workspace.clone(),
+        state: launch
+            .state
+            .iter()
+            .map(|path| path.display().to_string())
+            .collect(),
+    };
+    let (remote, lines) = ctx
+        .runners
+        .start(runner_id, remote_launch, ctx.config.agent_start_timeout)
+        .await
+        .map_err(|error| Ending::failed(format!("on the runner `{name}`: {error}")))?;
+    session.log.stage(EventBody::Notice {
+        text: format!("The agent runs on the runner `{name}`."),
+    });
+    let conn = AgentConnection::remote(remote, lines, ctx.runners.clone());
+    Ok(Started {
+        conn,
+        workspace: PathBuf::from(&session.assistant.workspace),
+        worktree: None,
+        temp: None,
+        group: None,
+        mcp_exe: PathBuf::from(runner_exe),
+        mcp_url: ctx.runners.hub_url(runner_id),
+    })
+}
+
+fn tandem_mcp_server(exe: PathBuf, url: Option<String>, token: &str) -> Vec<acp::McpServer> {
+    let Some(url) = url else {
         return Vec::new();
     };
     vec![acp::McpServer::Stdio(
-        acp::McpServerStdio::new("tandem", ctx.config.tandem_exe.clone())
+        acp::McpServerStdio::new("tandem", exe)
             .args(vec!["mcp".into()])
             .env(vec![
                 acp::EnvVariable::new(mcp_server::URL_VAR, url.clone()),

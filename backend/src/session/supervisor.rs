@@ -32,6 +32,7 @@ pub fn spawn(ctx: &Arc<Context>, registry: &Arc<Registry>, actor: SessionActor) 
         if let Err(error) = record_failure(&ctx, &session_id, &reason).await {
             tracing::error!(session = %session_id, %error, "could not record a dead actor's failure");
         }
+        ctx.cluster.release(&session_id).await;
     });
 }
 

@@ -8,6 +8,9 @@ use tandem_shared::{EventBody, Seq, SessionId, SessionStatus, TranscriptEvent};
 /// bound parameters.
 const ROWS_PER_INSERT: usize = 200;
 
+/// Where PostgreSQL says a session's events were stored.
+pub const EVENTS_CHANNEL: &str = "tandem_events";
+
 /// What an append changes on the session row.
 #[derive(Debug, Clone, Default)]
 pub struct SessionChange {
@@ -62,7 +65,8 @@ impl Store {
             return Ok(());
         }
         let mut conn = self.writer.acquire().await?;
-        let result = write_appends(&mut conn, appends, &rows).await;
+        let notify = self.backend == super::Backend::Postgres;
+        let result = write_appends(&mut conn, appends, &rows, notify).await;
         if result.is_err() {
             // A commit that fails on a full or failing disk can leave the
             // database's transaction open on this connection, and every
@@ -220,9 +224,28 @@ async fn write_appends(
     conn: &mut sqlx::AnyConnection,
     appends: &[(SessionId, Vec<TranscriptEvent>)],
     rows: &[(&SessionId, &TranscriptEvent)],
+    notify: bool,
 ) -> Result<(), StoreError> {
     use sqlx::Connection;
     let mut tx = conn.begin().await?;
+    if notify {
+        // Other servers' viewers learn of the events as they commit (a
+        // NOTIFY is delivered at commit, never before): "session first last".
+        for (session_id, events) in appends {
+            if let (Some(first), Some(last)) = (events.first(), events.last()) {
+                sqlx::query("SELECT pg_notify($1, $2)")
+                    .bind(EVENTS_CHANNEL)
+                    .bind(format!(
+                        "{} {} {}",
+                        session_id.as_str(),
+                        first.seq.0,
+                        last.seq.0
+                    ))
+                    .execute(&mut *tx)
+                    .await?;
+            }
+        }
+    }
 
     for chunk in rows.chunks(ROWS_PER_INSERT) {
         let mut sql =

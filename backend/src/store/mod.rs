@@ -11,6 +11,8 @@ mod assistants;
 mod budgets;
 mod chat;
 mod choices;
+mod cluster;
+mod copy;
 mod credentials;
 mod events;
 mod fault;
@@ -20,6 +22,7 @@ mod push;
 mod queued;
 mod routines;
 mod rules;
+mod runners;
 mod secrets;
 mod sessions;
 mod share_links;
@@ -33,9 +36,13 @@ pub use agent_processes::AgentProcess;
 pub use appender::{AppendError, Appender};
 pub use approvals::{ApprovalRecord, DecideOutcome};
 pub use budgets::{BudgetRow, TEAM_SCOPE};
+pub use cluster::{AssistantLock, CommandRow, NodeRow, Owner};
+pub use copy::CopyError;
+pub use events::EVENTS_CHANNEL;
 pub use fault::StorageFault;
 pub use push::PushTarget;
 pub use queued::QueuedMessage;
+pub use runners::RunnerRecord;
 pub use secrets::SealedSecret;
 pub use sessions::{NewSession, SessionRecord};
 pub use users::NewUserOutcome;
@@ -114,6 +121,8 @@ pub struct Store {
     /// Set by the checkpoint task when the SQLite log has grown past its
     /// limit; the next append starts it over on the writer's connection.
     wal_restart_due: Arc<AtomicBool>,
+    /// What it was opened with: the LISTEN connection opens its own.
+    url: Arc<str>,
 }
 
 impl Store {
@@ -179,11 +188,16 @@ impl Store {
             writer,
             backend,
             wal_restart_due,
+            url: Arc::from(url),
         })
     }
 
     pub fn backend(&self) -> Backend {
         self.backend
+    }
+
+    pub fn url(&self) -> &str {
+        &self.url
     }
 
     /// Closes the pool: waits for connections in use to return.

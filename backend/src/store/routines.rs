@@ -62,6 +62,32 @@ impl Store {
         rows.iter().map(routine_from_row).collect()
     }
 
+    /// Moves a routine from the run it was due at to its next, unless that
+    /// already happened (another server fired it). True when this call
+    /// moved it.
+    pub async fn claim_routine_run(
+        &self,
+        id: &str,
+        due_at: Option<i64>,
+        next_run_at: Option<i64>,
+        now: i64,
+    ) -> Result<bool, StoreError> {
+        let Some(due_at) = due_at else {
+            return Ok(false);
+        };
+        let done = sqlx::query(
+            "UPDATE routines SET next_run_at = $1, last_run_at = $2 \
+             WHERE id = $3 AND next_run_at = $4",
+        )
+        .bind(next_run_at)
+        .bind(now)
+        .bind(id)
+        .bind(due_at)
+        .execute(&self.writer)
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
     /// Enabled routines due at `now`, soonest first.
     pub async fn due_routines(&self, now: i64) -> Result<Vec<Routine>, StoreError> {
         let rows = sqlx::query(&format!(

@@ -167,12 +167,29 @@ impl Dispatcher {
                 })
                 .await?;
         }
+        // Servers on one database decide for an assistant one at a time.
+        let lock = store.lock_assistant(&assistant.id).await?;
+        let placed = self.place(&assistant, &request, &mut wake, &message).await;
+        lock.release().await;
+        placed?;
+        Ok(wake)
+    }
+
+    /// Delivers, starts or queues a recorded wake by the queue rule.
+    async fn place(
+        &mut self,
+        assistant: &tandem_shared::api::Assistant,
+        request: &WakeRequest,
+        wake: &mut Wake,
+        message: &str,
+    ) -> Result<(), WakeError> {
+        let store = &self.ctx.store;
         let running = self.running(&assistant.id).await?;
-        let slots = slots(&assistant).await;
+        let slots = slots(assistant).await;
         match queue_rule::place(request.trigger, &running, slots) {
             Placement::Deliver(session_id) => {
                 self.sessions
-                    .send_message(&session_id, &message, Some(request.source.clone()), false)
+                    .send_message(&session_id, message, Some(request.source.clone()), false)
                     .await?;
                 store
                     .set_wake_state(&wake.id, WakeState::Delivered, &session_id)
@@ -182,26 +199,36 @@ impl Dispatcher {
             }
             // Waits for a live session to end.
             Placement::Wait => {}
-            Placement::Start => match self.start(&wake, request.title).await {
+            Placement::Start => match self.start(wake, request.title.clone()).await {
                 Ok(session_id) => {
                     wake.state = WakeState::Started;
                     wake.session_id = Some(session_id);
                 }
-                Err(WakeError::OverBudget(reason)) => self.refuse(&mut wake, reason).await?,
+                Err(WakeError::OverBudget(reason)) => self.refuse(wake, reason).await?,
                 Err(error) => return Err(error),
             },
         }
-        Ok(wake)
+        Ok(())
     }
 
-    /// The assistant's live sessions, oldest first, and which are tasks'.
+    /// The assistant's live sessions (on any server), oldest first, and
+    /// which are tasks'.
     async fn running(&self, assistant_id: &AssistantId) -> Result<Vec<Running>, WakeError> {
         let mut running = Vec::new();
-        for id in self.sessions.all_live_of(assistant_id) {
+        for id in self.live_of(assistant_id).await? {
             let for_task = !self.ctx.store.tasks_of_session(&id).await?.is_empty();
             running.push(Running { id, for_task });
         }
         Ok(running)
+    }
+
+    async fn live_of(&self, assistant_id: &AssistantId) -> Result<Vec<SessionId>, WakeError> {
+        Ok(
+            match self.ctx.cluster.live_sessions_of(assistant_id).await? {
+                Some(everywhere) => everywhere,
+                None => self.sessions.all_live_of(assistant_id),
+            },
+        )
     }
 
     async fn start(&mut self, wake: &Wake, title: Option<String>) -> Result<SessionId, WakeError> {
@@ -286,6 +313,7 @@ impl Dispatcher {
                 }
                 self.start_next(&assistant_id).await
             }
+            Lifecycle::Freed { assistant_id } => self.start_next(&assistant_id).await,
         }
     }
 
@@ -423,9 +451,20 @@ impl Dispatcher {
         let Some(assistant) = self.ctx.store.get_assistant(assistant_id).await? else {
             return Ok(());
         };
-        let slots = slots(&assistant).await;
+        let lock = self.ctx.store.lock_assistant(assistant_id).await?;
+        let started = self.start_queued(&assistant).await;
+        lock.release().await;
+        started
+    }
+
+    async fn start_queued(
+        &mut self,
+        assistant: &tandem_shared::api::Assistant,
+    ) -> Result<(), WakeError> {
+        let assistant_id = &assistant.id;
+        let slots = slots(assistant).await;
         for next in self.ctx.store.queued_wakes(assistant_id).await? {
-            if self.sessions.all_live_of(assistant_id).len() >= slots {
+            if self.live_of(assistant_id).await?.len() >= slots {
                 return Ok(());
             }
             let title = match &next.task_id {

@@ -20,6 +20,7 @@ pub mod new_session;
 pub mod offline;
 pub mod profile;
 pub mod rules;
+pub mod runners;
 pub mod sandbox_chip;
 pub mod secrets;
 pub mod session;

@@ -31,6 +31,34 @@ pub fn ProfileTab(assistant: Assistant) -> impl IntoView {
     let saved = RwSignal::new(false);
     let me = StoredValue::new(assistant.id.clone());
     let trees = RwSignal::new(Vec::<tandem_shared::changes::Worktree>::new());
+    let admin = state.user.get_value().admin;
+    let runner_list = RwSignal::new(Vec::<tandem_shared::runner::Runner>::new());
+    let runs_on = RwSignal::new(String::new());
+    leptos::task::spawn_local(async move {
+        if let Ok(found) = crate::endpoints::runners::runs_on(&me.get_value()).await {
+            runs_on.set(found.runner_id.unwrap_or_default());
+        }
+        if admin {
+            if let Ok(found) = crate::endpoints::runners::list().await {
+                runner_list.set(
+                    found
+                        .into_iter()
+                        .filter(|r| r.revoked_at.is_none())
+                        .collect(),
+                );
+            }
+        }
+    });
+    let choose_runner = move |ev: leptos::ev::Event| {
+        let chosen = event_target_value(&ev);
+        runs_on.set(chosen.clone());
+        let body = tandem_shared::runner::RunsOn {
+            runner_id: (!chosen.is_empty()).then_some(chosen),
+        };
+        leptos::task::spawn_local(async move {
+            state.report(crate::endpoints::runners::set_runs_on(&me.get_value(), &body).await);
+        });
+    };
     leptos::task::spawn_local(async move {
         if let Ok(found) = assistants::worktrees(&me.get_value()).await {
             trees.set(found);
@@ -152,6 +180,32 @@ pub fn ProfileTab(assistant: Assistant) -> impl IntoView {
                     <span>"Sessions at once (with worktrees)"</span>
                     <input type="number" min="1" max="10" data-testid="max-parallel" prop:value=move || parallel.get()
                         on:input=move |ev| { saved.set(false); parallel.set(event_target_value(&ev)); } />
+                </label>
+                <label class="row">
+                    <span>"Runs on"</span>
+                    <select data-testid="runs-on" prop:disabled=!admin on:change=choose_runner
+                        prop:value=move || runs_on.get()>
+                        <option value="" selected=move || runs_on.get().is_empty()>"This hub's servers"</option>
+                        {move || {
+                            let mut names = runner_list.get();
+                            let current = runs_on.get();
+                            if !current.is_empty() && !names.iter().any(|r| r.id == current) {
+                                // Not an admin (or revoked): named by its id.
+                                names.push(tandem_shared::runner::Runner {
+                                    id: current.clone(), name: current.clone(), created_at: 0,
+                                    created_by: String::new(), connected: false, last_seen_at: None,
+                                    version: None, agent_kinds: Vec::new(), workspace_roots: Vec::new(),
+                                    live_sessions: 0, revoked_at: None,
+                                });
+                            }
+                            names.into_iter().map(|r| {
+                                let id = r.id.clone();
+                                let picked = current == id;
+                                let label = format!("Runner {}{}", r.name, if r.connected { "" } else { " (away)" });
+                                view! { <option value=id selected=picked>{label}</option> }
+                            }).collect_view()
+                        }}
+                    </select>
                 </label>
                 <ul class="plain-list" data-testid="worktrees-list">
                     {move || trees.get().into_iter().map(|tree| {

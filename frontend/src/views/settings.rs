@@ -25,6 +25,8 @@ pub fn Settings() -> impl IntoView {
                 <ShareLinks />
                 <Team admin=me.admin />
                 {me.admin.then(|| view! { <crate::views::costs::CostSettings /> })}
+                {me.admin.then(|| view! { <crate::views::runners::Runners /> })}
+                {me.admin.then(|| view! { <crate::views::runners::Servers /> })}
                 <div class="card">
                     <h2>"Tandem-wide approval rules"</h2>
                     <p class="muted">"Apply to every assistant; a Block here wins over any assistant's Allow. Only admins change them."</p>

@@ -201,6 +201,8 @@ pub struct Launch {
     env: Vec<(String, String)>,
     /// Where the server's log goes instead of the test's output.
     log_file: Option<PathBuf>,
+    /// More `serve` flags.
+    args: Vec<String>,
 }
 
 impl Launch {
@@ -232,6 +234,13 @@ impl Launch {
         self
     }
 
+    /// One more `serve` flag (with its value).
+    pub fn arg(mut self, flag: &str, value: &str) -> Launch {
+        self.args.push(flag.to_owned());
+        self.args.push(value.to_owned());
+        self
+    }
+
     pub fn database(mut self, url: String) -> Launch {
         self.database_url = Some(url);
         self
@@ -258,7 +267,7 @@ impl Launch {
     }
 
     pub async fn start(self) -> TestServer {
-        let (tmp, data_dir) = match self.data_dir {
+        let (tmp, data_dir) = match self.data_dir.clone() {
             Some(dir) => (None, dir),
             None => {
                 let tmp = tempfile::tempdir().expect("temp dir");
@@ -266,16 +275,7 @@ impl Launch {
                 (Some(tmp), dir)
             }
         };
-        let mut server = TestServer::launch_with(
-            &data_dir,
-            self.database_url,
-            &self.addr,
-            self.with_admin,
-            self.file_size_limit,
-            &self.env,
-            self.log_file.as_deref(),
-        )
-        .await;
+        let mut server = TestServer::launch_with(&data_dir, &self).await;
         server._tmp = tmp;
         server
     }
@@ -305,18 +305,18 @@ impl TestServer {
             file_size_limit: None,
             env: Vec::new(),
             log_file: None,
+            args: Vec::new(),
         }
     }
 
-    async fn launch_with(
-        data_dir: &Path,
-        database_url: Option<String>,
-        addr: &str,
-        with_admin: bool,
-        file_size_limit: Option<u64>,
-        env: &[(String, String)],
-        log_file: Option<&Path>,
-    ) -> TestServer {
+    async fn launch_with(data_dir: &Path, launch: &Launch) -> TestServer {
+        let database_url = launch.database_url.clone();
+        let addr = launch.addr.as_str();
+        let with_admin = launch.with_admin;
+        let file_size_limit = launch.file_size_limit;
+        let env = &launch.env;
+        let log_file = launch.log_file.as_deref();
+        let args = &launch.args;
         let token = if with_admin {
             admin_token(data_dir, database_url.as_deref()).await
         } else {
@@ -335,6 +335,7 @@ impl TestServer {
                 "--hang-timeout",
                 "3",
             ])
+            .args(args)
             .arg("--data-dir")
             .arg(data_dir)
             .env_remove("TANDEM_DATABASE_URL")
@@ -929,26 +930,9 @@ pub async fn fresh_postgres() -> String {
              local server and sets it"
         )
     });
-    sqlx::any::install_default_drivers();
-    let mut conn = <sqlx::AnyConnection as sqlx::Connection>::connect(&admin)
+    tandem_tests::fresh_database(&admin, "tandem_test")
         .await
-        .expect("connect to PostgreSQL");
-    let name = format!(
-        "tandem_test_{}_{}",
-        std::process::id(),
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.as_nanos())
-            .unwrap_or(0)
-    );
-    sqlx::query(&format!("CREATE DATABASE {name}"))
-        .execute(&mut conn)
-        .await
-        .expect("create database");
-    match admin.rfind('/') {
-        Some(at) => format!("{}/{name}", &admin[..at]),
-        None => panic!("TANDEM_TEST_DATABASE_URL has no database part: {admin}"),
-    }
+        .unwrap_or_else(|error| panic!("{error}"))
 }
 
 /// Polls `GET path` until `done` holds for the JSON, with a deadline: for

@@ -71,6 +71,9 @@ async fn main() -> Result<()> {
     if wants("fanout") {
         rows.push(fan_out(&bin_dir).await?);
     }
+    if wants("fanout3") {
+        rows.push(fan_out_across_servers(&bin_dir).await?);
+    }
     if wants("idle") {
         rows.push(idle_viewers(&bin_dir).await?);
     }
@@ -561,18 +564,38 @@ async fn fan_out_once(bin: &Path) -> Result<FanOutRun> {
         .await?;
     let session = server.session(&assistant).await?;
     let mut watchers = Vec::new();
-    for _ in 0..VIEWERS {
+    watch_from(&server, &session, VIEWERS, &mut watchers).await?;
+    fan_out_seen(watchers, EVENTS).await
+}
+
+/// `count` sockets on `server` watching `session`, each its own task.
+async fn watch_from(
+    server: &Server,
+    session: &str,
+    count: usize,
+    watchers: &mut Vec<tokio::task::JoinHandle<viewer::Seen>>,
+) -> Result<()> {
+    for _ in 0..count {
         let mut socket = connect(&server.ws_url(), &server.token).await?;
-        subscribe(&mut socket, &session, 0).await?;
+        subscribe(&mut socket, session, 0).await?;
         watchers.push(tokio::spawn(async move {
             watch(&mut socket, 1, Duration::from_secs(120)).await
         }));
     }
+    Ok(())
+}
+
+/// What the watchers saw of `events` stamped events: latencies, losses,
+/// duplicates.
+async fn fan_out_seen(
+    watchers: Vec<tokio::task::JoinHandle<viewer::Seen>>,
+    events: u64,
+) -> Result<FanOutRun> {
     let mut latencies = Vec::new();
     let (mut lost, mut duplicates) = (0u64, 0u64);
     for watcher in watchers {
         let seen = watcher.await?;
-        lost += EVENTS.saturating_sub(seen.latencies.len() as u64);
+        lost += events.saturating_sub(seen.latencies.len() as u64);
         duplicates += seen.duplicates;
         latencies.extend(seen.latencies);
     }
@@ -594,6 +617,63 @@ async fn fan_out(bin: &Path) -> Result<Row> {
         .fold((0, 0), |(l, d), r| (l + r.lost, d + r.duplicates));
     Ok(row(
         "fan-out: one session at 100 events/s to 1,000 viewers",
+        format!(
+            "p50 {} ms, p99 {} ms, p999 {} ms; {lost} lost, {dups} duplicated over all runs",
+            spread_of(&measured, |r| r.p50).show(2),
+            p99.show(2),
+            spread_of(&measured, |r| r.p999).show(2),
+        ),
+        "p99 < 50 ms, 0 lost, 0 duplicated",
+        Some(p99.median < 50.0 && lost == 0 && dups == 0),
+    ))
+}
+
+/// Viewers per server in the three-server fan-out (1,002 in all).
+const SPREAD_VIEWERS: usize = 334;
+
+/// The same session and stream as `fan_out_once`, run by one of three
+/// servers on one PostgreSQL database, its viewers spread evenly over all
+/// three: two thirds of them get each batch through the database.
+async fn fan_out_across_servers_once(bin: &Path, admin_url: &str) -> Result<FanOutRun> {
+    const EVENTS: u64 = 1000;
+    let database = tandem_tests::fresh_database(admin_url, "tandem_bench")
+        .await
+        .map_err(anyhow::Error::msg)?;
+    let first = Server::start_on(bin, &database, None).await?;
+    let second = Server::start_on(bin, &database, Some(&first)).await?;
+    let third = Server::start_on(bin, &database, Some(&first)).await?;
+    let assistant = first
+        .assistant("fan", json!([{"do": "sleep", "ms": 3000}, {"do": "timed_stream", "count": EVENTS, "interval_ms": 10}]))
+        .await?;
+    let session = first.session(&assistant).await?;
+    let mut watchers = Vec::new();
+    for server in [&first, &second, &third] {
+        watch_from(server, &session, SPREAD_VIEWERS, &mut watchers).await?;
+    }
+    fan_out_seen(watchers, EVENTS).await
+}
+
+async fn fan_out_across_servers(bin: &Path) -> Result<Row> {
+    let what = "fan-out across three servers on PostgreSQL: one session at 100 events/s \
+                to 1,002 viewers, 334 on each";
+    let Some(admin_url) = std::env::var("TANDEM_BENCH_DATABASE_URL")
+        .ok()
+        .filter(|url| !url.is_empty())
+    else {
+        return Ok(row(
+            what,
+            "not run: no PostgreSQL (cargo xtask bench sets TANDEM_BENCH_DATABASE_URL)".into(),
+            "p99 < 50 ms, 0 lost, 0 duplicated",
+            None,
+        ));
+    };
+    let measured = repeated(async || fan_out_across_servers_once(bin, &admin_url).await).await?;
+    let p99 = spread_of(&measured, |r| r.p99);
+    let (lost, dups) = measured
+        .iter()
+        .fold((0, 0), |(l, d), r| (l + r.lost, d + r.duplicates));
+    Ok(row(
+        what,
         format!(
             "p50 {} ms, p99 {} ms, p999 {} ms; {lost} lost, {dups} duplicated over all runs",
             spread_of(&measured, |r| r.p50).show(2),

@@ -28,12 +28,44 @@ impl Server {
 
     /// Also serves the built web app from `dist`.
     pub async fn start_serving(bin_dir: &Path, dist: Option<&Path>) -> Result<Server> {
+        Server::launch(bin_dir, dist, None, None).await
+    }
+
+    /// One of several servers on one PostgreSQL database: the first makes
+    /// the admin; the others (`joining`) take its keys and token.
+    pub async fn start_on(
+        bin_dir: &Path,
+        database_url: &str,
+        joining: Option<&Server>,
+    ) -> Result<Server> {
+        Server::launch(bin_dir, None, Some(database_url), joining).await
+    }
+
+    async fn launch(
+        bin_dir: &Path,
+        dist: Option<&Path>,
+        database_url: Option<&str>,
+        joining: Option<&Server>,
+    ) -> Result<Server> {
         let data = tempfile::tempdir()?;
         let tandem = bin_dir.join("tandem-under-test");
-        let token = admin_token(&tandem, data.path()).await?;
+        let token = match joining {
+            Some(first) => {
+                for file in ["secrets.key", "push-vapid.key"] {
+                    std::fs::copy(first.data.path().join(file), data.path().join(file))
+                        .with_context(|| format!("copying {file}"))?;
+                }
+                first.token.clone()
+            }
+            None => admin_token(&tandem, data.path(), database_url).await?,
+        };
         let started = Instant::now();
-        let mut child = Command::new(&tandem)
-            .args(["serve", "--addr", "127.0.0.1:0"])
+        let mut command = Command::new(&tandem);
+        command.args(["serve", "--addr", "127.0.0.1:0"]);
+        if let Some(url) = database_url {
+            command.args(["--database-url", url]);
+        }
+        let mut child = command
             .arg("--data-dir")
             .arg(data.path())
             .env("TANDEM_LOG", "error")
@@ -182,10 +214,14 @@ impl Server {
 
 /// An admin and a bearer token for it, made with the `tandem` commands
 /// before the server starts (so they are not in the start time).
-async fn admin_token(tandem: &Path, data: &Path) -> Result<String> {
+async fn admin_token(tandem: &Path, data: &Path, database_url: Option<&str>) -> Result<String> {
     use tokio::io::AsyncWriteExt;
+    let database = database_url
+        .map(|url| vec!["--database-url".to_owned(), url.to_owned()])
+        .unwrap_or_default();
     let mut add = Command::new(tandem)
         .args(["user", "add", "bench"])
+        .args(&database)
         .arg("--data-dir")
         .arg(data)
         .stdin(Stdio::piped())
@@ -200,6 +236,7 @@ async fn admin_token(tandem: &Path, data: &Path) -> Result<String> {
     }
     let output = Command::new(tandem)
         .args(["token", "create", "--user", "bench"])
+        .args(&database)
         .arg("--data-dir")
         .arg(data)
         .output()

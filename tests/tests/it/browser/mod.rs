@@ -241,5 +241,6 @@ mod layout;
 mod offline;
 mod pieces;
 mod push;
+mod runners;
 mod sessions;
 mod usage;
