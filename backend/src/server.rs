@@ -178,7 +178,11 @@ pub async fn serve(
         appender: crate::store::Appender::start(store.clone()),
         store: store.clone(),
         lifecycle,
-        tool_tokens: Arc::new(crate::agent_tools::ToolTokens::default()),
+        tool_tokens: Arc::new(if cluster.is_shared() {
+            crate::agent_tools::ToolTokens::shared(store.clone())
+        } else {
+            crate::agent_tools::ToolTokens::default()
+        }),
         api_url: Arc::new(std::sync::OnceLock::new()),
         hub: hub.clone(),
         clock: seams.clock,

@@ -23,6 +23,10 @@ pub struct Held {
     pub lines: u64,
     /// The last stdin line it wrote to the agent.
     pub stdin: u64,
+    /// The last stdin line it received (written, or about to be): a server
+    /// taking the process over numbers its lines after it.
+    #[serde(default)]
+    pub queued: u64,
     /// The agent exited (with its code, if it had one).
     pub exited: Option<Option<i32>>,
 }

@@ -97,10 +97,23 @@ enum Host {
     },
 }
 
+/// Where the agent's messages are read from.
+enum Reading {
+    /// Parsed by the reader task of a child's stdout.
+    Local(mpsc::Receiver<AgentInput>),
+    /// A runner's numbered lines, parsed as they are taken, so the run
+    /// knows which lines its stored events came from.
+    Remote {
+        lines: mpsc::Receiver<crate::runners::links::RemoteInput>,
+        read: u64,
+        ended: bool,
+    },
+}
+
 pub struct AgentConnection {
     host: Host,
     writer: Option<mpsc::Sender<String>>,
-    incoming: mpsc::Receiver<AgentInput>,
+    incoming: Reading,
     next_id: u64,
     /// Set once `shutdown` has reaped the process: its group id may be
     /// reused after that and must not be signalled.
@@ -152,7 +165,7 @@ impl AgentConnection {
                 stderr_tail,
             },
             writer: Some(writer),
-            incoming,
+            incoming: Reading::Local(incoming),
             next_id: 0,
             reaped: false,
         })
@@ -165,8 +178,6 @@ impl AgentConnection {
         lines: mpsc::Receiver<crate::runners::links::RemoteInput>,
         links: Arc<crate::runners::links::Links>,
     ) -> AgentConnection {
-        let (in_tx, incoming) = mpsc::channel(INCOMING_CAPACITY);
-        tokio::spawn(read_remote(lines, in_tx));
         let (writer, mut out_rx) = mpsc::channel::<String>(OUTGOING_CAPACITY);
         {
             let remote = remote.clone();
@@ -181,20 +192,110 @@ impl AgentConnection {
         AgentConnection {
             host: Host::Remote { remote, links },
             writer: Some(writer),
-            incoming,
+            incoming: Reading::Remote {
+                lines,
+                read: 0,
+                ended: false,
+            },
             next_id: 0,
             reaped: false,
         }
     }
 
+    /// A runner's agent this server takes over mid-run: its request ids
+    /// continue after every line the agent may have read (each request is
+    /// one line), and lines come from the one after those stored.
+    pub fn adopted(
+        remote: Arc<crate::runners::links::Remote>,
+        lines: mpsc::Receiver<crate::runners::links::RemoteInput>,
+        links: Arc<crate::runners::links::Links>,
+        stored: u64,
+        stdin_lines: u64,
+    ) -> AgentConnection {
+        let mut conn = AgentConnection::remote(remote, lines, links);
+        conn.next_id = stdin_lines + 1;
+        if let Reading::Remote { read, .. } = &mut conn.incoming {
+            *read = stored;
+        }
+        conn
+    }
+
     pub async fn recv(&mut self) -> AgentInput {
-        self.incoming.recv().await.unwrap_or(AgentInput::Closed)
+        match &mut self.incoming {
+            Reading::Local(incoming) => incoming.recv().await.unwrap_or(AgentInput::Closed),
+            Reading::Remote { lines, read, ended } => loop {
+                if *ended {
+                    return AgentInput::Closed;
+                }
+                let input = lines.recv().await;
+                if let Some(input) = remote_input(input, read, ended) {
+                    return input;
+                }
+            },
+        }
     }
 
     /// Everything already read, without waiting: lets the actor store a
     /// burst of events in one transaction.
     pub fn try_recv(&mut self) -> Option<AgentInput> {
-        self.incoming.try_recv().ok()
+        match &mut self.incoming {
+            Reading::Local(incoming) => incoming.try_recv().ok(),
+            Reading::Remote { lines, read, ended } => loop {
+                if *ended {
+                    return None;
+                }
+                let input = lines.try_recv().ok()?;
+                if let Some(input) = remote_input(Some(input), read, ended) {
+                    return Some(input);
+                }
+            },
+        }
+    }
+
+    /// For an agent on a runner: its process and the last of its lines
+    /// read so far.
+    pub fn remote_lines(&self) -> Option<(&str, u64)> {
+        match (&self.host, &self.incoming) {
+            (Host::Remote { remote, .. }, Reading::Remote { read, .. }) => {
+                Some((remote.process.as_str(), *read))
+            }
+            _ => None,
+        }
+    }
+
+    /// The agent's lines through `lines` are stored: its runner may forget
+    /// them.
+    pub fn stored(&self, lines: u64) {
+        if let Host::Remote { remote, links } = &self.host {
+            links.stored(remote, lines);
+        }
+    }
+
+    /// The runner a runner's agent runs on.
+    pub fn runner_id(&self) -> Option<&str> {
+        match &self.host {
+            Host::Remote { remote, .. } => Some(remote.runner_id.as_str()),
+            Host::Local { .. } => None,
+        }
+    }
+
+    /// Stdin lines sent to a runner's agent that its runner has not said it
+    /// received, numbered.
+    pub fn unwritten(&self) -> Vec<(u64, String)> {
+        match &self.host {
+            Host::Remote { remote, .. } => remote.unwritten(),
+            Host::Local { .. } => Vec::new(),
+        }
+    }
+
+    /// Lets go of a runner's agent without ending it: another server takes
+    /// the run over.
+    pub fn release(mut self) {
+        if let Host::Remote { remote, links } = &self.host {
+            links.release(remote);
+        }
+        self.writer = None;
+        self.reaped = true;
     }
 
     /// Sends a request and returns its id; the answer arrives as an
@@ -369,25 +470,29 @@ fn status_of(code: Option<i32>) -> ExitStatus {
     }
 }
 
-/// A runner's agent lines, read as a child's stdout is.
-async fn read_remote(
-    mut lines: mpsc::Receiver<crate::runners::links::RemoteInput>,
-    tx: mpsc::Sender<AgentInput>,
-) {
+/// A runner's agent line, read as a child's stdout is (none for a blank
+/// line); counts the lines read and notes the end.
+fn remote_input(
+    input: Option<crate::runners::links::RemoteInput>,
+    read: &mut u64,
+    ended: &mut bool,
+) -> Option<AgentInput> {
     use crate::runners::links::RemoteInput;
-    while let Some(input) = lines.recv().await {
-        let input = match input {
-            RemoteInput::Line(line) if line.trim().is_empty() => continue,
-            RemoteInput::Line(line) => parsed(&line),
-            RemoteInput::Exited => AgentInput::Closed,
-            RemoteInput::Lost(reason) => AgentInput::Lost(reason),
-        };
-        let ended = matches!(input, AgentInput::Closed | AgentInput::Lost(_));
-        if tx.send(input).await.is_err() || ended {
-            return;
+    let input = match input {
+        // Stored already (by the server this run was taken over from).
+        Some(RemoteInput::Line { seq, .. }) if seq <= *read => return None,
+        Some(RemoteInput::Line { seq, text }) => {
+            *read = seq;
+            if text.trim().is_empty() {
+                return None;
+            }
+            return Some(parsed(&text));
         }
-    }
-    let _ = tx.send(AgentInput::Closed).await;
+        Some(RemoteInput::Exited) | None => AgentInput::Closed,
+        Some(RemoteInput::Lost(reason)) => AgentInput::Lost(reason),
+    };
+    *ended = true;
+    Some(input)
 }
 
 /// One stdout line as the actor reads it.

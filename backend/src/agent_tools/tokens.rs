@@ -1,5 +1,7 @@
 //! Bearer tokens for agent tool calls: one per run, scoped to a session and
-//! its assistant, gone when the run ends.
+//! its assistant, gone when the run ends. On a database several servers
+//! share, each token is also a row (its digest): an agent's MCP server may
+//! call any of them, and a server taking the run over keeps it valid.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -14,9 +16,18 @@ pub struct Grant {
 #[derive(Default)]
 pub struct ToolTokens {
     grants: Mutex<HashMap<String, Grant>>,
+    shared: Option<crate::store::Store>,
 }
 
 impl ToolTokens {
+    /// Tokens every server on `store` accepts.
+    pub fn shared(store: crate::store::Store) -> ToolTokens {
+        ToolTokens {
+            grants: Mutex::default(),
+            shared: Some(store),
+        }
+    }
+
     /// A fresh token: 244 random bits from two v4 UUIDs.
     pub fn issue(&self, grant: Grant) -> String {
         let token = format!(
@@ -34,6 +45,24 @@ impl ToolTokens {
         self.grants.lock().ok()?.get(token).cloned()
     }
 
+    /// This server's own tokens, then (on a shared database) every server's.
+    pub async fn check_anywhere(&self, token: &str) -> Option<Grant> {
+        if let Some(grant) = self.check(token) {
+            return Some(grant);
+        }
+        let store = self.shared.as_ref()?;
+        match store
+            .tool_grant(&crate::accounts::secret::digest(token))
+            .await
+        {
+            Ok(grant) => grant,
+            Err(error) => {
+                tracing::warn!(%error, "could not look a tool token up");
+                None
+            }
+        }
+    }
+
     pub fn revoke(&self, token: &str) {
         if let Ok(mut grants) = self.grants.lock() {
             grants.remove(token);
@@ -42,9 +71,27 @@ impl ToolTokens {
 
     /// A token that is revoked when the guard drops, however its run ends
     /// (a panic included).
-    pub fn issue_for_run(self: &Arc<Self>, grant: Grant) -> RunToken {
+    pub async fn issue_for_run(self: &Arc<Self>, grant: Grant, now: i64) -> RunToken {
+        let secret = self.issue(grant.clone());
+        let hash = crate::accounts::secret::digest(&secret);
+        if let Some(store) = &self.shared {
+            if let Err(error) = store.add_tool_grant(&hash, &grant, now).await {
+                tracing::warn!(%error, "could not share a run's tool token with the other servers");
+            }
+        }
         RunToken {
-            secret: self.issue(grant),
+            secret,
+            hash,
+            tokens: self.clone(),
+        }
+    }
+
+    /// The token of a run this server took over (its agent holds the
+    /// secret; the row is what keeps it valid): revoked with the guard.
+    pub fn adopt(self: &Arc<Self>, hash: String) -> RunToken {
+        RunToken {
+            secret: String::new(),
+            hash,
             tokens: self.clone(),
         }
     }
@@ -52,6 +99,7 @@ impl ToolTokens {
 
 pub struct RunToken {
     secret: String,
+    hash: String,
     tokens: Arc<ToolTokens>,
 }
 
@@ -59,11 +107,36 @@ impl RunToken {
     pub fn secret(&self) -> &str {
         &self.secret
     }
+
+    /// Its digest, as the store keeps it.
+    pub fn hash(&self) -> &str {
+        &self.hash
+    }
+
+    /// Another server took the run over: the token stays valid there (its
+    /// row stays), only this server's copy goes.
+    pub fn hand_over(mut self) {
+        self.hash.clear();
+    }
 }
 
 impl Drop for RunToken {
     fn drop(&mut self) {
         self.tokens.revoke(&self.secret);
+        if self.hash.is_empty() {
+            return;
+        }
+        if let (Some(store), Ok(runtime)) = (
+            self.tokens.shared.clone(),
+            tokio::runtime::Handle::try_current(),
+        ) {
+            let hash = std::mem::take(&mut self.hash);
+            runtime.spawn(async move {
+                if let Err(error) = store.forget_tool_grant(&hash).await {
+                    tracing::warn!(%error, "could not revoke a run's tool token");
+                }
+            });
+        }
     }
 }
 
@@ -71,8 +144,8 @@ impl Drop for RunToken {
 mod tests {
     use super::*;
 
-    #[test]
-    fn tokens_are_unique_and_die_on_revoke() {
+    #[tokio::test]
+    async fn tokens_are_unique_and_die_on_revoke() {
         let tokens = ToolTokens::default();
         let grant = Grant {
             session_id: SessionId("s".into()),
@@ -85,7 +158,7 @@ mod tests {
         tokens.revoke(&one);
         assert_eq!(tokens.check(&one), None);
         let tokens = Arc::new(tokens);
-        let scoped = tokens.issue_for_run(grant.clone());
+        let scoped = tokens.issue_for_run(grant.clone(), 0).await;
         let secret = scoped.secret().to_owned();
         assert_eq!(tokens.check(&secret), Some(grant));
         drop(scoped);

@@ -286,7 +286,13 @@ impl Cluster {
                     rx = fresh;
                     self.waiting_map().insert(id.clone(), again);
                 }
-                _ = wait => {}
+                _ = wait => {
+                    // A node whose lease ran out will not answer.
+                    let alive = self.store.node_alive(to_node, self.fresh_after()).await;
+                    if matches!(alive, Ok(false)) {
+                        break Err(ClusterError::NoAnswer);
+                    }
+                }
             }
             if tokio::time::Instant::now() > deadline {
                 break Err(ClusterError::NoAnswer);

@@ -131,13 +131,21 @@ impl Cluster {
 
     /// Sessions whose owner died (or that nobody owns), now this node's to
     /// record as interrupted.
-    pub async fn take_orphans(&self) -> Result<Vec<tandem_shared::SessionId>, ClusterError> {
+    /// A dead server's sessions whose agents run on a runner wait
+    /// `runner_grace` for the runner to link to another server, which then
+    /// takes them over.
+    pub async fn take_orphans(
+        &self,
+        runner_grace: std::time::Duration,
+    ) -> Result<Vec<tandem_shared::SessionId>, ClusterError> {
         if !self.shared {
             return Ok(Vec::new());
         }
+        let now = self.clock.now_ms();
+        let wait = (runner_grace + self.lease * 3).as_millis() as i64;
         Ok(self
             .store
-            .take_orphaned_sessions(&self.node_id, self.clock.now_ms(), self.fresh_after())
+            .take_orphaned_sessions(&self.node_id, now, self.fresh_after(), now - wait)
             .await?)
     }
 }

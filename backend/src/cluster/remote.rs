@@ -34,6 +34,11 @@ pub enum RemoteCommand {
     Choose {
         choice: Choice,
     },
+    /// The runner running this session's agent linked to the sender,
+    /// which takes the run over: the owner lets go of the agent.
+    LetGo {
+        process: String,
+    },
     /// A new session, on the server its assistant's runner is linked to.
     Start {
         assistant_id: AssistantId,
@@ -77,12 +82,27 @@ pub enum Refusal {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum RemoteReply {
-    Delivered { delivery: Delivery },
-    Decided { result: DecisionResult },
+    Delivered {
+        delivery: Delivery,
+    },
+    Decided {
+        result: DecisionResult,
+    },
     Done,
-    Chosen { applied: ChoiceApplied },
-    Started { summary: Box<SessionSummary> },
-    Refused { refusal: Refusal },
+    Chosen {
+        applied: ChoiceApplied,
+    },
+    Started {
+        summary: Box<SessionSummary>,
+    },
+    /// The run let go of the agent; its stdin lines the runner had not
+    /// received, numbered, for the new owner to send.
+    LetGo {
+        unwritten: Vec<(u64, String)>,
+    },
+    Refused {
+        refusal: Refusal,
+    },
 }
 
 #[cfg(test)]

@@ -23,7 +23,8 @@ impl FromRequestParts<AppState> for RunGrant {
             .sessions
             .context()
             .tool_tokens
-            .check(token)
+            .check_anywhere(token)
+            .await
             .ok_or_else(|| {
                 ApiError::Unauthorized("the token is unknown or its run has ended".into())
             })?;

@@ -84,6 +84,7 @@ impl Agents {
                 process: process.clone(),
                 lines: agent.buffer.last_seq(),
                 stdin: agent.written.load(Ordering::Acquire),
+                queued: agent.queued,
                 exited: agent.exited,
             })
             .collect()

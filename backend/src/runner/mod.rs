@@ -241,7 +241,7 @@ async fn connect(
         if !agents.holds(&want.process) {
             continue;
         }
-        agents.took(&want.process, want.lines);
+        // Lines it forgets are told by `Took`, once the hub stored them.
         for (seq, text) in agents.lines_after(&want.process, want.lines) {
             let line = RunnerFrame::Line {
                 process: want.process.clone(),

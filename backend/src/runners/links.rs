@@ -20,7 +20,8 @@ const STDERR_TAIL_LINES: usize = 20;
 /// What reaches a remote agent's connection.
 #[derive(Debug)]
 pub enum RemoteInput {
-    Line(String),
+    /// A stdout line and its number.
+    Line { seq: u64, text: String },
     /// The agent exited (its stdout is over).
     Exited,
     /// The runner is gone (or the process was never started): why.
@@ -63,6 +64,11 @@ impl Remote {
     pub fn watch_exit(&self) -> watch::Receiver<Option<Option<i32>>> {
         self.exited.subscribe()
     }
+
+    /// Stdin lines sent that the runner has not said it wrote.
+    pub fn unwritten(&self) -> Vec<(u64, String)> {
+        lock(&self.stdin).unwritten.iter().cloned().collect()
+    }
 }
 
 struct Linked {
@@ -79,6 +85,19 @@ struct RunnerState {
     /// The hub's address as the runner reaches it.
     hub: String,
     agent_kinds: Vec<String>,
+}
+
+impl RunnerState {
+    fn empty() -> RunnerState {
+        RunnerState {
+            link: None,
+            down_since: None,
+            processes: HashMap::new(),
+            tandem_exe: String::new(),
+            hub: String::new(),
+            agent_kinds: Vec::new(),
+        }
+    }
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -143,14 +162,7 @@ impl Links {
         let mut runners = lock(&self.runners);
         let state = runners
             .entry(runner_id.to_owned())
-            .or_insert_with(|| RunnerState {
-                link: None,
-                down_since: None,
-                processes: HashMap::new(),
-                tandem_exe: String::new(),
-                hub: String::new(),
-                agent_kinds: Vec::new(),
-            });
+            .or_insert_with(RunnerState::empty);
         state.link = Some(Linked { generation, out });
         state.down_since = None;
         state.tandem_exe = tandem_exe;
@@ -346,6 +358,59 @@ impl Links {
         );
     }
 
+    /// The agent's lines through `lines` are stored: the runner may forget
+    /// them.
+    pub fn stored(&self, remote: &Remote, lines: u64) -> bool {
+        self.send(
+            &remote.runner_id,
+            HubFrame::Took {
+                process: remote.process.clone(),
+                lines,
+            },
+        )
+    }
+
+    /// A process this server takes over from another (which died, or lost
+    /// the runner's link): registered before the runner's welcome, so the
+    /// welcome wants it from the line after those stored, and this
+    /// server's stdin lines follow those the runner has.
+    pub fn expect(
+        &self,
+        runner_id: &str,
+        process: &str,
+        stored: u64,
+        queued: u64,
+    ) -> (Arc<Remote>, mpsc::Receiver<RemoteInput>) {
+        let (lines, received) = mpsc::channel(LINES_CAPACITY);
+        let remote = Arc::new(Remote {
+            process: process.to_owned(),
+            runner_id: runner_id.to_owned(),
+            lines,
+            took: AtomicU64::new(stored),
+            stdin: Mutex::new(StdinQueue {
+                next: queued,
+                unwritten: VecDeque::new(),
+            }),
+            stderr: Mutex::new(VecDeque::new()),
+            exited: watch::channel(None).0,
+            started: Mutex::new(None),
+        });
+        lock(&self.runners)
+            .entry(runner_id.to_owned())
+            .or_insert_with(RunnerState::empty)
+            .processes
+            .insert(process.to_owned(), remote.clone());
+        (remote, received)
+    }
+
+    /// Lets go of a process without ending it: another server takes it
+    /// over.
+    pub fn release(&self, remote: &Remote) {
+        if let Some(state) = lock(&self.runners).get_mut(&remote.runner_id) {
+            state.processes.remove(&remote.process);
+        }
+    }
+
     pub fn close_stdin(&self, remote: &Remote) -> bool {
         self.send(
             &remote.runner_id,
@@ -377,6 +442,11 @@ impl Links {
                 });
             }
         }
+    }
+
+    /// Whether this server speaks to the process.
+    pub fn holds(&self, runner_id: &str, process: &str) -> bool {
+        self.remote(runner_id, process).is_some()
     }
 
     fn remote(&self, runner_id: &str, process: &str) -> Option<Arc<Remote>> {
@@ -423,14 +493,18 @@ impl Links {
                 if seq != took + 1 {
                     return Err(format!("line {seq} of {process} came after line {took}"));
                 }
-                if remote.lines.send(RemoteInput::Line(text)).await.is_err() {
+                if remote
+                    .lines
+                    .send(RemoteInput::Line { seq, text })
+                    .await
+                    .is_err()
+                {
                     return Ok(vec![HubFrame::Forget { process }]);
                 }
+                // Passed on; the runner forgets it once it is stored
+                // (`stored`), so a server that dies first loses nothing.
                 remote.took.store(seq, Ordering::Release);
-                Ok(vec![HubFrame::Took {
-                    process,
-                    lines: seq,
-                }])
+                Ok(Vec::new())
             }
             RunnerFrame::Stderr { process, text } => {
                 if let Some(remote) = self.remote(runner_id, &process) {

@@ -41,6 +41,12 @@ impl SessionActor {
         }
     }
 
+    /// The first run goes on with a runner's agent another server started.
+    pub fn adopting(mut self, adopted: super::adopt::Adopted) -> SessionActor {
+        self.session.adopted = Some(adopted);
+        self
+    }
+
     /// The agent session came from an earlier session of the assistant.
     pub fn continuing_from(mut self, title: Option<String>) -> SessionActor {
         self.session.known.inherited_from = title;
@@ -71,6 +77,10 @@ impl SessionActor {
         loop {
             self.session.refresh_assistant().await;
             let ending = AgentRun::execute(&mut self.session).await;
+            if ending.is_handed_over() {
+                self.handed_over().await;
+                return;
+            }
             if ending.is_shutdown() {
                 self.interrupted_by_shutdown(&ending).await;
                 return;
@@ -155,6 +165,9 @@ impl SessionActor {
                 Ok(Command::Choose { reply, .. }) => {
                     let _ = reply.send(ChoiceApplied::NextRun);
                 }
+                Ok(Command::LetGo { reply, .. }) => {
+                    let _ = reply.send(None);
+                }
                 Err(_) => {
                     if !self.session.follow_ups.is_empty() {
                         return false;
@@ -200,6 +213,21 @@ impl SessionActor {
             .set_status(ending.status, ending.reason.clone());
         if let Err(error) = self.session.log.store_staged().await {
             tracing::error!(session = %self.session.log.summary.id, %error, "could not record the shutdown");
+        }
+        self.registry.remove(&self.session.log.summary.id);
+        self.session
+            .ctx
+            .cluster
+            .release(&self.session.log.summary.id)
+            .await;
+    }
+
+    /// Another server took the run over: what is staged is stored, the
+    /// session leaves this server (its queued follow-ups stay queued in
+    /// the store for the new owner), and nothing is concluded.
+    async fn handed_over(&mut self) {
+        if let Err(error) = self.session.log.store_staged().await {
+            tracing::error!(session = %self.session.log.summary.id, %error, "could not store a handed-over run's last events");
         }
         self.registry.remove(&self.session.log.summary.id);
         self.session

@@ -43,6 +43,14 @@ pub enum Command {
         choice: Choice,
         reply: oneshot::Sender<ChoiceApplied>,
     },
+    /// The runner running this session's agent linked to another server,
+    /// which asks to take the run over: the run lets go of the agent
+    /// without ending it. Answered with the stdin lines the runner had not
+    /// received yet, or none when the run does not speak to that process.
+    LetGo {
+        process: String,
+        reply: oneshot::Sender<Option<Vec<(u64, String)>>>,
+    },
 }
 
 #[derive(Debug, thiserror::Error)]

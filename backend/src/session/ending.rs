@@ -77,6 +77,19 @@ impl Ending {
         }
     }
 
+    /// Another server took the run over (the runner's link moved there):
+    /// the session goes on, so nothing is concluded here.
+    pub fn handed_over() -> Ending {
+        Ending {
+            status: SessionStatus::Running,
+            reason: Some(HANDED_OVER_REASON.to_owned()),
+        }
+    }
+
+    pub fn is_handed_over(&self) -> bool {
+        self.status == SessionStatus::Running && self.reason.as_deref() == Some(HANDED_OVER_REASON)
+    }
+
     pub fn is_shutdown(&self) -> bool {
         self.status == SessionStatus::Interrupted
             && self.reason.as_deref() == Some(SHUT_DOWN_REASON)
@@ -84,6 +97,7 @@ impl Ending {
 }
 
 pub const SHUT_DOWN_REASON: &str = "Tandem was shut down";
+const HANDED_OVER_REASON: &str = "another server took the run over";
 
 pub fn storage_reason(explanation: &str) -> String {
     format!("storage error: {explanation}")

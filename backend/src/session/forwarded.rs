@@ -76,6 +76,21 @@ impl Sessions {
                     Err(error) => refused(error),
                 }
             }
+            RemoteCommand::LetGo { process } => {
+                let (reply, answer) = oneshot::channel();
+                let command = Command::LetGo { process, reply };
+                if self.registry().send(session_id, command).is_err() {
+                    return RemoteReply::Refused {
+                        refusal: Refusal::NotRunning,
+                    };
+                }
+                match answer.await {
+                    Ok(Some(unwritten)) => RemoteReply::LetGo { unwritten },
+                    _ => RemoteReply::Refused {
+                        refusal: Refusal::NotRunning,
+                    },
+                }
+            }
             RemoteCommand::Stop { by } => {
                 let (reply, answer) = oneshot::channel();
                 self.here_only(session_id, Command::Stop { by, reply }, answer)

@@ -25,6 +25,8 @@ pub struct LiveSession {
     pub launch: LaunchSpec,
     /// Why this run was woken, for a cold start's context block.
     pub why: String,
+    /// A runner's agent to go on with, taken over from another server.
+    pub adopted: Option<super::adopt::Adopted>,
 }
 
 impl LiveSession {
@@ -47,6 +49,7 @@ impl LiveSession {
                 inherited_from: None,
             },
             why,
+            adopted: None,
             ctx,
             mailbox,
             assistant,

@@ -57,6 +57,10 @@ impl Sessions {
         &self.ctx
     }
 
+    pub(super) fn registry(&self) -> &Arc<Registry> {
+        &self.registry
+    }
+
     pub fn live_count(&self) -> usize {
         self.registry.live_count()
     }
@@ -640,10 +644,13 @@ impl Sessions {
     pub async fn interrupt_orphans(&self) -> Result<Vec<AssistantId>, StoreError> {
         let cluster = self.ctx.cluster.clone();
         let orphans = if cluster.is_shared() {
-            let taken = cluster.take_orphans().await.map_err(|error| match error {
-                crate::cluster::ClusterError::Store(error) => error,
-                other => StoreError::Corrupt(other.to_string()),
-            })?;
+            let taken = cluster
+                .take_orphans(self.ctx.runners.timeout)
+                .await
+                .map_err(|error| match error {
+                    crate::cluster::ClusterError::Store(error) => error,
+                    other => StoreError::Corrupt(other.to_string()),
+                })?;
             let mut records = Vec::new();
             for id in taken {
                 match self.ctx.store.get_session(&id).await? {
@@ -681,6 +688,8 @@ impl Sessions {
             });
             let events = TranscriptEvent::numbered(id, record.summary.last_seq, now, bodies);
             self.ctx.store.append_events(id, &events).await?;
+            // Its runs' agents are nobody's now, and their tokens open nothing.
+            self.ctx.store.forget_runs_of(id).await?;
             cluster.release(id).await;
             if let Some(after) = self.ctx.store.get_session(id).await? {
                 self.ctx.hub.publish_session(after.summary);

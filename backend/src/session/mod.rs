@@ -2,6 +2,7 @@
 //! everything that changes a session goes through that actor's mailbox.
 
 pub mod actor;
+pub mod adopt;
 pub mod agent_settings;
 pub mod client_fs;
 pub mod command;

@@ -65,6 +65,32 @@ impl Permissions {
         self.pending.is_empty()
     }
 
+    /// Taking a run over: the session's pending approvals, as the run that
+    /// asked them left them, wait for their answers here. Returns how many.
+    pub async fn take_over(&mut self, session_id: &tandem_shared::SessionId) -> usize {
+        let asked = match self.ctx.store.asked_approvals(session_id).await {
+            Ok(asked) => asked,
+            Err(error) => {
+                tracing::error!(session = %session_id, %error, "could not read the pending approvals of a run taken over");
+                return 0;
+            }
+        };
+        for approval in asked {
+            let Some(rpc_id) = approval.request.rpc_id else {
+                continue;
+            };
+            self.pending.insert(
+                approval.id,
+                Pending {
+                    rpc_id,
+                    options: approval.request.options,
+                    tool_call: approval.request.tool_call,
+                },
+            );
+        }
+        self.pending.len()
+    }
+
     /// `session/request_permission`: answered by a rule, or an approval
     /// every member sees.
     pub async fn on_request(
@@ -75,6 +101,15 @@ impl Permissions {
         params: Value,
         replay: Option<&mut ReplayFilter>,
     ) -> Result<Asked, Ending> {
+        // Asked already, of the run this one took over (the server that
+        // died had not stored that it read the line): it is still waiting.
+        if self
+            .pending
+            .values()
+            .any(|pending| pending.rpc_id == rpc_id)
+        {
+            return Ok(Asked::Waiting);
+        }
         let ask = match inbound::permission_request(params) {
             Ok(request) => request,
             Err(error) => {
@@ -103,13 +138,17 @@ impl Permissions {
         {
             return Ok(Asked::Answered);
         }
+        let request = crate::store::ApprovalRequest {
+            tool_call: tool_call.clone(),
+            options: options.clone(),
+            rpc_id: Some(rpc_id.clone()),
+        };
         self.ctx
             .store
-            .create_approval(
+            .create_asked_approval(
                 &approval_id,
                 &log.summary.id,
-                &tool_call,
-                &options,
+                &request,
                 self.ctx.clock.now_ms(),
             )
             .await

@@ -95,6 +95,8 @@ pub(super) struct AgentRun<'s> {
     pub(super) spent_since_check: bool,
     /// An admin resumed the run past a reached budget.
     pub(super) past_budget: bool,
+    /// A runner's agent: the last of its lines stored (see `adopt.rs`).
+    pub(super) stored_lines: u64,
 }
 
 impl<'s> AgentRun<'s> {
@@ -118,10 +120,18 @@ impl<'s> AgentRun<'s> {
                 return Ending::failed(format!("could not read where the agent runs: {error}"))
             }
         };
-        let started = match runner {
-            Some(runner_id) => start_on_runner(session, &runner_id).await,
-            None => start_here(session).await,
+        // A runner's agent this server takes over mid-run, or a new one.
+        let (started, adoption) = match session.adopted.take() {
+            Some(adopted) => {
+                let (started, adoption) = start_adopted(session, adopted);
+                (Ok(started), Some(adoption))
+            }
+            None => match runner {
+                Some(runner_id) => (start_on_runner(session, &runner_id).await, None),
+                None => (start_here(session).await, None),
+            },
         };
+        let adopted_token = adoption.as_ref().and_then(|a| a.token_hash.clone());
         let Started {
             conn,
             workspace,
@@ -135,10 +145,18 @@ impl<'s> AgentRun<'s> {
             Err(ending) => return ending,
         };
         let ctx = session.ctx.clone();
-        let token = ctx.tool_tokens.issue_for_run(Grant {
-            session_id: session.log.summary.id.clone(),
-            assistant_id: session.assistant.id.clone(),
-        });
+        let token = match &adopted_token {
+            Some(hash) => ctx.tool_tokens.adopt(hash.clone()),
+            None => {
+                let grant = Grant {
+                    session_id: session.log.summary.id.clone(),
+                    assistant_id: session.assistant.id.clone(),
+                };
+                ctx.tool_tokens
+                    .issue_for_run(grant, ctx.clock.now_ms())
+                    .await
+            }
+        };
         let mut run = AgentRun {
             permissions: Permissions::new(ctx.clone(), session.assistant.id.clone())
                 .through(worktree.map(|w| w.rules)),
@@ -160,15 +178,31 @@ impl<'s> AgentRun<'s> {
             turn_by: None,
             spent_since_check: false,
             past_budget: false,
+            stored_lines: 0,
         };
-        let ending = match run.open_agent_session().await {
-            Ok(agent_session) => {
-                run.agent_session = Some(agent_session.clone());
-                run.turns(&agent_session).await
+        let ending = match adoption {
+            Some(adoption) => run.take_over(adoption).await,
+            None => {
+                run.record_remote_run(token.hash()).await;
+                match run.open_agent_session().await {
+                    Ok(agent_session) => {
+                        run.agent_session = Some(agent_session.clone());
+                        run.remote_agent_session(&agent_session).await;
+                        run.turns(&agent_session).await
+                    }
+                    Err(ending) => ending,
+                }
             }
-            Err(ending) => ending,
         };
+        if ending.is_handed_over() {
+            // Another server speaks to the agent now: nothing here ends it.
+            token.hand_over();
+            let AgentRun { conn, .. } = run;
+            conn.release();
+            return ending;
+        }
         drop(token);
+        run.forget_remote_run().await;
         // Whatever the agent left open, it will not finish now.
         run.session.log.close_open_tool_calls();
         let reason = ending
@@ -233,6 +267,21 @@ impl<'s> AgentRun<'s> {
             ));
         };
         let id = Value::from(id);
+        if method == "session/prompt" {
+            self.remote_prompt(Some(&id)).await;
+        }
+        self.await_answer(id, method, phase, deadline).await
+    }
+
+    /// Handles everything that arrives until the answer to request `id`
+    /// does (sent by this run, or by the server this run took over from).
+    pub(super) async fn await_answer(
+        &mut self,
+        id: Value,
+        method: &str,
+        phase: Phase,
+        deadline: Option<Instant>,
+    ) -> Result<Result<Value, RpcError>, Ending> {
         let config = self.session.ctx.config.clone();
         let shutdown = self.session.ctx.shutdown.clone();
         // The watchdog: a turn with no word from the agent for this long,
@@ -308,6 +357,9 @@ impl<'s> AgentRun<'s> {
                 // What it says (a pause) is stored now, not at the next word.
                 self.hold_to_budgets(phase).await;
                 flushed = self.session.log.flush().await;
+            }
+            if flushed.is_ok() {
+                self.lines_stored().await;
             }
             if heard {
                 last_activity = Instant::now();
@@ -571,6 +623,34 @@ async fn start_here(session: &mut LiveSession) -> Result<Started, Ending> {
         mcp_exe: ctx.config.tandem_exe.clone(),
         mcp_url: ctx.api_url.get().cloned(),
     })
+}
+
+/// A runner's agent this server takes over: its connection continues
+/// where the run that started it left it.
+fn start_adopted(
+    session: &mut LiveSession,
+    adopted: super::adopt::Adopted,
+) -> (Started, super::adopt::Adoption) {
+    let ctx = session.ctx.clone();
+    session.launch.fs = false;
+    let runner_id = adopted.remote.runner_id.clone();
+    let conn = AgentConnection::adopted(
+        adopted.remote,
+        adopted.lines,
+        ctx.runners.clone(),
+        adopted.run.stored_lines,
+        adopted.stdin_lines,
+    );
+    let started = Started {
+        conn,
+        workspace: PathBuf::from(&session.assistant.workspace),
+        worktree: None,
+        temp: None,
+        group: None,
+        mcp_exe: PathBuf::from(ctx.runners.tandem_exe(&runner_id).unwrap_or_default()),
+        mcp_url: None,
+    };
+    (started, super::adopt::Adoption::from(adopted.run))
 }
 
 /// Starts the agent on the assistant's runner, through its link: the

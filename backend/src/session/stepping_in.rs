@@ -46,6 +46,20 @@ impl AgentRun<'_> {
                 let _ = reply.send(ChoiceApplied::Now);
                 Step::Continue
             }
+            Command::LetGo { process, reply } => {
+                let ours = self
+                    .conn
+                    .remote_lines()
+                    .is_some_and(|(ours, _)| ours == process);
+                // Only once the agent's session is open: the new owner
+                // continues it, it does not open it.
+                if ours && self.agent_session.is_some() {
+                    let _ = reply.send(Some(self.conn.unwritten()));
+                    return Step::End(super::ending::Ending::handed_over());
+                }
+                let _ = reply.send(None);
+                Step::Continue
+            }
             Command::Pause { by, reply } => {
                 let _ = reply.send(self.pause(phase, by));
                 Step::Continue

@@ -42,25 +42,32 @@ impl AgentRun<'_> {
                 Ok(stop_reason) => stop_reason,
                 Err(ending) => return ending,
             };
-            if let Some(stopping) = &self.stopping {
-                return stopping.ending.clone();
-            }
-            // The turn is over: what it left open will not finish.
-            self.session.log.close_open_tool_calls();
-            let interrupted = std::mem::take(&mut self.interrupted);
-            if stop_reason == Some(acp::StopReason::Cancelled)
-                && !interrupted
-                && self.session.follow_ups.is_empty()
-            {
-                // The agent ended its own turn (Codex's only "reject"
-                // does): say so, and why, rather than "finished".
-                return Ending::cancelled_by_agent(self.session.log.last_rejection());
-            }
-            if let Some(ending) = turn_ending(stop_reason) {
+            if let Some(ending) = self.after_turn(stop_reason) {
                 return ending;
             }
         }
         Ending::completed()
+    }
+
+    /// A turn's answer came: whether the run ends with it.
+    pub(super) fn after_turn(&mut self, stop_reason: Option<acp::StopReason>) -> Option<Ending> {
+        if let Some(stopping) = &self.stopping {
+            return Some(stopping.ending.clone());
+        }
+        // The turn is over: what it left open will not finish.
+        self.session.log.close_open_tool_calls();
+        let interrupted = std::mem::take(&mut self.interrupted);
+        if stop_reason == Some(acp::StopReason::Cancelled)
+            && !interrupted
+            && self.session.follow_ups.is_empty()
+        {
+            // The agent ended its own turn (Codex's only "reject" does):
+            // say so, and why, rather than "finished".
+            return Some(Ending::cancelled_by_agent(
+                self.session.log.last_rejection(),
+            ));
+        }
+        turn_ending(stop_reason)
     }
 
     /// One prompt, and its stop reason. Right after a cancel, an agent may
@@ -91,6 +98,7 @@ impl AgentRun<'_> {
             let answer = self
                 .call("session/prompt", prompt, Phase::Turn, None)
                 .await?;
+            self.remote_prompt(None).await;
             sent += 1;
             if let Some(tokens) = super::spending::turn_tokens(&answer) {
                 self.stage_spend(tokens, None);

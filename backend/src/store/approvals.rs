@@ -12,6 +12,17 @@ use tandem_shared::{
 pub struct ApprovalRequest {
     pub tool_call: ToolCallPatch,
     pub options: Vec<PermissionOption>,
+    /// The agent's JSON-RPC id for the request: a server taking the run
+    /// over answers it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rpc_id: Option<serde_json::Value>,
+}
+
+/// A pending approval as a run taking over its session needs it.
+#[derive(Debug, Clone)]
+pub struct AskedApproval {
+    pub id: ApprovalId,
+    pub request: ApprovalRequest,
 }
 
 #[derive(Debug, Clone)]
@@ -48,7 +59,20 @@ impl Store {
         let request = ApprovalRequest {
             tool_call: tool_call.clone(),
             options: options.to_vec(),
+            rpc_id: None,
         };
+        self.create_asked_approval(id, session_id, &request, at)
+            .await
+    }
+
+    /// An approval with the agent's request as asked (its id included).
+    pub async fn create_asked_approval(
+        &self,
+        id: &ApprovalId,
+        session_id: &SessionId,
+        request: &ApprovalRequest,
+        at: i64,
+    ) -> Result<(), StoreError> {
         sqlx::query(
             "INSERT INTO approvals (id, session_id, state, request, created_at) \
              VALUES ($1, $2, $3, $4, $5)",
@@ -56,7 +80,7 @@ impl Store {
         .bind(id.as_str())
         .bind(session_id.as_str())
         .bind(ApprovalState::Pending.as_str())
-        .bind(to_json(&request)?)
+        .bind(to_json(request)?)
         .bind(at)
         .execute(&self.writer)
         .await?;
@@ -165,6 +189,30 @@ impl Store {
 }
 
 impl Store {
+    /// A session's pending approvals with the agent's requests, oldest
+    /// first.
+    pub async fn asked_approvals(
+        &self,
+        session_id: &SessionId,
+    ) -> Result<Vec<AskedApproval>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT id, request FROM approvals WHERE session_id = $1 AND state = $2 \
+             ORDER BY created_at, id",
+        )
+        .bind(session_id.as_str())
+        .bind(ApprovalState::Pending.as_str())
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|row| {
+                Ok(AskedApproval {
+                    id: ApprovalId(text(row, "id")?),
+                    request: json(&text(row, "request")?, "approval request")?,
+                })
+            })
+            .collect()
+    }
+
     /// Every pending approval, oldest first: the approvals inbox.
     pub async fn pending_approvals(
         &self,

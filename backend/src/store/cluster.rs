@@ -177,6 +177,20 @@ impl Store {
         Ok(done.rows_affected())
     }
 
+    /// Whether the node renewed its lease after `fresh_after` and has not
+    /// stopped.
+    pub async fn node_alive(&self, id: &str, fresh_after: i64) -> Result<bool, StoreError> {
+        let row = sqlx::query(
+            "SELECT COUNT(*) AS n FROM cluster_nodes \
+             WHERE id = $1 AND seen_at > $2 AND stopped_at IS NULL",
+        )
+        .bind(id)
+        .bind(fresh_after)
+        .fetch_one(&self.pool)
+        .await?;
+        Ok(int(&row, "n")? > 0)
+    }
+
     /// Makes `node` the session's owner unless a live node owns it.
     /// True when `node` owns it now.
     pub async fn claim_session(
@@ -275,15 +289,22 @@ impl Store {
         me: &str,
         now: i64,
         fresh_after: i64,
+        runner_grace_after: i64,
     ) -> Result<Vec<SessionId>, StoreError> {
         let mut tx = self.writer.begin().await?;
+        // Not yet those whose agent runs on a runner, while their server
+        // died recently: the runner may link to another server, which
+        // takes them over.
         let sql = format!(
             "SELECT session_id FROM session_owners WHERE node_id NOT IN ({}) \
+             AND session_id NOT IN (SELECT r.session_id FROM remote_runs r \
+             JOIN cluster_nodes d ON d.id = r.node_id WHERE d.seen_at > $2) \
              ORDER BY since LIMIT 100 FOR UPDATE SKIP LOCKED",
             alive_nodes(1)
         );
         let rows = sqlx::query(&sql)
             .bind(fresh_after)
+            .bind(runner_grace_after)
             .fetch_all(&mut *tx)
             .await?;
         let mut taken = Vec::new();

@@ -17,12 +17,12 @@ const LEASE: &str = "2";
 /// the keys, and the admin token the first one made.
 const SHARED_FILES: [&str; 3] = ["secrets.key", "push-vapid.key", "test-admin-token"];
 
-struct Servers {
-    servers: Vec<TestServer>,
+pub(crate) struct Servers {
+    pub(crate) servers: Vec<TestServer>,
     _dirs: Vec<tempfile::TempDir>,
 }
 
-async fn servers_on_one_database(count: usize) -> Servers {
+pub(crate) async fn servers_on_one_database(count: usize) -> Servers {
     let url = fresh_postgres().await;
     let first = TestServer::launch()
         .database(url.clone())

@@ -48,6 +48,7 @@ mod http_api;
 mod migrate;
 mod push;
 mod real_agents;
+mod reattach;
 mod rules;
 mod runners;
 mod sandbox;

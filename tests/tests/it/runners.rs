@@ -16,29 +16,35 @@ use tokio::process::{Child, Command};
 use tokio::sync::Notify;
 
 /// A TCP relay to the hub that the test can cut: open connections close,
-/// and new ones are refused until it is mended.
-struct Relay {
+/// and new ones are refused until it is mended. Pointed at another server,
+/// it is a load balancer sending the next connection elsewhere.
+pub(crate) struct Relay {
     addr: String,
     cut: Arc<Notify>,
     down: Arc<AtomicBool>,
+    upstream: Arc<std::sync::Mutex<String>>,
 }
 
 impl Relay {
-    async fn to(upstream: &str) -> Relay {
+    pub(crate) async fn to(upstream: &str) -> Relay {
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind relay");
         let addr = listener.local_addr().expect("addr").to_string();
-        let upstream = upstream.trim_start_matches("http://").to_owned();
+        let upstream = Arc::new(std::sync::Mutex::new(
+            upstream.trim_start_matches("http://").to_owned(),
+        ));
         let cut = Arc::new(Notify::new());
         let down = Arc::new(AtomicBool::new(false));
         {
             let cut = cut.clone();
             let down = down.clone();
+            let upstream = upstream.clone();
             tokio::spawn(async move {
                 while let Ok((mut client, _)) = listener.accept().await {
                     if down.load(Ordering::Acquire) {
                         continue;
                     }
-                    let Ok(mut server) = TcpStream::connect(&upstream).await else {
+                    let target = upstream.lock().expect("upstream").clone();
+                    let Ok(mut server) = TcpStream::connect(&target).await else {
                         continue;
                     };
                     let cut = cut.clone();
@@ -51,11 +57,23 @@ impl Relay {
                 }
             });
         }
-        Relay { addr, cut, down }
+        Relay {
+            addr,
+            cut,
+            down,
+            upstream,
+        }
     }
 
-    fn url(&self) -> String {
+    pub(crate) fn url(&self) -> String {
         format!("http://{}", self.addr)
+    }
+
+    /// New connections go to `upstream`; open ones are cut.
+    pub(crate) fn send_to(&self, upstream: &str) {
+        *self.upstream.lock().expect("upstream") =
+            upstream.trim_start_matches("http://").to_owned();
+        self.cut.notify_waiters();
     }
 
     /// Cuts every open connection and refuses new ones for `outage`.
