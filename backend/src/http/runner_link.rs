@@ -21,6 +21,8 @@ use tokio::sync::mpsc;
 
 /// How long a runner has to say hello.
 const HELLO_WAIT: Duration = Duration::from_secs(10);
+/// Most agent processes a hello may say it holds (each is looked up).
+const MAX_HELD: usize = 1000;
 
 /// The runner a request's bearer token opens, if any.
 async fn runner_of(state: &AppState, headers: &HeaderMap) -> Result<RunnerRecord, ApiError> {
@@ -82,6 +84,11 @@ async fn link(state: AppState, record: RunnerRecord, socket: WebSocket) {
             return;
         }
     };
+    if held.len() > MAX_HELD {
+        let reason = format!("a hello may name at most {MAX_HELD} processes");
+        send(&mut sink, &HubFrame::Refused { reason }).await;
+        return;
+    }
     let ctx = state.sessions.context().clone();
     let links: Arc<Links> = ctx.runners.clone();
     // Agents running for sessions another server ran (it died, or the

@@ -381,6 +381,34 @@ async fn a_runner_token_opens_its_link_and_nothing_else_and_revoking_ends_it() {
     assert!(format!("{answer:?}").contains("refused"), "{answer:?}");
     assert_eq!(hub.get("/api/health").await.0, 200);
 
+    // A hello naming processes no run of this runner has: the welcome
+    // wants none of them (nothing is taken over by naming it); one naming
+    // too many is refused.
+    let hello = |count: usize| {
+        let processes: Vec<Value> = (0..count)
+            .map(|i| json!({"process": format!("prc_guess_{i}"), "lines": 0, "stdin": 0, "exited": null}))
+            .collect();
+        json!({"type": "hello", "version": "0", "agent_kinds": [], "workspace_roots": [],
+            "tandem_exe": "", "hub": "", "processes": processes})
+        .to_string()
+    };
+    for (count, expected) in [(3, "\"wanted\":[]"), (1001, "at most 1000 processes")] {
+        let (mut link_socket, _) = tokio_tungstenite::connect_async(ws_request(&link, &token))
+            .await
+            .expect("the runner's link opens");
+        link_socket
+            .send(tokio_tungstenite::tungstenite::Message::Text(
+                hello(count).into(),
+            ))
+            .await
+            .expect("send");
+        let answer = match tokio::time::timeout(Duration::from_secs(5), link_socket.next()).await {
+            Ok(Some(Ok(tokio_tungstenite::tungstenite::Message::Text(text)))) => text.to_string(),
+            other => panic!("{count}: {other:?}"),
+        };
+        assert!(answer.contains(expected), "{count}: {answer}");
+    }
+
     // Revoked while linked: the runner stops, saying why; the token is dead.
     let runner_data = tempfile::tempdir().expect("temp dir");
     let runner = start_runner(&hub.url, &token, runner_data.path(), &hub.data_dir);
