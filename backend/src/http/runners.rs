@@ -31,7 +31,9 @@ pub async fn list(
         .filter(|node| node.id == cluster.node_id || node.seen_at > cluster.fresh_after())
         .map(|node| node.id)
         .collect();
-    let counts = state.sessions.context().runners.live_counts();
+    // Counted from the runs' records: the sessions a runner runs for any
+    // server, not only for the one asked.
+    let counts = state.store.runner_live_sessions().await?;
     let records = state.store.list_runners().await?;
     Ok(ApiJson(
         records

@@ -268,14 +268,6 @@ impl Links {
             .unwrap_or_default()
     }
 
-    /// How many agent processes each runner runs for this server.
-    pub fn live_counts(&self) -> HashMap<String, u32> {
-        lock(&self.runners)
-            .iter()
-            .map(|(id, state)| (id.clone(), state.processes.len() as u32))
-            .collect()
-    }
-
     fn send(&self, runner_id: &str, frame: HubFrame) -> bool {
         let runners = lock(&self.runners);
         match runners.get(runner_id).and_then(|state| state.link.as_ref()) {

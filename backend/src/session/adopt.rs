@@ -65,7 +65,9 @@ impl From<RemoteRun> for Adoption {
 pub async fn expect_held(sessions: &Arc<Sessions>, runner_id: &str, held: &[Held]) {
     let ctx = sessions.context();
     for process in held {
-        if process.exited.is_some() || ctx.runners.holds(runner_id, &process.process) {
+        // An agent that exited meanwhile is taken over too: its last lines
+        // (the turn's answer, say) are still to be read.
+        if ctx.runners.holds(runner_id, &process.process) {
             continue;
         }
         let run = match ctx.store.remote_run(&process.process).await {

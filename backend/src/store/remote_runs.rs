@@ -147,6 +147,25 @@ impl Store {
         Ok(())
     }
 
+    /// How many sessions each runner runs now, for every server.
+    pub async fn runner_live_sessions(
+        &self,
+    ) -> Result<std::collections::HashMap<String, u32>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT runner_id, COUNT(DISTINCT session_id) AS n FROM remote_runs GROUP BY runner_id",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|row| {
+                Ok((
+                    text(row, "runner_id")?,
+                    u32::try_from(int(row, "n")?).unwrap_or(0),
+                ))
+            })
+            .collect()
+    }
+
     pub async fn add_tool_grant(
         &self,
         token_hash: &str,

@@ -161,6 +161,9 @@ async fn a_runner_that_links_to_another_server_takes_its_running_session_with_it
     let mut on_a = Viewer::connect(a).await;
     on_a.subscribe(&session, Seq::ZERO).await;
     let (approval, options) = on_a.until_approval().await;
+    // Either server counts the session as running on the runner.
+    let (_, listed) = b.get("/api/runners").await;
+    assert_eq!(listed[0]["live_sessions"], 1, "{listed}");
 
     // The load balancer sends the runner's next link to B while A lives:
     // A lets go of the agent and B goes on with it.
