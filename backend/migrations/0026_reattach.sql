@@ -19,6 +19,16 @@ CREATE TABLE remote_runs (
 );
 CREATE INDEX remote_runs_session ON remote_runs (session_id);
 
+-- Stdin lines sent to a runner's agent that the runner has not said it
+-- wrote (an approval's answer given while its link was down): a server
+-- taking the run over from a dead one sends them.
+CREATE TABLE remote_stdin (
+    process TEXT NOT NULL,
+    seq BIGINT NOT NULL,
+    text TEXT NOT NULL,
+    PRIMARY KEY (process, seq)
+);
+
 -- Tool tokens of runs, for servers other than the one that issued them:
 -- an agent's MCP server may call any server behind the load balancer.
 CREATE TABLE tool_grants (

@@ -172,7 +172,12 @@ pub async fn serve(
         Arc::new(move || clock.now_ms()),
     );
     let shutdown = Shutdown::new();
-    let runners = Arc::new(crate::runners::links::Links::new(config.runner_timeout));
+    let runners = crate::runners::links::Links::new(config.runner_timeout);
+    let runners = Arc::new(if cluster.is_shared() {
+        runners.sharing(store.clone())
+    } else {
+        runners
+    });
     let (lifecycle, lifecycle_rx) = tokio::sync::mpsc::channel(1024);
     let ctx = Arc::new(Context {
         appender: crate::store::Appender::start(store.clone()),

@@ -184,7 +184,7 @@ impl AgentConnection {
             let links = links.clone();
             tokio::spawn(async move {
                 while let Some(line) = out_rx.recv().await {
-                    links.stdin(&remote, line);
+                    links.stdin_kept(&remote, line).await;
                 }
                 links.close_stdin(&remote);
             });

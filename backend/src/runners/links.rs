@@ -118,6 +118,9 @@ pub struct Links {
     next_process: AtomicU64,
     /// How long a runner may be gone before its sessions end.
     pub timeout: Duration,
+    /// On a database several servers share: stdin lines are kept there
+    /// until written, for a server that takes a run over from a dead one.
+    shared: Option<crate::store::Store>,
 }
 
 fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -141,7 +144,14 @@ impl Links {
             generations: AtomicU64::new(1),
             next_process: AtomicU64::new(1),
             timeout,
+            shared: None,
         }
+    }
+
+    /// Stdin lines not yet written are kept in `store` too.
+    pub fn sharing(mut self, store: crate::store::Store) -> Links {
+        self.shared = Some(store);
+        self
     }
 
     /// A runner said hello on a new link: it replaces any older link. The
@@ -330,9 +340,24 @@ impl Links {
         Err(failed)
     }
 
+    /// Like `stdin`, and on a shared database kept in the store until the
+    /// runner wrote it.
+    pub async fn stdin_kept(&self, remote: &Remote, text: String) {
+        let Some(store) = &self.shared else {
+            self.stdin(remote, text);
+            return;
+        };
+        let kept = text.clone();
+        let seq = self.stdin(remote, text);
+        if let Err(error) = store.add_remote_stdin(&remote.process, seq, &kept).await {
+            tracing::warn!(%error, "could not keep a runner's stdin line");
+        }
+    }
+
     /// A stdin line for the agent: numbered, kept until the runner says it
     /// wrote it, sent now if the link is up (else when it is back).
-    pub fn stdin(&self, remote: &Remote, text: String) {
+    /// Returns its number.
+    pub fn stdin(&self, remote: &Remote, text: String) -> u64 {
         let seq = {
             let mut stdin = lock(&remote.stdin);
             stdin.next += 1;
@@ -348,6 +373,7 @@ impl Links {
                 text,
             },
         );
+        seq
     }
 
     /// The agent's lines through `lines` are stored: the runner may forget
@@ -524,9 +550,17 @@ impl Links {
             }
             RunnerFrame::Wrote { process, stdin } => {
                 if let Some(remote) = self.remote(runner_id, &process) {
-                    lock(&remote.stdin)
-                        .unwritten
-                        .retain(|(seq, _)| *seq > stdin);
+                    let kept = {
+                        let mut queue = lock(&remote.stdin);
+                        let before = queue.unwritten.len();
+                        queue.unwritten.retain(|(seq, _)| *seq > stdin);
+                        before != queue.unwritten.len()
+                    };
+                    if let (true, Some(store)) = (kept, &self.shared) {
+                        if let Err(error) = store.remote_stdin_written(&process, stdin).await {
+                            tracing::warn!(%error, "could not forget a runner's written stdin");
+                        }
+                    }
                 }
                 Ok(Vec::new())
             }

@@ -5,7 +5,8 @@
 //! the agent's session, the prompt it is answering, the lines of it already
 //! stored, the pending approvals and the run's tool token. A live owner is
 //! asked to let go first (it hands over the stdin lines the runner had not
-//! received); a dead one's lease is waited out.
+//! received); a dead one's lease is waited out, and the stdin lines it had
+//! sent that the runner never received are read from the store.
 //!
 //! Each run of a runner's agent keeps that record as it goes: the prompt
 //! it opens, and after each store of events the last line they came from —
@@ -124,7 +125,10 @@ async fn take_over_when_free(sessions: Arc<Sessions>, mut adopted: Adopted) {
             Ok(Claim::Mine) => {
                 // Read again: the owner that let go stored more meanwhile.
                 match ctx.store.remote_run(&adopted.run.process).await {
-                    Ok(Some(run)) => adopted.run = run,
+                    Ok(Some(run)) => {
+                        adopted.run = run;
+                        send_kept_stdin(&ctx, &mut adopted).await;
+                    }
                     Ok(None) => {
                         ctx.cluster.release(&session_id).await;
                         break;
@@ -150,9 +154,9 @@ async fn take_over_when_free(sessions: Arc<Sessions>, mut adopted: Adopted) {
                     Ok(RemoteReply::LetGo { unwritten }) => {
                         // What the runner never received goes first, in order.
                         for (seq, text) in unwritten {
-                            if seq > adopted.stdin_lines {
+                            if seq == adopted.stdin_lines + 1 {
                                 ctx.runners.stdin(&adopted.remote, text);
-                                adopted.stdin_lines += 1;
+                                adopted.stdin_lines = seq;
                             }
                         }
                     }
@@ -181,6 +185,26 @@ async fn take_over_when_free(sessions: Arc<Sessions>, mut adopted: Adopted) {
     ctx.runners.forget(&adopted.remote);
     if let Err(error) = ctx.store.forget_remote_run(&adopted.run.process).await {
         tracing::warn!(%error, "could not forget a runner's process");
+    }
+}
+
+/// The stdin lines the last server sent that the runner never received
+/// (kept in the store; a dead server cannot hand them over), in order.
+async fn send_kept_stdin(ctx: &super::Context, adopted: &mut Adopted) {
+    match ctx
+        .store
+        .remote_stdin_after(&adopted.run.process, adopted.stdin_lines)
+        .await
+    {
+        Ok(lines) => {
+            for (seq, text) in lines {
+                if seq == adopted.stdin_lines + 1 {
+                    ctx.runners.stdin(&adopted.remote, text);
+                    adopted.stdin_lines = seq;
+                }
+            }
+        }
+        Err(error) => tracing::warn!(%error, "could not read a runner's kept stdin"),
     }
 }
 

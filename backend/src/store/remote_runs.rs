@@ -124,6 +124,10 @@ impl Store {
         .bind(process)
         .execute(&mut *tx)
         .await?;
+        sqlx::query("DELETE FROM remote_stdin WHERE process = $1")
+            .bind(process)
+            .execute(&mut *tx)
+            .await?;
         sqlx::query("DELETE FROM remote_runs WHERE process = $1")
             .bind(process)
             .execute(&mut *tx)
@@ -139,12 +143,71 @@ impl Store {
             .bind(session_id.as_str())
             .execute(&mut *tx)
             .await?;
+        sqlx::query(
+            "DELETE FROM remote_stdin WHERE process IN \
+             (SELECT process FROM remote_runs WHERE session_id = $1)",
+        )
+        .bind(session_id.as_str())
+        .execute(&mut *tx)
+        .await?;
         sqlx::query("DELETE FROM remote_runs WHERE session_id = $1")
             .bind(session_id.as_str())
             .execute(&mut *tx)
             .await?;
         tx.commit().await?;
         Ok(())
+    }
+
+    /// A stdin line sent to a runner's agent, kept until the runner wrote it.
+    pub async fn add_remote_stdin(
+        &self,
+        process: &str,
+        seq: u64,
+        text: &str,
+    ) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO remote_stdin (process, seq, text) VALUES ($1, $2, $3) \
+             ON CONFLICT (process, seq) DO NOTHING",
+        )
+        .bind(process)
+        .bind(i64::try_from(seq).unwrap_or(i64::MAX))
+        .bind(text)
+        .execute(&self.writer)
+        .await?;
+        Ok(())
+    }
+
+    /// The runner wrote the agent's stdin lines through `seq`.
+    pub async fn remote_stdin_written(&self, process: &str, seq: u64) -> Result<(), StoreError> {
+        sqlx::query("DELETE FROM remote_stdin WHERE process = $1 AND seq <= $2")
+            .bind(process)
+            .bind(i64::try_from(seq).unwrap_or(i64::MAX))
+            .execute(&self.writer)
+            .await?;
+        Ok(())
+    }
+
+    /// Stdin lines after `seq` the runner has not said it wrote, in order.
+    pub async fn remote_stdin_after(
+        &self,
+        process: &str,
+        seq: u64,
+    ) -> Result<Vec<(u64, String)>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT seq, text FROM remote_stdin WHERE process = $1 AND seq > $2 ORDER BY seq",
+        )
+        .bind(process)
+        .bind(i64::try_from(seq).unwrap_or(i64::MAX))
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|row| {
+                Ok((
+                    u64::try_from(int(row, "seq")?).unwrap_or(0),
+                    text(row, "text")?,
+                ))
+            })
+            .collect()
     }
 
     /// How many sessions each runner runs now, for every server.

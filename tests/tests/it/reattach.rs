@@ -2,7 +2,8 @@
 //! PostgreSQL, a runner linked through a relay the test points elsewhere
 //! (a load balancer). When the session's server is killed, or merely loses
 //! the runner's link to the other server, the other server takes the
-//! session over mid-turn — its pending approval, the rest of the turn, every
+//! session over mid-turn (an answer the dead server kept for the runner
+//! while its link was down included) — its pending approval, the rest of the turn, every
 //! line once, in order — and the agent is never started again.
 
 use crate::cluster::servers_on_one_database;
@@ -174,4 +175,40 @@ async fn a_runner_that_links_to_another_server_takes_its_running_session_with_it
     assert_one_unbroken_turn(&on_a);
     let (_, listed) = b.get(&format!("/api/sessions/{session}")).await;
     assert_eq!(listed["status"], "completed", "{listed}");
+}
+
+#[tokio::test]
+async fn an_answer_given_while_the_link_was_down_reaches_the_agent_after_its_server_dies() {
+    let mut cluster = servers_on_one_database(2).await;
+    let relay = Relay::to(&cluster.servers[0].url).await;
+    let (runner_id, token) = add_runner(&cluster.servers[0], "away").await;
+    let runner_data = tempfile::tempdir().expect("temp dir");
+    let root = cluster.servers[0].data_dir.clone();
+    let _runner = start_runner(&relay.url(), &token, runner_data.path(), &root);
+    until_connected(&cluster.servers[0], &runner_id, true).await;
+    let assistant = assistant_on(&cluster.servers[0], &runner_id, "answered", scenario()).await;
+    let session = start(&cluster.servers[0], &assistant).await;
+    let mut on_b = Viewer::connect(&cluster.servers[1]).await;
+    on_b.subscribe(&session, Seq::ZERO).await;
+    let (approval, options) = on_b.until_approval().await;
+
+    // The link drops; a person answers on A, which keeps the answer for
+    // the runner; then A dies before the runner is back.
+    relay.go_down();
+    until_connected(&cluster.servers[0], &runner_id, false).await;
+    let (status, body) = cluster.servers[0]
+        .post(
+            &format!("/api/approvals/{approval}/decision"),
+            json!({"option_id": options[0]}),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    cluster.servers[0].kill().await;
+    relay.send_to(&cluster.servers[1].url);
+    relay.come_up();
+
+    // B takes the run over and sends the answer A never delivered.
+    on_b.until("B to take the session over", taken_over).await;
+    assert_eq!(on_b.until_ended().await, SessionStatus::Completed);
+    assert_one_unbroken_turn(&on_b);
 }

@@ -69,6 +69,16 @@ impl Relay {
         format!("http://{}", self.addr)
     }
 
+    /// Cuts every open connection and refuses new ones until `come_up`.
+    pub(crate) fn go_down(&self) {
+        self.down.store(true, Ordering::Release);
+        self.cut.notify_waiters();
+    }
+
+    pub(crate) fn come_up(&self) {
+        self.down.store(false, Ordering::Release);
+    }
+
     /// New connections go to `upstream`; open ones are cut.
     pub(crate) fn send_to(&self, upstream: &str) {
         *self.upstream.lock().expect("upstream") =
