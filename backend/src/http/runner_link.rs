@@ -93,7 +93,7 @@ async fn link(state: AppState, record: RunnerRecord, socket: WebSocket) {
     let links: Arc<Links> = ctx.runners.clone();
     // Agents running for sessions another server ran (it died, or the
     // link came back here): taken over, so the welcome wants them.
-    crate::session::adopt::expect_held(&state.sessions, &runner_id, &held).await;
+    crate::session::takeover::expect_held(&state.sessions, &runner_id, &held).await;
     let (out, mut outgoing) = mpsc::unbounded_channel::<HubFrame>();
     let attached = links.attach(
         &runner_id,

@@ -42,7 +42,7 @@ impl SessionActor {
     }
 
     /// The first run goes on with a runner's agent another server started.
-    pub fn adopting(mut self, adopted: super::adopt::Adopted) -> SessionActor {
+    pub fn adopting(mut self, adopted: super::adopted::Adopted) -> SessionActor {
         self.session.adopted = Some(adopted);
         self
     }

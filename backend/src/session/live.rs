@@ -26,7 +26,7 @@ pub struct LiveSession {
     /// Why this run was woken, for a cold start's context block.
     pub why: String,
     /// A runner's agent to go on with, taken over from another server.
-    pub adopted: Option<super::adopt::Adopted>,
+    pub adopted: Option<super::adopted::Adopted>,
 }
 
 impl LiveSession {

@@ -2,7 +2,7 @@
 //! everything that changes a session goes through that actor's mailbox.
 
 pub mod actor;
-pub mod adopt;
+pub mod adopted;
 pub mod agent_settings;
 pub mod client_fs;
 pub mod command;
@@ -21,11 +21,13 @@ pub mod registry;
 pub mod replay;
 pub mod rules;
 mod run;
+mod run_record;
 mod spending;
 mod stepping_in;
 pub mod summary;
 mod supervisor;
 pub mod sweep;
+pub mod takeover;
 pub mod title;
 mod turns;
 

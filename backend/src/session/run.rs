@@ -95,7 +95,7 @@ pub(super) struct AgentRun<'s> {
     pub(super) spent_since_check: bool,
     /// An admin resumed the run past a reached budget.
     pub(super) past_budget: bool,
-    /// A runner's agent: the last of its lines stored (see `adopt.rs`).
+    /// A runner's agent: the last of its lines stored (see `run_record.rs`).
     pub(super) stored_lines: u64,
 }
 
@@ -629,8 +629,8 @@ async fn start_here(session: &mut LiveSession) -> Result<Started, Ending> {
 /// where the run that started it left it.
 fn start_adopted(
     session: &mut LiveSession,
-    adopted: super::adopt::Adopted,
-) -> (Started, super::adopt::Adoption) {
+    adopted: super::adopted::Adopted,
+) -> (Started, super::adopted::Adoption) {
     let ctx = session.ctx.clone();
     session.launch.fs = false;
     let runner_id = adopted.remote.runner_id.clone();
@@ -650,7 +650,7 @@ fn start_adopted(
         mcp_exe: PathBuf::from(ctx.runners.tandem_exe(&runner_id).unwrap_or_default()),
         mcp_url: None,
     };
-    (started, super::adopt::Adoption::from(adopted.run))
+    (started, super::adopted::Adoption::from(adopted.run))
 }
 
 /// Starts the agent on the assistant's runner, through its link: the

@@ -1,63 +1,26 @@
 //! Taking over a runner's agent mid-run. A runner's agent lives on when
 //! the server speaking to it dies, or when the runner's link comes back to
 //! another server behind the load balancer; the server the runner links to
-//! then takes the run over where the store says it stood (`remote_runs`):
-//! the agent's session, the prompt it is answering, the lines of it already
-//! stored, the pending approvals and the run's tool token. A live owner is
-//! asked to let go first (it hands over the stdin lines the runner had not
-//! received); a dead one's lease is waited out, and the stdin lines it had
-//! sent that the runner never received are read from the store.
-//!
-//! Each run of a runner's agent keeps that record as it goes: the prompt
-//! it opens, and after each store of events the last line they came from —
-//! only then is the runner told it may forget those lines, so whichever
-//! server reads on, every line is stored once.
+//! then takes the run over where the store says it stood (`remote_runs`,
+//! kept by `run_record.rs`): the agent's session, the prompt it is
+//! answering, the lines of it already stored, the pending approvals and the
+//! run's tool token. A live owner is asked to let go first (it hands over
+//! the stdin lines the runner had not received); a dead one's lease is
+//! waited out, and the stdin lines it had sent that the runner never
+//! received are read from the store.
 
+use super::adopted::{Adopted, Adoption};
 use super::ending::Ending;
 use super::manager::Sessions;
 use super::run::{AgentRun, Phase};
 use crate::cluster::{Claim, RemoteCommand, RemoteReply};
-use crate::runners::links::{Remote, RemoteInput};
-use crate::store::RemoteRun;
-use serde_json::Value;
 use std::sync::Arc;
 use std::time::Duration;
 use tandem_shared::runner::Held;
 use tandem_shared::EventBody;
-use tokio::sync::mpsc;
 
 /// How often a server waiting to take a run over looks again.
 const LOOK_EVERY: Duration = Duration::from_millis(500);
-
-/// A runner's agent this server is taking over, with where its run stood.
-pub struct Adopted {
-    pub remote: Arc<Remote>,
-    pub lines: mpsc::Receiver<RemoteInput>,
-    pub run: RemoteRun,
-    /// Stdin lines the runner has (and so request ids the agent has seen).
-    pub stdin_lines: u64,
-}
-
-/// Where the run taken over stood, for the run going on.
-pub struct Adoption {
-    pub agent_session: Option<String>,
-    pub prompt_id: Option<Value>,
-    pub stored_lines: u64,
-    pub token_hash: Option<String>,
-}
-
-impl From<RemoteRun> for Adoption {
-    fn from(run: RemoteRun) -> Adoption {
-        Adoption {
-            agent_session: run.agent_session,
-            prompt_id: run
-                .prompt_id
-                .and_then(|id| serde_json::from_str::<Value>(&id).ok()),
-            stored_lines: run.stored_lines,
-            token_hash: run.token_hash,
-        }
-    }
-}
 
 /// The runner said hello holding `held`: each process no actor here speaks
 /// to, recorded as the agent of a run on this runner, is registered to be
@@ -278,96 +241,6 @@ impl AgentRun<'_> {
             return ending;
         }
         self.turns(&agent_session).await
-    }
-
-    /// A runner's agent: what is stored now came from its lines through
-    /// the last read; recorded, then the runner may forget them.
-    pub(super) async fn lines_stored(&mut self) {
-        let Some((process, read)) = self.conn.remote_lines() else {
-            return;
-        };
-        if read <= self.stored_lines {
-            return;
-        }
-        let process = process.to_owned();
-        match self
-            .session
-            .ctx
-            .store
-            .remote_run_stored(&process, read)
-            .await
-        {
-            Ok(()) => {
-                self.stored_lines = read;
-                self.conn.stored(read);
-            }
-            // The runner keeps the lines; the next store records them.
-            Err(error) => tracing::warn!(%error, "could not record a runner's lines as stored"),
-        }
-    }
-
-    /// A runner's agent: the open prompt (or none, once answered).
-    pub(super) async fn remote_prompt(&mut self, id: Option<&Value>) {
-        let Some((process, _)) = self.conn.remote_lines() else {
-            return;
-        };
-        let id = id.map(Value::to_string);
-        if let Err(error) = self
-            .session
-            .ctx
-            .store
-            .remote_run_prompt(process, id.as_deref())
-            .await
-        {
-            tracing::warn!(%error, "could not record a runner's open prompt");
-        }
-    }
-
-    /// A runner's agent started: its run is recorded for a server that may
-    /// take it over.
-    pub(super) async fn record_remote_run(&mut self, token_hash: &str) {
-        let Some((process, _)) = self.conn.remote_lines() else {
-            return;
-        };
-        let ctx = &self.session.ctx;
-        let run = RemoteRun {
-            process: process.to_owned(),
-            session_id: self.session.log.summary.id.clone(),
-            runner_id: self.conn.runner_id().unwrap_or_default().to_owned(),
-            node_id: ctx.cluster.node_id.clone(),
-            agent_session: None,
-            prompt_id: None,
-            stored_lines: 0,
-            token_hash: Some(token_hash.to_owned()),
-        };
-        if let Err(error) = ctx.store.record_remote_run(&run, ctx.clock.now_ms()).await {
-            tracing::warn!(%error, "could not record a runner's process");
-        }
-    }
-
-    pub(super) async fn remote_agent_session(&mut self, agent_session: &str) {
-        let Some((process, _)) = self.conn.remote_lines() else {
-            return;
-        };
-        if let Err(error) = self
-            .session
-            .ctx
-            .store
-            .remote_run_agent_session(process, agent_session)
-            .await
-        {
-            tracing::warn!(%error, "could not record a runner's agent session");
-        }
-    }
-
-    /// The run is over: nothing is left to take over.
-    pub(super) async fn forget_remote_run(&mut self) {
-        let Some((process, _)) = self.conn.remote_lines() else {
-            return;
-        };
-        if let Err(error) = self.session.ctx.store.forget_remote_run(process).await {
-            tracing::warn!(%error, "could not forget a runner's process");
-        }
     }
 }
 
