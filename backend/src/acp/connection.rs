@@ -178,15 +178,18 @@ impl AgentConnection {
         lines: mpsc::Receiver<crate::runners::links::RemoteInput>,
         links: Arc<crate::runners::links::Links>,
     ) -> AgentConnection {
-        let (writer, mut out_rx) = mpsc::channel::<String>(OUTGOING_CAPACITY);
+        // Lines go straight to the link (`send`); the channel only says,
+        // by closing, that stdin is over.
+        let (writer, mut out_rx) = mpsc::channel::<String>(1);
         {
             let remote = remote.clone();
             let links = links.clone();
             tokio::spawn(async move {
-                while let Some(line) = out_rx.recv().await {
-                    links.stdin_kept(&remote, line).await;
+                while out_rx.recv().await.is_some() {}
+                // Not for a run let go of: the agent goes on elsewhere.
+                if links.holds(&remote.runner_id, &remote.process) {
+                    links.close_stdin(&remote);
                 }
-                links.close_stdin(&remote);
             });
         }
         AgentConnection {
@@ -333,6 +336,12 @@ impl AgentConnection {
 
     async fn send(&mut self, line: String) -> Result<(), ConnectionError> {
         let writer = self.writer.as_ref().ok_or(ConnectionError::Closed)?;
+        if let Host::Remote { remote, links } = &self.host {
+            // Numbered and kept before the run goes on: an answer a person
+            // was told is given survives this server.
+            links.stdin_kept(remote, line).await;
+            return Ok(());
+        }
         writer.send(line).await.map_err(|_| ConnectionError::Closed)
     }
 
