@@ -105,9 +105,12 @@ impl<'s> AgentRun<'s> {
     /// does: the process is ended afterwards, out of the session's way (a
     /// message arriving meanwhile starts the next run at once).
     pub(super) async fn execute(session: &'s mut LiveSession) -> Ending {
-        session.log.set_status(SessionStatus::Starting, None);
-        if let Err(ending) = session.log.flush().await {
-            return ending;
+        // A run taken over is under way already: its status stays.
+        if session.adopted.is_none() {
+            session.log.set_status(SessionStatus::Starting, None);
+            if let Err(ending) = session.log.flush().await {
+                return ending;
+            }
         }
         let runner = match session
             .ctx

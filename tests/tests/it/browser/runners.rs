@@ -172,3 +172,62 @@ async fn open_and_see_the_notice(browser: &Browser, server: &TestServer, session
         EventBody::Notice { text } if text.contains("runner `laptop`")
     )));
 }
+
+/// A runner's session whose server is killed goes on through the other
+/// server, and a person there sees it happen: the approval arrives in the
+/// transcript from the first server, the notice that the second took the
+/// session over follows, and answering it in the page finishes the turn.
+#[tokio::test]
+async fn a_person_on_the_surviving_server_sees_the_session_taken_over_and_answers_it() {
+    use crate::runners::{add_runner, assistant_on, start_runner, until_connected, Relay};
+    let mut cluster = crate::cluster::servers_on_one_database(2).await;
+    let relay = Relay::to(&cluster.servers[0].url).await;
+    let (runner_id, token) = add_runner(&cluster.servers[0], "laptop").await;
+    let runner_data = tempfile::tempdir().expect("temp dir");
+    let root = cluster.servers[0].data_dir.clone();
+    let _runner = start_runner(&relay.url(), &token, runner_data.path(), &root);
+    until_connected(&cluster.servers[0], &runner_id, true).await;
+    let assistant = assistant_on(
+        &cluster.servers[0],
+        &runner_id,
+        "outlives",
+        json!({"turns": [[
+            {"do": "message", "text": "Ready to deploy. "},
+            {"do": "permission", "id": "p1", "title": "Deploy to staging", "kind": "execute"},
+            {"do": "message", "text": "Deployed after the takeover."}
+        ]]}),
+    )
+    .await;
+    let (status, started) = cluster.servers[0]
+        .post(
+            "/api/sessions",
+            json!({"assistant_id": assistant, "prompt": "deploy"}),
+        )
+        .await;
+    assert_eq!(status, 201, "{started}");
+    let session = SessionId(started["id"].as_str().unwrap_or_default().into());
+    let b = &cluster.servers[1];
+    let mut on_b = Viewer::connect(b).await;
+    on_b.subscribe(&session, Seq::ZERO).await;
+    on_b.until_approval().await;
+
+    relay.send_to(&cluster.servers[1].url);
+    cluster.servers[0].kill().await;
+    let b = &cluster.servers[1];
+    let browser = Browser::logged_in(b, 1280, 900).await;
+    browser.open_session(b, &session).await;
+    browser
+        .until_dom_text("body", "took this session over")
+        .await;
+    // Still waiting on the person, as on the server that died.
+    let (_, listed) = b.get(&format!("/api/sessions/{session}")).await;
+    assert_eq!(listed["status"], "waiting_approval", "{listed}");
+    browser.screenshot("session-taken-over").await;
+    browser.click("[data-testid=approval-option]").await;
+    browser
+        .until_dom_text("body", "Deployed after the takeover.")
+        .await;
+    assert_eq!(on_b.until_ended().await, SessionStatus::Completed);
+    browser.screenshot("session-taken-over-done").await;
+    browser.close().await;
+}
