@@ -211,23 +211,22 @@ impl SessionActor {
         self.session
             .log
             .set_status(ending.status, ending.reason.clone());
-        if let Err(error) = self.session.log.store_staged().await {
-            tracing::error!(session = %self.session.log.summary.id, %error, "could not record the shutdown");
-        }
-        self.registry.remove(&self.session.log.summary.id);
-        self.session
-            .ctx
-            .cluster
-            .release(&self.session.log.summary.id)
-            .await;
+        self.store_and_leave("could not record the shutdown").await;
     }
 
     /// Another server took the run over: what is staged is stored, the
     /// session leaves this server (its queued follow-ups stay queued in
     /// the store for the new owner), and nothing is concluded.
     async fn handed_over(&mut self) {
+        self.store_and_leave("could not store a handed-over run's last events")
+            .await;
+    }
+
+    /// Stores what is staged and leaves this server without concluding
+    /// anything (the session is cut off, or goes on elsewhere).
+    async fn store_and_leave(&mut self, failure: &str) {
         if let Err(error) = self.session.log.store_staged().await {
-            tracing::error!(session = %self.session.log.summary.id, %error, "could not store a handed-over run's last events");
+            tracing::error!(session = %self.session.log.summary.id, %error, "{failure}");
         }
         self.registry.remove(&self.session.log.summary.id);
         self.session
